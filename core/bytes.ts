@@ -1,0 +1,118 @@
+/**
+ * Byte helpers shared by every module: SHA-256, hex and standard base64.
+ *
+ * SHA-256 goes through `node:crypto` (the fastest synchronous hash in Deno,
+ * ~220k small messages/s here); `@noble/hashes` is the portable fallback for
+ * runtimes without `node:crypto` (browsers).
+ *
+ * @module
+ */
+import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
+
+type NodeHash = { update(data: Uint8Array): NodeHash; digest(): Uint8Array };
+type CreateHash = (alg: string) => NodeHash;
+
+let createHash: CreateHash | undefined;
+try {
+  // Dynamic so that a browser bundle of `ledger/` math does not need node:crypto.
+  const mod = await import("node:crypto");
+  createHash = mod.createHash as unknown as CreateHash;
+} catch {
+  createHash = undefined;
+}
+
+/** SHA-256 of the concatenation of `parts`. */
+export function sha256(...parts: Uint8Array[]): Uint8Array {
+  if (createHash) {
+    const h = createHash("sha256");
+    for (const p of parts) h.update(p);
+    const d = h.digest();
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  }
+  if (parts.length === 1) return nobleSha256(parts[0]);
+  return nobleSha256(concatBytes(...parts));
+}
+
+/** SHA-256 of `data` (UTF-8 for strings) as lowercase hex. */
+export function sha256Hex(data: Uint8Array | string): string {
+  return toHex(sha256(typeof data === "string" ? utf8(data) : data));
+}
+
+const encoder = new TextEncoder();
+/** UTF-8 encoding of `s`. */
+export function utf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** Concatenate byte arrays. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** Lowercase hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]];
+  return s;
+}
+
+/**
+ * Decode lowercase or uppercase hex.
+ * @throws {TypeError} when `hex` has odd length or a non-hex character.
+ */
+export function fromHex(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new TypeError(`invalid hex string (length ${hex.length})`);
+  }
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** Standard base64 (RFC 4648 §4, with padding). */
+export function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  const CHUNK = 0x8000;
+  for (let i = 0; i < bytes.length; i += CHUNK) {
+    s += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  }
+  return btoa(s);
+}
+
+/**
+ * Decode standard base64 (RFC 4648 §4). Rejects URL-safe alphabet, missing
+ * padding and whitespace, so that one byte string has one text form.
+ * @throws {TypeError} when `b64` is not canonical standard base64.
+ */
+export function fromBase64(b64: string): Uint8Array {
+  if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) {
+    throw new TypeError("invalid base64 (standard alphabet with padding expected)");
+  }
+  let bin: string;
+  try {
+    bin = atob(b64);
+  } catch {
+    throw new TypeError("invalid base64");
+  }
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  if (toBase64(out) !== b64) throw new TypeError("non-canonical base64");
+  return out;
+}
+
+/** Constant-time equality of two byte arrays (length leaks, contents do not). */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
+  return d === 0;
+}
