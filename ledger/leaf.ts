@@ -1,0 +1,228 @@
+/**
+ * The ledger's leaf format and its hash-chain rule.
+ *
+ * Leaf bytes are the UTF-8 RFC 8785 (JCS) bytes of a flat object
+ * (docs/DESIGN-NOTES.md, "Ledger formats"):
+ *
+ * ```json
+ * {"envelope_sha256":"<b64>","index":N,"issued_at":"…","issuer":"…",
+ *  "key_id":"…","prev":"<b64>","primitive":"…","v":"regledger.leaf.v1"}
+ * ```
+ *
+ * Chain rule (CONTRACT.md §4): entry N's `prev` is the RFC 6962 leaf hash
+ * `SHA-256(0x00 || leaf(N-1))` of the previous entry's exact leaf bytes, and
+ * 32 zero bytes for entry 0. So the log is a SHA-256 hash chain as well as a
+ * Merkle tree over the same bytes, and rewriting any entry breaks every later
+ * link.
+ *
+ * @module
+ */
+import { bytesEqual, fromBase64, toBase64 } from "../core/bytes.ts";
+import { canonicalBytes } from "../core/jcs.ts";
+import { RegledgerError } from "../core/errors.ts";
+import { leafHash } from "./merkle.ts";
+
+/** The `v` of every leaf this version writes. */
+export const LEAF_VERSION = "regledger.leaf.v1";
+
+/** `prev` of entry 0: 32 zero bytes. */
+export const ZERO_PREV: Uint8Array = new Uint8Array(32);
+
+/** Largest accepted leaf, in bytes (a leaf holds only short fields). */
+export const MAX_LEAF_BYTES = 8192;
+
+/** The fields of one leaf. Hashes are standard base64 of 32 bytes. */
+export interface LeafFields {
+  /** base64 of the envelope's SHA-256 (its identity in the ledger). */
+  envelope_sha256: string;
+  /** Zero-based index of the entry. */
+  index: number;
+  /** The envelope's `issued_at`. */
+  issued_at: string;
+  /** The envelope's `issuer`. */
+  issuer: string;
+  /** The envelope's `receipt.key_id`. */
+  key_id: string;
+  /** base64 of the previous entry's leaf hash ({@link ZERO_PREV} for entry 0). */
+  prev: string;
+  /** The envelope's `primitive`. */
+  primitive: string;
+  /** Always {@link LEAF_VERSION}. */
+  v: typeof LEAF_VERSION;
+}
+
+const FIELDS = [
+  "envelope_sha256",
+  "index",
+  "issued_at",
+  "issuer",
+  "key_id",
+  "prev",
+  "primitive",
+  "v",
+] as const;
+
+/**
+ * A leaf is malformed. `field` names the offending field ("" for the leaf
+ * itself) and `rule` the rule it broke (`utf8`, `json`, `canonical`,
+ * `size`, `fields`, `type`, `hash`, `version`).
+ */
+export class LeafError extends RegledgerError {
+  /** The field at fault, or "" for the whole leaf. */
+  readonly field: string;
+  /** The rule that failed. */
+  readonly rule: string;
+  /** Build a leaf error. */
+  constructor(field: string, rule: string, message: string, options?: ErrorOptions) {
+    super(`leaf${field ? "." + field : ""}: ${message}`, options);
+    this.field = field;
+    this.rule = rule;
+  }
+}
+
+/**
+ * A leaf breaks the hash chain. `index` is the entry at fault; `rule` is
+ * `prev` (its `prev` is not the previous leaf hash) or `index` (its index
+ * does not follow the previous entry's).
+ */
+export class ChainError extends RegledgerError {
+  /** Index of the entry whose link is broken. */
+  readonly index: number;
+  /** The rule that failed. */
+  readonly rule: string;
+  /** Build a chain error. */
+  constructor(index: number, rule: string, message: string, options?: ErrorOptions) {
+    super(`entry ${index}: ${message}`, options);
+    this.index = index;
+    this.rule = rule;
+  }
+}
+
+function checkHashField(field: string, v: unknown): Uint8Array {
+  if (typeof v !== "string") throw new LeafError(field, "type", "must be a base64 string");
+  let b: Uint8Array;
+  try {
+    b = fromBase64(v);
+  } catch (e) {
+    throw new LeafError(field, "hash", "must be standard base64", { cause: e });
+  }
+  if (b.length !== 32) throw new LeafError(field, "hash", "must encode 32 bytes");
+  return b;
+}
+
+function validate(obj: unknown): LeafFields {
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
+    throw new LeafError("", "type", "must be a JSON object");
+  }
+  const rec = obj as Record<string, unknown>;
+  const keys = Object.keys(rec).sort();
+  if (keys.length !== FIELDS.length || keys.some((k, i) => k !== FIELDS[i])) {
+    throw new LeafError("", "fields", `must have exactly the fields ${FIELDS.join(", ")}`);
+  }
+  checkHashField("envelope_sha256", rec.envelope_sha256);
+  checkHashField("prev", rec.prev);
+  if (typeof rec.index !== "number" || !Number.isSafeInteger(rec.index) || rec.index < 0) {
+    throw new LeafError("index", "type", "must be a non-negative safe integer");
+  }
+  for (const f of ["issued_at", "issuer", "key_id", "primitive"] as const) {
+    if (typeof rec[f] !== "string") throw new LeafError(f, "type", "must be a string");
+  }
+  if (rec.v !== LEAF_VERSION) throw new LeafError("v", "version", `must be "${LEAF_VERSION}"`);
+  return {
+    envelope_sha256: rec.envelope_sha256 as string,
+    index: rec.index,
+    issued_at: rec.issued_at as string,
+    issuer: rec.issuer as string,
+    key_id: rec.key_id as string,
+    prev: rec.prev as string,
+    primitive: rec.primitive as string,
+    v: LEAF_VERSION,
+  };
+}
+
+/**
+ * The leaf bytes: UTF-8 JCS of exactly the leaf fields.
+ *
+ * @example
+ * ```ts
+ * import { encodeLeaf, LEAF_VERSION, ZERO_PREV } from "./leaf.ts";
+ * import { toBase64 } from "../core/bytes.ts";
+ * const bytes = encodeLeaf({
+ *   envelope_sha256: toBase64(new Uint8Array(32).fill(7)), index: 0,
+ *   issued_at: "2026-01-01T00:00:00Z", issuer: "acme", key_id: "k1",
+ *   prev: toBase64(ZERO_PREV), primitive: "fairness", v: LEAF_VERSION,
+ * });
+ * ```
+ *
+ * @throws {LeafError} naming the field and rule when `fields` is not a valid leaf.
+ */
+export function encodeLeaf(fields: LeafFields): Uint8Array {
+  const leaf = validate(fields);
+  const bytes = canonicalBytes(leaf);
+  if (bytes.length > MAX_LEAF_BYTES) {
+    throw new LeafError("", "size", `leaf is ${bytes.length} bytes, more than ${MAX_LEAF_BYTES}`);
+  }
+  return bytes;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Parse leaf bytes strictly: valid UTF-8 JSON with exactly the leaf fields,
+ * the right types, 32-byte base64 hashes, and in canonical (JCS) form, so
+ * that one leaf has one byte string.
+ *
+ * @throws {LeafError} naming the field and rule that failed.
+ */
+export function decodeLeaf(bytes: Uint8Array): LeafFields {
+  if (!(bytes instanceof Uint8Array)) throw new LeafError("", "type", "leaf must be bytes");
+  if (bytes.length > MAX_LEAF_BYTES) {
+    throw new LeafError("", "size", `leaf is ${bytes.length} bytes, more than ${MAX_LEAF_BYTES}`);
+  }
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch (e) {
+    throw new LeafError("", "utf8", "leaf is not valid UTF-8", { cause: e });
+  }
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (e) {
+    throw new LeafError("", "json", "leaf is not JSON", { cause: e });
+  }
+  const leaf = validate(obj);
+  if (!bytesEqual(canonicalBytes(leaf), bytes)) {
+    throw new LeafError("", "canonical", "leaf bytes are not in canonical (JCS) form");
+  }
+  return leaf;
+}
+
+/**
+ * Check the hash-chain link of `leaf` (bytes or fields) to the previous
+ * entry's exact leaf bytes (`null` when `leaf` is entry 0): its `index` is
+ * one more than the previous entry's (0 first) and its `prev` is
+ * `SHA-256(0x00 || prevLeafBytes)` ({@link ZERO_PREV} first).
+ *
+ * @throws {ChainError} naming the entry and the rule broken.
+ * @throws {LeafError} when either leaf is malformed.
+ */
+export function checkChainLink(
+  prevLeafBytes: Uint8Array | null,
+  leaf: Uint8Array | LeafFields,
+): void {
+  const cur = leaf instanceof Uint8Array ? decodeLeaf(leaf) : validate(leaf);
+  const expectedIndex = prevLeafBytes === null ? 0 : decodeLeaf(prevLeafBytes).index + 1;
+  if (cur.index !== expectedIndex) {
+    throw new ChainError(cur.index, "index", `index should be ${expectedIndex}`);
+  }
+  const expectedPrev = prevLeafBytes === null ? ZERO_PREV : leafHash(prevLeafBytes);
+  if (!bytesEqual(fromBase64(cur.prev), expectedPrev)) {
+    throw new ChainError(cur.index, "prev", "prev is not the leaf hash of the previous entry");
+  }
+}
+
+/** `prev` for the entry after the one with leaf bytes `prevLeafBytes` (null: entry 0), as base64. */
+export function prevFor(prevLeafBytes: Uint8Array | null): string {
+  return toBase64(prevLeafBytes === null ? ZERO_PREV : leafHash(prevLeafBytes));
+}

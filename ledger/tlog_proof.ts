@@ -1,0 +1,294 @@
+/**
+ * Receipts: C2SP transparency-log proofs (https://c2sp.org/tlog-proof),
+ * verifiable offline by whoever holds the envelope and the log's key.
+ *
+ * ```
+ * c2sp.org/tlog-proof@v1
+ * extra <base64 of the entry's exact leaf bytes>
+ * index <N>
+ * <base64 inclusion-proof hash, leaf's sibling first>   (zero or more lines)
+ *
+ * <the signed checkpoint, verbatim>
+ * ```
+ *
+ * The `extra` data is not trusted by itself: {@link verifyTlogProof} hashes
+ * it as the RFC 6962 leaf, proves its inclusion at `index` under the signed
+ * checkpoint, and only then reads which envelope hash the leaf names.
+ *
+ * @module
+ */
+import { bytesEqual, fromBase64, fromHex, toBase64 } from "../core/bytes.ts";
+import { RegledgerError } from "../core/errors.ts";
+import {
+  checkCheckpointConsistency,
+  CheckpointError,
+  openCheckpoint,
+  type VerifiedCheckpoint,
+} from "./checkpoint.ts";
+import { decodeLeaf, LeafError, type LeafFields } from "./leaf.ts";
+import { HASH_SIZE, leafHash, MAX_TREE_SIZE, ProofError, verifyInclusion } from "./merkle.ts";
+import { type NoteVerifier, parseVerifierKey } from "./note.ts";
+
+/** First line of every `tlog-proof@v1` text. */
+export const TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1";
+
+/** Most inclusion-proof lines accepted (a tree below 2^52 needs at most 52). */
+export const MAX_PROOF_HASHES = 64;
+
+/** The parts of a `tlog-proof@v1` text. */
+export interface TlogProof {
+  /** The `extra` data (our leaf bytes), if present. */
+  extra?: Uint8Array;
+  /** Index of the entry. */
+  index: number;
+  /** Inclusion proof hashes, leaf's sibling first. */
+  proof: Uint8Array[];
+  /** The signed checkpoint note, verbatim (ends with a newline). */
+  checkpoint: string;
+}
+
+/**
+ * A receipt failed. `rule` names what: `malformed` (the text), `checkpoint`
+ * (signature or origin; cause: CheckpointError), `inclusion` (cause:
+ * ProofError), `leaf` (the extra data is not a valid leaf; cause:
+ * LeafError), `missing-leaf`, `leaf-mismatch` (extra differs from the leaf
+ * given), `index-mismatch` (the leaf names another index),
+ * `envelope-mismatch` (the leaf names another envelope), `inconsistent`.
+ */
+export class TlogProofError extends RegledgerError {
+  /** The rule that failed. */
+  readonly rule: string;
+  /** Build a receipt error. */
+  constructor(rule: string, message: string, options?: ErrorOptions) {
+    super(`tlog-proof: ${message}`, options);
+    this.rule = rule;
+  }
+}
+
+/**
+ * Build a `tlog-proof@v1` text.
+ *
+ * @throws {RangeError} for a bad index, hash or checkpoint.
+ */
+export function formatTlogProof(p: TlogProof): string {
+  if (!Number.isSafeInteger(p.index) || p.index < 0 || p.index >= MAX_TREE_SIZE) {
+    throw new RangeError(`index must be an integer in [0, 2^52), got ${p.index}`);
+  }
+  if (p.proof.length > MAX_PROOF_HASHES) throw new RangeError("proof has too many hashes");
+  let text = TLOG_PROOF_HEADER + "\n";
+  if (p.extra !== undefined) text += `extra ${toBase64(p.extra)}\n`;
+  text += `index ${p.index}\n`;
+  p.proof.forEach((h, i) => {
+    if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {
+      throw new RangeError(`proof[${i}] must be a 32-byte hash`);
+    }
+    text += toBase64(h) + "\n";
+  });
+  if (typeof p.checkpoint !== "string" || !p.checkpoint.endsWith("\n")) {
+    throw new RangeError("checkpoint must be a signed note ending with a newline");
+  }
+  return text + "\n" + p.checkpoint;
+}
+
+/**
+ * Parse a `tlog-proof@v1` text strictly (header, optional `extra`,
+ * `index` without leading zeros, 32-byte base64 hashes, blank line,
+ * checkpoint). Nothing is verified: see {@link verifyTlogProof}.
+ *
+ * @throws {TlogProofError} `malformed`, naming the line.
+ */
+export function parseTlogProof(text: string): TlogProof {
+  if (typeof text !== "string") throw new TlogProofError("malformed", "proof must be text");
+  const bad = (msg: string, cause?: unknown): never => {
+    throw new TlogProofError("malformed", msg, cause === undefined ? undefined : { cause });
+  };
+  let pos = 0;
+  const nextLine = (): string => {
+    const i = text.indexOf("\n", pos);
+    if (i < 0) bad("unexpected end of text");
+    const line = text.slice(pos, i);
+    pos = i + 1;
+    return line;
+  };
+  if (nextLine() !== TLOG_PROOF_HEADER) bad(`first line must be ${TLOG_PROOF_HEADER}`);
+  let line = nextLine();
+  let extra: Uint8Array | undefined;
+  if (line.startsWith("extra ")) {
+    try {
+      extra = fromBase64(line.slice(6));
+    } catch (e) {
+      bad("extra line is not standard base64", e);
+    }
+    line = nextLine();
+  }
+  const m = /^index (0|[1-9][0-9]{0,15})$/.exec(line);
+  if (!m) bad("expected 'index N' (decimal, no leading zeros)");
+  const index = Number(m![1]);
+  if (index >= MAX_TREE_SIZE) bad("index exceeds 2^52");
+  const proof: Uint8Array[] = [];
+  for (;;) {
+    line = nextLine();
+    if (line === "") break;
+    if (proof.length === MAX_PROOF_HASHES) bad("too many proof hashes");
+    let h: Uint8Array | undefined;
+    try {
+      h = fromBase64(line);
+    } catch (e) {
+      bad(`proof line ${proof.length} is not standard base64`, e);
+    }
+    if (h!.length !== HASH_SIZE) bad(`proof line ${proof.length} is not a 32-byte hash`);
+    proof.push(h!);
+  }
+  const checkpoint = text.slice(pos);
+  if (checkpoint === "") bad("missing checkpoint");
+  const out: TlogProof = { index, proof, checkpoint };
+  if (extra !== undefined) out.extra = extra;
+  return out;
+}
+
+/** Options of {@link verifyTlogProof}. */
+export interface VerifyTlogProofOptions {
+  /**
+   * The leaf bytes, when the caller has them; must equal the `extra` data
+   * if both are present. One of the two is required.
+   */
+  leaf?: Uint8Array;
+  /**
+   * The envelope's SHA-256 the leaf must name: 32 bytes, 64 hex digits (as
+   * in envelope receipts) or standard base64 (as in leaves).
+   */
+  envelopeSha256?: Uint8Array | string;
+  /**
+   * The checkpoint's expected origin.
+   * @default the log key's name
+   */
+  origin?: string;
+}
+
+/** What a verified receipt proves. */
+export interface VerifiedTlogProof {
+  /** The entry's index. */
+  index: number;
+  /** The entry's exact leaf bytes. */
+  leaf: Uint8Array;
+  /** The parsed leaf. */
+  fields: LeafFields;
+  /** The verified checkpoint the entry is included in. */
+  checkpoint: VerifiedCheckpoint;
+  /** The inclusion proof. */
+  proof: Uint8Array[];
+}
+
+function toVerifiers(key: string | NoteVerifier | readonly NoteVerifier[]): NoteVerifier[] {
+  if (typeof key === "string") return [parseVerifierKey(key)];
+  return Array.isArray(key) ? [...key] : [key as NoteVerifier];
+}
+
+function envelopeHashBytes(v: Uint8Array | string): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (/^[0-9a-f]{64}$/.test(v)) return fromHex(v);
+  return fromBase64(v);
+}
+
+/**
+ * Verify a receipt offline: the checkpoint's signature by the log key (a
+ * verifier key string or verifiers), the RFC 6962 inclusion of
+ * `SHA-256(0x00 || leaf)` at `index` under the checkpoint's root, that the
+ * leaf is a valid regledger leaf naming that index and (if given) the
+ * envelope hash.
+ *
+ * @throws {TlogProofError} naming the rule that failed.
+ */
+export async function verifyTlogProof(
+  text: string,
+  logKey: string | NoteVerifier | readonly NoteVerifier[],
+  options: VerifyTlogProofOptions = {},
+): Promise<VerifiedTlogProof> {
+  const p = parseTlogProof(text);
+  const verifiers = toVerifiers(logKey);
+  let checkpoint: VerifiedCheckpoint;
+  try {
+    checkpoint = await openCheckpoint(p.checkpoint, verifiers, { origin: options.origin });
+  } catch (e) {
+    if (e instanceof CheckpointError) {
+      throw new TlogProofError("checkpoint", e.message, { cause: e });
+    }
+    throw e;
+  }
+  const leaf = p.extra ?? options.leaf;
+  if (leaf === undefined) {
+    throw new TlogProofError("missing-leaf", "no extra data and no leaf given");
+  }
+  if (options.leaf !== undefined && !bytesEqual(options.leaf, leaf)) {
+    throw new TlogProofError("leaf-mismatch", "extra data is not the given leaf");
+  }
+  try {
+    verifyInclusion(leafHash(leaf), p.index, checkpoint.size, p.proof, checkpoint.root);
+  } catch (e) {
+    if (e instanceof ProofError) throw new TlogProofError("inclusion", e.message, { cause: e });
+    throw e;
+  }
+  let fields: LeafFields;
+  try {
+    fields = decodeLeaf(leaf);
+  } catch (e) {
+    if (e instanceof LeafError) throw new TlogProofError("leaf", e.message, { cause: e });
+    throw e;
+  }
+  if (fields.index !== p.index) {
+    throw new TlogProofError("index-mismatch", `leaf names index ${fields.index}, not ${p.index}`);
+  }
+  if (options.envelopeSha256 !== undefined) {
+    let want: Uint8Array;
+    try {
+      want = envelopeHashBytes(options.envelopeSha256);
+    } catch (e) {
+      throw new RangeError("envelopeSha256 must be 32 bytes, 64 hex digits or base64", {
+        cause: e,
+      });
+    }
+    if (!bytesEqual(fromBase64(fields.envelope_sha256), want)) {
+      throw new TlogProofError("envelope-mismatch", "leaf names a different envelope hash");
+    }
+  }
+  return { index: p.index, leaf, fields, checkpoint, proof: p.proof };
+}
+
+/**
+ * Check that a newer signed checkpoint extends the checkpoint inside a
+ * receipt, given the consistency proof between their sizes (RFC 6962
+ * §2.1.2). Verifies the newer checkpoint's signature too, and returns it.
+ * The receipt itself should be verified with {@link verifyTlogProof}.
+ *
+ * @throws {TlogProofError} `checkpoint` or `inconsistent`.
+ */
+export async function verifyReceiptConsistency(
+  receipt: string,
+  newerCheckpoint: string,
+  consistencyProof: readonly Uint8Array[],
+  logKey: string | NoteVerifier | readonly NoteVerifier[],
+  options: { origin?: string } = {},
+): Promise<VerifiedCheckpoint> {
+  const p = parseTlogProof(receipt);
+  const verifiers = toVerifiers(logKey);
+  let older: VerifiedCheckpoint;
+  let newer: VerifiedCheckpoint;
+  try {
+    older = await openCheckpoint(p.checkpoint, verifiers, options);
+    newer = await openCheckpoint(newerCheckpoint, verifiers, options);
+  } catch (e) {
+    if (e instanceof CheckpointError) {
+      throw new TlogProofError("checkpoint", e.message, { cause: e });
+    }
+    throw e;
+  }
+  try {
+    checkCheckpointConsistency(older, newer, consistencyProof);
+  } catch (e) {
+    if (e instanceof CheckpointError) {
+      throw new TlogProofError("inconsistent", e.message, { cause: e });
+    }
+    throw e;
+  }
+  return newer;
+}
