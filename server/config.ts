@@ -1,0 +1,223 @@
+/**
+ * Server configuration: defaults, environment parsing and API keys.
+ *
+ * Environment variables (all optional):
+ *
+ * | variable | meaning | default |
+ * | --- | --- | --- |
+ * | `REGLEDGER_API_KEYS` | `token:scope,scope;token:scope` | none (every protected route answers 401) |
+ * | `REGLEDGER_DEV_MODE` | `1` disables auth; only loopback may be bound | off |
+ * | `REGLEDGER_BODY_LIMIT` | maximum request body in bytes | 1048576 |
+ * | `REGLEDGER_RATE_LIMIT` | per-token `rate[/burst]` in requests/s; `0` disables | `200/400` |
+ * | `REGLEDGER_REQUEST_TIMEOUT_MS` | request timeout | 30000 |
+ * | `REGLEDGER_CORS_ORIGINS` | comma-separated origin allow-list | none |
+ * | `REGLEDGER_ACCESS_LOG` | `0` turns the JSON access log off | on |
+ *
+ * @module
+ */
+
+/** The scopes a bearer token can carry. `admin` implies every other scope. */
+export type Scope = "audit:run" | "ledger:append" | "ledger:read" | "verify" | "admin";
+
+/** Every scope, in a fixed order. */
+export const SCOPES: readonly Scope[] = [
+  "audit:run",
+  "ledger:append",
+  "ledger:read",
+  "verify",
+  "admin",
+];
+
+/** One configured API key: the secret token and its scopes. */
+export interface ApiKey {
+  /** The bearer token (secret; never logged). */
+  token: string;
+  /** Scopes the token grants. */
+  scopes: ReadonlySet<Scope>;
+}
+
+/** Per-token token-bucket rate limit. */
+export interface RateLimitConfig {
+  /** Sustained requests per second. */
+  ratePerSecond: number;
+  /** Bucket size: how many requests may arrive at once. */
+  burst: number;
+}
+
+/** Everything `createApp` needs to know that is not a dependency object. */
+export interface ServerConfig {
+  /** API keys; ignored when `devMode` is on. */
+  apiKeys: ApiKey[];
+  /** Disable authentication (loopback only; enforced by the runner). */
+  devMode: boolean;
+  /** Maximum request body size in bytes. @default {1048576} */
+  bodyLimit: number;
+  /** Per-token rate limit, or `null` for none. @default {{ratePerSecond: 200, burst: 400}} */
+  rateLimit: RateLimitConfig | null;
+  /** Request timeout in milliseconds. @default {30000} */
+  requestTimeoutMs: number;
+  /** CORS origin allow-list (exact origins); empty means no CORS headers. */
+  corsOrigins: string[];
+  /** Where structured access-log lines go, or `null` for none. */
+  accessLog: ((line: string) => void) | null;
+}
+
+/** Defaults of every {@linkcode ServerConfig} field. */
+export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
+  apiKeys: [],
+  devMode: false,
+  bodyLimit: 1024 * 1024,
+  rateLimit: { ratePerSecond: 200, burst: 400 },
+  requestTimeoutMs: 30_000,
+  corsOrigins: [],
+  accessLog: null,
+});
+
+/** Raised for a malformed configuration value; the message names the variable. */
+export class ConfigError extends Error {
+  /** Build a configuration error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConfigError";
+  }
+}
+
+const TOKEN_RE = /^[A-Za-z0-9._~+/-]+=*$/;
+
+/**
+ * Parse `REGLEDGER_API_KEYS`: entries separated by `;`, each `token:scope,scope`.
+ * Whitespace around entries and scopes is ignored; empty entries are skipped.
+ *
+ * @example
+ * ```ts
+ * import { parseApiKeys } from "./config.ts";
+ * const keys = parseApiKeys("s3cret-token:ledger:read,verify;adm1n:admin");
+ * console.assert(keys.length === 2 && keys[0].scopes.has("verify"));
+ * ```
+ * @throws {ConfigError} for a token with characters outside RFC 6750's token68,
+ *   a token shorter than 16 characters, an unknown scope, no scopes, or a repeated token.
+ *   The message never contains the token itself.
+ */
+export function parseApiKeys(text: string): ApiKey[] {
+  const out: ApiKey[] = [];
+  const seen = new Set<string>();
+  const entries = text.split(";").map((e) => e.trim()).filter((e) => e !== "");
+  entries.forEach((entry, i) => {
+    // The token itself cannot contain ':' (token68), so the first ':' splits.
+    const colon = entry.indexOf(":");
+    if (colon <= 0) {
+      throw new ConfigError(`REGLEDGER_API_KEYS entry ${i + 1}: expected token:scope[,scope]`);
+    }
+    const token = entry.slice(0, colon).trim();
+    if (!TOKEN_RE.test(token)) {
+      throw new ConfigError(
+        `REGLEDGER_API_KEYS entry ${i + 1}: the token must be RFC 6750 token68 characters`,
+      );
+    }
+    if (token.length < 16) {
+      throw new ConfigError(
+        `REGLEDGER_API_KEYS entry ${i + 1}: the token must be at least 16 characters`,
+      );
+    }
+    if (seen.has(token)) {
+      throw new ConfigError(`REGLEDGER_API_KEYS entry ${i + 1}: token repeated`);
+    }
+    seen.add(token);
+    const scopes = new Set<Scope>();
+    for (const raw of entry.slice(colon + 1).split(",")) {
+      const s = raw.trim();
+      if (s === "") continue;
+      if (!(SCOPES as readonly string[]).includes(s)) {
+        throw new ConfigError(
+          `REGLEDGER_API_KEYS entry ${i + 1}: unknown scope '${s}' (known: ${SCOPES.join(", ")})`,
+        );
+      }
+      scopes.add(s as Scope);
+    }
+    if (scopes.size === 0) {
+      throw new ConfigError(`REGLEDGER_API_KEYS entry ${i + 1}: no scopes`);
+    }
+    out.push({ token, scopes });
+  });
+  return out;
+}
+
+function positiveInt(name: string, raw: string, min: number): number {
+  if (!/^[0-9]+$/.test(raw)) throw new ConfigError(`${name}: expected an integer, got '${raw}'`);
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new ConfigError(`${name}: must be an integer ≥ ${min}, got '${raw}'`);
+  }
+  return n;
+}
+
+/**
+ * Parse `REGLEDGER_RATE_LIMIT`: `rate` or `rate/burst` (requests per second
+ * per token); `0` disables rate limiting.
+ * @throws {ConfigError} for anything else.
+ */
+export function parseRateLimit(raw: string): RateLimitConfig | null {
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(?:\/\s*([0-9]+)\s*)?$/.exec(raw);
+  if (!m) throw new ConfigError(`REGLEDGER_RATE_LIMIT: expected rate[/burst], got '${raw}'`);
+  const rate = Number(m[1]);
+  if (rate === 0) return null;
+  const burst = m[2] === undefined ? Math.max(1, Math.ceil(rate * 2)) : Number(m[2]);
+  if (!Number.isFinite(rate) || burst < 1 || !Number.isSafeInteger(burst)) {
+    throw new ConfigError(`REGLEDGER_RATE_LIMIT: rate and burst must be positive, got '${raw}'`);
+  }
+  return { ratePerSecond: rate, burst };
+}
+
+/**
+ * Build a {@linkcode ServerConfig} from environment variables (see the
+ * module documentation), on top of {@linkcode DEFAULT_CONFIG}.
+ *
+ * @param env Variables to read, e.g. `Deno.env.toObject()`.
+ * @throws {ConfigError} naming the variable when a value is malformed.
+ */
+export function configFromEnv(env: Record<string, string | undefined>): ServerConfig {
+  const cfg: ServerConfig = { ...DEFAULT_CONFIG, apiKeys: [], corsOrigins: [] };
+  const dev = env.REGLEDGER_DEV_MODE;
+  if (dev !== undefined && dev !== "" && dev !== "0") {
+    if (dev !== "1") throw new ConfigError(`REGLEDGER_DEV_MODE: expected 1 or 0, got '${dev}'`);
+    cfg.devMode = true;
+  }
+  if (env.REGLEDGER_API_KEYS) cfg.apiKeys = parseApiKeys(env.REGLEDGER_API_KEYS);
+  if (env.REGLEDGER_BODY_LIMIT) {
+    cfg.bodyLimit = positiveInt("REGLEDGER_BODY_LIMIT", env.REGLEDGER_BODY_LIMIT, 1024);
+  }
+  if (env.REGLEDGER_RATE_LIMIT !== undefined && env.REGLEDGER_RATE_LIMIT !== "") {
+    cfg.rateLimit = parseRateLimit(env.REGLEDGER_RATE_LIMIT);
+  }
+  if (env.REGLEDGER_REQUEST_TIMEOUT_MS) {
+    cfg.requestTimeoutMs = positiveInt(
+      "REGLEDGER_REQUEST_TIMEOUT_MS",
+      env.REGLEDGER_REQUEST_TIMEOUT_MS,
+      100,
+    );
+  }
+  if (env.REGLEDGER_CORS_ORIGINS) {
+    for (const o of env.REGLEDGER_CORS_ORIGINS.split(",").map((s) => s.trim())) {
+      if (o === "") continue;
+      let u: URL;
+      try {
+        u = new URL(o);
+      } catch {
+        throw new ConfigError(`REGLEDGER_CORS_ORIGINS: '${o}' is not an origin`);
+      }
+      if (u.origin !== o) {
+        throw new ConfigError(
+          `REGLEDGER_CORS_ORIGINS: '${o}' is not an exact origin (expected '${u.origin}')`,
+        );
+      }
+      cfg.corsOrigins.push(o);
+    }
+  }
+  return cfg;
+}
+
+/** Whether `hostname` names a loopback interface (what dev mode may bind). */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}

@@ -1,0 +1,179 @@
+/**
+ * Prometheus metrics (text exposition format 0.0.4), kept per app instance:
+ * counters and histograms with labels, rendered on demand. No module state.
+ *
+ * @module
+ */
+
+/** Default latency buckets in seconds (1 ms … 10 s). */
+export const LATENCY_BUCKETS: readonly number[] = [
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+];
+
+/** Buckets for group-commit batch sizes (entries per KV commit). */
+export const BATCH_BUCKETS: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+
+type Labels = Record<string, string>;
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+function labelText(labels: Labels): string {
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return "";
+  return "{" + keys.map((k) => `${k}="${escapeLabel(labels[k])}"`).join(",") + "}";
+}
+
+function fmt(n: number): string {
+  if (n === Infinity) return "+Inf";
+  if (n === -Infinity) return "-Inf";
+  return Number.isNaN(n) ? "NaN" : String(n);
+}
+
+/** A counter family with labels. */
+export class Counter {
+  readonly #values = new Map<string, { labels: Labels; value: number }>();
+  /** Build a counter named `name` with help text `help`. */
+  constructor(readonly name: string, readonly help: string) {}
+  /** Add `by` (default 1) to the series with `labels`. */
+  inc(labels: Labels = {}, by = 1): void {
+    const key = labelText(labels);
+    const s = this.#values.get(key);
+    if (s) s.value += by;
+    else this.#values.set(key, { labels, value: by });
+  }
+  /** Current value of the series with `labels` (0 if never incremented). */
+  get(labels: Labels = {}): number {
+    return this.#values.get(labelText(labels))?.value ?? 0;
+  }
+  /** Exposition text. */
+  render(): string {
+    let s = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
+    for (const [k, v] of this.#values) s += `${this.name}${k} ${fmt(v.value)}\n`;
+    return s;
+  }
+}
+
+interface HistSeries {
+  labels: Labels;
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** A histogram family with labels and fixed buckets. */
+export class Histogram {
+  readonly #series = new Map<string, HistSeries>();
+  /** Build a histogram with upper bounds `buckets` (ascending). */
+  constructor(readonly name: string, readonly help: string, readonly buckets: readonly number[]) {}
+  /** Record one observation. */
+  observe(value: number, labels: Labels = {}): void {
+    const key = labelText(labels);
+    let s = this.#series.get(key);
+    if (!s) {
+      s = { labels, counts: new Array(this.buckets.length).fill(0), sum: 0, count: 0 };
+      this.#series.set(key, s);
+    }
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]) s.counts[i]++;
+    s.sum += value;
+    s.count++;
+  }
+  /** Number of observations of the series with `labels`. */
+  count(labels: Labels = {}): number {
+    return this.#series.get(labelText(labels))?.count ?? 0;
+  }
+  /** Exposition text (cumulative buckets, `+Inf`, `_sum`, `_count`). */
+  render(): string {
+    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`;
+    for (const s of this.#series.values()) {
+      for (let i = 0; i < this.buckets.length; i++) {
+        const l = labelText({ ...s.labels, le: fmt(this.buckets[i]) });
+        out += `${this.name}_bucket${l} ${s.counts[i]}\n`;
+      }
+      out += `${this.name}_bucket${labelText({ ...s.labels, le: "+Inf" })} ${s.count}\n`;
+      out += `${this.name}_sum${labelText(s.labels)} ${fmt(s.sum)}\n`;
+      out += `${this.name}_count${labelText(s.labels)} ${s.count}\n`;
+    }
+    return out;
+  }
+}
+
+/** A gauge whose value is read when rendered. */
+export class Gauge {
+  /** Build a gauge that calls `read` at render time. */
+  constructor(readonly name: string, readonly help: string, readonly read: () => number) {}
+  /** Exposition text. */
+  render(): string {
+    return `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} gauge\n${this.name} ${
+      fmt(this.read())
+    }\n`;
+  }
+}
+
+/** The server's metric families. */
+export class ServerMetrics {
+  /** Requests by method, route pattern and status. */
+  readonly requests: Counter = new Counter(
+    "regledger_http_requests_total",
+    "HTTP requests by method, route pattern and status.",
+  );
+  /** Request latency by method and route pattern. */
+  readonly latency: Histogram = new Histogram(
+    "regledger_http_request_duration_seconds",
+    "HTTP request latency in seconds by method and route pattern.",
+    LATENCY_BUCKETS,
+  );
+  /** Appends by outcome (`new` or `existing`). */
+  readonly appends: Counter = new Counter(
+    "regledger_appends_total",
+    "Envelopes appended to the log, by outcome (new entry or existing).",
+  );
+  /** Rejected submissions by typed reason. */
+  readonly rejections: Counter = new Counter(
+    "regledger_verification_failures_total",
+    "Envelopes rejected by verification, by typed reason.",
+  );
+  /** Trust-store reloads by result. */
+  readonly reloads: Counter = new Counter(
+    "regledger_trust_store_reloads_total",
+    "Trust-store reloads by result (ok or error).",
+  );
+  /** Group-commit batch sizes as reported by the ledger. */
+  readonly batches: Histogram = new Histogram(
+    "regledger_group_commit_batch_size",
+    "Entries written per ledger commit (group commit).",
+    BATCH_BUCKETS,
+  );
+  readonly #gauges: Gauge[] = [];
+
+  /** Add a gauge read at render time. */
+  addGauge(g: Gauge): void {
+    this.#gauges.push(g);
+  }
+
+  /** The whole exposition text. */
+  render(): string {
+    return [
+      this.requests.render(),
+      this.latency.render(),
+      this.appends.render(),
+      this.rejections.render(),
+      this.reloads.render(),
+      this.batches.render(),
+      ...this.#gauges.map((g) => g.render()),
+    ].join("");
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * `POST /v1/envelopes` (verify, then append) and `POST /v1/verify`.
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import { EnvelopeVerificationError } from "../../core/errors.ts";
+import { toBase64 } from "../../core/bytes.ts";
+import type { ParsedEnvelope } from "../../core/envelope_types.ts";
+import type { ServerDeps } from "../deps.ts";
+import { type AppEnv, decodeUtf8, onlyParams, readJsonBody } from "../http.ts";
+import type { ServerMetrics } from "../metrics.ts";
+
+/** Read and parse an envelope from the request body (4xx on any malformation). */
+export async function readEnvelope(c: Context<AppEnv>, deps: ServerDeps): Promise<ParsedEnvelope> {
+  const text = decodeUtf8(await readJsonBody(c));
+  return deps.envelopes.parse(text);
+}
+
+/** Verify, with the typed failure counted before it propagates as a 422. */
+async function verifyCounted(
+  deps: ServerDeps,
+  metrics: ServerMetrics,
+  parsed: ParsedEnvelope,
+) {
+  try {
+    return await deps.envelopes.verify(parsed);
+  } catch (e) {
+    if (e instanceof EnvelopeVerificationError) metrics.rejections.inc({ reason: e.name });
+    throw e;
+  }
+}
+
+/** `POST /v1/envelopes`: 201 with a receipt, 200 when already logged, 422 when not trusted. */
+export function submitEnvelope(deps: ServerDeps, metrics: ServerMetrics) {
+  return async (c: Context<AppEnv>): Promise<Response> => {
+    onlyParams(c, []);
+    const parsed = await readEnvelope(c, deps);
+    await verifyCounted(deps, metrics, parsed);
+    const out = await deps.log.append(parsed);
+    metrics.appends.inc({ outcome: out.existing ? "existing" : "new" });
+    return c.json(out.receipt, out.existing ? 200 : 201);
+  };
+}
+
+/** `POST /v1/verify`: 200 `{valid: true, ...}` or 200 `{valid: false, reason, error}`. */
+export function verifyRoute(deps: ServerDeps) {
+  return async (c: Context<AppEnv>): Promise<Response> => {
+    onlyParams(c, []);
+    const parsed = await readEnvelope(c, deps);
+    const envelope_sha256 = toBase64(parsed.sha256);
+    let logged: number | null = null;
+    if (deps.log.findByEnvelopeHash) {
+      logged = (await deps.log.findByEnvelopeHash(parsed.sha256)) ?? null;
+    }
+    try {
+      const v = await deps.envelopes.verify(parsed);
+      return c.json({
+        valid: true,
+        kind: v.kind,
+        key_id: v.key_id,
+        envelope_sha256,
+        logged_index: logged,
+      });
+    } catch (e) {
+      if (!(e instanceof EnvelopeVerificationError)) throw e;
+      return c.json({
+        valid: false,
+        reason: e.name,
+        error: e.message,
+        kind: parsed.kind,
+        key_id: e.keyId ?? null,
+        envelope_sha256,
+        logged_index: logged,
+      });
+    }
+  };
+}

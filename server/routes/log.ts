@@ -1,0 +1,223 @@
+/**
+ * Read routes of the log: checkpoint, verifier key, entries, proofs, the
+ * regulator's query and the one-request evidence bundle.
+ *
+ * Stored envelopes are answered with their canonical bytes spliced into the
+ * JSON verbatim, so a legacy envelope keeps every number exactly as received.
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import { toBase64 } from "../../core/bytes.ts";
+import type { EntryQuery, ServerDeps, StoredEntry } from "../deps.ts";
+import { ApiError } from "../errors.ts";
+import { type AppEnv, jsonWithRaw, onlyParams, parseIndex } from "../http.ts";
+
+/** Default and largest page size of `GET /v1/log/entries`. */
+export const PAGE_LIMIT = { default: 100, max: 1000 } as const;
+
+const b64 = (hs: Uint8Array[]) => hs.map(toBase64);
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+function timeParam(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!RFC3339.test(raw) || Number.isNaN(Date.parse(raw))) {
+    throw new ApiError(400, `parameter '${name}' must be an RFC 3339 date-time`, {
+      parameter: name,
+    });
+  }
+  return raw;
+}
+
+function textParam(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.length === 0 || raw.length > 256) {
+    throw new ApiError(400, `parameter '${name}' must be 1 to 256 characters`, {
+      parameter: name,
+    });
+  }
+  return raw;
+}
+
+/** Resolve an entry index against the current size (404 when beyond the log). */
+async function entryAt(deps: ServerDeps, raw: string | undefined): Promise<StoredEntry> {
+  const index = parseIndex("index", raw);
+  const size = await deps.log.size();
+  if (index >= size) {
+    throw new ApiError(404, `no entry ${index}: the log has ${size} entries`, {
+      parameter: "index",
+      tree_size: size,
+    });
+  }
+  return deps.log.get(index);
+}
+
+function plain(c: Context<AppEnv>, text: string): Response {
+  return c.body(text, 200, { "content-type": "text/plain; charset=utf-8" });
+}
+
+/** `GET /v1/log/checkpoint`: the latest signed checkpoint, `text/plain`. */
+export function checkpointRoute(deps: ServerDeps) {
+  return async (c: Context<AppEnv>): Promise<Response> => {
+    onlyParams(c, []);
+    return plain(c, await deps.log.checkpoint());
+  };
+}
+
+/** `GET /v1/log/key`: the verifier key in Go note format, `text/plain`. */
+export function keyRoute(deps: ServerDeps) {
+  return (c: Context<AppEnv>): Response => {
+    onlyParams(c, []);
+    return plain(c, deps.log.verifierKey() + "\n");
+  };
+}
+
+/** `GET /v1/log/entries/{index}`: `{index, leaf, leaf_hash, envelope}`. */
+export function entryRoute(deps: ServerDeps) {
+  return async (c: Context<AppEnv>): Promise<Response> => {
+    onlyParams(c, []);
+    const e = await entryAt(deps, c.req.param("index"));
+    return jsonWithRaw(200, {
+      index: e.index,
+      leaf: toBase64(e.leaf),
+      leaf_hash: toBase64(e.leafHash),
+    }, { envelope: e.envelope });
+  };
+}
+
+/**
+ * `GET /v1/log/entries/{index}/bundle`: everything a regulator needs to check
+ * one entry offline in one answer — the entry, its inclusion proof in the
+ * latest tree, that tree's signed checkpoint, and the `tlog-proof@v1` text.
+ */
+export function bundleRoute(deps: ServerDeps) {
+  return async (c: Context<AppEnv>): Promise<Response> => {
+    onlyParams(c, []);
+    // Read the checkpoint first: the proof is for exactly its tree size.
+    const checkpoint = await deps.log.checkpoint();
+    const treeSize = checkpointSize(checkpoint);
+    const index = parseIndex("index", c.req.param("index"));
+    if (index >= treeSize) {
+      throw new ApiError(404, `no entry ${index}: the log has ${treeSize} entries`, {
+        parameter: "index",
+        tree_size: treeSize,
+      });
+    }
+    const [e, proof] = await Promise.all([
+      deps.log.get(index),
+      deps.log.proveInclusion(index, treeSize),
+    ]);
+    return jsonWithRaw(200, {
+      index,
+      tree_size: treeSize,
+      leaf: toBase64(e.leaf),
+      leaf_hash: toBase64(e.leafHash),
+      inclusion_proof: b64(proof),
+      checkpoint,
+      tlog_proof: deps.log.formatTlogProof(index, e.leaf, proof, checkpoint),
+      verifier_key: deps.log.verifierKey(),
+    }, { envelope: e.envelope });
+  };
+}
+
+/** The tree size of a checkpoint text (its second line). */
+export function checkpointSize(checkpoint: string): number {
+  const line = checkpoint.split("\n")[1] ?? "";
+  if (!/^(0|[1-9][0-9]*)$/.test(line)) throw new Error("checkpoint without a tree size");
+  return Number(line);
+}
+
+/** `GET /v1/log/proof/inclusion?index=N[&tree_size=M]` (M defaults to the current size). */
+export function inclusionRoute(deps: ServerDeps) {
+  return async (c: Context<AppEnv>): Promise<Response> => {
+    onlyParams(c, ["index", "tree_size"]);
+    const index = parseIndex("index", c.req.query("index"));
+    const given = parseIndex("tree_size", c.req.query("tree_size"), true);
+    const size = await deps.log.size();
+    const treeSize = given ?? size;
+    if (treeSize > size) {
+      throw new ApiError(400, `tree_size ${treeSize} is beyond the log's size ${size}`, {
+        parameter: "tree_size",
+        tree_size: size,
+      });
+    }
+    if (index >= treeSize) {
+      throw new ApiError(400, `index ${index} is not below tree_size ${treeSize}`, {
+        parameter: "index",
+        tree_size: size,
+      });
+    }
+    const [e, proof] = await Promise.all([
+      deps.log.get(index),
+      deps.log.proveInclusion(index, treeSize),
+    ]);
+    return c.json({
+      index,
+      tree_size: treeSize,
+      leaf_hash: toBase64(e.leafHash),
+      proof: b64(proof),
+    });
+  };
+}
+
+/** `GET /v1/log/proof/consistency?first=A&second=B` (B defaults to the current size). */
+export function consistencyRoute(deps: ServerDeps) {
+  return async (c: Context<AppEnv>): Promise<Response> => {
+    onlyParams(c, ["first", "second"]);
+    const first = parseIndex("first", c.req.query("first"));
+    const given = parseIndex("second", c.req.query("second"), true);
+    const size = await deps.log.size();
+    const second = given ?? size;
+    if (second > size) {
+      throw new ApiError(400, `second ${second} is beyond the log's size ${size}`, {
+        parameter: "second",
+        tree_size: size,
+      });
+    }
+    if (first < 1 || first > second) {
+      throw new ApiError(400, `first must satisfy 1 ≤ first ≤ second (${second})`, {
+        parameter: "first",
+        tree_size: size,
+      });
+    }
+    const proof = await deps.log.proveConsistency(first, second);
+    return c.json({ first, second, proof: b64(proof) });
+  };
+}
+
+/**
+ * `GET /v1/log/entries?issuer=&primitive=&from=&to=&cursor=&limit=`: entry
+ * summaries in index order; `from` inclusive, `to` exclusive (RFC 3339);
+ * `next_cursor` continues the scan.
+ */
+export function queryRoute(deps: ServerDeps) {
+  return async (c: Context<AppEnv>): Promise<Response> => {
+    onlyParams(c, ["issuer", "primitive", "from", "to", "cursor", "limit"]);
+    const limit = parseIndex("limit", c.req.query("limit"), true) ?? PAGE_LIMIT.default;
+    if (limit < 1 || limit > PAGE_LIMIT.max) {
+      throw new ApiError(400, `parameter 'limit' must be between 1 and ${PAGE_LIMIT.max}`, {
+        parameter: "limit",
+      });
+    }
+    const q: EntryQuery = { limit };
+    const issuer = textParam("issuer", c.req.query("issuer"));
+    if (issuer !== undefined) q.issuer = issuer;
+    const primitive = textParam("primitive", c.req.query("primitive"));
+    if (primitive !== undefined) q.primitive = primitive;
+    const from = timeParam("from", c.req.query("from"));
+    if (from !== undefined) q.from = from;
+    const to = timeParam("to", c.req.query("to"));
+    if (to !== undefined) q.to = to;
+    if (from !== undefined && to !== undefined && Date.parse(from) > Date.parse(to)) {
+      throw new ApiError(400, "parameter 'from' is after 'to'", { parameter: "from" });
+    }
+    const cursor = parseIndex("cursor", c.req.query("cursor"), true);
+    if (cursor !== undefined) q.start = cursor;
+    const page = await deps.log.query(q);
+    return c.json({
+      entries: page.entries,
+      next_cursor: page.next_cursor === null ? null : String(page.next_cursor),
+    });
+  };
+}
