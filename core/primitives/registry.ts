@@ -1,0 +1,131 @@
+/**
+ * The six primitives by name: input parser, exact statistic and regulation
+ * tags, typed per primitive through {@linkcode PrimitiveTypes}.
+ *
+ * @module
+ */
+import type { PrimitiveName } from "../envelope_types.ts";
+import {
+  type CalibrationInput,
+  type CalibrationResult,
+  calibrationStatistic,
+  parseCalibrationInput,
+} from "./calibration.ts";
+import {
+  type ConcordanceInput,
+  type ConcordanceResult,
+  concordanceStatistic,
+  parseConcordanceInput,
+} from "./concordance.ts";
+import {
+  type DisagreementInput,
+  type DisagreementResult,
+  disagreementStatistic,
+  parseDisagreementInput,
+} from "./disagreement.ts";
+import { type DriftInput, type DriftResult, driftStatistic, parseDriftInput } from "./drift.ts";
+import {
+  type FairnessInput,
+  type FairnessResult,
+  fairnessStatistic,
+  parseFairnessInput,
+} from "./fairness.ts";
+import {
+  parseProvenanceInput,
+  type ProvenanceInput,
+  type ProvenanceResult,
+  provenanceStatistic,
+} from "./provenance.ts";
+import { REGULATIONS } from "./regulations.ts";
+
+/** Input and result types of each primitive. */
+export interface PrimitiveTypes {
+  /** Group fairness. */
+  fairness: { input: FairnessInput; result: FairnessResult };
+  /** Training-data provenance. */
+  provenance: { input: ProvenanceInput; result: ProvenanceResult };
+  /** Survival concordance (C-index). */
+  concordance: { input: ConcordanceInput; result: ConcordanceResult };
+  /** Conformal calibration. */
+  calibration: { input: CalibrationInput; result: CalibrationResult };
+  /** Distribution drift. */
+  drift: { input: DriftInput; result: DriftResult };
+  /** Cross-model disagreement. */
+  disagreement: { input: DisagreementInput; result: DisagreementResult };
+}
+
+/** Input type of primitive `P`. */
+export type InputOf<P extends PrimitiveName> = PrimitiveTypes[P]["input"];
+/** Result type of primitive `P`. */
+export type ResultOf<P extends PrimitiveName> = PrimitiveTypes[P]["result"];
+
+/** What the registry knows about one primitive. */
+export interface PrimitiveSpec<P extends PrimitiveName> {
+  /** The primitive's name. */
+  readonly name: P;
+  /**
+   * Validate an untrusted JSON value; defaults are filled in.
+   * @throws {InputValidationError} naming the field and rule.
+   */
+  parse(value: unknown): InputOf<P>;
+  /** The exact statistic of a validated input. */
+  statistic(input: InputOf<P>): ResultOf<P>;
+  /** Regulation tags for envelopes. */
+  readonly regulations: readonly string[];
+}
+
+/** The registry of the six primitives. */
+export const PRIMITIVE_SPECS: { readonly [P in PrimitiveName]: PrimitiveSpec<P> } = {
+  fairness: {
+    name: "fairness",
+    parse: parseFairnessInput,
+    statistic: fairnessStatistic,
+    regulations: REGULATIONS.fairness,
+  },
+  provenance: {
+    name: "provenance",
+    parse: parseProvenanceInput,
+    statistic: provenanceStatistic,
+    regulations: REGULATIONS.provenance,
+  },
+  concordance: {
+    name: "concordance",
+    parse: parseConcordanceInput,
+    statistic: concordanceStatistic,
+    regulations: REGULATIONS.concordance,
+  },
+  calibration: {
+    name: "calibration",
+    parse: parseCalibrationInput,
+    statistic: calibrationStatistic,
+    regulations: REGULATIONS.calibration,
+  },
+  drift: {
+    name: "drift",
+    parse: parseDriftInput,
+    statistic: driftStatistic,
+    regulations: REGULATIONS.drift,
+  },
+  disagreement: {
+    name: "disagreement",
+    parse: parseDisagreementInput,
+    statistic: disagreementStatistic,
+    regulations: REGULATIONS.disagreement,
+  },
+};
+
+/**
+ * Validate `value` as the input of `primitive` (defaults filled in).
+ * @throws {InputValidationError} naming the field and rule.
+ */
+export function parseInput<P extends PrimitiveName>(primitive: P, value: unknown): InputOf<P> {
+  return (PRIMITIVE_SPECS[primitive] as PrimitiveSpec<P>).parse(value);
+}
+
+/** The exact statistic of a validated input of `primitive`. */
+export function exactStatistic<P extends PrimitiveName>(
+  primitive: P,
+  input: InputOf<P>,
+): ResultOf<P> {
+  return (PRIMITIVE_SPECS[primitive] as PrimitiveSpec<P>).statistic(input);
+}
