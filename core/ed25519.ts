@@ -1,0 +1,263 @@
+/**
+ * Ed25519 (RFC 8032) keys, signatures and their PEM encodings (RFC 8410).
+ *
+ * Signing and verification go through the runtime's Web Crypto `Ed25519`
+ * when it has it (the hot path; imported `CryptoKey`s are cached on the key
+ * objects so nothing is re-imported or re-parsed per call) and through
+ * `@noble/ed25519` otherwise. Both engines can be chosen explicitly, which
+ * the tests use to cross-check them on the RFC 8032 vectors.
+ *
+ * @module
+ */
+import * as noble from "@noble/ed25519";
+import { bytesEqual, concatBytes, fromBase64, fromHex, toBase64 } from "./bytes.ts";
+
+/** Which Ed25519 implementation performs an operation. */
+export type Ed25519Engine = "webcrypto" | "noble";
+
+// DER prefixes of RFC 8410 SubjectPublicKeyInfo and PKCS#8 (v1) Ed25519 keys.
+const SPKI_PREFIX = fromHex("302a300506032b6570032100");
+const PKCS8_PREFIX = fromHex("302e020100300506032b657004220420");
+// PKCS#8 v2 (OneAsymmetricKey) with the public key attached as [1].
+const PKCS8_V2_PREFIX = fromHex("3051020101300506032b657004220420");
+const PKCS8_V2_PUB = fromHex("812100");
+
+let webCryptoProbe: Promise<boolean> | undefined;
+
+/**
+ * Whether this runtime's Web Crypto implements Ed25519 (checked once by
+ * verifying the RFC 8032 §7.1 TEST 1 signature).
+ */
+export function webCryptoHasEd25519(): Promise<boolean> {
+  webCryptoProbe ??= (async () => {
+    try {
+      const key = await crypto.subtle.importKey("raw", ab(TEST1_PUBLIC), "Ed25519", false, [
+        "verify",
+      ]);
+      return await crypto.subtle.verify("Ed25519", key, ab(TEST1_SIGNATURE), new Uint8Array(0));
+    } catch {
+      return false;
+    }
+  })();
+  return webCryptoProbe;
+}
+
+const TEST1_PUBLIC = fromHex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+const TEST1_SIGNATURE = fromHex(
+  "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+);
+
+/** Web Crypto's typing wants ArrayBuffer-backed views; ours always are. */
+function ab(u: Uint8Array): Uint8Array<ArrayBuffer> {
+  return u as Uint8Array<ArrayBuffer>;
+}
+
+async function resolveEngine(engine: Ed25519Engine | undefined): Promise<Ed25519Engine> {
+  if (engine) return engine;
+  return (await webCryptoHasEd25519()) ? "webcrypto" : "noble";
+}
+
+function pemBody(pem: string, label: string): Uint8Array {
+  const begin = `-----BEGIN ${label}-----`;
+  const end = `-----END ${label}-----`;
+  const text = pem.trim();
+  if (!text.startsWith(begin) || !text.endsWith(end)) {
+    throw new TypeError(`not a PEM ${label} (expected ${begin} … ${end})`);
+  }
+  const b64 = text.slice(begin.length, text.length - end.length).replace(/[\r\n\t ]/g, "");
+  try {
+    return fromBase64(b64);
+  } catch (e) {
+    throw new TypeError(`PEM ${label} body is not valid base64`, { cause: e });
+  }
+}
+
+function pem(label: string, der: Uint8Array): string {
+  const b64 = toBase64(der);
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
+}
+
+function startsWith(a: Uint8Array, prefix: Uint8Array): boolean {
+  return a.length >= prefix.length && bytesEqual(a.subarray(0, prefix.length), prefix);
+}
+
+/** An Ed25519 public key (32 bytes), with its verifying `CryptoKey` cached after first use. */
+export class Ed25519PublicKey {
+  /** The 32-byte public key. */
+  readonly raw: Uint8Array;
+  #cryptoKey: Promise<CryptoKey> | undefined;
+  #pem: string | undefined;
+
+  private constructor(raw: Uint8Array) {
+    this.raw = raw;
+  }
+
+  /**
+   * A key from its 32 raw bytes.
+   * @throws {TypeError} when `raw` is not 32 bytes.
+   */
+  static fromRaw(raw: Uint8Array): Ed25519PublicKey {
+    if (!(raw instanceof Uint8Array) || raw.length !== 32) {
+      throw new TypeError(`Ed25519 public key must be 32 bytes, got ${raw?.length}`);
+    }
+    return new Ed25519PublicKey(raw.slice());
+  }
+
+  /**
+   * A key from an RFC 8410 SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
+   * @throws {TypeError} when `pemText` is not PEM or not an Ed25519 key.
+   */
+  static fromPem(pemText: string): Ed25519PublicKey {
+    if (typeof pemText !== "string") throw new TypeError("public key PEM must be a string");
+    const der = pemBody(pemText, "PUBLIC KEY");
+    if (der.length !== 44 || !startsWith(der, SPKI_PREFIX)) {
+      throw new TypeError("PEM public key is not an Ed25519 SubjectPublicKeyInfo (RFC 8410)");
+    }
+    const key = new Ed25519PublicKey(der.slice(12));
+    key.#pem = pemText;
+    return key;
+  }
+
+  /** RFC 8410 SPKI PEM, 64-column base64, trailing newline (as Python's `cryptography` writes it). */
+  toPem(): string {
+    return pem("PUBLIC KEY", concatBytes(SPKI_PREFIX, this.raw));
+  }
+
+  /** Whether `other` is the same public key. */
+  equals(other: Ed25519PublicKey): boolean {
+    return bytesEqual(this.raw, other.raw);
+  }
+
+  /**
+   * Whether `signature` is a valid Ed25519 signature of `message` under this key.
+   * Never throws for a bad signature: a wrong length or an undecodable
+   * signature is `false`.
+   */
+  async verify(
+    signature: Uint8Array,
+    message: Uint8Array,
+    engine?: Ed25519Engine,
+  ): Promise<boolean> {
+    if (signature.length !== 64) return false;
+    if ((await resolveEngine(engine)) === "webcrypto") {
+      this.#cryptoKey ??= crypto.subtle.importKey("raw", ab(this.raw), "Ed25519", false, [
+        "verify",
+      ]);
+      try {
+        return await crypto.subtle.verify(
+          "Ed25519",
+          await this.#cryptoKey,
+          ab(signature),
+          ab(message),
+        );
+      } catch {
+        return false;
+      }
+    }
+    try {
+      // zip215: false is RFC 8032 strict verification, as Web Crypto does.
+      return await noble.verifyAsync(signature, message, this.raw, { zip215: false });
+    } catch {
+      return false;
+    }
+  }
+
+  /** The PEM this key was read from, if any, else {@linkcode toPem}. */
+  get pem(): string {
+    return this.#pem ??= this.toPem();
+  }
+}
+
+/**
+ * An Ed25519 private key. The 32-byte seed stays inside the object: it is not
+ * an enumerable property, and inspecting or printing the key shows only its
+ * public half.
+ */
+export class Ed25519PrivateKey {
+  /** The matching public key. */
+  readonly publicKey: Ed25519PublicKey;
+  #seed: Uint8Array;
+  #cryptoKey: Promise<CryptoKey> | undefined;
+
+  private constructor(seed: Uint8Array, publicKey: Ed25519PublicKey) {
+    this.#seed = seed;
+    this.publicKey = publicKey;
+  }
+
+  /**
+   * A key from its 32-byte RFC 8032 seed (the "private key" of RFC 8032).
+   * @throws {TypeError} when `seed` is not 32 bytes.
+   */
+  static async fromSeed(seed: Uint8Array): Promise<Ed25519PrivateKey> {
+    if (!(seed instanceof Uint8Array) || seed.length !== 32) {
+      throw new TypeError(`Ed25519 private key seed must be 32 bytes, got ${seed?.length}`);
+    }
+    const s = seed.slice();
+    const pub = await noble.getPublicKeyAsync(s);
+    return new Ed25519PrivateKey(s, Ed25519PublicKey.fromRaw(pub));
+  }
+
+  /** A fresh key from the system CSPRNG. */
+  static generate(): Promise<Ed25519PrivateKey> {
+    return Ed25519PrivateKey.fromSeed(crypto.getRandomValues(new Uint8Array(32)));
+  }
+
+  /**
+   * A key from an RFC 8410 PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), v1 or
+   * v2 (with the public key attached, which must match).
+   * @throws {TypeError} when `pemText` is not an unencrypted Ed25519 PKCS#8 PEM.
+   */
+  static async fromPkcs8Pem(pemText: string): Promise<Ed25519PrivateKey> {
+    if (typeof pemText !== "string") throw new TypeError("private key PEM must be a string");
+    const der = pemBody(pemText, "PRIVATE KEY");
+    let attached: Uint8Array | undefined;
+    if (der.length === 48 && startsWith(der, PKCS8_PREFIX)) {
+      // v1: seed only.
+    } else if (
+      der.length === 83 && startsWith(der, PKCS8_V2_PREFIX) &&
+      bytesEqual(der.subarray(48, 51), PKCS8_V2_PUB)
+    ) {
+      attached = der.subarray(51);
+    } else {
+      throw new TypeError("PEM private key is not an unencrypted Ed25519 PKCS#8 key (RFC 8410)");
+    }
+    const key = await Ed25519PrivateKey.fromSeed(der.subarray(16, 48));
+    if (attached && !bytesEqual(attached, key.publicKey.raw)) {
+      throw new TypeError("PKCS#8 attached public key does not match the private key");
+    }
+    return key;
+  }
+
+  /** RFC 8410 PKCS#8 v1 PEM of this key (secret: write it only to a 0600 file). */
+  toPkcs8Pem(): string {
+    return pem("PRIVATE KEY", concatBytes(PKCS8_PREFIX, this.#seed));
+  }
+
+  /** The Ed25519 signature (64 bytes) of `message`. */
+  async sign(message: Uint8Array, engine?: Ed25519Engine): Promise<Uint8Array> {
+    if ((await resolveEngine(engine)) === "webcrypto") {
+      this.#cryptoKey ??= crypto.subtle.importKey(
+        "pkcs8",
+        ab(concatBytes(PKCS8_PREFIX, this.#seed)),
+        "Ed25519",
+        false,
+        ["sign"],
+      );
+      return new Uint8Array(
+        await crypto.subtle.sign("Ed25519", await this.#cryptoKey, ab(message)),
+      );
+    }
+    return await noble.signAsync(message, this.#seed);
+  }
+
+  /** Shows only the public key, never the seed. */
+  toJSON(): { type: "Ed25519PrivateKey"; publicKey: string } {
+    return { type: "Ed25519PrivateKey", publicKey: this.publicKey.toPem() };
+  }
+
+  /** Deno's inspector: only the public key, never the seed. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `Ed25519PrivateKey { publicKey: ${toBase64(this.publicKey.raw)} }`;
+  }
+}

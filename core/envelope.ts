@@ -1,0 +1,487 @@
+/**
+ * Signed audit envelopes (CONTRACT.md §3): parsing with canonical bytes,
+ * input commitments, parameter-set hashes and the envelope builder.
+ *
+ * Native envelopes (`regledger.envelope.v1`) are canonicalized with RFC 8785
+ * JCS. Legacy envelopes (`regaudit-fhe.report.v1`) keep the canonical form
+ * regaudit-fhe 0.0.8 signed: Python's `json.dumps(body, sort_keys=True,
+ * separators=(",", ":"), ensure_ascii=False)` with every number written as
+ * received. In both, `receipt.sha256` is the hex SHA-256 of the canonical
+ * signed body (the envelope without `receipt` and `timestamp`) and the
+ * Ed25519 signature covers those same canonical bytes (established against
+ * the regaudit-fhe fixtures: not the digest, not its hex).
+ *
+ * @module
+ */
+import { sha256, sha256Hex, toBase64, utf8 } from "./bytes.ts";
+import {
+  type Envelope,
+  type EnvelopeReceipt,
+  type InputCommitment,
+  type JsonValue,
+  LEGACY_SCHEMA,
+  NATIVE_SCHEMA,
+  type ParsedEnvelope,
+  type PrimitiveName,
+  PRIMITIVES,
+} from "./envelope_types.ts";
+import { EnvelopeFormatError, InputValidationError } from "./errors.ts";
+import { canonicalBytes, canonicalize } from "./jcs.ts";
+import {
+  compareCodePoints,
+  type JsonLimits,
+  type LosslessJsonValue,
+  parseJsonText,
+  pythonDumps,
+  toPlainJson,
+} from "./json_text.ts";
+import type { KeyProvider } from "./keys.ts";
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** What verification needs that parsing already computed (kept off the public object). */
+interface Derived {
+  /** Canonical bytes of the signed body. */
+  body: Uint8Array;
+  /** Hex SHA-256 of JCS(parameter_set) for native envelopes. */
+  parameterSetHash?: string;
+}
+
+// Parsed envelopes are deep-frozen, so what parsing derived stays true for them.
+const derived = new WeakMap<ParsedEnvelope, Derived>();
+
+const UNSIGNED = new Set(["receipt", "timestamp"]);
+
+/**
+ * Hex SHA-256 of the JCS bytes of `{"name": name, "value": value}`: the
+ * commitment to one named input (CONTRACT.md §3).
+ *
+ * @throws {InputValidationError} when `value` is not I-JSON (pointer under `/value`).
+ */
+export function commitInput(name: string, value: JsonValue): InputCommitment {
+  return { name, sha256: sha256Hex(canonicalBytes({ name, value })) };
+}
+
+/**
+ * Commitments to every named input, sorted by name (by UTF-16 code units,
+ * as JCS sorts keys).
+ *
+ * @example
+ * ```ts
+ * import { commitInputs } from "./envelope.ts";
+ * const c = commitInputs({ y_true: [1, 0], y_pred: [1, 1] });
+ * c.map((x) => x.name); // ["y_pred", "y_true"]
+ * ```
+ *
+ * @throws {InputValidationError} when a value is not I-JSON, naming `/<input>/…`.
+ */
+export function commitInputs(inputs: Record<string, JsonValue>): InputCommitment[] {
+  return Object.keys(inputs).sort().map((name) => {
+    try {
+      return commitInput(name, inputs[name]);
+    } catch (e) {
+      if (e instanceof InputValidationError) {
+        const inner = e.pointer.replace(/^\/value/, "");
+        throw new InputValidationError(`/${escapeToken(name)}${inner}`, e.rule, tail(e.message));
+      }
+      throw e;
+    }
+  });
+}
+
+/**
+ * Lowercase hex SHA-256 of JCS(`parameterSet`): the `parameter_set_hash` of
+ * native envelopes.
+ *
+ * @throws {InputValidationError} when `parameterSet` is not I-JSON.
+ */
+export function parameterSetHash(parameterSet: JsonObject): string {
+  return sha256Hex(canonicalBytes(parameterSet));
+}
+
+/** What {@linkcode buildEnvelope} puts in a native envelope. */
+export interface BuildEnvelopeOptions {
+  /** The primitive that produced `result`. */
+  primitive: PrimitiveName;
+  /** `plaintext` or `seal-ckks`. */
+  backend: string;
+  /** The backend's parameter set (its JCS hash becomes `parameter_set_hash`). */
+  parameterSet: JsonObject;
+  /** Regulation tags. */
+  regulations: string[];
+  /** The audit result (must be I-JSON: no NaN, no Infinity). */
+  result: JsonObject;
+  /** The inputs, committed with {@linkcode commitInputs} (exactly one of `inputs`, `inputCommitments`). */
+  inputs?: Record<string, JsonValue>;
+  /** Commitments computed earlier with {@linkcode commitInputs}. */
+  inputCommitments?: InputCommitment[];
+  /** Declared and consumed multiplicative depth. */
+  depthBudget: { declared: number; consumed: number };
+  /** Optional differential-privacy block (signed). */
+  dp?: JsonObject;
+  /**
+   * Optional timestamp block (not signed), or a function that gets the
+   * canonical signed body and returns the block (an RFC 3161 TSA hook).
+   */
+  timestamp?: JsonObject | ((signedBody: Uint8Array) => Promise<JsonObject>);
+  /** Issuer name. */
+  issuer: string;
+  /**
+   * RFC 3339 issue time.
+   * @default {new Date().toISOString()}
+   */
+  issuedAt?: string | Date;
+}
+
+/**
+ * Build and sign a native `regledger.envelope.v1` envelope: commit the
+ * inputs, hash the parameter set, canonicalize the signed body with JCS,
+ * hash it into `receipt.sha256` and sign those same bytes with `signer`.
+ *
+ * @example
+ * ```ts
+ * import { buildEnvelope } from "./envelope.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ * const signer = await InProcessKeyProvider.generate("issuer-1");
+ * const env = await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: { backend: "plaintext" },
+ *   regulations: ["EU_AI_ACT_ART15"], result: { cvm: 0.25 }, inputs: { ref: [1, 2] },
+ *   depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
+ * }, signer);
+ * env.receipt.key_id; // "issuer-1"
+ * ```
+ *
+ * @throws {InputValidationError} when an option is not I-JSON or mistyped (pointer names it).
+ * @throws {SignerError} when an external signer fails closed.
+ */
+export async function buildEnvelope(
+  options: BuildEnvelopeOptions,
+  signer: KeyProvider,
+): Promise<Envelope> {
+  const o = options;
+  if (!PRIMITIVES.includes(o.primitive)) {
+    throw new InputValidationError("/primitive", "enum", `unknown primitive ${o.primitive}`);
+  }
+  for (const [field, v] of [["backend", o.backend], ["issuer", o.issuer]] as const) {
+    if (typeof v !== "string" || v.length === 0) {
+      throw new InputValidationError(`/${field}`, "non-empty-string", `${field} must be a string`);
+    }
+  }
+  if ((o.inputs === undefined) === (o.inputCommitments === undefined)) {
+    throw new InputValidationError(
+      "/input_commitments",
+      "one-of",
+      "give exactly one of inputs and inputCommitments",
+    );
+  }
+  const d = o.depthBudget;
+  if (!d || !Number.isSafeInteger(d.declared) || !Number.isSafeInteger(d.consumed)) {
+    throw new InputValidationError(
+      "/depth_budget",
+      "integer",
+      "declared and consumed must be integers",
+    );
+  }
+  const issuedAt = o.issuedAt === undefined
+    ? new Date().toISOString()
+    : o.issuedAt instanceof Date
+    ? o.issuedAt.toISOString()
+    : o.issuedAt;
+  const body: JsonObject = {
+    schema: NATIVE_SCHEMA,
+    primitive: o.primitive,
+    backend: o.backend,
+    parameter_set: o.parameterSet,
+    parameter_set_hash: withPointer("/parameter_set", () => parameterSetHash(o.parameterSet)),
+    regulations: o.regulations,
+    result: o.result,
+    input_commitments: (o.inputCommitments ??
+      commitInputsAt(o.inputs!)) as unknown as JsonValue,
+    depth_budget: { declared: d.declared, consumed: d.consumed },
+    issued_at: issuedAt,
+    issuer: o.issuer,
+  };
+  if (o.dp !== undefined) body.dp = o.dp;
+  const bodyBytes = withPointer("", () => canonicalBytes(body));
+  const signature = await signer.sign(bodyBytes);
+  const receipt: EnvelopeReceipt = {
+    sha256: sha256Hex(bodyBytes),
+    signature_alg: "Ed25519",
+    signature_b64: toBase64(signature),
+    key_id: signer.keyId,
+    public_key_pem: signer.publicKeyPem,
+  };
+  const env = { ...body, receipt } as unknown as Envelope;
+  if (o.timestamp !== undefined) {
+    env.timestamp = typeof o.timestamp === "function" ? await o.timestamp(bodyBytes) : o.timestamp;
+  }
+  return env;
+}
+
+function commitInputsAt(inputs: Record<string, JsonValue>): InputCommitment[] {
+  return withPointer("/inputs", () => commitInputs(inputs));
+}
+
+function withPointer<T>(prefix: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InputValidationError && prefix) {
+      throw new InputValidationError(prefix + e.pointer, e.rule, tail(e.message));
+    }
+    throw e;
+  }
+}
+
+function tail(message: string): string {
+  return message.slice(message.indexOf(": ") + 2);
+}
+
+function escapeToken(t: string): string {
+  return t.replaceAll("~", "~0").replaceAll("/", "~1");
+}
+
+/**
+ * Parse an envelope from its JSON text or UTF-8 bytes, with hostile-input
+ * limits, and compute its canonical bytes and identity. Native envelopes
+ * are canonicalized with JCS; legacy ones with Python's form, numbers as
+ * received. The result is deep-frozen.
+ *
+ * @throws {JsonParseError} when the text is not acceptable JSON.
+ * @throws {EnvelopeFormatError} when the JSON is not an envelope (unknown
+ * `schema`, missing or mistyped field), naming the field's JSON pointer.
+ */
+export function parseEnvelopeText(input: string | Uint8Array, limits?: JsonLimits): ParsedEnvelope {
+  // Python writes NaN/Infinity by default, so legacy text may hold them;
+  // JCS then rejects them in native envelopes.
+  const tree = parseJsonText(input, { allowNonFinite: true, ...limits });
+  if (tree === null || typeof tree !== "object" || Array.isArray(tree) || !isPlain(tree)) {
+    throw new EnvelopeFormatError("", "object", "an envelope must be a JSON object");
+  }
+  const schema = tree.schema;
+  if (schema === LEGACY_SCHEMA) {
+    const value = toPlainJson(tree) as JsonObject;
+    checkShape(value, "legacy");
+    const [canonical, body] = canonicalPair(tree, compareCodePoints, (v) => pythonDumps(v));
+    return finish("legacy", value, canonical, { body });
+  }
+  if (schema === NATIVE_SCHEMA) return fromNativeValue(toPlainJson(tree) as JsonObject);
+  throw new EnvelopeFormatError(
+    "/schema",
+    "enum",
+    `unknown envelope schema ${
+      JSON.stringify(schema)
+    } (expected ${NATIVE_SCHEMA} or ${LEGACY_SCHEMA})`,
+  );
+}
+
+/**
+ * A native envelope that is already a JS object (e.g. from
+ * {@linkcode buildEnvelope}) as a {@linkcode ParsedEnvelope}. Legacy
+ * envelopes must come from {@linkcode parseEnvelopeText}, because their
+ * canonical form needs each number's source text.
+ *
+ * @throws {EnvelopeFormatError} when `envelope` is not a well-formed native envelope.
+ */
+export function parseEnvelopeValue(envelope: unknown): ParsedEnvelope {
+  if (!isPlain(envelope)) {
+    throw new EnvelopeFormatError("", "object", "an envelope must be a JSON object");
+  }
+  if (envelope.schema === LEGACY_SCHEMA) {
+    throw new EnvelopeFormatError(
+      "/schema",
+      "lossless-text",
+      "legacy envelopes must be parsed from their JSON text (parseEnvelopeText)",
+    );
+  }
+  if (envelope.schema !== NATIVE_SCHEMA) {
+    throw new EnvelopeFormatError(
+      "/schema",
+      "enum",
+      `unknown envelope schema ${JSON.stringify(envelope.schema)}`,
+    );
+  }
+  // A private deep copy, so later changes to the caller's object cannot reach it.
+  let copy: JsonObject;
+  try {
+    copy = JSON.parse(canonicalize(envelope));
+  } catch (e) {
+    throw asFormatError(e);
+  }
+  return fromNativeValue(copy);
+}
+
+function fromNativeValue(value: JsonObject): ParsedEnvelope {
+  checkShape(value, "native");
+  let pair: [Uint8Array, Uint8Array];
+  let psHash: string;
+  try {
+    pair = canonicalPair(value, undefined, canonicalize);
+    psHash = parameterSetHash(value.parameter_set as JsonObject);
+  } catch (e) {
+    throw asFormatError(e);
+  }
+  return finish("native", value, pair[0], { body: pair[1], parameterSetHash: psHash });
+}
+
+function asFormatError(e: unknown): unknown {
+  if (e instanceof InputValidationError && !(e instanceof EnvelopeFormatError)) {
+    return new EnvelopeFormatError(e.pointer, e.rule, tail(e.message), { cause: e });
+  }
+  return e;
+}
+
+function finish(
+  kind: "native" | "legacy",
+  value: JsonObject,
+  canonical: Uint8Array,
+  d: Derived,
+): ParsedEnvelope {
+  deepFreeze(value);
+  const parsed: ParsedEnvelope = Object.freeze({
+    kind,
+    value: value as unknown as Envelope,
+    canonical,
+    sha256: sha256(canonical),
+  });
+  derived.set(parsed, d);
+  return parsed;
+}
+
+/**
+ * Canonical bytes of the whole envelope and of its signed body, writing each
+ * member once. `order` undefined means UTF-16 code-unit order (JCS).
+ */
+function canonicalPair<T>(
+  obj: { [key: string]: T },
+  order: ((a: string, b: string) => number) | undefined,
+  write: (v: T) => string,
+): [Uint8Array, Uint8Array] {
+  const keys = Object.keys(obj).sort(order);
+  const all: string[] = [];
+  const signed: string[] = [];
+  for (const k of keys) {
+    let member: string;
+    try {
+      member = JSON.stringify(k) + ":" + write(obj[k]);
+    } catch (e) {
+      if (e instanceof InputValidationError) {
+        throw new InputValidationError("/" + escapeToken(k) + e.pointer, e.rule, tail(e.message));
+      }
+      throw e;
+    }
+    all.push(member);
+    if (!UNSIGNED.has(k)) signed.push(member);
+  }
+  return [utf8("{" + all.join(",") + "}"), utf8("{" + signed.join(",") + "}")];
+}
+
+function isPlain(v: unknown): v is { [key: string]: LosslessJsonValue } {
+  return typeof v === "object" && v !== null && !Array.isArray(v) &&
+    (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
+}
+
+function deepFreeze(v: unknown): void {
+  if (typeof v !== "object" || v === null || Object.isFrozen(v)) return;
+  Object.freeze(v);
+  for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+}
+
+const RECEIPT_FIELDS = ["sha256", "signature_alg", "signature_b64", "key_id", "public_key_pem"];
+
+/** Check the fields verification relies on; the JSON Schemas check the rest. */
+function checkShape(v: JsonObject, kind: "native" | "legacy"): void {
+  const fail = (pointer: string, rule: string, msg: string): never => {
+    throw new EnvelopeFormatError(pointer, rule, msg);
+  };
+  const r = v.receipt;
+  if (!isPlain(r)) fail("/receipt", "object", "receipt must be an object");
+  const receipt = r as JsonObject;
+  for (const f of RECEIPT_FIELDS) {
+    if (typeof receipt[f] !== "string") {
+      fail(`/receipt/${f}`, "string", `receipt.${f} must be a string`);
+    }
+  }
+  if (!isPlain(v.parameter_set)) {
+    fail("/parameter_set", "object", "parameter_set must be an object");
+  }
+  if (typeof v.parameter_set_hash !== "string") {
+    fail("/parameter_set_hash", "string", "parameter_set_hash must be a string");
+  }
+  if (v.timestamp !== undefined && !isPlain(v.timestamp)) {
+    fail("/timestamp", "object", "timestamp must be an object");
+  }
+  if (kind === "legacy") return;
+  for (const f of ["primitive", "backend", "issued_at", "issuer"]) {
+    if (typeof v[f] !== "string") fail(`/${f}`, "string", `${f} must be a string`);
+  }
+  if (!PRIMITIVES.includes(v.primitive as PrimitiveName)) {
+    fail("/primitive", "enum", `unknown primitive ${JSON.stringify(v.primitive)}`);
+  }
+  if (!isPlain(v.result)) fail("/result", "object", "result must be an object");
+  if (!Array.isArray(v.regulations) || !v.regulations.every((x) => typeof x === "string")) {
+    fail("/regulations", "string-array", "regulations must be an array of strings");
+  }
+  const ic = v.input_commitments;
+  if (!Array.isArray(ic)) fail("/input_commitments", "array", "input_commitments must be an array");
+  (ic as JsonValue[]).forEach((c, i) => {
+    if (!isPlain(c) || typeof c.name !== "string" || typeof c.sha256 !== "string") {
+      fail(`/input_commitments/${i}`, "commitment", "a commitment is {name, sha256} strings");
+    }
+  });
+  const db = v.depth_budget;
+  if (!isPlain(db) || typeof db.declared !== "number" || typeof db.consumed !== "number") {
+    fail("/depth_budget", "object", "depth_budget must be {declared, consumed} numbers");
+  }
+  if (v.dp !== undefined && !isPlain(v.dp)) fail("/dp", "object", "dp must be an object");
+}
+
+/**
+ * The canonical bytes of the whole envelope (receipt and timestamp
+ * included): what the ledger stores and what `parsed.sha256` hashes.
+ */
+export function canonicalEnvelopeBytes(parsed: ParsedEnvelope): Uint8Array {
+  return parsed.canonical;
+}
+
+/** Lowercase hex of `parsed.sha256`, the envelope's identity in the ledger. */
+export function envelopeSha256Hex(parsed: ParsedEnvelope): string {
+  return sha256Hex(parsed.canonical);
+}
+
+/**
+ * The canonical bytes of the signed body (the envelope without `receipt`
+ * and `timestamp`): what `receipt.sha256` hashes and the signature covers.
+ */
+export function signedBodyBytes(parsed: ParsedEnvelope): Uint8Array {
+  return resolveEnvelope(parsed).body;
+}
+
+/** An envelope whose derived bytes come from this module, with those bytes. */
+export interface ResolvedEnvelope {
+  /** The envelope (re-parsed from `canonical` if it was not made by this module). */
+  envelope: ParsedEnvelope;
+  /** Canonical bytes of the signed body. */
+  body: Uint8Array;
+  /** Hex SHA-256 of JCS(parameter_set), native envelopes only. */
+  parameterSetHash?: string;
+}
+
+/**
+ * What verification works on. A {@linkcode ParsedEnvelope} made by this
+ * module is deep-frozen, so the bytes derived when it was parsed still hold;
+ * one made elsewhere is re-parsed from its `canonical` bytes (which are what
+ * the ledger stores and hashes), and its `value` is not trusted.
+ *
+ * @throws {JsonParseError | EnvelopeFormatError} when `canonical` is not an envelope.
+ */
+export function resolveEnvelope(parsed: ParsedEnvelope): ResolvedEnvelope {
+  let d = derived.get(parsed);
+  let envelope = parsed;
+  if (!d) {
+    envelope = parseEnvelopeText(parsed.canonical);
+    d = derived.get(envelope)!;
+  }
+  return { envelope, body: d.body, parameterSetHash: d.parameterSetHash };
+}

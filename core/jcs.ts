@@ -1,0 +1,140 @@
+/**
+ * RFC 8785 JSON Canonicalization Scheme (JCS).
+ *
+ * Numbers are written with ECMAScript's `Number.prototype.toString` (which is
+ * exactly the serialization RFC 8785 §3.2.2.3 prescribes), strings with the
+ * escapes of RFC 8785 §3.2.2.2 (which are those of `JSON.stringify` for
+ * well-formed strings), and object members sorted by their names as arrays
+ * of UTF-16 code units (RFC 8785 §3.2.3). Values outside I-JSON (RFC 7493):
+ * non-finite numbers, strings with lone surrogates, and anything that is not
+ * a JSON value, are rejected with an {@linkcode InputValidationError} that
+ * names the JSON pointer of the offending value.
+ *
+ * @module
+ */
+import { utf8 } from "./bytes.ts";
+import { InputValidationError } from "./errors.ts";
+import { LosslessNumber } from "./json_text.ts";
+
+/**
+ * The RFC 8785 canonical text of `value`.
+ *
+ * `value` must be a JSON value: `null`, a boolean, a finite number, a
+ * well-formed string, an array or a plain object of JSON values
+ * ({@linkcode LosslessNumber}s are accepted and written by their numeric value).
+ *
+ * @example
+ * ```ts
+ * import { canonicalize } from "./jcs.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(canonicalize({ b: [1.0, "\u20ac"], a: 1e21 }), '{"a":1e+21,"b":[1,"€"]}');
+ * ```
+ *
+ * @throws {InputValidationError} when `value` is not I-JSON (rule `finite`,
+ * `well-formed-string` or `json-type`), naming the JSON pointer of the value.
+ */
+export function canonicalize(value: unknown): string {
+  return write(value);
+}
+
+/**
+ * UTF-8 bytes of {@linkcode canonicalize}`(value)`: what every hash and
+ * signature over JSON in regledger covers (CONTRACT.md §2).
+ *
+ * @throws {InputValidationError} as {@linkcode canonicalize} does.
+ */
+export function canonicalBytes(value: unknown): Uint8Array {
+  return utf8(write(value));
+}
+
+/** Escape one reference token of a JSON pointer (RFC 6901 §3). */
+export function pointerToken(token: string | number): string {
+  return String(token).replaceAll("~", "~0").replaceAll("/", "~1");
+}
+
+/** Prefix the pointer of an error thrown below `token`. */
+function rethrowUnder(e: unknown, token: string | number): never {
+  if (e instanceof InputValidationError) {
+    const pointer = "/" + pointerToken(token) + e.pointer;
+    const message = e.message.slice(e.message.indexOf(": ") + 2);
+    throw new InputValidationError(pointer, e.rule, message, { cause: e.cause });
+  }
+  throw e;
+}
+
+function write(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return writeString(value);
+    case "number":
+      return writeNumber(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "object": {
+      if (value === null) return "null";
+      if (Array.isArray(value)) return writeArray(value);
+      if (value instanceof LosslessNumber) return writeNumber(value.value);
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new InputValidationError(
+          "",
+          "json-type",
+          `not a JSON value (object of class ${proto?.constructor?.name ?? "unknown"})`,
+        );
+      }
+      return writeObject(value as Record<string, unknown>);
+    }
+    default:
+      throw new InputValidationError("", "json-type", `not a JSON value (${typeof value})`);
+  }
+}
+
+function writeString(s: string): string {
+  if (!s.isWellFormed()) {
+    throw new InputValidationError(
+      "",
+      "well-formed-string",
+      "string contains a lone surrogate (not I-JSON, RFC 8785 §3.2.2.2)",
+    );
+  }
+  // For well-formed strings JSON.stringify emits exactly the RFC 8785 escapes:
+  // \b \t \n \f \r \" \\, other controls as lowercase \u00xx, nothing else.
+  return JSON.stringify(s);
+}
+
+function writeNumber(n: number): string {
+  if (!Number.isFinite(n)) {
+    throw new InputValidationError("", "finite", `number ${n} is not finite (RFC 8785 §3.2.2.3)`);
+  }
+  // ECMAScript Number::toString is the RFC 8785 number serialization; -0 → "0".
+  return String(n);
+}
+
+function writeArray(a: unknown[]): string {
+  let out = "[";
+  for (let i = 0; i < a.length; i++) {
+    if (i > 0) out += ",";
+    try {
+      out += write(a[i]);
+    } catch (e) {
+      rethrowUnder(e, i);
+    }
+  }
+  return out + "]";
+}
+
+function writeObject(o: Record<string, unknown>): string {
+  // Default sort compares strings as sequences of UTF-16 code units (RFC 8785 §3.2.3).
+  const keys = Object.keys(o).sort();
+  let out = "{";
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (i > 0) out += ",";
+    try {
+      out += writeString(k) + ":" + write(o[k]);
+    } catch (e) {
+      rethrowUnder(e, k);
+    }
+  }
+  return out + "}";
+}

@@ -1,0 +1,493 @@
+/**
+ * A strict, lossless JSON text parser for untrusted input, and the Python
+ * `json.dumps` canonical form of legacy regaudit-fhe envelopes.
+ *
+ * `JSON.parse` loses each number's source text (`1.0` becomes `1`), accepts
+ * duplicate keys and has no depth or size limit. Legacy envelopes are signed
+ * over Python's `json.dumps(body, sort_keys=True, separators=(",", ":"),
+ * ensure_ascii=False)` with every number written as it was received
+ * (CONTRACT.md §3), so this parser keeps each number as a
+ * {@linkcode LosslessNumber} and enforces limits that make hostile input
+ * fail fast with a {@linkcode JsonParseError}: total size, nesting depth,
+ * number length, duplicate keys, invalid UTF-8, lone surrogates.
+ *
+ * @module
+ */
+import { JsonParseError } from "./errors.ts";
+import type { JsonValue } from "./envelope_types.ts";
+
+/** A JSON number that keeps its exact source text. */
+export class LosslessNumber {
+  /** The number exactly as written in the JSON text, e.g. `1.0` or `-0.6319980000000001`. */
+  readonly text: string;
+  /** Build from a JSON number literal (not validated here; the parser validates). */
+  constructor(text: string) {
+    this.text = text;
+  }
+  /** The IEEE-754 double nearest to `text` (NaN/±Infinity for Python's non-finite literals). */
+  get value(): number {
+    return this.text === "NaN"
+      ? NaN
+      : this.text === "Infinity"
+      ? Infinity
+      : this.text === "-Infinity"
+      ? -Infinity
+      : Number(this.text);
+  }
+  /** The numeric value, so `JSON.stringify` writes a number. */
+  toJSON(): number {
+    return this.value;
+  }
+}
+
+/** A JSON value whose numbers keep their source text. */
+export type LosslessJsonValue =
+  | null
+  | boolean
+  | string
+  | LosslessNumber
+  | LosslessJsonValue[]
+  | { [key: string]: LosslessJsonValue };
+
+/** Limits applied while parsing untrusted JSON text. */
+export interface JsonLimits {
+  /**
+   * Largest accepted input: UTF-8 bytes for byte input, UTF-16 code units for string input.
+   * @default {16777216} (16 MiB)
+   */
+  maxBytes?: number;
+  /**
+   * Deepest accepted nesting of arrays and objects (the top-level value is depth 1).
+   * @default {64}
+   */
+  maxDepth?: number;
+  /**
+   * Longest accepted number literal, in characters.
+   * @default {512}
+   */
+  maxNumberLength?: number;
+  /**
+   * Accept Python's `NaN`, `Infinity` and `-Infinity` literals (which Python's
+   * `json.dumps` writes by default). Numbers that overflow a double are
+   * always rejected.
+   * @default {false}
+   */
+  allowNonFinite?: boolean;
+}
+
+/** Default limits: 16 MiB, depth 64, 512-character numbers, no non-finite literals. */
+export const DEFAULT_JSON_LIMITS: Readonly<Required<JsonLimits>> = Object.freeze({
+  maxBytes: 16 * 1024 * 1024,
+  maxDepth: 64,
+  maxNumberLength: 512,
+  allowNonFinite: false,
+});
+
+const fatalDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Parse a JSON text (RFC 8259) keeping every number's source text.
+ *
+ * Byte input must be UTF-8 without a byte-order mark. Duplicate object keys,
+ * lone surrogates (raw or escaped), numbers that overflow a double and any
+ * limit in `limits` are errors.
+ *
+ * @example
+ * ```ts
+ * import { LosslessNumber, parseJsonText, pythonDumps } from "./json_text.ts";
+ * import assert from "node:assert/strict";
+ * const v = parseJsonText('{"b": 1.0, "a": [1e5]}');
+ * assert.equal(pythonDumps(v), '{"a":[1e5],"b":1.0}');
+ * ```
+ *
+ * @throws {JsonParseError} naming the rule broken and the offset.
+ */
+export function parseJsonText(input: string | Uint8Array, limits?: JsonLimits): LosslessJsonValue {
+  const lim = { ...DEFAULT_JSON_LIMITS, ...limits };
+  let text: string;
+  if (typeof input === "string") {
+    if (input.length > lim.maxBytes) {
+      throw new JsonParseError(
+        "max-bytes",
+        lim.maxBytes,
+        `input exceeds ${lim.maxBytes} characters`,
+      );
+    }
+    text = input;
+  } else {
+    if (input.length > lim.maxBytes) {
+      throw new JsonParseError("max-bytes", lim.maxBytes, `input exceeds ${lim.maxBytes} bytes`);
+    }
+    if (input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf) {
+      throw new JsonParseError("utf-8", 0, "UTF-8 byte-order mark is not allowed");
+    }
+    try {
+      text = fatalDecoder.decode(input);
+    } catch (e) {
+      const at = firstInvalidUtf8(input);
+      throw new JsonParseError("utf-8", at, `invalid UTF-8 at byte ${at}`, { cause: e });
+    }
+  }
+  if (text.charCodeAt(0) === 0xfeff) {
+    throw new JsonParseError("syntax", 0, "byte-order mark is not allowed");
+  }
+  return new Parser(text, lim).parseDocument();
+}
+
+/**
+ * Parse a JSON text with the same limits as {@linkcode parseJsonText}, but
+ * return plain numbers (the source text of each number is dropped).
+ *
+ * @throws {JsonParseError} naming the rule broken and the offset.
+ */
+export function parseJson(input: string | Uint8Array, limits?: JsonLimits): JsonValue {
+  return toPlainJson(parseJsonText(input, limits));
+}
+
+/** Replace every {@linkcode LosslessNumber} in `value` by its numeric value. */
+export function toPlainJson(value: LosslessJsonValue): JsonValue {
+  if (value === null || typeof value !== "object") return value;
+  if (value instanceof LosslessNumber) return value.value;
+  if (Array.isArray(value)) return value.map(toPlainJson);
+  const out: { [key: string]: JsonValue } = {};
+  for (const k of Object.keys(value)) defineMember(out, k, toPlainJson(value[k]));
+  return out;
+}
+
+/**
+ * Python's `json.dumps(value, sort_keys=True, separators=(",", ":"),
+ * ensure_ascii=False)` for a value parsed by {@linkcode parseJsonText}:
+ * keys sorted by Unicode code point, no whitespace, non-ASCII kept raw,
+ * only `"`, `\\` and control characters escaped, and every number written
+ * exactly as its source text. Plain JS numbers are accepted only when they
+ * are safe integers (Python would write a float `1.0` where JS has `1`).
+ *
+ * @throws {TypeError} for a plain non-integer number or a non-JSON value.
+ */
+export function pythonDumps(value: LosslessJsonValue | JsonValue): string {
+  switch (typeof value) {
+    case "string":
+      // ensure_ascii=False escapes exactly what JSON.stringify escapes for
+      // well-formed strings (the parser rejects lone surrogates).
+      return JSON.stringify(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "number":
+      if (!Number.isSafeInteger(value)) {
+        throw new TypeError(
+          `pythonDumps: plain number ${value} is ambiguous (int or float); parse losslessly`,
+        );
+      }
+      return String(value);
+    case "object": {
+      if (value === null) return "null";
+      if (value instanceof LosslessNumber) return value.text;
+      if (Array.isArray(value)) {
+        let out = "[";
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ",";
+          out += pythonDumps(value[i]);
+        }
+        return out + "]";
+      }
+      const obj = value as { [key: string]: LosslessJsonValue | JsonValue };
+      const keys = Object.keys(obj).sort(compareCodePoints);
+      let out = "{";
+      for (let i = 0; i < keys.length; i++) {
+        if (i > 0) out += ",";
+        out += JSON.stringify(keys[i]) + ":" + pythonDumps(obj[keys[i]]);
+      }
+      return out + "}";
+    }
+    default:
+      throw new TypeError(`pythonDumps: not a JSON value (${typeof value})`);
+  }
+}
+
+/**
+ * Compare two strings by Unicode code point (Python's string order), not by
+ * UTF-16 code unit (JavaScript's and RFC 8785's order). The two differ only
+ * when a surrogate pair meets a BMP character in U+E000..U+FFFF.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      // Surrogates (astral code points) sort after U+E000..U+FFFF.
+      x = x < 0xe000 ? x + 0x2000 : x - 0x800;
+      y = y < 0xe000 ? y + 0x2000 : y - 0x800;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** Set a member without invoking the `__proto__` setter (as JSON.parse does). */
+function defineMember<T>(obj: { [key: string]: T }, key: string, value: T): void {
+  if (key === "__proto__") {
+    Object.defineProperty(obj, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    obj[key] = value;
+  }
+}
+
+/** Byte offset of the first invalid UTF-8 sequence (WHATWG decoder rules). */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= need; k++) {
+      const d = b[i + k];
+      if (d === undefined || d < (k === 1 ? lo : 0x80) || d > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += need + 1;
+  }
+  return b.length;
+}
+
+const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+const ESCAPES: Record<string, string> = {
+  '"': '"',
+  "\\": "\\",
+  "/": "/",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+};
+
+class Parser {
+  readonly s: string;
+  i = 0;
+  depth = 0;
+  readonly lim: Required<JsonLimits>;
+
+  constructor(s: string, lim: Required<JsonLimits>) {
+    this.s = s;
+    this.lim = lim;
+  }
+
+  fail(rule: string, message: string, at = this.i): never {
+    throw new JsonParseError(rule, at, message);
+  }
+
+  parseDocument(): LosslessJsonValue {
+    this.ws();
+    if (this.i >= this.s.length) this.fail("syntax", "empty input");
+    const v = this.value();
+    this.ws();
+    if (this.i < this.s.length) this.fail("syntax", "unexpected text after the JSON value");
+    return v;
+  }
+
+  ws(): void {
+    const s = this.s;
+    let i = this.i;
+    for (;;) {
+      const c = s.charCodeAt(i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      else break;
+    }
+    this.i = i;
+  }
+
+  value(): LosslessJsonValue {
+    const c = this.s.charCodeAt(this.i);
+    switch (c) {
+      case 0x7b: // {
+        return this.object();
+      case 0x5b: // [
+        return this.array();
+      case 0x22: // "
+        return this.string();
+      case 0x74: // t
+        return this.literal("true", true);
+      case 0x66: // f
+        return this.literal("false", false);
+      case 0x6e: // n
+        return this.literal("null", null);
+      case 0x4e: // N
+        return this.nonFinite("NaN");
+      case 0x49: // I
+        return this.nonFinite("Infinity");
+      default:
+        if (c === 0x2d && this.s.startsWith("-Infinity", this.i)) {
+          return this.nonFinite("-Infinity");
+        }
+        if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+        if (Number.isNaN(c)) this.fail("syntax", "unexpected end of input");
+        return this.fail("syntax", `unexpected character ${JSON.stringify(this.s[this.i])}`);
+    }
+  }
+
+  literal<T extends LosslessJsonValue>(word: string, v: T): T {
+    if (!this.s.startsWith(word, this.i)) this.fail("syntax", `invalid literal (expected ${word})`);
+    this.i += word.length;
+    return v;
+  }
+
+  nonFinite(word: string): LosslessNumber {
+    if (!this.s.startsWith(word, this.i)) this.fail("syntax", `invalid literal (expected ${word})`);
+    if (!this.lim.allowNonFinite) this.fail("finite", `non-finite number ${word} is not allowed`);
+    this.i += word.length;
+    return new LosslessNumber(word);
+  }
+
+  number(): LosslessNumber {
+    const start = this.i;
+    NUMBER.lastIndex = start;
+    // Bound the regex's work: a 1 MB digit run is rejected by length first.
+    const max = this.lim.maxNumberLength;
+    let end = start;
+    const s = this.s;
+    while (end < s.length && end - start <= max) {
+      const c = s.charCodeAt(end);
+      if (
+        (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 ||
+        c === 0x45
+      ) end++;
+      else break;
+    }
+    if (end - start > max) {
+      this.fail("max-number-length", `number longer than ${max} characters`, start);
+    }
+    const m = NUMBER.exec(s);
+    if (m === null || m.index !== start) this.fail("syntax", "invalid number", start);
+    const text = m[0];
+    this.i = start + text.length;
+    if (!Number.isFinite(Number(text))) {
+      this.fail("number-range", `number ${text} overflows a double`, start);
+    }
+    return new LosslessNumber(text);
+  }
+
+  string(): string {
+    const s = this.s;
+    const start = ++this.i;
+    let i = start;
+    let out = "";
+    let chunk = start;
+    for (;;) {
+      const c = s.charCodeAt(i);
+      if (c === 0x22) break;
+      if (Number.isNaN(c)) this.fail("syntax", "unterminated string", start - 1);
+      if (c < 0x20) this.fail("syntax", "unescaped control character in string", i);
+      if (c === 0x5c) {
+        out += s.slice(chunk, i);
+        const e = s[i + 1];
+        if (e === "u") {
+          const hex = s.slice(i + 2, i + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail("syntax", "invalid \\u escape", i);
+          out += String.fromCharCode(parseInt(hex, 16));
+          i += 6;
+        } else {
+          const r = e === undefined ? undefined : ESCAPES[e];
+          if (r === undefined) this.fail("syntax", "invalid escape in string", i);
+          out += r;
+          i += 2;
+        }
+        chunk = i;
+        continue;
+      }
+      i++;
+    }
+    out += s.slice(chunk, i);
+    this.i = i + 1;
+    if (!out.isWellFormed()) {
+      this.fail("well-formed-string", "string contains a lone surrogate", start - 1);
+    }
+    return out;
+  }
+
+  enter(): void {
+    if (++this.depth > this.lim.maxDepth) {
+      this.fail("max-depth", `nesting deeper than ${this.lim.maxDepth}`);
+    }
+    this.i++;
+    this.ws();
+  }
+
+  array(): LosslessJsonValue[] {
+    this.enter();
+    const out: LosslessJsonValue[] = [];
+    if (this.s.charCodeAt(this.i) === 0x5d) {
+      this.i++;
+      this.depth--;
+      return out;
+    }
+    for (;;) {
+      out.push(this.value());
+      this.ws();
+      const c = this.s.charCodeAt(this.i);
+      if (c === 0x2c) {
+        this.i++;
+        this.ws();
+      } else if (c === 0x5d) {
+        this.i++;
+        this.depth--;
+        return out;
+      } else this.fail("syntax", "expected ',' or ']' in array");
+    }
+  }
+
+  object(): { [key: string]: LosslessJsonValue } {
+    this.enter();
+    const out: { [key: string]: LosslessJsonValue } = {};
+    if (this.s.charCodeAt(this.i) === 0x7d) {
+      this.i++;
+      this.depth--;
+      return out;
+    }
+    for (;;) {
+      if (this.s.charCodeAt(this.i) !== 0x22) {
+        this.fail("syntax", "expected a string key in object");
+      }
+      const keyAt = this.i;
+      const key = this.string();
+      if (Object.hasOwn(out, key)) {
+        this.fail("duplicate-key", `duplicate key ${JSON.stringify(key)}`, keyAt);
+      }
+      this.ws();
+      if (this.s.charCodeAt(this.i) !== 0x3a) this.fail("syntax", "expected ':' after object key");
+      this.i++;
+      this.ws();
+      defineMember(out, key, this.value());
+      this.ws();
+      const c = this.s.charCodeAt(this.i);
+      if (c === 0x2c) {
+        this.i++;
+        this.ws();
+      } else if (c === 0x7d) {
+        this.i++;
+        this.depth--;
+        return out;
+      } else this.fail("syntax", "expected ',' or '}' in object");
+    }
+  }
+}

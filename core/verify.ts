@@ -1,0 +1,336 @@
+/**
+ * Envelope verification against a trust store (CONTRACT.md §3).
+ *
+ * Checks run in regaudit-fhe's order and the first failure is reported:
+ *
+ * 1. `receipt.key_id` not in the trust store → {@linkcode UntrustedIssuer}
+ * 2. key id revoked → {@linkcode RevokedIssuer}
+ * 3. a pinned parameter-set hash differs from `parameter_set_hash` → {@linkcode WrongParameterSet}
+ * 4. the canonical signed body does not hash to `receipt.sha256` (or, for a
+ *    native envelope, `parameter_set_hash` is not the JCS hash of
+ *    `parameter_set`) → {@linkcode HashMismatch}
+ * 5. the Ed25519 signature over the canonical body does not verify under the
+ *    embedded `receipt.public_key_pem` → {@linkcode InvalidSignature}
+ * 6. the embedded key is not the key registered for the key id → {@linkcode UntrustedIssuer}
+ * 7. a supplied timestamp verifier rejects the `timestamp` block → {@linkcode TimestampInvalid}
+ *
+ * Without a trust store verification refuses; {@linkcode verifySelfSignedOnly}
+ * (steps 4–5 and 7 only) exists for diagnostics and says so in its result.
+ *
+ * @module
+ */
+import { fromBase64, sha256Hex, toHex } from "./bytes.ts";
+import { Ed25519PublicKey } from "./ed25519.ts";
+import { resolveEnvelope } from "./envelope.ts";
+import type { JsonValue, ParsedEnvelope } from "./envelope_types.ts";
+import {
+  EnvelopeVerificationError,
+  HashMismatch,
+  InvalidSignature,
+  RevokedIssuer,
+  TimestampInvalid,
+  TrustStoreError,
+  UntrustedIssuer,
+  WrongParameterSet,
+} from "./errors.ts";
+import { TrustStore } from "./trust_store.ts";
+
+/**
+ * Checks an envelope's `timestamp` block (e.g. an RFC 3161 token) against the
+ * canonical signed body it should cover. Return `false` or throw to reject.
+ */
+export type TimestampVerifier = (
+  signedBody: Uint8Array,
+  timestamp: { [key: string]: JsonValue },
+) => boolean | Promise<boolean>;
+
+/** Options of {@linkcode verifyEnvelope} and friends. */
+export interface VerifyOptions {
+  /** Verifies the `timestamp` block when one is present; without it the block is reported `unverified`. */
+  timestampVerifier?: TimestampVerifier;
+}
+
+/** What a successful verification established. */
+export interface VerificationResult {
+  /** Always true. */
+  valid: true;
+  /** `trust-store`: the issuer key is registered and not revoked; `self-signed-only`: it was not checked. */
+  trust: "trust-store" | "self-signed-only";
+  /** `native` (JCS) or `legacy` (regaudit-fhe Python form). */
+  kind: "native" | "legacy";
+  /** `receipt.key_id`. */
+  key_id: string;
+  /** The envelope's `issuer`. */
+  issuer: string;
+  /** The envelope's `primitive`. */
+  primitive: string;
+  /** Hex SHA-256 of the whole canonical envelope (its ledger identity). */
+  envelope_sha256: string;
+  /** `receipt.sha256`, recomputed and matched. */
+  body_sha256: string;
+  /** Whether a timestamp block was absent, verified by the supplied verifier, or present but unchecked. */
+  timestamp: "absent" | "verified" | "unverified";
+}
+
+/** The non-throwing form: a {@linkcode VerificationResult} or a typed failure. */
+export type CheckResult = VerificationResult | {
+  /** Always false. */
+  valid: false;
+  /** The failure's class name: UntrustedIssuer, RevokedIssuer, WrongParameterSet, HashMismatch, InvalidSignature or TimestampInvalid. */
+  reason: string;
+  /** What failed, in words. */
+  message: string;
+  /** Whether a trust store was used. */
+  trust: "trust-store" | "self-signed-only";
+  /** `receipt.key_id`. */
+  key_id: string;
+  /** Hex SHA-256 of the whole canonical envelope. */
+  envelope_sha256: string;
+};
+
+/**
+ * Verify `parsed` against `trustStore`; resolves to what was established or
+ * rejects with the first typed failure (module docs give the order).
+ *
+ * @example
+ * ```ts
+ * import { buildEnvelope, parseEnvelopeValue } from "./envelope.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ * import { TrustStore } from "./trust_store.ts";
+ * import { verifyEnvelope } from "./verify.ts";
+ * const signer = await InProcessKeyProvider.generate("k1");
+ * const env = await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: {}, regulations: [],
+ *   result: { cvm: 0.1 }, inputs: {}, depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
+ * }, signer);
+ * const store = TrustStore.fromObject({ k1: signer.publicKeyPem });
+ * const r = await verifyEnvelope(parseEnvelopeValue(env), store);
+ * r.trust; // "trust-store"
+ * ```
+ *
+ * @throws {UntrustedIssuer | RevokedIssuer | WrongParameterSet | HashMismatch | InvalidSignature | TimestampInvalid}
+ * the first check that fails.
+ * @throws {TrustStoreError} when `trustStore` is missing: verification refuses.
+ */
+export async function verifyEnvelope(
+  parsed: ParsedEnvelope,
+  trustStore: TrustStore,
+  options: VerifyOptions = {},
+): Promise<VerificationResult> {
+  if (!(trustStore instanceof TrustStore)) {
+    throw new TrustStoreError(
+      "verification needs a trust store (use verifySelfSignedOnly to check only the embedded key)",
+    );
+  }
+  const { envelope, body, parameterSetHash } = resolveEnvelope(parsed);
+  const env = envelope.value;
+  const receipt = env.receipt;
+  const keyId = receipt.key_id;
+  const registered = trustStore.publicKey(keyId);
+  if (!registered) {
+    throw new UntrustedIssuer(`key_id ${JSON.stringify(keyId)} is not in the trust store`, keyId);
+  }
+  if (trustStore.isRevoked(keyId)) {
+    throw new RevokedIssuer(`key_id ${JSON.stringify(keyId)} is revoked`, keyId);
+  }
+  const pin = trustStore.parameterSetPin(keyId);
+  if (pin !== undefined && pin !== env.parameter_set_hash) {
+    throw new WrongParameterSet(
+      `parameter_set_hash ${env.parameter_set_hash} differs from the hash pinned for ${
+        JSON.stringify(keyId)
+      } (${pin})`,
+      keyId,
+    );
+  }
+  const bodySha = checkHashes(envelope, body, parameterSetHash);
+  // The PEM text usually equals the registered one: reuse its cached key.
+  const embedded = receipt.public_key_pem === registered.pem
+    ? registered
+    : checkedEmbeddedKey(receipt.public_key_pem, keyId);
+  await checkSignature(embedded, envelope, body);
+  if (embedded !== registered && !embedded.equals(registered)) {
+    throw new UntrustedIssuer(
+      `embedded public key differs from the key registered for ${JSON.stringify(keyId)}`,
+      keyId,
+    );
+  }
+  const timestamp = await checkTimestamp(envelope, body, options, keyId);
+  return result(envelope, "trust-store", bodySha, timestamp);
+}
+
+/**
+ * Check only what the envelope says about itself: its hashes, its signature
+ * under its own embedded key, and its timestamp when a verifier is given.
+ * The issuer is NOT authenticated: the result says `trust: "self-signed-only"`.
+ *
+ * @throws {HashMismatch | InvalidSignature | TimestampInvalid} the first check that fails.
+ */
+export async function verifySelfSignedOnly(
+  parsed: ParsedEnvelope,
+  options: VerifyOptions = {},
+): Promise<VerificationResult> {
+  const { envelope, body, parameterSetHash } = resolveEnvelope(parsed);
+  const keyId = envelope.value.receipt.key_id;
+  const bodySha = checkHashes(envelope, body, parameterSetHash);
+  const embedded = checkedEmbeddedKey(envelope.value.receipt.public_key_pem, keyId);
+  await checkSignature(embedded, envelope, body);
+  const timestamp = await checkTimestamp(envelope, body, options, keyId);
+  return result(envelope, "self-signed-only", bodySha, timestamp);
+}
+
+/**
+ * {@linkcode verifyEnvelope} without throwing for typed failures:
+ * `{valid: false, reason, message, ...}` names the first check that failed.
+ *
+ * @throws {TrustStoreError} when `trustStore` is missing (that is misuse, not a verdict).
+ */
+export function checkEnvelope(
+  parsed: ParsedEnvelope,
+  trustStore: TrustStore,
+  options: VerifyOptions = {},
+): Promise<CheckResult> {
+  if (!(trustStore instanceof TrustStore)) {
+    return Promise.reject(
+      new TrustStoreError(
+        "verification needs a trust store (use checkSelfSignedOnly to check only the embedded key)",
+      ),
+    );
+  }
+  return asCheck(parsed, "trust-store", verifyEnvelope(parsed, trustStore, options));
+}
+
+/**
+ * {@linkcode verifySelfSignedOnly} without throwing for typed failures; the
+ * result always says `trust: "self-signed-only"`.
+ */
+export function checkSelfSignedOnly(
+  parsed: ParsedEnvelope,
+  options: VerifyOptions = {},
+): Promise<CheckResult> {
+  return asCheck(parsed, "self-signed-only", verifySelfSignedOnly(parsed, options));
+}
+
+async function asCheck(
+  parsed: ParsedEnvelope,
+  trust: "trust-store" | "self-signed-only",
+  run: Promise<VerificationResult>,
+): Promise<CheckResult> {
+  try {
+    return await run;
+  } catch (e) {
+    if (!(e instanceof EnvelopeVerificationError)) throw e;
+    const { envelope } = resolveEnvelope(parsed);
+    return {
+      valid: false,
+      reason: e.name,
+      message: e.message,
+      trust,
+      key_id: envelope.value.receipt.key_id,
+      envelope_sha256: toHex(envelope.sha256),
+    };
+  }
+}
+
+function checkHashes(
+  envelope: ParsedEnvelope,
+  body: Uint8Array,
+  parameterSetHash: string | undefined,
+): string {
+  const keyId = envelope.value.receipt.key_id;
+  const bodySha = sha256Hex(body);
+  if (bodySha !== envelope.value.receipt.sha256) {
+    throw new HashMismatch(
+      "the canonical signed body does not hash to receipt.sha256 (the envelope was changed)",
+      keyId,
+    );
+  }
+  if (envelope.kind === "native" && parameterSetHash !== envelope.value.parameter_set_hash) {
+    throw new HashMismatch("parameter_set_hash is not the JCS SHA-256 of parameter_set", keyId);
+  }
+  return bodySha;
+}
+
+function checkedEmbeddedKey(pem: string, keyId: string): Ed25519PublicKey {
+  try {
+    return Ed25519PublicKey.fromPem(pem);
+  } catch (e) {
+    throw new InvalidSignature(
+      `receipt.public_key_pem is not an Ed25519 public key: ${(e as Error).message}`,
+      keyId,
+      { cause: e },
+    );
+  }
+}
+
+async function checkSignature(
+  key: Ed25519PublicKey,
+  envelope: ParsedEnvelope,
+  body: Uint8Array,
+): Promise<void> {
+  const receipt = envelope.value.receipt;
+  if (receipt.signature_alg !== "Ed25519") {
+    throw new InvalidSignature(
+      `unsupported signature_alg ${JSON.stringify(receipt.signature_alg)} (expected Ed25519)`,
+      receipt.key_id,
+    );
+  }
+  let signature: Uint8Array;
+  try {
+    signature = fromBase64(receipt.signature_b64);
+  } catch (e) {
+    throw new InvalidSignature("receipt.signature_b64 is not standard base64", receipt.key_id, {
+      cause: e,
+    });
+  }
+  if (!(await key.verify(signature, body))) {
+    throw new InvalidSignature(
+      "the Ed25519 signature does not verify over the canonical signed body",
+      receipt.key_id,
+    );
+  }
+}
+
+async function checkTimestamp(
+  envelope: ParsedEnvelope,
+  body: Uint8Array,
+  options: VerifyOptions,
+  keyId: string,
+): Promise<"absent" | "verified" | "unverified"> {
+  const ts = envelope.value.timestamp;
+  if (ts === undefined) return "absent";
+  if (!options.timestampVerifier) return "unverified";
+  let ok: boolean;
+  try {
+    ok = await options.timestampVerifier(body, ts);
+  } catch (e) {
+    throw new TimestampInvalid(
+      `timestamp verifier rejected the token: ${(e as Error)?.message}`,
+      keyId,
+      {
+        cause: e,
+      },
+    );
+  }
+  if (ok !== true) throw new TimestampInvalid("timestamp verifier rejected the token", keyId);
+  return "verified";
+}
+
+function result(
+  envelope: ParsedEnvelope,
+  trust: "trust-store" | "self-signed-only",
+  bodySha: string,
+  timestamp: "absent" | "verified" | "unverified",
+): VerificationResult {
+  const env = envelope.value;
+  return {
+    valid: true,
+    trust,
+    kind: envelope.kind,
+    key_id: env.receipt.key_id,
+    issuer: String(env.issuer),
+    primitive: String(env.primitive),
+    envelope_sha256: toHex(envelope.sha256),
+    body_sha256: bodySha,
+    timestamp,
+  };
+}

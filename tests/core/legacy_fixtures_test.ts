@@ -1,0 +1,74 @@
+/**
+ * Every regaudit-fhe 0.0.8 fixture envelope gets the verdict in expected.json
+ * when verified against the fixtures' trust store (CONTRACT.md §3).
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { parseEnvelopeText, signedBodyBytes } from "../../core/envelope.ts";
+import { TrustStore } from "../../core/trust_store.ts";
+import { checkEnvelope, verifySelfSignedOnly } from "../../core/verify.ts";
+import { toHex } from "../../core/bytes.ts";
+
+const FIXTURES = new URL("./fixtures/regaudit_fhe_0.0.8/", import.meta.url);
+const expected: Record<string, string> = JSON.parse(
+  await Deno.readTextFile(new URL("expected.json", FIXTURES)),
+);
+const store = await TrustStore.fromFile(new URL("trust_store.json", FIXTURES).pathname);
+
+async function load(name: string) {
+  return parseEnvelopeText(await Deno.readFile(new URL(`envelopes/${name}.json`, FIXTURES)));
+}
+
+Deno.test("fixtures: the directory holds exactly the envelopes expected.json lists", async () => {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(new URL("envelopes/", FIXTURES))) {
+    names.push(e.name.replace(/\.json$/, ""));
+  }
+  assert.deepEqual(names.sort(), Object.keys(expected).sort());
+  assert.deepEqual(names.length, 22);
+});
+
+for (const [name, verdict] of Object.entries(expected)) {
+  Deno.test(`fixtures: ${name} → ${verdict}`, async () => {
+    const parsed = await load(name);
+    assert.equal(parsed.kind, "legacy");
+    const r = await checkEnvelope(parsed, store);
+    assert.deepEqual(r.valid ? "valid" : r.reason, verdict);
+    assert.deepEqual(r.trust, "trust-store");
+  });
+}
+
+Deno.test("fixtures: the signed body is Python's json.dumps(sort_keys, compact, ensure_ascii=False)", async () => {
+  // Independent reference: the bytes Python itself produces for each body.
+  const cmd = new Deno.Command("python3", {
+    args: ["-c", PY_BODIES, new URL("envelopes/", FIXTURES).pathname],
+    stdout: "piped",
+  });
+  const out = JSON.parse(new TextDecoder().decode((await cmd.output()).stdout));
+  for (const name of Object.keys(expected)) {
+    const parsed = await load(name);
+    const body = signedBodyBytes(parsed);
+    assert.deepEqual(toHex(createHash("sha256").update(body).digest()), out[name], name);
+  }
+});
+
+Deno.test("fixtures: a valid legacy envelope also passes the self-signed-only check, labelled", async () => {
+  const r = await verifySelfSignedOnly(await load("calibration-valid"));
+  assert.deepEqual(r.trust, "self-signed-only");
+  assert.deepEqual(r.kind, "legacy");
+  // The foreign-key envelope is self-consistent: only a trust store catches it.
+  const f = await verifySelfSignedOnly(await load("calibration-foreign-key"));
+  assert.deepEqual(f.valid, true);
+});
+
+const PY_BODIES = `
+import json, hashlib, os, sys
+d = sys.argv[1]
+out = {}
+for f in sorted(os.listdir(d)):
+    env = json.load(open(os.path.join(d, f), encoding="utf-8"))
+    body = {k: v for k, v in env.items() if k not in ("receipt", "timestamp")}
+    s = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    out[f[:-5]] = hashlib.sha256(s.encode("utf-8")).hexdigest()
+print(json.dumps(out))
+`;
