@@ -1,0 +1,211 @@
+/**
+ * The JSON Schemas (Draft 2020-12) of regledger's inputs, results, envelopes,
+ * trust stores, ledger leaves and HTTP API objects, bundled into the module
+ * graph.
+ *
+ * Every schema is a JSON module import, so it loads the same way from a
+ * source checkout, an imported `mod.ts` or a `deno compile` binary: no file
+ * is read at run time and the working directory does not matter. Each
+ * schema's `$id` is `https://regledger.dev/schemas/<name>.json`; schemas that
+ * refer to others (`envelope` → `receipt`, `audit-response` → `envelope` and
+ * `append-response`, `log-entry` → `envelope`) do so by that `$id`.
+ *
+ * The schemas fix structure: types, required and unknown fields, finite
+ * numbers, array lengths, integer counts, hex and base64 encodings. Rules
+ * that JSON Schema cannot state (vectors of equal length, `k` ≤ `n_buckets`,
+ * hashes and signatures that match) are checked by the code that consumes
+ * the document. Validate with `core/validate.ts`.
+ *
+ * @example List the schemas and read one
+ * ```ts
+ * import { getSchema, SCHEMA_NAMES } from "./schemas.ts";
+ *
+ * console.log(SCHEMA_NAMES.length); // 23
+ * const fairness = getSchema("fairness.input");
+ * console.log(fairness.$id); // https://regledger.dev/schemas/fairness.input.json
+ * ```
+ *
+ * @module
+ */
+import fairnessInput from "../schemas/fairness.input.json" with { type: "json" };
+import fairnessOutput from "../schemas/fairness.output.json" with { type: "json" };
+import provenanceInput from "../schemas/provenance.input.json" with { type: "json" };
+import provenanceOutput from "../schemas/provenance.output.json" with { type: "json" };
+import concordanceInput from "../schemas/concordance.input.json" with { type: "json" };
+import concordanceOutput from "../schemas/concordance.output.json" with { type: "json" };
+import calibrationInput from "../schemas/calibration.input.json" with { type: "json" };
+import calibrationOutput from "../schemas/calibration.output.json" with { type: "json" };
+import driftInput from "../schemas/drift.input.json" with { type: "json" };
+import driftOutput from "../schemas/drift.output.json" with { type: "json" };
+import disagreementInput from "../schemas/disagreement.input.json" with { type: "json" };
+import disagreementOutput from "../schemas/disagreement.output.json" with { type: "json" };
+import envelope from "../schemas/envelope.json" with { type: "json" };
+import receipt from "../schemas/receipt.json" with { type: "json" };
+import trustStore from "../schemas/trust-store.json" with { type: "json" };
+import leaf from "../schemas/leaf.json" with { type: "json" };
+import appendResponse from "../schemas/append-response.json" with { type: "json" };
+import auditResponse from "../schemas/audit-response.json" with { type: "json" };
+import logEntry from "../schemas/log-entry.json" with { type: "json" };
+import inclusionProof from "../schemas/inclusion-proof.json" with { type: "json" };
+import consistencyProof from "../schemas/consistency-proof.json" with { type: "json" };
+import verifyResponse from "../schemas/verify-response.json" with { type: "json" };
+import errorSchema from "../schemas/error.json" with { type: "json" };
+
+/** Base URI of every schema's `$id`: `${SCHEMA_BASE_URI}<name>.json`. */
+export const SCHEMA_BASE_URI = "https://regledger.dev/schemas/";
+
+/**
+ * Names of all bundled schemas, in a fixed order: input and output of each
+ * primitive (`<primitive>.input`, `<primitive>.output`), then `envelope`,
+ * `receipt` (an envelope's signature block), `trust-store`, `leaf`, and the
+ * HTTP API objects.
+ */
+export const SCHEMA_NAMES = [
+  "fairness.input",
+  "fairness.output",
+  "provenance.input",
+  "provenance.output",
+  "concordance.input",
+  "concordance.output",
+  "calibration.input",
+  "calibration.output",
+  "drift.input",
+  "drift.output",
+  "disagreement.input",
+  "disagreement.output",
+  "envelope",
+  "receipt",
+  "trust-store",
+  "leaf",
+  "append-response",
+  "audit-response",
+  "log-entry",
+  "inclusion-proof",
+  "consistency-proof",
+  "verify-response",
+  "error",
+] as const;
+
+/** The name of a bundled schema. */
+export type SchemaName = typeof SCHEMA_NAMES[number];
+
+/** A JSON Schema document as bundled: read-only, with the metadata every regledger schema carries. */
+export interface JsonSchema {
+  /** Always `https://json-schema.org/draft/2020-12/schema`. */
+  readonly $schema: string;
+  /** `https://regledger.dev/schemas/<name>.json`. */
+  readonly $id: string;
+  /** Short title. */
+  readonly title: string;
+  /** What the document is and which rules are checked elsewhere. */
+  readonly description: string;
+  /** Every other keyword. */
+  readonly [keyword: string]: unknown;
+}
+
+/** One line of the schema catalogue returned by {@linkcode listSchemas}. */
+export interface SchemaSummary {
+  /** The schema's name, e.g. `fairness.input`. */
+  readonly name: SchemaName;
+  /** Its `$id`. */
+  readonly id: string;
+  /** Its `title`. */
+  readonly title: string;
+  /** Its `description`. */
+  readonly description: string;
+}
+
+const SCHEMAS: Readonly<Record<SchemaName, JsonSchema>> = deepFreeze({
+  "fairness.input": fairnessInput,
+  "fairness.output": fairnessOutput,
+  "provenance.input": provenanceInput,
+  "provenance.output": provenanceOutput,
+  "concordance.input": concordanceInput,
+  "concordance.output": concordanceOutput,
+  "calibration.input": calibrationInput,
+  "calibration.output": calibrationOutput,
+  "drift.input": driftInput,
+  "drift.output": driftOutput,
+  "disagreement.input": disagreementInput,
+  "disagreement.output": disagreementOutput,
+  "envelope": envelope,
+  "receipt": receipt,
+  "trust-store": trustStore,
+  "leaf": leaf,
+  "append-response": appendResponse,
+  "audit-response": auditResponse,
+  "log-entry": logEntry,
+  "inclusion-proof": inclusionProof,
+  "consistency-proof": consistencyProof,
+  "verify-response": verifyResponse,
+  "error": errorSchema,
+});
+
+const NAME_SET: ReadonlySet<string> = new Set(SCHEMA_NAMES);
+
+/**
+ * Whether `name` names a bundled schema. Use it to check names that come
+ * from outside (a URL segment, a command-line argument) before
+ * {@linkcode getSchema}.
+ *
+ * @example
+ * ```ts
+ * import { isSchemaName } from "./schemas.ts";
+ *
+ * console.log(isSchemaName("drift.input")); // true
+ * console.log(isSchemaName("constructor")); // false
+ * ```
+ */
+export function isSchemaName(name: string): name is SchemaName {
+  return NAME_SET.has(name);
+}
+
+/**
+ * The bundled schema called `name`. The object is deeply frozen and shared:
+ * copy it (`structuredClone`) before changing it.
+ *
+ * @throws {RangeError} if `name` is not one of {@linkcode SCHEMA_NAMES}.
+ *
+ * @example
+ * ```ts
+ * import { getSchema } from "./schemas.ts";
+ *
+ * const schema = getSchema("trust-store");
+ * console.log(schema.title); // Trust store
+ * ```
+ */
+export function getSchema(name: SchemaName): JsonSchema {
+  if (!isSchemaName(name)) {
+    throw new RangeError(
+      `unknown schema name ${JSON.stringify(name)}: expected one of ${SCHEMA_NAMES.join(", ")}`,
+    );
+  }
+  return SCHEMAS[name];
+}
+
+/**
+ * The catalogue of bundled schemas: name, `$id`, title and description of
+ * each, in the order of {@linkcode SCHEMA_NAMES}.
+ *
+ * @example
+ * ```ts
+ * import { listSchemas } from "./schemas.ts";
+ *
+ * const first = listSchemas()[0];
+ * console.log(first.name, first.id); // fairness.input https://regledger.dev/schemas/fairness.input.json
+ * ```
+ */
+export function listSchemas(): SchemaSummary[] {
+  return SCHEMA_NAMES.map((name) => {
+    const s = SCHEMAS[name];
+    return { name, id: s.$id, title: s.title, description: s.description };
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
