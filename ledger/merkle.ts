@@ -168,7 +168,9 @@ export function storedHashIndex(level: number, n: number): number {
  * @throws {RangeError} when `index` is not a non-negative safe integer.
  */
 export function splitStoredHashIndex(index: number): [level: number, n: number] {
-  checkCount("index", index);
+  if (!Number.isSafeInteger(index) || index < 0) {
+    throw new RangeError(`index must be a non-negative safe integer, got ${String(index)}`);
+  }
   // storedHashIndex(0, n) < 2n, so the record that wrote `index` is in
   // [index/2, index/2 + log2(index)].
   let n = half(index);
