@@ -1,0 +1,135 @@
+/**
+ * The ledger's storage interface: a small reader/writer that the ledger
+ * logic (group commit, proofs, audit) is written against, in the spirit of
+ * tlog's one-method `ReadHashes`. `ledger/kv_store.ts` implements it on
+ * Deno KV; the Merkle math only ever sees the {@link HashReader} half.
+ *
+ * Every write goes through {@link LedgerStore.commit}: one atomic batch that
+ * succeeds only if the head is still the version the writer read, so two
+ * writers can never both extend the same head (no fork, no skipped index).
+ *
+ * @module
+ */
+import type { HashReader } from "./merkle.ts";
+
+/** The log's head: what the latest commit made the tree. */
+export interface LogHead {
+  /** Number of entries. */
+  size: number;
+  /** RFC 6962 root of the first `size` entries (SHA-256 of "" when empty). */
+  root: Uint8Array;
+  /** Leaf hash of entry `size - 1` (32 zero bytes when empty): the next entry's `prev`. */
+  lastLeafHash: Uint8Array;
+}
+
+/** The head together with the opaque version a commit must check against. */
+export interface VersionedHead {
+  /** The head (size 0 for a fresh store). */
+  head: LogHead;
+  /** Opaque version of the stored head; `null` when no head was ever written. */
+  version: string | null;
+}
+
+/** One log entry as stored. */
+export interface StoredEntry {
+  /** Position in the log. */
+  index: number;
+  /** Exact leaf bytes (the RFC 6962 leaf). */
+  leaf: Uint8Array;
+  /**
+   * The stored hashes this entry's append wrote, starting at stored hash
+   * index `storedHashIndex(0, index)`: the leaf hash, then one node hash per
+   * subtree the entry completed (tlog.StoredHashes).
+   */
+  hashes: Uint8Array[];
+  /** Whether this entry was the last of its commit (a checkpoint is stored for size `index + 1`). */
+  endsCommit: boolean;
+  /** The envelope's canonical bytes. */
+  envelope: Uint8Array;
+}
+
+/** What a commit writes for one new entry. */
+export interface NewEntry extends StoredEntry {
+  /** SHA-256 of `envelope` (the dedup index key). */
+  envelopeSha256: Uint8Array;
+  /** Envelope `issuer` (secondary index). */
+  issuer: string;
+  /** Envelope `primitive` (secondary index). */
+  primitive: string;
+  /** Envelope `issued_at` (secondary index, ordering of queries). */
+  issuedAt: string;
+}
+
+/** A write batch: entries `head.size - entries.length …` plus the new head and its checkpoint. */
+export interface CommitBatch {
+  /** The new entries, consecutive, starting at the old head's size. */
+  entries: NewEntry[];
+  /** The head after the batch. */
+  head: LogHead;
+  /** The signed checkpoint text for `head` (stored under its tree size). */
+  checkpoint: string;
+  /** Ledger identity (origin and verifier key) written once, checked forever after. */
+  meta: LedgerMeta;
+}
+
+/** Result of {@link LedgerStore.commit}. */
+export type CommitResult =
+  | { ok: true; version: string }
+  | { ok: false };
+
+/** The identity a store was created with. */
+export interface LedgerMeta {
+  /** Checkpoint origin line. */
+  origin: string;
+  /** Verifier key in Go note format. */
+  verifierKey: string;
+}
+
+/** A secondary-index selection for {@link LedgerStore.scanIndex}. */
+export interface IndexSelector {
+  /** Only entries with this issuer. */
+  issuer?: string;
+  /** Only entries with this primitive. */
+  primitive?: string;
+  /** Only entries with `issued_at >= from` (text order). */
+  from?: string;
+  /** Only entries with `issued_at < to` (text order). */
+  to?: string;
+  /** Resume strictly after this (issued_at, index) position. */
+  after?: { issuedAt: string; index: number };
+}
+
+/** One secondary-index hit. */
+export interface IndexHit {
+  /** Entry index. */
+  index: number;
+  /** The entry's `issued_at`. */
+  issuedAt: string;
+}
+
+/** Storage of one ledger. All methods may be called concurrently. */
+export interface LedgerStore extends HashReader {
+  /** The current head and its version. */
+  readHead(): Promise<VersionedHead>;
+  /** The stored ledger identity, or null before the first commit. */
+  readMeta(): Promise<LedgerMeta | null>;
+  /** Entry indexes of envelopes by SHA-256 (null where absent), in order. */
+  findEnvelopes(sha256s: Uint8Array[]): Promise<(number | null)[]>;
+  /** Entry `index`, or null when absent. */
+  readEntry(index: number): Promise<StoredEntry | null>;
+  /** Entries in [start, end), in order; stops early at the first missing one. */
+  readEntries(start: number, end: number): Promise<StoredEntry[]>;
+  /** The checkpoint stored for tree size `size`, or null. */
+  readCheckpoint(size: number): Promise<string | null>;
+  /**
+   * Atomically write `batch` if the head is still at `expectedVersion`
+   * (and none of the batch's envelopes is already indexed). Returns
+   * `{ok: false}` when another writer got there first; may throw on I/O
+   * errors, in which case the batch may or may not have been written.
+   */
+  commit(expectedVersion: string | null, batch: CommitBatch): Promise<CommitResult>;
+  /** Secondary-index hits in (issued_at, index) order, at most `limit`. */
+  scanIndex(selector: IndexSelector, limit: number): Promise<IndexHit[]>;
+  /** Release the store. */
+  close(): void;
+}
