@@ -180,7 +180,7 @@ export function createApp(
       name: "regledger",
       version: SERVER_VERSION,
       origin: deps.origin,
-      verifier_key: deps.log.verifierKey(),
+      verifier_key: deps.log.verifierKey,
       backends: deps.audits.backends,
       primitives: deps.audits.primitives,
       runtime: typeof Deno !== "undefined" ? `deno ${Deno.version.deno}` : "unknown",

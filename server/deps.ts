@@ -7,107 +7,46 @@
  * @module
  */
 import type { ParsedEnvelope, PrimitiveName } from "../core/envelope_types.ts";
+import type {
+  AppendResult,
+  ConsistencyProofJson,
+  InclusionProofJson,
+  LogEntry,
+  QueryOptions,
+  QueryResult,
+} from "../ledger/ledger.ts";
 
-/** The answer of `POST /v1/envelopes` (CONTRACT §5): hashes in standard base64. */
-export interface AppendReceipt {
-  /** The entry's index in the log. */
-  index: number;
-  /** Size of the tree the proof and checkpoint are for. */
-  tree_size: number;
-  /** RFC 6962 leaf hash, base64. */
-  leaf_hash: string;
-  /** SHA-256 of the envelope's canonical bytes, base64. */
-  envelope_sha256: string;
-  /** A signed C2SP checkpoint for `tree_size`. */
-  checkpoint: string;
-  /** RFC 6962 inclusion proof of `index` in `tree_size`, base64 hashes. */
-  inclusion_proof: string[];
-  /** C2SP `tlog-proof@v1` text. */
-  tlog_proof: string;
-}
+export type {
+  AppendResult,
+  ConsistencyProofJson,
+  InclusionProofJson,
+  LogEntry,
+  QueryOptions,
+  QueryResult,
+};
 
-/** Result of an append: the receipt and whether the envelope was already logged. */
-export interface AppendOutcome {
-  /** The receipt. */
-  receipt: AppendReceipt;
-  /** True when the same envelope was already in the log (nothing was written). */
-  existing: boolean;
-}
-
-/** One stored log entry. */
-export interface StoredEntry {
-  /** The entry's index. */
-  index: number;
-  /** The exact leaf bytes. */
-  leaf: Uint8Array;
-  /** RFC 6962 leaf hash of `leaf`. */
-  leafHash: Uint8Array;
-  /** The envelope's canonical bytes exactly as stored (valid UTF-8 JSON). */
-  envelope: Uint8Array;
-}
-
-/** One entry in a query answer (the leaf's fields, no envelope). */
-export interface EntrySummary {
-  /** The entry's index. */
-  index: number;
-  /** RFC 6962 leaf hash, base64. */
-  leaf_hash: string;
-  /** SHA-256 of the envelope's canonical bytes, base64. */
-  envelope_sha256: string;
-  /** The envelope's issuer. */
-  issuer: string;
-  /** The envelope's primitive. */
-  primitive: string;
-  /** The envelope's `issued_at`. */
-  issued_at: string;
-  /** The envelope's `receipt.key_id`. */
-  key_id: string;
-}
-
-/** Filters of `GET /v1/log/entries`; all optional, combined with AND. */
-export interface EntryQuery {
-  /** Exact issuer. */
-  issuer?: string;
-  /** Exact primitive. */
-  primitive?: string;
-  /** Inclusive lower bound on `issued_at` (RFC 3339, compared as instants). */
-  from?: string;
-  /** Exclusive upper bound on `issued_at`. */
-  to?: string;
-  /** Start scanning at this index (a previous page's `next_cursor`). */
-  start?: number;
-  /** Most entries to return. */
-  limit: number;
-}
-
-/** A page of query results. */
-export interface EntryPage {
-  /** Matching entries in index order. */
-  entries: EntrySummary[];
-  /** Index to pass as `cursor` for the next page (where the scan stopped), or `null` at the end. */
-  next_cursor: number | null;
-}
-
-/** The log, as the server uses it. */
+/**
+ * The log, as the server uses it: the subset of `ledger/ledger.ts`'s
+ * `Ledger` that the routes call, so tests may pass a fake and the real
+ * ledger fits without an adapter.
+ */
 export interface LogService {
+  /** The log's verifier key (Go note format). */
+  readonly verifierKey: string;
   /** Append a verified envelope (idempotent by envelope hash). */
-  append(parsed: ParsedEnvelope): Promise<AppendOutcome>;
+  append(parsed: ParsedEnvelope): Promise<AppendResult>;
   /** Current tree size. */
   size(): Promise<number>;
-  /** Entry `index` (`0 ≤ index < size()`, checked by the caller). */
-  get(index: number): Promise<StoredEntry>;
+  /** Entry `index`, or null beyond the log. */
+  get(index: number): Promise<LogEntry | null>;
   /** The latest signed checkpoint text. */
   checkpoint(): Promise<string>;
-  /** The verifier key in Go note format. */
-  verifierKey(): string;
-  /** Inclusion proof of `index` in the tree of size `treeSize` (checked by the caller). */
-  proveInclusion(index: number, treeSize: number): Promise<Uint8Array[]>;
-  /** Consistency proof between sizes `first ≤ second ≤ size()` (checked by the caller). */
-  proveConsistency(first: number, second: number): Promise<Uint8Array[]>;
-  /** A C2SP `tlog-proof@v1` text for entry `index` under `checkpoint`. */
-  formatTlogProof(index: number, leaf: Uint8Array, proof: Uint8Array[], checkpoint: string): string;
-  /** Entries matching a filter. */
-  query(q: EntryQuery): Promise<EntryPage>;
+  /** Inclusion proof of `index` in the tree of size `treeSize` (default: current). */
+  proveInclusion(index: number, treeSize?: number): Promise<InclusionProofJson>;
+  /** Consistency proof between sizes `first ≤ second ≤ size()`. */
+  proveConsistency(first: number, second: number): Promise<ConsistencyProofJson>;
+  /** Entries by issuer, primitive and issue time, paginated. */
+  query(opts: QueryOptions): Promise<QueryResult>;
   /** Index of the entry holding the envelope with this SHA-256, if logged. */
   findByEnvelopeHash?(sha256: Uint8Array): Promise<number | undefined>;
   /** Group-commit batch sizes observed since the last call (optional ledger hook). */

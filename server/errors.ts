@@ -9,6 +9,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { EnvelopeVerificationError, InputValidationError, JsonParseError } from "../core/errors.ts";
+import { LedgerInputError, LedgerRangeError, LedgerStateError } from "../ledger/ledger.ts";
 
 /** A failure the server answers with a chosen status and JSON body. */
 export class ApiError extends Error {
@@ -63,6 +64,16 @@ export function errorToResponse(
   }
   if (e instanceof JsonParseError) {
     return jsonError(400, e.message, { rule: e.rule, offset: e.offset });
+  }
+  if (e instanceof LedgerRangeError) {
+    return jsonError(400, e.message, { parameter: e.argument });
+  }
+  if (e instanceof LedgerInputError) {
+    return jsonError(400, e.message, { pointer: e.pointer, rule: "ledger-limit" });
+  }
+  if (e instanceof LedgerStateError) {
+    // Closed during shutdown, or the KV file belongs to another log: not the client's fault.
+    return jsonError(503, "the ledger is not available", {}, { "Retry-After": "5" });
   }
   if (e instanceof EnvelopeVerificationError) {
     return jsonError(422, e.message, { reason: e.name });

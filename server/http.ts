@@ -22,7 +22,6 @@ export interface AppEnv {
 }
 
 const fatalUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const utf8Decoder = new TextDecoder();
 
 /**
  * Read the request body as UTF-8 text. The content type, when given, must be
@@ -116,20 +115,38 @@ export function onlyParams(c: Context, allowed: readonly string[]): void {
   }
 }
 
+function isStrictJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A JSON response whose `rawFields` are already-serialised JSON texts spliced
  * in verbatim (stored envelope bytes keep their numbers exactly as received),
- * after the ordinary `fields`.
+ * after the ordinary `fields`. A raw text that is not strict JSON (a legacy
+ * envelope may hold Python's `NaN` or `Infinity`) is answered as `null` with
+ * the exact text beside it in `<field>_text`, so the response stays JSON.
  */
 export function jsonWithRaw(
   status: ContentfulStatusCode,
   fields: Record<string, unknown>,
-  rawFields: Record<string, Uint8Array | string>,
+  rawFields: Record<string, string>,
 ): Response {
   let body = JSON.stringify(fields);
   const parts: string[] = [];
   for (const [k, v] of Object.entries(rawFields)) {
-    const text = typeof v === "string" ? v : utf8Decoder.decode(v);
+    const text = v;
+    if (!isStrictJson(text)) {
+      parts.push(
+        `${JSON.stringify(k)}:null`,
+        `${JSON.stringify(k + "_text")}:${JSON.stringify(text)}`,
+      );
+      continue;
+    }
     parts.push(`${JSON.stringify(k)}:${text}`);
   }
   if (parts.length > 0) {

@@ -221,7 +221,7 @@ export function buildOpenApi(inp: OpenApiInputs): Obj & { openapi: string } {
           strParam("primitive", "exact primitive"),
           strParam("from", "issued_at ≥ from (RFC 3339)", "date-time"),
           strParam("to", "issued_at < to (RFC 3339)", "date-time"),
-          indexParam("cursor", "query", false, "next_cursor of the previous page"),
+          { ...strParam("cursor", "next_cursor of the previous page (opaque)") },
           { ...indexParam("limit", "query", false, "page size (1–1000, default 100)") },
         ],
       }),

@@ -44,11 +44,11 @@ export function auditRoute(deps: ServerDeps, metrics: ServerMetrics, bodyLimit: 
     // that overflow a double are 400s here, before the schema sees the value.
     const input = parseJson(bytes, { maxBytes: bodyLimit });
     const parsed = await deps.audits.run(primitive as PrimitiveName, input, backend);
-    const out = await deps.log.append(parsed);
-    metrics.appends.inc({ outcome: out.existing ? "existing" : "new" });
-    return jsonWithRaw(201, {}, {
-      envelope: parsed.canonical,
-      receipt: JSON.stringify(out.receipt),
+    const { existing, ...receipt } = await deps.log.append(parsed);
+    metrics.appends.inc({ outcome: existing ? "existing" : "new" });
+    return jsonWithRaw(existing ? 200 : 201, {}, {
+      envelope: new TextDecoder().decode(parsed.canonical),
+      receipt: JSON.stringify(receipt),
     });
   };
 }

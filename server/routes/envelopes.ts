@@ -37,9 +37,9 @@ export function submitEnvelope(deps: ServerDeps, metrics: ServerMetrics) {
     onlyParams(c, []);
     const parsed = await readEnvelope(c, deps);
     await verifyCounted(deps, metrics, parsed);
-    const out = await deps.log.append(parsed);
-    metrics.appends.inc({ outcome: out.existing ? "existing" : "new" });
-    return c.json(out.receipt, out.existing ? 200 : 201);
+    const { existing, ...receipt } = await deps.log.append(parsed);
+    metrics.appends.inc({ outcome: existing ? "existing" : "new" });
+    return c.json(receipt, existing ? 200 : 201);
   };
 }
 

@@ -8,15 +8,14 @@
  * @module
  */
 import type { Context } from "hono";
-import { toBase64 } from "../../core/bytes.ts";
-import type { EntryQuery, ServerDeps, StoredEntry } from "../deps.ts";
+import { fromBase64 } from "../../core/bytes.ts";
+import { formatTlogProof } from "../../ledger/tlog_proof.ts";
+import type { LogEntry, QueryOptions, ServerDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { type AppEnv, jsonWithRaw, onlyParams, parseIndex } from "../http.ts";
 
 /** Default and largest page size of `GET /v1/log/entries`. */
 export const PAGE_LIMIT = { default: 100, max: 1000 } as const;
-
-const b64 = (hs: Uint8Array[]) => hs.map(toBase64);
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
@@ -40,17 +39,17 @@ function textParam(name: string, raw: string | undefined): string | undefined {
   return raw;
 }
 
-/** Resolve an entry index against the current size (404 when beyond the log). */
-async function entryAt(deps: ServerDeps, raw: string | undefined): Promise<StoredEntry> {
-  const index = parseIndex("index", raw);
-  const size = await deps.log.size();
-  if (index >= size) {
+/** Entry `index` of the log (404 when beyond it). */
+async function entryAt(deps: ServerDeps, index: number): Promise<LogEntry> {
+  const e = await deps.log.get(index);
+  if (e === null) {
+    const size = await deps.log.size();
     throw new ApiError(404, `no entry ${index}: the log has ${size} entries`, {
       parameter: "index",
       tree_size: size,
     });
   }
-  return deps.log.get(index);
+  return e;
 }
 
 function plain(c: Context<AppEnv>, text: string): Response {
@@ -69,7 +68,7 @@ export function checkpointRoute(deps: ServerDeps) {
 export function keyRoute(deps: ServerDeps) {
   return (c: Context<AppEnv>): Response => {
     onlyParams(c, []);
-    return plain(c, deps.log.verifierKey() + "\n");
+    return plain(c, deps.log.verifierKey + "\n");
   };
 }
 
@@ -77,46 +76,51 @@ export function keyRoute(deps: ServerDeps) {
 export function entryRoute(deps: ServerDeps) {
   return async (c: Context<AppEnv>): Promise<Response> => {
     onlyParams(c, []);
-    const e = await entryAt(deps, c.req.param("index"));
-    return jsonWithRaw(200, {
-      index: e.index,
-      leaf: toBase64(e.leaf),
-      leaf_hash: toBase64(e.leafHash),
-    }, { envelope: e.envelope });
+    const e = await entryAt(deps, parseIndex("index", c.req.param("index")));
+    return jsonWithRaw(200, { index: e.index, leaf: e.leaf, leaf_hash: e.leaf_hash }, {
+      envelope: e.envelope,
+    });
   };
 }
 
 /**
  * `GET /v1/log/entries/{index}/bundle`: everything a regulator needs to check
  * one entry offline in one answer — the entry, its inclusion proof in the
- * latest tree, that tree's signed checkpoint, and the `tlog-proof@v1` text.
+ * latest tree, that tree's signed checkpoint, the `tlog-proof@v1` text and
+ * the log's verifier key.
  */
 export function bundleRoute(deps: ServerDeps) {
   return async (c: Context<AppEnv>): Promise<Response> => {
     onlyParams(c, []);
+    const index = parseIndex("index", c.req.param("index"));
     // Read the checkpoint first: the proof is for exactly its tree size.
     const checkpoint = await deps.log.checkpoint();
     const treeSize = checkpointSize(checkpoint);
-    const index = parseIndex("index", c.req.param("index"));
     if (index >= treeSize) {
       throw new ApiError(404, `no entry ${index}: the log has ${treeSize} entries`, {
         parameter: "index",
         tree_size: treeSize,
       });
     }
-    const [e, proof] = await Promise.all([
-      deps.log.get(index),
+    const [e, p] = await Promise.all([
+      entryAt(deps, index),
       deps.log.proveInclusion(index, treeSize),
     ]);
+    const tlog_proof = formatTlogProof({
+      extra: fromBase64(e.leaf),
+      index,
+      proof: p.proof.map(fromBase64),
+      checkpoint,
+    });
     return jsonWithRaw(200, {
       index,
       tree_size: treeSize,
-      leaf: toBase64(e.leaf),
-      leaf_hash: toBase64(e.leafHash),
-      inclusion_proof: b64(proof),
+      leaf: e.leaf,
+      leaf_hash: e.leaf_hash,
+      inclusion_proof: p.proof,
       checkpoint,
-      tlog_proof: deps.log.formatTlogProof(index, e.leaf, proof, checkpoint),
-      verifier_key: deps.log.verifierKey(),
+      tlog_proof,
+      verifier_key: deps.log.verifierKey,
     }, { envelope: e.envelope });
   };
 }
@@ -148,16 +152,7 @@ export function inclusionRoute(deps: ServerDeps) {
         tree_size: size,
       });
     }
-    const [e, proof] = await Promise.all([
-      deps.log.get(index),
-      deps.log.proveInclusion(index, treeSize),
-    ]);
-    return c.json({
-      index,
-      tree_size: treeSize,
-      leaf_hash: toBase64(e.leafHash),
-      proof: b64(proof),
-    });
+    return c.json(await deps.log.proveInclusion(index, treeSize));
   };
 }
 
@@ -175,20 +170,19 @@ export function consistencyRoute(deps: ServerDeps) {
         tree_size: size,
       });
     }
-    if (first < 1 || first > second) {
-      throw new ApiError(400, `first must satisfy 1 ≤ first ≤ second (${second})`, {
+    if (first > second) {
+      throw new ApiError(400, `first ${first} is after second ${second}`, {
         parameter: "first",
         tree_size: size,
       });
     }
-    const proof = await deps.log.proveConsistency(first, second);
-    return c.json({ first, second, proof: b64(proof) });
+    return c.json(await deps.log.proveConsistency(first, second));
   };
 }
 
 /**
  * `GET /v1/log/entries?issuer=&primitive=&from=&to=&cursor=&limit=`: entry
- * summaries in index order; `from` inclusive, `to` exclusive (RFC 3339);
+ * summaries in (issued_at, index) order; `from` inclusive, `to` exclusive (RFC 3339);
  * `next_cursor` continues the scan.
  */
 export function queryRoute(deps: ServerDeps) {
@@ -200,7 +194,7 @@ export function queryRoute(deps: ServerDeps) {
         parameter: "limit",
       });
     }
-    const q: EntryQuery = { limit };
+    const q: QueryOptions = { limit };
     const issuer = textParam("issuer", c.req.query("issuer"));
     if (issuer !== undefined) q.issuer = issuer;
     const primitive = textParam("primitive", c.req.query("primitive"));
@@ -212,12 +206,16 @@ export function queryRoute(deps: ServerDeps) {
     if (from !== undefined && to !== undefined && Date.parse(from) > Date.parse(to)) {
       throw new ApiError(400, "parameter 'from' is after 'to'", { parameter: "from" });
     }
-    const cursor = parseIndex("cursor", c.req.query("cursor"), true);
-    if (cursor !== undefined) q.start = cursor;
+    const cursor = c.req.query("cursor");
+    if (cursor !== undefined) {
+      if (!/^[A-Za-z0-9_.~=-]{1,512}$/.test(cursor)) {
+        throw new ApiError(400, "parameter 'cursor' is not a cursor from a previous page", {
+          parameter: "cursor",
+        });
+      }
+      q.cursor = cursor;
+    }
     const page = await deps.log.query(q);
-    return c.json({
-      entries: page.entries,
-      next_cursor: page.next_cursor === null ? null : String(page.next_cursor),
-    });
+    return c.json({ entries: page.entries, next_cursor: page.next_cursor });
   };
 }

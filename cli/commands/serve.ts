@@ -1,0 +1,107 @@
+/**
+ * `regledger serve`: run the HTTP API on an embedded Deno KV ledger.
+ *
+ * @module
+ */
+import { type CliIO, type Command, parseArgs, UsageError } from "../io.ts";
+import { ConfigError, configFromEnv } from "../../server/config.ts";
+import { startServer } from "../../server/serve.ts";
+
+const HELP = `regledger serve — run the ledger's HTTP API (Hono on Deno.serve)
+
+usage: regledger serve [--host H] [--port P] [--data DIR] [--trusted-keys FILE] [--origin O]
+
+options:
+  --host H            interface to bind (default 127.0.0.1)
+  --port P            port, 0 for any free one (default 8080)
+  --data DIR          data directory: ledger.kv, log-key, issuer-key.pem (default ./data)
+  --trusted-keys FILE trust store (reloaded on SIGHUP or POST /v1/admin/reload-trust-store);
+                      the server's own issuer key is always trusted
+  --origin O          log origin in checkpoints (default regledger.local/log)
+
+On first start in DIR the server creates the log key and its issuer key (mode 0600)
+and prints the log's verifier key. Without REGLEDGER_API_KEYS it creates DIR/admin-token
+(an admin bearer token, mode 0600).
+
+environment:
+  REGLEDGER_API_KEYS            token:scope,scope;token:scope  (scopes: audit:run,
+                                ledger:append, ledger:read, verify, admin)
+  REGLEDGER_DEV_MODE=1          no authentication; loopback only
+  REGLEDGER_BODY_LIMIT          bytes (default 1048576)
+  REGLEDGER_RATE_LIMIT          per-token rate[/burst] per second, 0 = off (default 200/400)
+  REGLEDGER_REQUEST_TIMEOUT_MS  default 30000
+  REGLEDGER_CORS_ORIGINS        comma-separated allowed origins
+  REGLEDGER_ACCESS_LOG=0        no JSON access log on stdout
+
+example:
+  regledger serve --port 8080 --data ./data --trusted-keys trust.json
+  curl -s -H "Authorization: Bearer $(cat data/admin-token)" \\
+       -H 'content-type: application/json' --data-binary @envelope.json \\
+       http://127.0.0.1:8080/v1/envelopes
+`;
+
+function port(raw: string | undefined): number {
+  if (raw === undefined) return 8080;
+  if (!/^[0-9]{1,5}$/.test(raw) || Number(raw) > 65535) {
+    throw new UsageError(`--port must be an integer from 0 to 65535, got '${raw}'`);
+  }
+  return Number(raw);
+}
+
+/** Run the server until SIGTERM/SIGINT; exit code 0 after a clean shutdown. */
+export const run: Command = async (args: string[], io: CliIO): Promise<number> => {
+  const a = parseArgs(args, {
+    values: ["host", "port", "data", "trusted-keys", "origin"],
+    flags: ["help"],
+    aliases: { h: "help" },
+  });
+  if (a.flags.has("help")) {
+    io.stdout(HELP);
+    return 0;
+  }
+  if (a.positional.length > 0) throw new UsageError(`unexpected argument '${a.positional[0]}'`);
+  let config;
+  try {
+    config = configFromEnv(Deno.env.toObject());
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (Deno.env.get("REGLEDGER_ACCESS_LOG") !== "0") {
+    const enc = new TextEncoder();
+    config.accessLog = (line) => {
+      // Best effort: a closed stdout must not take the server down.
+      try {
+        Deno.stdout.writeSync(enc.encode(line + "\n"));
+      } catch { /* ignore */ }
+    };
+  }
+  const trustedKeys = a.values["trusted-keys"];
+  if (trustedKeys !== undefined) {
+    try {
+      await Deno.stat(trustedKeys);
+    } catch {
+      throw new UsageError(`--trusted-keys: cannot read '${trustedKeys}'`);
+    }
+  }
+  let server;
+  try {
+    server = await startServer({
+      host: a.values.host ?? "127.0.0.1",
+      port: port(a.values.port),
+      dataDir: a.values.data ?? "./data",
+      trustedKeys,
+      origin: a.values.origin,
+      config,
+      status: (line) => io.stderr(line + "\n"),
+    });
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    if (e instanceof Error && /TrustStoreError|LogKeyError|IssuerKeyError/.test(e.name)) {
+      throw new UsageError(e.message);
+    }
+    throw e;
+  }
+  await server.finished;
+  return 0;
+};

@@ -1,0 +1,203 @@
+/**
+ * The server's dependencies implemented over `core/` and `ledger/`: the
+ * trust store (reloadable, always including the server's own issuer key),
+ * envelope parsing and verification, the bundled schemas, and audits run
+ * and signed on the server.
+ *
+ * @module
+ */
+import {
+  buildEnvelope,
+  type JsonObject,
+  parseEnvelopeText,
+  parseEnvelopeValue,
+} from "../core/envelope.ts";
+import {
+  type JsonValue,
+  type ParsedEnvelope,
+  type PrimitiveName,
+  PRIMITIVES,
+} from "../core/envelope_types.ts";
+import type { KeyProvider } from "../core/keys.ts";
+import { exactStatistic, parseInput, PRIMITIVE_SPECS } from "../core/primitives/index.ts";
+import type { Ledger } from "../ledger/ledger.ts";
+import { TrustStoreError } from "../core/errors.ts";
+import { TrustStore } from "../core/trust_store.ts";
+import { verifyEnvelope } from "../core/verify.ts";
+import { getSchema, isSchemaName, listSchemas } from "../core/schemas.ts";
+import type {
+  AuditService,
+  EnvelopeService,
+  LogService,
+  SchemaService,
+  TrustStoreSummary,
+  VerifiedEnvelope,
+} from "./deps.ts";
+
+/** The server's own issuer key as it enters the trust store. */
+export interface OwnIssuerKey {
+  /** Its key id. */
+  keyId: string;
+  /** Its SPKI PEM. */
+  publicKeyPem: string;
+}
+
+/**
+ * Build the trust store in force: the file's keys, revocations and pins plus
+ * the server's own issuer key.
+ *
+ * @param fileText the trust-store file's bytes, or `undefined` for none.
+ * @throws {TrustStoreError} when the file is malformed or registers the
+ *   server's key id with another key.
+ */
+export function mergedTrustStore(fileText: Uint8Array | undefined, own: OwnIssuerKey): TrustStore {
+  const base = fileText === undefined ? undefined : TrustStore.fromJsonText(fileText).toJSON();
+  const keys = { ...(base?.keys ?? {}) };
+  const mine = TrustStore.fromObject({ [own.keyId]: own.publicKeyPem });
+  const existing = keys[own.keyId];
+  if (existing !== undefined && existing !== mine.toJSON().keys[own.keyId]) {
+    throw new TrustStoreError(
+      `key id ${
+        JSON.stringify(own.keyId)
+      } of the server's issuer key is in the trust store with another key`,
+    );
+  }
+  keys[own.keyId] = own.publicKeyPem;
+  return TrustStore.fromObject({
+    keys,
+    revoked: base?.revoked ?? [],
+    parameter_set_pins: base?.parameter_set_pins ?? {},
+  });
+}
+
+/** Options of {@linkcode TrustedEnvelopes}. */
+export interface TrustedEnvelopesOptions {
+  /** Trust-store file, re-read on reload; `undefined` trusts only the server's key. */
+  trustedKeysPath?: string;
+  /** The server's issuer key, always trusted unless the file revokes it. */
+  own: OwnIssuerKey;
+  /** Largest envelope text accepted, in bytes. @default {1048576} */
+  maxBytes?: number;
+}
+
+/** {@linkcode EnvelopeService} over `core/` verification with a reloadable trust store. */
+export class TrustedEnvelopes implements EnvelopeService {
+  readonly #opts: TrustedEnvelopesOptions;
+  #store: TrustStore;
+
+  private constructor(opts: TrustedEnvelopesOptions, store: TrustStore) {
+    this.#opts = opts;
+    this.#store = store;
+  }
+
+  /**
+   * Load the trust store and build the service.
+   * @throws {TrustStoreError} when the file is malformed; `Deno.errors.*` when unreadable.
+   */
+  static async open(opts: TrustedEnvelopesOptions): Promise<TrustedEnvelopes> {
+    return new TrustedEnvelopes(opts, await TrustedEnvelopes.#load(opts));
+  }
+
+  static async #load(opts: TrustedEnvelopesOptions): Promise<TrustStore> {
+    const path = opts.trustedKeysPath;
+    const bytes = path === undefined ? undefined : await Deno.readFile(path);
+    try {
+      return mergedTrustStore(bytes, opts.own);
+    } catch (e) {
+      if (e instanceof TrustStoreError && path !== undefined) {
+        throw new TrustStoreError(`${path}: ${e.message}`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  /** The trust store in force. */
+  get trustStore(): TrustStore {
+    return this.#store;
+  }
+
+  parse(text: string): ParsedEnvelope {
+    return parseEnvelopeText(text, { maxBytes: this.#opts.maxBytes ?? 1024 * 1024 });
+  }
+
+  async verify(parsed: ParsedEnvelope): Promise<VerifiedEnvelope> {
+    const r = await verifyEnvelope(parsed, this.#store);
+    return { kind: r.kind, key_id: r.key_id };
+  }
+
+  async reloadTrustStore(): Promise<TrustStoreSummary> {
+    // Swap only after the new store is fully built: a bad file changes nothing.
+    this.#store = await TrustedEnvelopes.#load(this.#opts);
+    return this.trustStoreSummary();
+  }
+
+  trustStoreSummary(): TrustStoreSummary {
+    const j = this.#store.toJSON();
+    return { keys: Object.keys(j.keys).length, revoked: j.revoked?.length ?? 0 };
+  }
+}
+
+/** {@linkcode SchemaService} over the bundled schemas of `core/schemas.ts`. */
+export function bundledSchemas(): SchemaService {
+  return {
+    list: () => listSchemas().map((s) => s.name),
+    get: (name) =>
+      isSchemaName(name) ? getSchema(name) as unknown as Record<string, unknown> : undefined,
+  };
+}
+
+/**
+ * {@linkcode LogService} over a real `Ledger`, adding envelope lookup by
+ * hash through the store's dedup index (for `POST /v1/verify`).
+ */
+export function ledgerLog(ledger: Ledger): LogService {
+  return {
+    verifierKey: ledger.verifierKey,
+    append: (p) => ledger.append(p),
+    size: () => ledger.size(),
+    get: (i) => ledger.get(i),
+    checkpoint: () => ledger.checkpoint(),
+    proveInclusion: (i, t) => ledger.proveInclusion(i, t),
+    proveConsistency: (a, b) => ledger.proveConsistency(a, b),
+    query: (q) => ledger.query(q),
+    findByEnvelopeHash: async (sha) => (await ledger.store.findEnvelopes([sha]))[0] ?? undefined,
+    close: () => ledger.close(),
+  };
+}
+
+/**
+ * {@linkcode AuditService} on the plaintext backend: validate the input
+ * (pointer and rule on failure), compute the exact statistic, commit the
+ * inputs and sign a native envelope with the server's issuer key.
+ */
+export class ServerAudits implements AuditService {
+  /** All six primitives. */
+  readonly primitives: readonly PrimitiveName[] = PRIMITIVES;
+  /** `plaintext` only until the CKKS backend is wired in. */
+  readonly backends: readonly string[] = ["plaintext"];
+  readonly #signer: KeyProvider;
+  readonly #issuer: string;
+
+  /** Sign with `signer`, naming `issuer` in every envelope. */
+  constructor(signer: KeyProvider, issuer: string) {
+    this.#signer = signer;
+    this.#issuer = issuer;
+  }
+
+  async run(primitive: PrimitiveName, input: unknown, backend: string): Promise<ParsedEnvelope> {
+    if (!this.backends.includes(backend)) throw new RangeError(`backend ${backend} not available`);
+    const valid = parseInput(primitive, input);
+    const result = exactStatistic(primitive, valid) as unknown as JsonObject;
+    const env = await buildEnvelope({
+      primitive,
+      backend: "plaintext",
+      parameterSet: { backend: "plaintext" },
+      regulations: [...PRIMITIVE_SPECS[primitive].regulations],
+      result,
+      inputs: input as Record<string, JsonValue>,
+      depthBudget: { declared: 0, consumed: 0 },
+      issuer: this.#issuer,
+    }, this.#signer);
+    return parseEnvelopeValue(env);
+  }
+}
