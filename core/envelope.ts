@@ -403,6 +403,17 @@ function checkShape(v: JsonObject, kind: "native" | "legacy"): void {
       fail(`/receipt/${f}`, "string", `receipt.${f} must be a string`);
     }
   }
+  // The receipt is outside the signed body: admit nothing there that the
+  // signature cannot vouch for.
+  for (const f of Object.keys(receipt)) {
+    if (!RECEIPT_FIELDS.includes(f)) {
+      fail(
+        `/receipt/${escapeToken(f)}`,
+        "no-extra-members",
+        `unknown receipt member ${JSON.stringify(f)}`,
+      );
+    }
+  }
   if (!isPlain(v.parameter_set)) {
     fail("/parameter_set", "object", "parameter_set must be an object");
   }

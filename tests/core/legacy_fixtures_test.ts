@@ -8,6 +8,7 @@ import { parseEnvelopeText, signedBodyBytes } from "../../core/envelope.ts";
 import { TrustStore } from "../../core/trust_store.ts";
 import { checkEnvelope, verifySelfSignedOnly } from "../../core/verify.ts";
 import { toHex } from "../../core/bytes.ts";
+import { type LosslessJsonValue, parseJsonText, pythonDumps } from "../../core/json_text.ts";
 
 const FIXTURES = new URL("./fixtures/regaudit_fhe_0.0.8/", import.meta.url);
 const expected: Record<string, string> = JSON.parse(
@@ -72,3 +73,26 @@ for f in sorted(os.listdir(d)):
     out[f[:-5]] = hashlib.sha256(s.encode("utf-8")).hexdigest()
 print(json.dumps(out))
 `;
+
+Deno.test("fixtures: a number's text is part of the signed bytes (1.0 is not 1)", async () => {
+  const text = await Deno.readTextFile(new URL("envelopes/calibration-valid.json", FIXTURES));
+  assert.ok(text.includes("      0.0,\n"));
+  for (const other of ["0", "0.00", "0e0", "-0.0"]) {
+    const changed = text.replace("      0.0,\n", `      ${other},\n`);
+    const r = await checkEnvelope(parseEnvelopeText(changed), store);
+    assert.equal(r.valid ? "valid" : r.reason, "HashMismatch", other);
+  }
+});
+
+Deno.test("fixtures: whitespace and member order of the received text do not matter", async () => {
+  const text = await Deno.readTextFile(new URL("envelopes/drift-valid.json", FIXTURES));
+  // Reverse the top-level members and drop all indentation, keeping every token's text.
+  const parsed = parseJsonText(text) as Record<string, LosslessJsonValue>;
+  const reversed = "{" +
+    Object.keys(parsed).reverse().map((k) => JSON.stringify(k) + ":" + pythonDumps(parsed[k])).join(
+      ", ",
+    ) + "}";
+  const r = await checkEnvelope(parseEnvelopeText(reversed), store);
+  assert.equal(r.valid, true);
+  assert.deepEqual(parseEnvelopeText(reversed).canonical, (await load("drift-valid")).canonical);
+});
