@@ -202,6 +202,69 @@ export function listSchemas(): SchemaSummary[] {
   });
 }
 
+const bundled = new Map<SchemaName, JsonSchema>();
+
+/**
+ * The schema called `name` as one self-contained document: every schema it
+ * refers to (directly or through others) is embedded under `$defs` with its
+ * own `$id` (a Draft 2020-12 compound schema document), so any 2020-12
+ * validator resolves every `$ref` without fetching anything. A schema with
+ * no outside references is returned as it is. Deeply frozen, like
+ * {@linkcode getSchema}.
+ *
+ * @throws {RangeError} if `name` is not one of {@linkcode SCHEMA_NAMES}.
+ *
+ * @example
+ * ```ts
+ * import { getBundledSchema } from "./schemas.ts";
+ *
+ * const doc = getBundledSchema("envelope");
+ * console.log(Object.keys(doc.$defs as object).includes("receipt.json")); // true
+ * ```
+ */
+export function getBundledSchema(name: SchemaName): JsonSchema {
+  const root = getSchema(name);
+  let out = bundled.get(name);
+  if (out === undefined) {
+    const deps = referencedSchemas(name);
+    if (deps.length === 0) {
+      out = root;
+    } else {
+      const defs: Record<string, unknown> = { ...(root.$defs as Record<string, unknown>) };
+      for (const dep of deps) defs[`${dep}.json`] = SCHEMAS[dep];
+      out = deepFreeze({ ...root, $defs: defs });
+    }
+    bundled.set(name, out);
+  }
+  return out;
+}
+
+/** Names of the schemas `name` refers to, transitively, in first-seen order. */
+function referencedSchemas(name: SchemaName): SchemaName[] {
+  const seen: SchemaName[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+    } else if (node !== null && typeof node === "object") {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === "$ref" && typeof value === "string" && !value.startsWith("#")) {
+          const file = value.split("#")[0].replace(SCHEMA_BASE_URI, "");
+          const dep = file.endsWith(".json") ? file.slice(0, -5) : file;
+          if (!isSchemaName(dep)) throw new Error(`${name}: unresolvable $ref ${value}`);
+          if (dep !== name && !seen.includes(dep)) {
+            seen.push(dep);
+            visit(SCHEMAS[dep]);
+          }
+        } else {
+          visit(value);
+        }
+      }
+    }
+  };
+  visit(SCHEMAS[name]);
+  return seen;
+}
+
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
     for (const v of Object.values(value)) deepFreeze(v);

@@ -2,7 +2,8 @@
  * `regledger schema`: list or print the bundled JSON Schemas (Draft 2020-12).
  *
  * - `schema --list` prints the names as a JSON array on stdout.
- * - `schema NAME` prints that schema as JSON on stdout.
+ * - `schema NAME` prints that schema as JSON on stdout; with `--bundle`, as
+ *   one self-contained document (the schemas it refers to embedded).
  *
  * An unknown name, no argument, or both `--list` and a name is bad use:
  * exit 2 with a message on stderr (CONTRACT §6).
@@ -10,10 +11,10 @@
  * @module
  */
 import { type Command, parseArgs, printJson, UsageError } from "../io.ts";
-import { getSchema, isSchemaName, SCHEMA_NAMES } from "../../core/schemas.ts";
+import { getBundledSchema, getSchema, isSchemaName, SCHEMA_NAMES } from "../../core/schemas.ts";
 
 const HELP = `usage: regledger schema --list
-       regledger schema NAME
+       regledger schema NAME [--bundle]
 
 Print the JSON Schemas (Draft 2020-12) that regledger validates with:
 primitive inputs and results, signed envelopes, trust stores, ledger leaves
@@ -21,6 +22,9 @@ and HTTP API objects. They are built into regledger; no file is read.
 
 options:
   --list       print the names of all schemas as a JSON array
+  --bundle     print NAME as one self-contained document: the schemas it
+               refers to are embedded under $defs, so any Draft 2020-12
+               validator can use it offline
   -h, --help   show this help
 
 NAME is one of the names --list prints, e.g. fairness.input, envelope,
@@ -30,6 +34,7 @@ https://regledger.dev/schemas/NAME.json.
 examples:
   regledger schema --list
   regledger schema fairness.input > fairness.input.schema.json
+  regledger schema envelope --bundle > envelope.schema.json
 `;
 
 /**
@@ -39,7 +44,7 @@ examples:
  * arguments (the CLI prints the message and exits 2).
  */
 export const run: Command = (args, io) => {
-  const parsed = parseArgs(args, { flags: ["list", "help"], aliases: { h: "help" } });
+  const parsed = parseArgs(args, { flags: ["list", "bundle", "help"], aliases: { h: "help" } });
   if (parsed.flags.has("help")) {
     io.stdout(HELP);
     return Promise.resolve(0);
@@ -47,6 +52,7 @@ export const run: Command = (args, io) => {
   const names = parsed.positional;
   if (parsed.flags.has("list")) {
     if (names.length > 0) throw new UsageError("give either --list or a schema NAME, not both");
+    if (parsed.flags.has("bundle")) throw new UsageError("--bundle goes with a schema NAME");
     printJson(io, SCHEMA_NAMES);
     return Promise.resolve(0);
   }
@@ -62,6 +68,6 @@ export const run: Command = (args, io) => {
       }`,
     );
   }
-  printJson(io, getSchema(name));
+  printJson(io, parsed.flags.has("bundle") ? getBundledSchema(name) : getSchema(name));
   return Promise.resolve(0);
 };

@@ -5,7 +5,7 @@
 import nodeAssert from "node:assert/strict";
 import { run } from "../../cli/commands/schema.ts";
 import { type CliIO, UsageError } from "../../cli/io.ts";
-import { getSchema, SCHEMA_NAMES } from "../../core/schemas.ts";
+import { getBundledSchema, getSchema, SCHEMA_NAMES } from "../../core/schemas.ts";
 
 function capture(): CliIO & { out: string; err: string } {
   const io = {
@@ -51,6 +51,20 @@ Deno.test("schema NAME prints exactly the bundled schema, for every name", async
   }
 });
 
+Deno.test("schema NAME --bundle prints the self-contained document", async () => {
+  for (const name of ["envelope", "audit-response", "drift.input"] as const) {
+    const io = capture();
+    nodeAssert.equal(await run([name, "--bundle"], io), 0, name);
+    nodeAssert.deepStrictEqual(JSON.parse(io.out), getBundledSchema(name), name);
+  }
+  const io = capture();
+  await run(["audit-response", "--bundle"], io);
+  nodeAssert.deepStrictEqual(
+    Object.keys(JSON.parse(io.out).$defs),
+    ["envelope.json", "receipt.json", "append-response.json"],
+  );
+});
+
 Deno.test("schema --help shows usage with an example, exit 0", async () => {
   for (const flag of ["--help", "-h"]) {
     const io = capture();
@@ -69,6 +83,7 @@ Deno.test("schema: bad use is a UsageError naming the problem", async () => {
   nodeAssert.match(await usageError([]), /give a schema NAME or --list/);
   nodeAssert.match(await usageError(["--list", "envelope"]), /either --list or a schema NAME/);
   nodeAssert.match(await usageError(["envelope", "leaf"]), /one schema NAME/);
+  nodeAssert.match(await usageError(["--list", "--bundle"]), /--bundle goes with a schema NAME/);
   nodeAssert.match(await usageError(["--frobnicate"]), /unknown option --frobnicate/);
   // Control characters in a bad name are escaped, not echoed raw to the terminal.
   const msg = await usageError(["\u001b[31mred"]);

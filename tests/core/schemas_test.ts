@@ -9,6 +9,7 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020";
 import fc from "fast-check";
 import {
+  getBundledSchema,
   getSchema,
   isSchemaName,
   listSchemas,
@@ -146,6 +147,31 @@ Deno.test("strict: every schema compiles under a separate strict ajv with all st
   }
   // and through core/validate.ts (compiles lazily on first use)
   for (const name of SCHEMA_NAMES) assertFalse(check(name, 42).ok, name);
+});
+
+Deno.test("bundling: each bundled document stands alone in a fresh validator and accepts the fixtures", () => {
+  const fresh = () => {
+    const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, discriminator: true });
+    ajv.addFormat("date-time", /^\d{4}-\d{2}-\d{2}T/);
+    return ajv;
+  };
+  for (const name of SCHEMA_NAMES) {
+    const doc = getBundledSchema(name);
+    const refs = JSON.stringify(doc).match(/"\$ref":"[^#"][^"]*"/g) ?? [];
+    for (const ref of refs) {
+      const target = ref.slice(8, -1).split("#")[0];
+      assert(Object.hasOwn(doc.$defs as object, target), `${name}: ${target} embedded`);
+    }
+    assert(fresh().compile(structuredClone(doc)), name);
+  }
+  assert(getBundledSchema("drift.input") === getSchema("drift.input"), "no refs: same document");
+  const envelope = fresh().compile(structuredClone(getBundledSchema("envelope")));
+  for (const f of envelopeFiles) {
+    assert(envelope(readJson(new URL(`envelopes/${f}`, FIXTURES))), f);
+  }
+  const bad = clone(validEnvelope);
+  (bad.receipt as Obj).signature_alg = "RSA";
+  assertFalse(envelope(bad), "the embedded receipt schema is applied");
 });
 
 Deno.test("strict: a schema with an unknown keyword would be rejected (strict mode is really on)", () => {
