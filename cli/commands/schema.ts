@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { type Command, parseArgs, printJson, UsageError } from "../io.ts";
+import { type CliIO, type Command, parseArgs, printJson, UsageError } from "../io.ts";
 import { getBundledSchema, getSchema, isSchemaName, SCHEMA_NAMES } from "../../core/schemas.ts";
 
 const HELP = `usage: regledger schema --list
@@ -43,7 +43,7 @@ examples:
  * @throws {UsageError} for an unknown name, a missing argument or extra
  * arguments (the CLI prints the message and exits 2).
  */
-export const run: Command = (args, io) => {
+export const run: Command = (args: string[], io: CliIO): Promise<number> => {
   const parsed = parseArgs(args, { flags: ["list", "bundle", "help"], aliases: { h: "help" } });
   if (parsed.flags.has("help")) {
     io.stdout(HELP);
