@@ -20,6 +20,7 @@ import {
 } from "../core/envelope_types.ts";
 import type { KeyProvider } from "../core/keys.ts";
 import { exactStatistic, parseInput, PRIMITIVE_SPECS } from "../core/primitives/index.ts";
+import { validate } from "../core/validate.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { TrustStoreError } from "../core/errors.ts";
 import { TrustStore } from "../core/trust_store.ts";
@@ -186,6 +187,8 @@ export class ServerAudits implements AuditService {
 
   async run(primitive: PrimitiveName, input: unknown, backend: string): Promise<ParsedEnvelope> {
     if (!this.backends.includes(backend)) throw new RangeError(`backend ${backend} not available`);
+    // The schema first (ajv: pointer and rule), then the semantic rules.
+    validate(`${primitive}.input`, input);
     const valid = parseInput(primitive, input);
     const result = exactStatistic(primitive, valid) as unknown as JsonObject;
     const env = await buildEnvelope({
