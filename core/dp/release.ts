@@ -1,0 +1,80 @@
+/**
+ * Noising the numeric fields of an audit result, and the `dp` block that
+ * records what was applied inside the signed envelope body.
+ *
+ * Named fields must be numbers or arrays of numbers; for an array the
+ * spec's sensitivity is that of the whole vector (L1 for Laplace, L2 for
+ * Gaussian) and every element gets an independent draw at that scale.
+ * Booleans and derived fields (breach bits, top-K) are not noised here:
+ * recompute them from the noised values (post-processing keeps the
+ * guarantee) — `runAudit` does that per primitive.
+ *
+ * @module
+ */
+import type { PrivacyAccountant, PrivacySpent } from "./accountant.ts";
+import {
+  calibrate,
+  type CalibratedSpec,
+  DpParameterError,
+  type DpSpec,
+  sampleNoise,
+} from "./mechanisms.ts";
+import { cryptoUniform, type UniformSource } from "./random.ts";
+
+/** The `dp` block of an envelope: per noised field, what was applied. */
+export interface DpBlock {
+  /** Always true when present. */
+  applied: true;
+  /** Per noised field: mechanism, ε, δ, sensitivity and scale. */
+  fields: Record<string, CalibratedSpec>;
+  /** The accountant's totals after this release, when one was used. */
+  accounting?: PrivacySpent;
+}
+
+/** Options of {@linkcode privatizeResult}. */
+export interface PrivatizeOptions {
+  /** Randomness. @default {cryptoUniform()} (CSPRNG) */
+  random?: UniformSource;
+  /** Charged before any noise is drawn; a refused release throws and changes nothing. */
+  accountant?: PrivacyAccountant;
+}
+
+/**
+ * Return a copy of `result` with each field named in `specs` noised, and
+ * the `dp` block describing it.
+ * @throws {DpParameterError} on an unknown or non-numeric field or invalid parameters.
+ * @throws {PrivacyBudgetExceededError} when the accountant refuses the release.
+ */
+export function privatizeResult<R extends object>(
+  result: R,
+  specs: Record<string, DpSpec>,
+  options: PrivatizeOptions = {},
+): { result: R; dp: DpBlock } {
+  const names = Object.keys(specs);
+  if (names.length === 0) throw new DpParameterError("field", "no field to noise");
+  const calibrated: Record<string, CalibratedSpec> = {};
+  const values = result as Record<string, unknown>;
+  for (const name of names) {
+    if (!(name in values)) throw new DpParameterError("field", `result has no field '${name}'`);
+    const v = values[name];
+    const numeric = typeof v === "number" ||
+      (Array.isArray(v) && v.every((x) => typeof x === "number"));
+    if (!numeric) {
+      throw new DpParameterError("field", `'${name}' is not a number or an array of numbers`);
+    }
+    calibrated[name] = calibrate(specs[name]);
+  }
+  const accounting = options.accountant?.charge(Object.values(calibrated));
+  const random = options.random ?? cryptoUniform();
+  const out: Record<string, unknown> = { ...values };
+  for (const name of names) {
+    const v = values[name] as number | number[];
+    const s = calibrated[name];
+    out[name] = typeof v === "number"
+      ? v + sampleNoise(s, random)
+      : v.map((x) => x + sampleNoise(s, random));
+  }
+  const dp: DpBlock = { applied: true, fields: calibrated };
+  if (accounting) dp.accounting = accounting;
+  return { result: out as R, dp };
+}
