@@ -138,7 +138,7 @@ export function parseCheckpointText(text: string): Checkpoint {
  * const signed = await signCheckpoint(
  *   { origin: "example.com/log", size: 1, root: new Uint8Array(32) }, [key]);
  * const cp = await openCheckpoint(signed, key.verifier());
- * cp.size; // 1
+ * if (cp.size !== 1) throw new Error("round trip failed");
  * ```
  *
  * @throws {CheckpointError} `malformed` for a bad checkpoint.

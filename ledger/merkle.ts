@@ -70,7 +70,12 @@ const NODE_PREFIX = new Uint8Array([0x01]);
  * ```ts
  * import { leafHash } from "./merkle.ts";
  * import { toHex } from "../core/bytes.ts";
- * toHex(leafHash(new Uint8Array())); // "6e340b9c…"
+ * import assert from "node:assert/strict";
+ * // RFC 6962 reference vector: the hash of the empty leaf.
+ * assert.equal(
+ *   toHex(leafHash(new Uint8Array())),
+ *   "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+ * );
  * ```
  */
 export function leafHash(leaf: Uint8Array): Uint8Array {

@@ -348,7 +348,7 @@ function checkNoteChars(s: string, what: string): void {
  * const signer = await Ed25519NoteSigner.generate("example.com/log");
  * const msg = await signNote("hello\n", [signer]);
  * const opened = await openNote(msg, [signer.verifier()]);
- * opened.text; // "hello\n"
+ * if (opened.text !== "hello\n") throw new Error("round trip failed");
  * ```
  *
  * @throws {NoteError} `malformed-note` for bad text, `invalid-name` for a bad signer name.
