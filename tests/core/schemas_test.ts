@@ -24,6 +24,9 @@ import { buildEnvelope } from "../../core/envelope.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
 import { toBase64 } from "../../core/bytes.ts";
 import { encodeLeaf, LEAF_VERSION, ZERO_PREV } from "../../ledger/leaf.ts";
+import { type Checkpoint, signCheckpoint } from "../../ledger/checkpoint.ts";
+import { Ed25519NoteSigner } from "../../ledger/note.ts";
+import { formatTlogProof } from "../../ledger/tlog_proof.ts";
 
 const FIXTURES = new URL("../../../shared/fixtures/regaudit-fhe/", import.meta.url);
 
@@ -292,6 +295,54 @@ Deno.test("cross-module: a leaf encoded by ledger/leaf.ts validates, and its JSO
     "/prev",
     "pattern",
   ]);
+});
+
+Deno.test("cross-module: checkpoints and tlog-proofs made by ledger/ match the append-response patterns", async () => {
+  const log = await Ed25519NoteSigner.generate("regledger.local/log");
+  const witness = await Ed25519NoteSigner.generate("witness.example");
+  const h = (b: number) => new Uint8Array(32).fill(b);
+  const leaf = encodeLeaf({
+    envelope_sha256: toBase64(h(9)),
+    index: 6,
+    issued_at: "2026-11-21T16:57:43Z",
+    issuer: "acme-bank",
+    key_id: "acme-2026-04",
+    prev: toBase64(h(8)),
+    primitive: "drift",
+    v: LEAF_VERSION,
+  });
+  for (
+    const [cp, signers] of [
+      [{ origin: "regledger.local/log", size: 7, root: h(1) }, [log]],
+      [{ origin: "regledger.local/log", size: 7, root: h(1), extensions: ["ext one"] }, [
+        log,
+        witness,
+      ]],
+      [{ origin: "example.com/log", size: 0, root: h(0) }, [log]],
+    ] as [Checkpoint, Ed25519NoteSigner[]][]
+  ) {
+    const checkpoint = await signCheckpoint(cp, signers);
+    const proof = cp.size > 0 ? [h(2), h(3), h(4)] : [];
+    const append = {
+      index: 6,
+      tree_size: 7,
+      leaf_hash: toBase64(h(5)),
+      envelope_sha256: toBase64(h(9)),
+      checkpoint,
+      inclusion_proof: proof.map(toBase64),
+      tlog_proof: formatTlogProof({ extra: leaf, index: 6, proof, checkpoint }),
+    };
+    const r = check("append-response", append);
+    assert(r.ok, `${JSON.stringify(r)}\n${checkpoint}`);
+    const noExtra = formatTlogProof({ index: 6, proof, checkpoint });
+    assert(check("append-response", { ...append, tlog_proof: noExtra }).ok, "extra is optional");
+    // Remove the signature lines: no longer a signed note.
+    const unsigned = checkpoint.slice(0, checkpoint.indexOf("\n\n") + 2);
+    assertEquals(firstViolation("append-response", { ...append, checkpoint: unsigned }), [
+      "/checkpoint",
+      "pattern",
+    ]);
+  }
 });
 
 // ---------------------------------------------------------------------------
