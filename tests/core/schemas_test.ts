@@ -27,6 +27,7 @@ import { encodeLeaf, LEAF_VERSION, ZERO_PREV } from "../../ledger/leaf.ts";
 import { type Checkpoint, signCheckpoint } from "../../ledger/checkpoint.ts";
 import { Ed25519NoteSigner } from "../../ledger/note.ts";
 import { formatTlogProof } from "../../ledger/tlog_proof.ts";
+import { parseInput } from "../../core/primitives/registry.ts";
 
 const FIXTURES = new URL("../../../shared/fixtures/regaudit-fhe/", import.meta.url);
 
@@ -728,6 +729,98 @@ Deno.test("property: a valid fairness input validates; one corrupted element is 
     ),
     { numRuns: 300 },
   );
+});
+
+Deno.test("property: the input schemas and the primitives' own parsers agree on every single-field fault", () => {
+  /** Every path to a value inside `v` (not `v` itself). */
+  const paths = (v: Json, at: (string | number)[] = []): (string | number)[][] => {
+    const out: (string | number)[][] = [];
+    if (Array.isArray(v)) v.forEach((x, i) => out.push([...at, i], ...paths(x, [...at, i])));
+    else if (v !== null && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) out.push([...at, k], ...paths(x, [...at, k]));
+    }
+    return out;
+  };
+  const set = (v: unknown, path: (string | number)[], value: unknown): void => {
+    let cur = v as Record<string | number, unknown>;
+    for (const key of path.slice(0, -1)) cur = cur[key] as Record<string | number, unknown>;
+    cur[path[path.length - 1]] = value;
+  };
+  const toPointer = (path: (string | number)[]) => path.map((k) => `/${k}`).join("");
+  // Rules only the code can check: they relate several fields.
+  const crossField = new Set(["same-length", "non-empty-group", "non-zero-sum", "range"]);
+  const bad = fc.constantFrom<unknown>(
+    "1",
+    null,
+    true,
+    NaN,
+    Infinity,
+    2,
+    -1,
+    0,
+    1,
+    0.5,
+    1e300,
+    2 ** 53,
+    [],
+    {},
+    [1],
+  );
+  const fault = fc.record({
+    primitive: fc.constantFrom(...PRIMITIVES),
+    caseIndex: fc.nat(5),
+    pick: fc.nat(),
+    kind: fc.constantFrom("set", "set", "set", "delete", "extra"),
+    value: bad,
+  });
+  let agreedRejections = 0;
+  fc.assert(
+    fc.property(fault, ({ primitive, caseIndex, pick, kind, value }) => {
+      const input = clone(primitivesFixture.cases[primitive][caseIndex].input);
+      let target = "";
+      if (kind === "extra") {
+        (input as Record<string, unknown>).unexpected = value;
+        target = "/unexpected";
+      } else if (kind === "delete") {
+        const keys = Object.keys(input);
+        const key = keys[pick % keys.length];
+        delete input[key];
+        target = `/${key}`;
+      } else {
+        const all = paths(input);
+        const path = all[pick % all.length];
+        set(input, path, value);
+        target = toPointer(path);
+      }
+      const schema = check(`${primitive}.input`, input);
+      let code: InputValidationError | undefined;
+      try {
+        parseInput(primitive, input);
+      } catch (e) {
+        if (!(e instanceof InputValidationError)) throw e;
+        code = e;
+      }
+      if (!schema.ok) {
+        assert(
+          code !== undefined,
+          `${primitive}: schema rejects ${target} (${schema.errors[0].rule}), code accepts`,
+        );
+        assertEquals(
+          code.pointer,
+          schema.errors[0].pointer,
+          `${primitive} ${target}: ${code.rule} vs ${schema.errors[0].rule}`,
+        );
+        agreedRejections++;
+      } else if (code !== undefined) {
+        assert(
+          crossField.has(code.rule),
+          `${primitive}: code rejects ${code.pointer} (${code.rule}), schema accepts`,
+        );
+      }
+    }),
+    { numRuns: 1500 },
+  );
+  assert(agreedRejections > 500, `only ${agreedRejections} rejections exercised`);
 });
 
 Deno.test("property: date-time accepts RFC 3339 instants and rejects impossible dates", () => {
