@@ -827,7 +827,7 @@ export class MemoryHashStore implements HashReader {
   async appendLeafHash(hash: Uint8Array): Promise<number> {
     const n = this.#size;
     const add = await storedHashesForLeafHash(n, hash, this);
-    this.hashes.push(...add);
+    for (const h of add) this.hashes.push(h);
     this.#size = n + 1;
     return n;
   }
@@ -835,7 +835,7 @@ export class MemoryHashStore implements HashReader {
   /** Append many records by leaf hash with one batched computation. */
   async appendLeafHashes(hashes: readonly Uint8Array[]): Promise<void> {
     const add = await storedHashesForBatch(this.#size, hashes, this);
-    this.hashes.push(...add);
+    for (const h of add) this.hashes.push(h);
     this.#size += hashes.length;
   }
 }

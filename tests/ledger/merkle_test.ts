@@ -544,3 +544,19 @@ Deno.test("property: proofs for random trees verify, and any single mutation fai
     { numRuns: 300 },
   );
 });
+
+Deno.test("MemoryHashStore appends a batch of 150,000 leaves in one call", async () => {
+  // Regression: spreading ~300,000 hashes into push() overflowed the stack.
+  const s = new MemoryHashStore();
+  const n = 150_000;
+  const hs = Array.from(
+    { length: n },
+    (_, i) => leafHash(new Uint8Array([i & 255, i >> 8 & 255, i >> 16])),
+  );
+  await s.appendLeafHashes(hs);
+  assert.equal(s.size, n);
+  assert.equal(s.hashes.length, storedHashCount(n));
+  const root = await treeHash(n, s);
+  const i = 123_457;
+  verifyInclusion(hs[i], i, n, await proveRecord(n, i, s), root);
+});
