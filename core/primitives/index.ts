@@ -12,3 +12,4 @@ export * from "./concordance.ts";
 export * from "./calibration.ts";
 export * from "./drift.ts";
 export * from "./disagreement.ts";
+export * from "./audit.ts";
