@@ -823,6 +823,66 @@ Deno.test("property: the input schemas and the primitives' own parsers agree on 
   assert(agreedRejections > 500, `only ${agreedRejections} rejections exercised`);
 });
 
+Deno.test("property: any JSON value gets an answer for every schema, and each pointer leads into the value", () => {
+  const resolve = (doc: unknown, pointer: string): boolean => {
+    let cur = doc;
+    for (const raw of pointer.split("/").slice(1)) {
+      const key = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+      if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, key)) return false;
+      cur = (cur as Record<string, unknown>)[key];
+    }
+    return true;
+  };
+  const names = fc.constantFrom(...SCHEMA_NAMES);
+  const docs = fc.oneof(
+    fc.jsonValue({ maxDepth: 4 }),
+    fc.constantFrom(...envelopeFiles).map((f) => readJson(new URL(`envelopes/${f}`, FIXTURES))),
+    fc.constantFrom(...PRIMITIVES).map((p) => primitivesFixture.cases[p][0].input as Json),
+  );
+  fc.assert(
+    fc.property(names, docs, (name, doc) => {
+      const r = check(name, doc);
+      if (r.ok) return;
+      assert(r.errors.length > 0);
+      for (const v of r.errors) {
+        assert(/^(?:\/(?:[^~/]|~[01])*)*$/.test(v.pointer), v.pointer);
+        const parent = v.pointer.slice(0, Math.max(0, v.pointer.lastIndexOf("/")));
+        // A missing property's pointer names it; its parent exists. Otherwise the pointer exists.
+        assert(
+          v.rule === "required" ? resolve(doc, parent) : resolve(doc, v.pointer),
+          `${name}: ${v.pointer} (${v.rule})`,
+        );
+        assert(v.message.length > 0 && v.rule.length > 0);
+      }
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+Deno.test("hostile: deep nesting neither overflows the stack nor is walked where the schema does not look", () => {
+  let deepArray: unknown = 1;
+  for (let i = 0; i < 100_000; i++) deepArray = [deepArray];
+  assertEquals(firstViolation("fairness.input", { ...fairness(), y_true: deepArray }), [
+    "/y_true/0",
+    "type",
+  ]);
+  let deepObject: unknown = {};
+  for (let i = 0; i < 100_000; i++) deepObject = { a: deepObject };
+  // `result`, `parameter_set` and `dp.accounting` are free-form objects: accepted without descent.
+  assert(check("envelope", { ...validEnvelope, result: deepObject, parameter_set: deepObject }).ok);
+  const big = Array.from({ length: 200_000 }, (_, i) => i % 2);
+  assert(check("fairness.input", { y_true: big, y_pred: big, group_a: big, group_b: big }).ok);
+  const bigBad = [...big];
+  bigBad[199_999] = 3;
+  assertEquals(
+    firstViolation("fairness.input", { y_true: big, y_pred: bigBad, group_a: big, group_b: big }),
+    [
+      "/y_pred/199999",
+      "binary",
+    ],
+  );
+});
+
 Deno.test("property: date-time accepts RFC 3339 instants and rejects impossible dates", () => {
   const leaf = {
     envelope_sha256: toBase64(new Uint8Array(32)),
