@@ -3,8 +3,8 @@
  * handler built by {@linkcode createApp}, tested in-process with
  * `app.request()` and served by `server/serve.ts`.
  *
- * Middleware, outermost first: request id → access log and metrics → secure
- * headers → CORS allow-list → timeout → body limit → (per route)
+ * Middleware, outermost first: request id → access log and metrics → 405
+ * for a known path with another method → secure headers → CORS allow-list → timeout → body limit → (per route)
  * authentication → scope → per-token rate limit.
  *
  * @module
@@ -14,6 +14,7 @@ import { bodyLimit } from "hono/body-limit";
 import { every } from "hono/combine";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
+import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { matchedRoutes } from "hono/route";
 import { secureHeaders } from "hono/secure-headers";
@@ -132,6 +133,13 @@ export function createApp(
       }));
     }
   });
+  app.use(methodNotAllowed({
+    app,
+    onMethodNotAllowed: (c, methods) =>
+      jsonError(405, `method ${c.req.method} not allowed here (allowed: ${methods.join(", ")})`, {
+        allowed: methods,
+      }, { Allow: methods.join(", ") }),
+  }));
   app.use(secureHeaders());
   if (config.corsOrigins.length > 0) {
     const allowed = new Set(config.corsOrigins);
