@@ -560,3 +560,21 @@ Deno.test("MemoryHashStore appends a batch of 150,000 leaves in one call", async
   const i = 123_457;
   verifyInclusion(hs[i], i, n, await proveRecord(n, i, s), root);
 });
+
+Deno.test("wrong proof lengths are reported as proof-length, not as a root mismatch", async () => {
+  const s = await vectorStore();
+  const root = fromHex(ROOTS[6]);
+  const lh = leafHash(LEAVES[2]);
+  const proof = await proveRecord(6, 2, s);
+  const isLength = (e: unknown) => e instanceof ProofError && e.rule === "proof-length";
+  for (const bad of [[...proof, root], proof.slice(0, -1), [...proof, root, root]]) {
+    assert.throws(() => verifyInclusion(lh, 2, 6, bad, root), isLength);
+    assert.throws(() => checkRecord(bad, 6, root, 2, lh), isLength);
+  }
+  const r3 = fromHex(ROOTS[3]);
+  const cproof = await proveTree(6, 3, s);
+  for (const bad of [[...cproof, root], cproof.slice(0, -1)]) {
+    assert.throws(() => verifyConsistency(3, 6, bad, r3, root), isLength);
+    assert.throws(() => checkTree(bad, 6, root, 3, r3), isLength);
+  }
+});
