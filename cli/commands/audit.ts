@@ -1,0 +1,284 @@
+/**
+ * `regledger audit <primitive>`: validate an input, run the primitive,
+ * commit the inputs, sign the envelope with an issuer key from `keygen`
+ * and write it (stdout without `-o`).
+ *
+ * Bad input (unreadable, not JSON, failing the primitive's schema or its
+ * validation rules) exits 2 with the JSON pointer and rule on stderr.
+ *
+ * @module
+ */
+import { type CliIO, type Command, parseArgs, printJson, UsageError } from "../io.ts";
+import { type PrimitiveName, PRIMITIVES } from "../../core/envelope_types.ts";
+import { InputValidationError, RegledgerError } from "../../core/errors.ts";
+import { buildEnvelope, type JsonObject } from "../../core/envelope.ts";
+import { InProcessKeyProvider } from "../../core/keys.ts";
+import { getSchema, type SchemaName } from "../../core/schemas.ts";
+import { validate } from "../../core/validate.ts";
+import type { JsonValue } from "../../core/envelope_types.ts";
+import {
+  type AuditBackend,
+  type AuditDpOptions,
+  type AuditRun,
+  DP_DEFAULT_FIELDS,
+  runAudit,
+  runAuditWith,
+} from "../../core/primitives/index.ts";
+import { type DpMechanism, DpParameterError, PrivacyAccountant } from "../../core/dp/index.ts";
+
+const MAX_INPUT = 256 * 1024 * 1024;
+
+const HELP = `usage: regledger audit <primitive> -i IN [-o OUT] --key KEYFILE [options]
+       regledger audit <primitive> --schema
+
+Validate IN against the primitive's input schema and rules, run the audit,
+commit every input field, and sign a regledger.envelope.v1 envelope with
+the issuer key written by \`regledger keygen\`. The envelope goes to OUT, or
+to standard output.
+
+primitives: ${PRIMITIVES.join(", ")}
+
+options:
+  -i, --input FILE        the input JSON ("-" reads standard input)
+  -o, --output FILE       where to write the envelope (default: stdout)
+  --key FILE              the issuer's PKCS#8 PEM private key (from keygen);
+                          default: $REGLEDGER_KEY_FILE
+  --issuer NAME           issuer name in the envelope (default: the key id)
+  --key-id ID             key id in receipt.key_id, as in the trust store
+                          (default: NAME-YYYY-MM, keygen's default)
+  --backend NAME          plaintext (default: exact statistics) or ckks
+                          (encrypted with Microsoft SEAL through node-seal)
+  --schema                print the primitive's input JSON Schema and exit
+  -h, --help              show this help
+
+differential privacy (noise added to released numbers, recorded in "dp"):
+  --dp-epsilon E          total ε, split evenly over the noised fields
+  --dp-sensitivity S      sensitivity of each noised field (L1 for laplace,
+                          L2 for gaussian); a modelling choice you must defend
+  --dp-mechanism M        laplace (default) or gaussian
+  --dp-delta D            total δ for gaussian, split evenly
+  --dp-fields A,B         result fields to noise (default per primitive)
+
+exit codes: 0 written, 2 bad use or bad input (field and rule on stderr).
+
+example:
+  regledger keygen --issuer acme --key-id acme-2026-11 -o acme.key.pem > trust.json
+  regledger audit fairness -i fairness.json --key acme.key.pem --key-id acme-2026-11 \\
+    --issuer acme -o envelope.json
+  regledger verify -i envelope.json --trusted-keys trust.json --strict
+`;
+
+/**
+ * Run `regledger audit` with `args`; returns the exit code.
+ * @throws {UsageError} for bad use or bad input (exit 2).
+ */
+export const run: Command = async (args, io) => {
+  const a = parseArgs(args, {
+    values: [
+      "input",
+      "output",
+      "key",
+      "issuer",
+      "key-id",
+      "backend",
+      "dp-epsilon",
+      "dp-sensitivity",
+      "dp-mechanism",
+      "dp-delta",
+      "dp-fields",
+    ],
+    flags: ["schema", "help"],
+    aliases: { i: "input", o: "output", h: "help" },
+  });
+  if (a.flags.has("help")) {
+    io.stdout(HELP);
+    return 0;
+  }
+  const [primitive, ...extra] = a.positional;
+  if (primitive === undefined) {
+    throw new UsageError(`missing <primitive> (one of ${PRIMITIVES.join(", ")})`);
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+  if (!PRIMITIVES.includes(primitive as PrimitiveName)) {
+    throw new UsageError(`unknown primitive '${primitive}' (one of ${PRIMITIVES.join(", ")})`);
+  }
+  const p = primitive as PrimitiveName;
+  if (a.flags.has("schema")) {
+    printJson(io, getSchema(`${p}.input` as SchemaName));
+    return 0;
+  }
+  const inputPath = a.values["input"];
+  if (!inputPath) throw new UsageError("missing -i IN (see --help)");
+  const keyPath = a.values["key"] ?? Deno.env.get("REGLEDGER_KEY_FILE");
+  if (!keyPath) throw new UsageError("missing --key KEYFILE (the private key from keygen)");
+  const issuerOpt = a.values["issuer"];
+  const keyIdOpt = a.values["key-id"];
+  if (!issuerOpt && !keyIdOpt) {
+    throw new UsageError("give --key-id ID (as in the trust store) or --issuer NAME");
+  }
+  const now = new Date();
+  const keyId = keyIdOpt ??
+    `${issuerOpt}-${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}`;
+  const issuer = issuerOpt ?? keyId;
+  const backendName = a.values["backend"] ?? "plaintext";
+  if (backendName !== "plaintext" && backendName !== "ckks") {
+    throw new UsageError(`--backend must be plaintext or ckks, got '${backendName}'`);
+  }
+  const dp = dpOptions(p, a.values);
+
+  const value = await readJson(inputPath);
+  const auditRun = await audit(p, value, backendName, dp);
+
+  let signer: InProcessKeyProvider;
+  try {
+    signer = await InProcessKeyProvider.fromFile(keyId, keyPath);
+  } catch (e) {
+    throw new UsageError(`cannot load the key ${keyPath}: ${describe(e)}`, { cause: e });
+  }
+  const envelope = await buildEnvelope({
+    primitive: p,
+    backend: auditRun.backend,
+    parameterSet: auditRun.parameterSet,
+    regulations: auditRun.regulations,
+    result: auditRun.result as unknown as JsonObject,
+    inputs: auditRun.input as unknown as Record<string, JsonValue>,
+    depthBudget: auditRun.depth,
+    dp: auditRun.dp as unknown as JsonObject | undefined,
+    issuer,
+  }, signer);
+  await writeOutput(io, a.values["output"], JSON.stringify(envelope, null, 2) + "\n");
+  return 0;
+};
+
+async function audit(
+  p: PrimitiveName,
+  value: unknown,
+  backendName: "plaintext" | "ckks",
+  dp: AuditDpOptions | undefined,
+): Promise<AuditRun<PrimitiveName>> {
+  try {
+    validate(`${p}.input` as SchemaName, value);
+    if (backendName === "plaintext") return runAudit(p, value, { dp });
+    return await runAuditWith(p, value, await ckksBackend(), { dp });
+  } catch (e) {
+    if (e instanceof InputValidationError) {
+      throw new UsageError(`invalid ${p} input: ${e.message} (rule ${e.rule})`, { cause: e });
+    }
+    if (e instanceof RegledgerError || e instanceof RangeError) {
+      throw new UsageError(`${p}: ${e.message}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** The CKKS backend of core/fhe, loaded only when asked for. */
+async function ckksBackend(): Promise<AuditBackend> {
+  const fhe = await import("../../core/fhe/run.ts");
+  return {
+    name: "seal-ckks",
+    async run(primitive, circuit, input) {
+      const r = await fhe.runEncryptedAudit(primitive, input, { circuit });
+      return {
+        result: r.result,
+        stats: r.stats,
+        depth: r.depth,
+        parameterSet: r.parameterSet as unknown as JsonObject,
+      };
+    },
+  };
+}
+
+function dpOptions(p: PrimitiveName, v: Record<string, string>): AuditDpOptions | undefined {
+  const given = ["dp-epsilon", "dp-sensitivity", "dp-mechanism", "dp-delta", "dp-fields"]
+    .filter((k) => k in v);
+  if (given.length === 0) return undefined;
+  if (!("dp-epsilon" in v) || !("dp-sensitivity" in v)) {
+    throw new UsageError("differential privacy needs --dp-epsilon and --dp-sensitivity");
+  }
+  const mechanism = (v["dp-mechanism"] ?? "laplace") as DpMechanism;
+  if (mechanism !== "laplace" && mechanism !== "gaussian") {
+    throw new UsageError(`--dp-mechanism must be laplace or gaussian, got '${mechanism}'`);
+  }
+  const epsilon = number("--dp-epsilon", v["dp-epsilon"]);
+  const sensitivity = number("--dp-sensitivity", v["dp-sensitivity"]);
+  const delta = v["dp-delta"] === undefined ? 0 : number("--dp-delta", v["dp-delta"]);
+  if (mechanism === "gaussian" && !(delta > 0)) {
+    throw new UsageError("gaussian needs --dp-delta D > 0");
+  }
+  if (mechanism === "laplace" && delta !== 0) {
+    throw new UsageError("--dp-delta applies to gaussian only");
+  }
+  const fields = v["dp-fields"]
+    ? v["dp-fields"].split(",").map((s) => s.trim())
+    : [...DP_DEFAULT_FIELDS[p]];
+  const k = fields.length;
+  try {
+    const specs = Object.fromEntries(fields.map((f) => [f, {
+      mechanism,
+      epsilon: epsilon / k,
+      sensitivity,
+      ...(mechanism === "gaussian" ? { delta: delta / k } : {}),
+    }]));
+    return { specs, accountant: new PrivacyAccountant({ epsilon, delta }) };
+  } catch (e) {
+    if (e instanceof DpParameterError) throw new UsageError(e.message, { cause: e });
+    throw e;
+  }
+}
+
+function number(flag: string, s: string): number {
+  const x = Number(s);
+  if (s.trim() === "" || !Number.isFinite(x)) {
+    throw new UsageError(`${flag} must be a number, got '${s}'`);
+  }
+  return x;
+}
+
+async function readJson(path: string): Promise<unknown> {
+  let bytes: Uint8Array;
+  try {
+    bytes = path === "-" ? await readAll(Deno.stdin.readable) : await Deno.readFile(path);
+  } catch (e) {
+    throw new UsageError(`cannot read ${path === "-" ? "standard input" : path}: ${describe(e)}`, {
+      cause: e,
+    });
+  }
+  if (bytes.length > MAX_INPUT) throw new UsageError(`input exceeds ${MAX_INPUT} bytes`);
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new UsageError(`${path === "-" ? "standard input" : path} is not JSON: ${describe(e)}`, {
+      cause: e,
+    });
+  }
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of stream) {
+    n += c.length;
+    if (n > MAX_INPUT) throw new UsageError(`input exceeds ${MAX_INPUT} bytes`);
+    chunks.push(c);
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) (out.set(c, o), o += c.length);
+  return out;
+}
+
+async function writeOutput(io: CliIO, path: string | undefined, text: string): Promise<void> {
+  if (path === undefined || path === "-") {
+    io.stdout(text);
+    return;
+  }
+  try {
+    await Deno.writeTextFile(path, text);
+  } catch (e) {
+    throw new UsageError(`cannot write ${path}: ${describe(e)}`, { cause: e });
+  }
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,218 @@
+/**
+ * `regledger audit` end to end: keygen → audit → verify --strict against the
+ * keygen trust-store entry; a changed result is HashMismatch; bad input
+ * exits 2 naming the field and the rule.
+ */
+import assert from "node:assert/strict";
+import type { CliIO } from "../../cli/io.ts";
+import { UsageError } from "../../cli/io.ts";
+import { run as audit } from "../../cli/commands/audit.ts";
+import { run as keygen } from "../../cli/commands/keygen.ts";
+import { run as verify } from "../../cli/commands/verify.ts";
+import { PRIMITIVES } from "../../core/envelope_types.ts";
+
+function capture(): CliIO & { out: string; err: string } {
+  const io = { out: "", err: "", isTerminal: false } as CliIO & { out: string; err: string };
+  io.stdout = (t) => void (io.out += t);
+  io.stderr = (t) => void (io.err += t);
+  return io;
+}
+
+/** Run a command like cli/main.ts does: UsageError → exit 2 with the message on stderr. */
+async function cli(cmd: typeof audit, args: string[]) {
+  const io = capture();
+  let code: number;
+  try {
+    code = await cmd(args, io);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.err += e.message + "\n";
+    code = 2;
+  }
+  return { code, out: io.out, err: io.err };
+}
+
+const fixtures = JSON.parse(
+  await Deno.readTextFile(
+    new URL("./fixtures/regaudit_fhe_0.0.8_primitives.json", import.meta.url),
+  ),
+) as { cases: Record<string, { input: unknown; result: unknown }[]> };
+
+const dir = await Deno.makeTempDir({ prefix: "regledger-audit-test-" });
+const keyFile = `${dir}/acme.key.pem`;
+const trustFile = `${dir}/trust.json`;
+const kg = await cli(keygen, ["--issuer", "acme", "--key-id", "acme-2026-11", "-o", keyFile]);
+assert.equal(kg.code, 0, kg.err);
+await Deno.writeTextFile(trustFile, kg.out);
+
+async function writeInput(name: string, value: unknown): Promise<string> {
+  const path = `${dir}/${name}.json`;
+  await Deno.writeTextFile(path, JSON.stringify(value));
+  return path;
+}
+
+Deno.test("cli audit: every primitive's envelope verifies --strict against the keygen trust store", async () => {
+  for (const p of PRIMITIVES) {
+    const input = await writeInput(p, fixtures.cases[p][4].input);
+    const out = `${dir}/${p}.envelope.json`;
+    const r = await cli(audit, [
+      p,
+      "-i",
+      input,
+      "-o",
+      out,
+      "--key",
+      keyFile,
+      "--key-id",
+      "acme-2026-11",
+      "--issuer",
+      "acme",
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const env = JSON.parse(await Deno.readTextFile(out));
+    assert.equal(env.schema, "regledger.envelope.v1");
+    assert.equal(env.primitive, p);
+    assert.equal(env.backend, "plaintext");
+    assert.equal(env.issuer, "acme");
+    assert.equal(env.receipt.key_id, "acme-2026-11");
+    assert(env.input_commitments.length >= 2);
+    assert(env.depth_budget.consumed <= env.depth_budget.declared);
+    const v = await cli(verify, ["-i", out, "--trusted-keys", trustFile, "--strict"]);
+    assert.equal(v.code, 0, `${p}: ${v.out}${v.err}`);
+    assert.equal(JSON.parse(v.out).valid, true);
+  }
+});
+
+Deno.test("cli audit: stdout without -o; a changed result is HashMismatch", async () => {
+  const input = await writeInput("drift-stdout", fixtures.cases.drift[3].input);
+  const r = await cli(audit, ["drift", "-i", input, "--key", keyFile, "--key-id", "acme-2026-11"]);
+  assert.equal(r.code, 0, r.err);
+  const env = JSON.parse(r.out);
+  assert.equal(env.issuer, "acme-2026-11", "issuer defaults to the key id");
+  env.result.distance += 0.001;
+  const tampered = `${dir}/tampered.json`;
+  await Deno.writeTextFile(tampered, JSON.stringify(env));
+  const v = await cli(verify, ["-i", tampered, "--trusted-keys", trustFile, "--strict"]);
+  assert.equal(v.code, 1);
+  assert.equal(JSON.parse(v.out).reason, "HashMismatch");
+});
+
+Deno.test("cli audit: DP noises the default fields and signs the dp block", async () => {
+  const input = await writeInput("fair-dp", fixtures.cases.fairness[5].input);
+  const r = await cli(audit, [
+    "fairness",
+    "-i",
+    input,
+    "--key",
+    keyFile,
+    "--key-id",
+    "acme-2026-11",
+    "--dp-epsilon",
+    "1.5",
+    "--dp-sensitivity",
+    "0.2",
+  ]);
+  assert.equal(r.code, 0, r.err);
+  const env = JSON.parse(r.out);
+  assert.deepEqual(Object.keys(env.dp.fields).sort(), [
+    "demographic_parity_diff",
+    "equal_opportunity_diff",
+    "predictive_parity_diff",
+  ]);
+  assert.equal(env.dp.fields.demographic_parity_diff.epsilon, 0.5);
+  assert.equal(env.dp.fields.demographic_parity_diff.scale, 0.4);
+  assert.equal(env.dp.accounting.epsilon, 1.5);
+  const path = `${dir}/dp.envelope.json`;
+  await Deno.writeTextFile(path, r.out);
+  assert.equal((await cli(verify, ["-i", path, "--trusted-keys", trustFile, "--strict"])).code, 0);
+  const bad = await cli(audit, [
+    "fairness",
+    "-i",
+    input,
+    "--key",
+    keyFile,
+    "--key-id",
+    "k",
+    "--dp-epsilon",
+    "1",
+  ]);
+  assert.equal(bad.code, 2);
+  const gauss = await cli(audit, [
+    "fairness",
+    "-i",
+    input,
+    "--key",
+    keyFile,
+    "--key-id",
+    "k",
+    "--dp-epsilon",
+    "1",
+    "--dp-sensitivity",
+    "1",
+    "--dp-mechanism",
+    "gaussian",
+  ]);
+  assert.equal(gauss.code, 2);
+  assert.match(gauss.err, /dp-delta/);
+});
+
+Deno.test("cli audit: bad input exits 2 naming the field and the rule", async () => {
+  const cases: [string, unknown, RegExp][] = [
+    [
+      "fairness",
+      { y_true: [1, 0], y_pred: [1, 1], group_a: [0, 2], group_b: [1, 0] },
+      /\/group_a\/1/,
+    ],
+    [
+      "fairness",
+      { y_true: [1, 0], y_pred: [1, 1], group_a: [0, 0], group_b: [1, 0] },
+      /\/group_a.*non-empty-group/,
+    ],
+    ["provenance", { attributions: [1], row_ids: [1], n_buckets: 2, k: 3 }, /\/k.*range/],
+    ["drift", { p: [0, 0], q: [1, 1] }, /\/p.*non-zero-sum/],
+    [
+      "disagreement",
+      { model_polynomials: [[1, 2, 3, 4], [1, 2, 3, 4]], test_input: [1] },
+      /\/model_polynomials/,
+    ],
+    ["concordance", { risk: [1, 2], time: [1], event: [1, 0] }, /\/time.*same-length/],
+  ];
+  for (const [p, value, pattern] of cases) {
+    const input = await writeInput(`bad-${p}`, value);
+    const r = await cli(audit, [p, "-i", input, "--key", keyFile, "--key-id", "acme-2026-11"]);
+    assert.equal(r.code, 2, p);
+    assert.match(r.err, pattern);
+    assert.equal(r.out, "");
+  }
+  const notJson = `${dir}/not.json`;
+  await Deno.writeTextFile(notJson, "{ nope");
+  assert.equal(
+    (await cli(audit, ["drift", "-i", notJson, "--key", keyFile, "--key-id", "x"])).code,
+    2,
+  );
+  assert.equal(
+    (await cli(audit, ["drift", "-i", `${dir}/missing.json`, "--key", keyFile, "--key-id", "x"]))
+      .code,
+    2,
+  );
+  assert.equal(
+    (await cli(audit, ["nope", "-i", notJson, "--key", keyFile, "--key-id", "x"])).code,
+    2,
+  );
+  assert.equal((await cli(audit, ["drift", "-i", notJson])).code, 2);
+  const input = await writeInput("ok", fixtures.cases.drift[2].input);
+  assert.equal(
+    (await cli(audit, ["drift", "-i", input, "--key", notJson, "--key-id", "x"])).code,
+    2,
+    "bad key file",
+  );
+});
+
+Deno.test("cli audit: --schema prints the input schema, --help the usage", async () => {
+  const s = await cli(audit, ["provenance", "--schema"]);
+  assert.equal(s.code, 0);
+  assert.deepEqual(JSON.parse(s.out).required, ["attributions", "row_ids", "n_buckets", "k"]);
+  const h = await cli(audit, ["--help"]);
+  assert.equal(h.code, 0);
+  assert.match(h.out, /example:/);
+});
