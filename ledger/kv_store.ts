@@ -338,7 +338,7 @@ export class KvStore implements LedgerStore {
     let next = start;
     for await (const r of it) {
       const n = r.key[1];
-      if (n !== next) break;
+      if (!Object.is(n, next)) break;
       out.push(await this.#finish(next, r.value));
       next++;
     }

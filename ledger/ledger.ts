@@ -55,6 +55,7 @@ import {
   KV_MAX_MUTATIONS,
   KV_MAX_VALUE,
   KvStore,
+  LedgerCorruptionError,
   MAX_ENVELOPE_BYTES,
 } from "./kv_store.ts";
 import { DEFAULT_ORIGIN, loadOrCreateLogKey, logKeyFromText } from "./log_key.ts";
@@ -210,6 +211,12 @@ export interface OpenLedgerOptions {
   origin?: string;
   /** The log signing key: Go signer-key text or a signer. Default: load or create `DIR/log-key`. */
   logKey?: string | Ed25519NoteSigner;
+  /**
+   * Open for an audit: a stored identity record naming another origin or key
+   * does not stop opening (`verify` reports it; appends still refuse).
+   * @default {false}
+   */
+  audit?: boolean;
   /**
    * Most entries per group commit (at most 98: one KV check per entry plus the head's).
    * @default {98}
@@ -780,8 +787,15 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
   const store = await KvStore.open(path);
   const ledger = new Ledger(store, signer, origin, maxBatch);
   try {
-    const meta = await store.readMeta();
-    if (meta && (meta.origin !== origin || meta.verifierKey !== ledger.verifierKey)) {
+    // A corrupt identity record does not stop opening (so `verify` can report it);
+    // appends re-read it and refuse.
+    const meta = await store.readMeta().catch((e) => {
+      if (e instanceof LedgerCorruptionError) return null;
+      throw e;
+    });
+    if (
+      !opts.audit && meta && (meta.origin !== origin || meta.verifierKey !== ledger.verifierKey)
+    ) {
       throw new LedgerStateError(
         `KV database belongs to log ${JSON.stringify(meta.origin)} with key ${meta.verifierKey}, ` +
           `not ${JSON.stringify(origin)} with key ${ledger.verifierKey}`,

@@ -85,7 +85,7 @@ class SetDigest {
         for (let i = 0; i < p.length; i++) mix(p.charCodeAt(i));
       } else if (typeof p === "number") {
         mix(2);
-        const s = String(p);
+        const s = Object.is(p, -0) ? "-0" : String(p);
         for (let i = 0; i < s.length; i++) mix(s.charCodeAt(i));
       } else if (p instanceof Uint8Array) {
         mix(3);
@@ -185,7 +185,7 @@ export async function verifyLog(store: KvStore, opts: VerifyLogOptions): Promise
     const it = kv.list<Uint8Array>({ prefix: ["e"] }, { batchSize: 1000 });
     for await (const r of it) {
       const k = r.key[1];
-      if (r.key.length !== 2 || k !== n) {
+      if (r.key.length !== 2 || !Object.is(k, n)) {
         throw new Bad(
           n,
           typeof k === "number" && k > n

@@ -249,7 +249,7 @@ export const run: Command = async (args, io) => {
   if (prepared) return await guard(prepared);
 
   return await guard(async () => {
-    const ledger = await open(dataDir, p.values.origin);
+    const ledger = await open(dataDir, p.values.origin, sub === "verify");
     try {
       return await runRead(sub, ledger, p.values, io);
     } finally {
@@ -311,8 +311,8 @@ async function runRead(
   }
 }
 
-async function open(dataDir: string, origin: string | undefined): Promise<Ledger> {
-  return await openLedger({ dataDir, origin });
+async function open(dataDir: string, origin: string | undefined, audit = false): Promise<Ledger> {
+  return await openLedger({ dataDir, origin, audit });
 }
 
 async function guard(f: () => Promise<number>): Promise<number> {

@@ -1,0 +1,139 @@
+/**
+ * Fault injection: flip one random byte in one stored value, or one random
+ * bit in one component of one stored key (moving the value there), in a
+ * real on-disk Deno KV ledger file, many times from a pristine copy.
+ * `verifyLog` must detect every single one, and for an entry value name
+ * that entry as the first bad index.
+ */
+import assert from "node:assert/strict";
+import { openLedger } from "../../ledger/index.ts";
+import { fixtureEnvelope, makeEnvelope } from "./_helpers.ts";
+
+/** Small deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FILES = ["ledger.kv", "ledger.kv-wal", "ledger.kv-shm"];
+
+async function copyDb(from: string, to: string): Promise<void> {
+  for (const f of FILES) {
+    await Deno.remove(`${to}/${f}`).catch(() => {});
+    try {
+      await Deno.copyFile(`${from}/${f}`, `${to}/${f}`);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+}
+
+function flipKeyPart(p: Deno.KvKeyPart, r: () => number): Deno.KvKeyPart {
+  if (typeof p === "string") {
+    const i = Math.floor(r() * p.length);
+    const bit = 1 << Math.floor(r() * 7);
+    return p.slice(0, i) + String.fromCharCode(p.charCodeAt(i) ^ bit) + p.slice(i + 1);
+  }
+  if (typeof p === "number") {
+    const b = new DataView(new ArrayBuffer(8));
+    b.setFloat64(0, p);
+    const byte = Math.floor(r() * 8);
+    b.setUint8(byte, b.getUint8(byte) ^ (1 << Math.floor(r() * 8)));
+    return b.getFloat64(0);
+  }
+  if (p instanceof Uint8Array) {
+    const q = p.slice();
+    q[Math.floor(r() * q.length)] ^= 1 << Math.floor(r() * 8);
+    return q;
+  }
+  return p;
+}
+
+Deno.test("verifyLog detects 100% of single-byte value flips and single-bit key flips", async () => {
+  const root = await Deno.makeTempDir({ prefix: "regledger-corrupt-" });
+  const pristine = `${root}/pristine`;
+  const work = `${root}/work`;
+  try {
+    // A ledger with several commits, issuers, primitives, a legacy entry and a chunked envelope.
+    const ledger = await openLedger({ dataDir: pristine, maxBatch: 6 });
+    const envs = [];
+    for (let i = 0; i < 30; i++) {
+      envs.push(
+        await makeEnvelope(i, {
+          issuer: `iss-${i % 3}`,
+          primitive: (["drift", "fairness", "calibration"] as const)[i % 3],
+          issuedAt: `2026-02-${String(1 + (i % 20)).padStart(2, "0")}T00:00:00Z`,
+          pad: i === 11 ? 90_000 : undefined,
+        }),
+      );
+    }
+    envs.push(await fixtureEnvelope("drift-valid.json"));
+    await Promise.all(envs.map((e) => ledger.append(e)));
+    assert.deepEqual(await ledger.verify(), { ok: true, size: 31 });
+    await ledger.close();
+    await Deno.mkdir(work);
+    await Deno.copyFile(`${pristine}/log-key`, `${work}/log-key`);
+    await Deno.chmod(`${work}/log-key`, 0o600);
+
+    const seed = Date.now() >>> 0;
+    const r = rng(seed);
+    const TRIALS = Number(Deno.env.get("REGLEDGER_CORRUPTION_TRIALS") ?? 240);
+    let values = 0;
+    let keys = 0;
+    for (let t = 0; t < TRIALS; t++) {
+      await copyDb(pristine, work);
+      const kv = await Deno.openKv(`${work}/ledger.kv`);
+      const all: Deno.KvEntry<unknown>[] = [];
+      for await (const e of kv.list({ prefix: [] })) all.push(e);
+      let what: string;
+      let entryIndex: number | undefined;
+      if (t % 2 === 0) {
+        // Value flip: one random byte of one non-empty value.
+        const candidates = all.filter((e) => e.value instanceof Uint8Array && e.value.length > 0);
+        const e = candidates[Math.floor(r() * candidates.length)];
+        const v = (e.value as Uint8Array).slice();
+        const pos = Math.floor(r() * v.length);
+        v[pos] ^= 1 + Math.floor(r() * 255);
+        await kv.set(e.key, v);
+        what = `value of ${fmtKey(e.key)} byte ${pos}`;
+        if (e.key[0] === "e") entryIndex = e.key[1] as number;
+        values++;
+      } else {
+        // Key flip: one bit of one component; the value moves to the flipped key.
+        const e = all[Math.floor(r() * all.length)];
+        const ci = Math.floor(r() * e.key.length);
+        const newKey = e.key.slice();
+        newKey[ci] = flipKeyPart(e.key[ci], r);
+        await kv.atomic().delete(e.key).set(newKey, e.value).commit();
+        what = `key ${fmtKey(e.key)} -> ${fmtKey(newKey)}`;
+        keys++;
+      }
+      kv.close();
+      const l = await openLedger({ dataDir: work, audit: true });
+      const res = await l.verify();
+      await l.close();
+      assert.equal(res.ok, false, `seed ${seed} trial ${t}: undetected ${what}`);
+      assert.equal(typeof res.reason, "string");
+      if (entryIndex !== undefined) {
+        assert.equal(
+          res.first_bad_index,
+          entryIndex,
+          `seed ${seed} trial ${t}: ${what} reported as ${res.first_bad_index} (${res.reason})`,
+        );
+      }
+    }
+    assert.equal(values + keys, TRIALS);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+function fmtKey(k: Deno.KvKey): string {
+  return JSON.stringify(k.map((p) => p instanceof Uint8Array ? `bytes(${p.length})` : String(p)));
+}
