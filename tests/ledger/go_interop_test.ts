@@ -5,6 +5,8 @@
  * - Go (tests/go/interop) checks our signed checkpoints with `note.Open`
  *   and our inclusion/consistency proofs with `tlog.CheckRecord` /
  *   `tlog.CheckTree`, for many random tree sizes, and rejects tampered ones;
+ * - Go parses our `tlog-proof@v1` receipts by the C2SP spec on its own and
+ *   checks them with `note.Open` + `tlog.CheckRecord(RecordHash(extra))`;
  * - Go builds random trees with `tlog.StoredHashes` and makes roots and
  *   proofs with `tlog.TreeHash` / `ProveRecord` / `ProveTree`; we rebuild the
  *   same trees and must produce identical roots and proofs, accept Go's
@@ -18,6 +20,8 @@
 import assert from "node:assert/strict";
 import { fromBase64, toBase64 } from "../../core/bytes.ts";
 import { openCheckpoint, signCheckpoint } from "../../ledger/checkpoint.ts";
+import { encodeLeaf, LEAF_VERSION, prevFor } from "../../ledger/leaf.ts";
+import { formatTlogProof, verifyTlogProof } from "../../ledger/tlog_proof.ts";
 import {
   checkRecord,
   checkTree,
@@ -116,6 +120,7 @@ interface GoResponse {
     inclusion_err: string[] | null;
     consistency_err: string[] | null;
   }[];
+  receipts_err: string[] | null;
   signed: string[];
   sign_err: string[];
   trees: GoTree[];
@@ -201,6 +206,43 @@ Deno.test({
       expect.push(e);
     }
 
+    // Receipts (tlog-proof@v1) over a chained log of real leaves; Go parses
+    // them on its own and checks them with note.Open and tlog.CheckRecord.
+    const rstore = new MemoryHashStore();
+    const rleaves: Uint8Array[] = [];
+    for (let i = 0; i < 300; i++) {
+      const leaf = encodeLeaf({
+        envelope_sha256: toBase64(leafHash(new Uint8Array([i & 255, i >> 8]))),
+        index: i,
+        issued_at: "2026-11-21T00:00:00Z",
+        issuer: "acme",
+        key_id: "k1",
+        prev: prevFor(i === 0 ? null : rleaves[i - 1]),
+        primitive: "drift",
+        v: LEAF_VERSION,
+      });
+      rleaves.push(leaf);
+      await rstore.append(leaf);
+    }
+    const receipts: string[] = [];
+    const receiptOk: boolean[] = [];
+    for (let k = 0; k < 40; k++) {
+      const t = 1 + rand(300);
+      const i = rand(t);
+      const checkpoint = await signCheckpoint(
+        { origin: ORIGIN, size: t, root: await treeHash(t, rstore) },
+        [signer],
+      );
+      const proof = await proveRecord(t, i, rstore);
+      // Every 5th receipt is tampered: another entry's leaf bytes at index i.
+      const tamper = k % 5 === 4 && t > 1;
+      const extra = tamper ? rleaves[(i + 1) % t] : rleaves[i];
+      const text = formatTlogProof({ extra, index: i, proof, checkpoint });
+      if (!tamper) await verifyTlogProof(text, signer.verifierKey());
+      receipts.push(text);
+      receiptOk.push(!tamper);
+    }
+
     // Texts both sides sign with the same key.
     const texts = [
       `${ORIGIN}\n42\n${toBase64(await treeHash(42, store))}\n`,
@@ -213,6 +255,7 @@ Deno.test({
     const resp = await runInterop(bin, {
       verifier_key: signer.verifierKey(),
       check,
+      receipts,
       sign: texts.map((text) => ({ signer_key: signer.toSignerKey(), text })),
       generate: { seed: 7, sizes: goSizes },
     });
@@ -239,6 +282,10 @@ Deno.test({
       });
     }
     assert.ok(accepted > 400, `Go accepted ${accepted} of our proofs`);
+    assert.equal(resp.receipts_err?.length, receipts.length);
+    resp.receipts_err!.forEach((err, k) => {
+      assert.equal(err === "", receiptOk[k], `receipt ${k}: ${err || "accepted"}`);
+    });
 
     // Byte-identical signed notes from Go and from us with the same key.
     for (const [i, text] of texts.entries()) {

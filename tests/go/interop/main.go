@@ -52,6 +52,7 @@ type signReq struct {
 type request struct {
 	VerifierKey string      `json:"verifier_key"`
 	Check       []checkCase `json:"check"`
+	Receipts    []string    `json:"receipts"`
 	Sign        []signReq   `json:"sign"`
 	Generate    struct {
 		Seed  int64   `json:"seed"`
@@ -70,6 +71,7 @@ type goTree struct {
 
 type response struct {
 	Check    []caseResult `json:"check"`
+	Receipts []string     `json:"receipts_err"`
 	Signed   []string     `json:"signed"`
 	SignErr  []string     `json:"sign_err"`
 	Trees    []goTree     `json:"trees"`
@@ -128,6 +130,68 @@ func parseCheckpoint(text string) (origin string, size int64, root tlog.Hash, er
 		return "", 0, root, err
 	}
 	return lines[0], size, root, nil
+}
+
+// checkReceipt verifies a c2sp.org/tlog-proof@v1 text (extra data = the leaf
+// bytes) with note.Open and tlog.CheckRecord, parsing it per the spec
+// independently of regledger's parser.
+func checkReceipt(text string, v note.Verifier) error {
+	lines := strings.SplitAfter(text, "\n")
+	i := 0
+	next := func() (string, bool) {
+		if i >= len(lines) || !strings.HasSuffix(lines[i], "\n") {
+			return "", false
+		}
+		i++
+		return strings.TrimSuffix(lines[i-1], "\n"), true
+	}
+	if l, ok := next(); !ok || l != "c2sp.org/tlog-proof@v1" {
+		return fmt.Errorf("missing header")
+	}
+	l, ok := next()
+	var extra []byte
+	if ok && strings.HasPrefix(l, "extra ") {
+		var err error
+		extra, err = base64.StdEncoding.DecodeString(strings.TrimPrefix(l, "extra "))
+		if err != nil {
+			return fmt.Errorf("bad extra: %v", err)
+		}
+		l, ok = next()
+	} else {
+		return fmt.Errorf("regledger receipts carry the leaf as extra data")
+	}
+	idxText := strings.TrimPrefix(l, "index ")
+	index, err := strconv.ParseInt(idxText, 10, 64)
+	if !ok || !strings.HasPrefix(l, "index ") || err != nil || strconv.FormatInt(index, 10) != idxText {
+		return fmt.Errorf("bad index line %q", l)
+	}
+	var proof []tlog.Hash
+	for {
+		l, ok = next()
+		if !ok {
+			return fmt.Errorf("truncated proof")
+		}
+		if l == "" {
+			break
+		}
+		h, err := tlog.ParseHash(l)
+		if err != nil {
+			return err
+		}
+		proof = append(proof, h)
+	}
+	n, err := note.Open([]byte(strings.Join(lines[i:], "")), note.VerifierList(v))
+	if err != nil {
+		return err
+	}
+	origin, size, root, err := parseCheckpoint(n.Text)
+	if err != nil {
+		return err
+	}
+	if origin != v.Name() {
+		return fmt.Errorf("origin %q is not the key name", origin)
+	}
+	return tlog.CheckRecord(proof, size, root, index, tlog.RecordHash(extra))
 }
 
 func errString(err error) string {
@@ -193,6 +257,9 @@ func main() {
 				r.ConsistencyErr = append(r.ConsistencyErr, errString(err))
 			}
 			resp.Check = append(resp.Check, r)
+		}
+		for _, text := range req.Receipts {
+			resp.Receipts = append(resp.Receipts, errString(checkReceipt(text, v)))
 		}
 	}
 
