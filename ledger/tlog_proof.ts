@@ -32,6 +32,9 @@ import { type NoteVerifier, parseVerifierKey } from "./note.ts";
 /** First line of every `tlog-proof@v1` text. */
 export const TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1";
 
+/** Largest receipt text accepted, in UTF-16 code units (a real one is a few KiB). */
+export const MAX_TLOG_PROOF_CHARS = 1 << 20;
+
 /** Most inclusion-proof lines accepted (a tree below 2^52 needs at most 52). */
 export const MAX_PROOF_HASHES = 64;
 
@@ -99,6 +102,12 @@ export function formatTlogProof(p: TlogProof): string {
  */
 export function parseTlogProof(text: string): TlogProof {
   if (typeof text !== "string") throw new TlogProofError("malformed", "proof must be text");
+  if (text.length > MAX_TLOG_PROOF_CHARS) {
+    throw new TlogProofError(
+      "malformed",
+      `proof is longer than ${MAX_TLOG_PROOF_CHARS} characters`,
+    );
+  }
   const bad = (msg: string, cause?: unknown): never => {
     throw new TlogProofError("malformed", msg, cause === undefined ? undefined : { cause });
   };

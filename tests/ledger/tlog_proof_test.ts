@@ -202,6 +202,7 @@ Deno.test("parseTlogProof rejects malformed texts", () => {
     `${TLOG_PROOF_HEADER}\nindex 0\n${h}\n`,
     `${TLOG_PROOF_HEADER}\nindex 0\n${h}`,
     `${TLOG_PROOF_HEADER}\r\nindex 0\n\n${cp}`,
+    `${TLOG_PROOF_HEADER}\nextra ${"A".repeat(1 << 20)}\nindex 0\n\n${cp}`,
   ];
   for (const t of bad) {
     assert.throws(() => parseTlogProof(t), ruleOf("malformed"), JSON.stringify(t));
