@@ -87,6 +87,7 @@ export class Ed25519PublicKey {
   /** The 32-byte public key. */
   readonly raw: Uint8Array;
   #cryptoKey: Promise<CryptoKey> | undefined;
+  #verifyKey: CryptoKey | undefined;
   #pem: string | undefined;
 
   private constructor(raw: Uint8Array) {
@@ -134,23 +135,32 @@ export class Ed25519PublicKey {
    * Never throws for a bad signature: a wrong length or an undecodable
    * signature is `false`.
    */
-  async verify(
+  verify(
     signature: Uint8Array,
     message: Uint8Array,
     engine?: Ed25519Engine,
   ): Promise<boolean> {
-    if (signature.length !== 64) return false;
+    if (signature.length !== 64) return Promise.resolve(false);
+    // Hot path: the key was imported before, go straight to Web Crypto.
+    const key = this.#verifyKey;
+    if (key !== undefined && engine !== "noble") {
+      return crypto.subtle.verify("Ed25519", key, ab(signature), ab(message)).catch(() => false);
+    }
+    return this.#verifySlow(signature, message, engine);
+  }
+
+  async #verifySlow(
+    signature: Uint8Array,
+    message: Uint8Array,
+    engine: Ed25519Engine | undefined,
+  ): Promise<boolean> {
     if ((await resolveEngine(engine)) === "webcrypto") {
       this.#cryptoKey ??= crypto.subtle.importKey("raw", ab(this.raw), "Ed25519", false, [
         "verify",
       ]);
       try {
-        return await crypto.subtle.verify(
-          "Ed25519",
-          await this.#cryptoKey,
-          ab(signature),
-          ab(message),
-        );
+        this.#verifyKey = await this.#cryptoKey;
+        return await crypto.subtle.verify("Ed25519", this.#verifyKey, ab(signature), ab(message));
       } catch {
         return false;
       }
@@ -179,6 +189,7 @@ export class Ed25519PrivateKey {
   readonly publicKey: Ed25519PublicKey;
   #seed: Uint8Array;
   #cryptoKey: Promise<CryptoKey> | undefined;
+  #signKey: CryptoKey | undefined;
 
   private constructor(seed: Uint8Array, publicKey: Ed25519PublicKey) {
     this.#seed = seed;
@@ -235,7 +246,16 @@ export class Ed25519PrivateKey {
   }
 
   /** The Ed25519 signature (64 bytes) of `message`. */
-  async sign(message: Uint8Array, engine?: Ed25519Engine): Promise<Uint8Array> {
+  sign(message: Uint8Array, engine?: Ed25519Engine): Promise<Uint8Array> {
+    // Hot path: the key was imported before, go straight to Web Crypto.
+    const key = this.#signKey;
+    if (key !== undefined && engine !== "noble") {
+      return crypto.subtle.sign("Ed25519", key, ab(message)).then((b) => new Uint8Array(b));
+    }
+    return this.#signSlow(message, engine);
+  }
+
+  async #signSlow(message: Uint8Array, engine: Ed25519Engine | undefined): Promise<Uint8Array> {
     if ((await resolveEngine(engine)) === "webcrypto") {
       this.#cryptoKey ??= crypto.subtle.importKey(
         "pkcs8",
@@ -244,9 +264,8 @@ export class Ed25519PrivateKey {
         false,
         ["sign"],
       );
-      return new Uint8Array(
-        await crypto.subtle.sign("Ed25519", await this.#cryptoKey, ab(message)),
-      );
+      this.#signKey = await this.#cryptoKey;
+      return new Uint8Array(await crypto.subtle.sign("Ed25519", this.#signKey, ab(message)));
     }
     return await noble.signAsync(message, this.#seed);
   }

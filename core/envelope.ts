@@ -188,22 +188,47 @@ export async function buildEnvelope(
     : o.issuedAt instanceof Date
     ? o.issuedAt.toISOString()
     : o.issuedAt;
+  const commitments = (o.inputCommitments ?? commitInputsAt(o.inputs!)).map((c) => ({
+    name: c.name,
+    sha256: c.sha256,
+  }));
+  // The signed body's JCS text, written member by member in JCS order: each
+  // member is canonicalized once (the parameter set's text also gives its
+  // hash), and a bad value is reported under its own pointer.
+  const jcs = (pointer: string, v: unknown) => withPointer(pointer, () => canonicalize(v));
+  const psText = jcs("/parameter_set", o.parameterSet);
+  const psHash = sha256Hex(psText);
+  const members = [
+    `"backend":${jcs("/backend", o.backend)}`,
+    `"depth_budget":{"consumed":${d.consumed},"declared":${d.declared}}`,
+  ];
+  if (o.dp !== undefined) members.push(`"dp":${jcs("/dp", o.dp)}`);
+  members.push(
+    `"input_commitments":${jcs("/input_commitments", commitments)}`,
+    `"issued_at":${jcs("/issued_at", issuedAt)}`,
+    `"issuer":${jcs("/issuer", o.issuer)}`,
+    `"parameter_set":${psText}`,
+    `"parameter_set_hash":"${psHash}"`,
+    `"primitive":"${o.primitive}"`,
+    `"regulations":${jcs("/regulations", o.regulations)}`,
+    `"result":${jcs("/result", o.result)}`,
+    `"schema":"${NATIVE_SCHEMA}"`,
+  );
+  const bodyBytes = utf8("{" + members.join(",") + "}");
   const body: JsonObject = {
-    schema: NATIVE_SCHEMA,
-    primitive: o.primitive,
     backend: o.backend,
-    parameter_set: o.parameterSet,
-    parameter_set_hash: withPointer("/parameter_set", () => parameterSetHash(o.parameterSet)),
-    regulations: o.regulations,
-    result: o.result,
-    input_commitments: (o.inputCommitments ??
-      commitInputsAt(o.inputs!)) as unknown as JsonValue,
-    depth_budget: { declared: d.declared, consumed: d.consumed },
-    issued_at: issuedAt,
-    issuer: o.issuer,
+    depth_budget: { consumed: d.consumed, declared: d.declared },
   };
   if (o.dp !== undefined) body.dp = o.dp;
-  const bodyBytes = withPointer("", () => canonicalBytes(body));
+  body.input_commitments = commitments;
+  body.issued_at = issuedAt;
+  body.issuer = o.issuer;
+  body.parameter_set = o.parameterSet;
+  body.parameter_set_hash = psHash;
+  body.primitive = o.primitive;
+  body.regulations = o.regulations;
+  body.result = o.result;
+  body.schema = NATIVE_SCHEMA;
   const signature = await signer.sign(bodyBytes);
   const receipt: EnvelopeReceipt = {
     sha256: sha256Hex(bodyBytes),

@@ -34,7 +34,17 @@ import { LosslessNumber } from "./json_text.ts";
  * `well-formed-string` or `json-type`), naming the JSON pointer of the value.
  */
 export function canonicalize(value: unknown): string {
-  return write(value);
+  const manual = new Set<object>();
+  let ok = false;
+  try {
+    scan(value, manual);
+    ok = true;
+  } catch (e) {
+    if (e !== NOT_IJSON) throw e;
+  }
+  // The slow writer names the JSON pointer of the first bad value.
+  if (!ok) return write(value);
+  return manual.size === 0 ? JSON.stringify(value) : writeFast(value, manual);
 }
 
 /**
@@ -44,7 +54,69 @@ export function canonicalize(value: unknown): string {
  * @throws {InputValidationError} as {@linkcode canonicalize} does.
  */
 export function canonicalBytes(value: unknown): Uint8Array {
-  return utf8(write(value));
+  return utf8(canonicalize(value));
+}
+
+// Fast path. For I-JSON values JSON.stringify already writes RFC 8785 numbers
+// (Number::toString) and string escapes; only member order can differ. One
+// scan validates the value and collects the containers that hold a member
+// out of order (or have such a descendant): those are written by hand, every
+// other subtree by JSON.stringify.
+const NOT_IJSON = Symbol("not I-JSON");
+
+function scan(v: unknown, manual: Set<object>): boolean {
+  switch (typeof v) {
+    case "string":
+      if (!v.isWellFormed()) throw NOT_IJSON;
+      return false;
+    case "number":
+      if (!Number.isFinite(v)) throw NOT_IJSON;
+      return false;
+    case "boolean":
+      return false;
+    case "object": {
+      if (v === null) return false;
+      let needs = false;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (scan(v[i], manual)) needs = true;
+      } else if (v instanceof LosslessNumber) {
+        if (!Number.isFinite(v.value)) throw NOT_IJSON;
+        return false;
+      } else {
+        const proto = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) throw NOT_IJSON;
+        const o = v as Record<string, unknown>;
+        const keys = Object.keys(o);
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i];
+          if (!k.isWellFormed()) throw NOT_IJSON;
+          // String < compares UTF-16 code units, the RFC 8785 order.
+          if (i > 0 && !(keys[i - 1] < k)) needs = true;
+          if (scan(o[k], manual)) needs = true;
+        }
+      }
+      if (needs) manual.add(v);
+      return needs;
+    }
+    default:
+      throw NOT_IJSON;
+  }
+}
+
+function writeFast(v: unknown, manual: Set<object>): string {
+  if (typeof v !== "object" || v === null || !manual.has(v)) return JSON.stringify(v);
+  if (Array.isArray(v)) {
+    let out = "[";
+    for (let i = 0; i < v.length; i++) out += (i > 0 ? "," : "") + writeFast(v[i], manual);
+    return out + "]";
+  }
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort();
+  let out = "{";
+  for (let i = 0; i < keys.length; i++) {
+    out += (i > 0 ? "," : "") + JSON.stringify(keys[i]) + ":" + writeFast(o[keys[i]], manual);
+  }
+  return out + "}";
 }
 
 /** Escape one reference token of a JSON pointer (RFC 6901 §3). */
