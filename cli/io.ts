@@ -117,3 +117,63 @@ export function printJson(io: CliIO, value: unknown): void {
 
 /** A CLI command: returns its exit code. */
 export type Command = (args: string[], io: CliIO) => Promise<number>;
+
+/** Default cap on input files read by commands (16 MiB). */
+export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Read a file (or standard input for `-`), refusing more than `maxBytes`.
+ *
+ * @throws {UsageError} when the file is missing, not a file, unreadable or too large (exit 2).
+ */
+export async function readInputFile(
+  path: string,
+  maxBytes: number = MAX_INPUT_BYTES,
+): Promise<Uint8Array> {
+  const label = path === "-" ? "standard input" : path;
+  try {
+    let stream: ReadableStream<Uint8Array>;
+    if (path === "-") {
+      stream = Deno.stdin.readable;
+    } else {
+      const info = await Deno.stat(path);
+      if (!info.isFile) throw new UsageError(`${path} is not a file`);
+      if (info.size > maxBytes) {
+        throw new UsageError(`${path} is ${info.size} bytes; the limit is ${maxBytes}`);
+      }
+      // The stream closes the file at its end or when reading stops early.
+      stream = (await Deno.open(path)).readable;
+    }
+    const chunks: Uint8Array[] = [];
+    let n = 0;
+    for await (const chunk of stream) {
+      n += chunk.length;
+      if (n > maxBytes) throw new UsageError(`${label} is larger than ${maxBytes} bytes`);
+      chunks.push(chunk);
+    }
+    const out = new Uint8Array(n);
+    let o = 0;
+    for (const c of chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot read ${label}: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    });
+  }
+}
+
+/** Read a UTF-8 text file (or `-`), refusing invalid UTF-8. */
+export async function readTextFile(path: string, maxBytes?: number): Promise<string> {
+  const bytes = await readInputFile(path, maxBytes);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (e) {
+    throw new UsageError(`${path === "-" ? "standard input" : path} is not valid UTF-8`, {
+      cause: e,
+    });
+  }
+}

@@ -18,12 +18,41 @@ function command(name: string, summary: string, load: () => Promise<Command>): v
   COMMANDS[name] = { summary, load };
 }
 
-command("keygen", "generate an issuer signing key and its trust-store entry", async () =>
-  (await import("./commands/keygen.ts")).run);
-command("verify", "verify a signed audit envelope against a trust store", async () =>
-  (await import("./commands/verify.ts")).run);
-command("schema", "list or print the bundled JSON Schemas", async () =>
-  (await import("./commands/schema.ts")).run);
+command(
+  "keygen",
+  "generate an issuer signing key and its trust-store entry",
+  async () => (await import("./commands/keygen.ts")).run,
+);
+command(
+  "verify",
+  "verify a signed audit envelope against a trust store",
+  async () => (await import("./commands/verify.ts")).run,
+);
+command(
+  "schema",
+  "list or print the bundled JSON Schemas",
+  async () => (await import("./commands/schema.ts")).run,
+);
+command(
+  "audit",
+  "run an audit primitive and sign the envelope",
+  async () => (await import("./commands/audit.ts")).run,
+);
+command(
+  "ledger",
+  "append to, prove from and verify the audit log",
+  async () => (await import("./commands/ledger.ts")).run,
+);
+command(
+  "proof",
+  "check a log receipt offline (proof verify)",
+  async () => (await import("./commands/proof.ts")).run,
+);
+command(
+  "serve",
+  "run the regulator's HTTP server",
+  async () => (await import("./commands/serve.ts")).run,
+);
 
 function usage(): string {
   const lines = [
