@@ -1,5 +1,5 @@
 /** Run the CLI in-process with captured output (shared by CLI tests). */
-import { type CliIO } from "../../cli/io.ts";
+import type { CliIO } from "../../cli/io.ts";
 import { main } from "../../cli/main.ts";
 
 /** What one CLI run printed and returned. */
