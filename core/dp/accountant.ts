@@ -105,6 +105,7 @@ export class PrivacyAccountant {
   #releases = 0;
 
   /**
+   * Create an accountant with nothing spent.
    * @param budget total (ε, δ); δ must be > 0 for `rdp`.
    * @param composition `basic` (default) or `rdp`.
    * @throws {DpParameterError} on an invalid budget.

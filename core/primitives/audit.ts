@@ -12,7 +12,8 @@
  *
  * @module
  */
-import type { JsonValue, PrimitiveName } from "../envelope_types.ts";
+import type { PrimitiveName } from "../envelope_types.ts";
+import type { JsonObject } from "../envelope.ts";
 import { CIRCUITS } from "../circuits/index.ts";
 import type { BaseLayout, Circuit } from "../circuits/circuit.ts";
 import { runCircuitPlaintext } from "../circuits/circuit.ts";
@@ -24,9 +25,6 @@ import { type DpBlock, privatizeResult } from "../dp/release.ts";
 import { type InputOf, parseInput, PRIMITIVE_SPECS, type ResultOf } from "./registry.ts";
 import { topK } from "./provenance.ts";
 import denoJson from "../../deno.json" with { type: "json" };
-
-/** A JSON object (parameter sets, results). */
-export type JsonObject = { [key: string]: JsonValue };
 
 /**
  * The parameter set of the plaintext backend: no encryption. The same for
