@@ -362,3 +362,71 @@ Deno.test("parser property: agrees with JSON.parse on every JSON.stringify outpu
     { numRuns: 300 },
   );
 });
+
+/** A direct transcription of RFC 8785 §3.2, independent of core/jcs.ts's fast paths. */
+function referenceJcs(v: unknown): string {
+  if (v === null || typeof v === "boolean") return String(v);
+  if (typeof v === "number") return Object.is(v, -0) ? "0" : String(v);
+  if (typeof v === "string") {
+    let out = '"';
+    for (let i = 0; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      const named: Record<number, string> = {
+        8: "b",
+        9: "t",
+        10: "n",
+        12: "f",
+        13: "r",
+        34: '"',
+        92: "\\",
+      };
+      if (named[c]) out += "\\" + named[c];
+      else if (c < 0x20) out += "\\u" + c.toString(16).padStart(4, "0");
+      else out += v[i];
+    }
+    return out + '"';
+  }
+  if (Array.isArray(v)) return "[" + v.map(referenceJcs).join(",") + "]";
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort((a, b) => {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      if (a.charCodeAt(i) !== b.charCodeAt(i)) return a.charCodeAt(i) - b.charCodeAt(i);
+    }
+    return a.length - b.length;
+  });
+  return "{" + keys.map((k) => referenceJcs(k) + ":" + referenceJcs(o[k])).join(",") + "}";
+}
+
+const trickyKey = fc.constantFrom(
+  "1",
+  "10",
+  "2",
+  "a",
+  "B",
+  "",
+  "\u0080",
+  "\ufb33",
+  "\u{1f600}",
+  "\ue000",
+  "__proto__",
+  "a\u0000",
+);
+const trickyValue = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small" },
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.string({ unit: "binary" }).filter((s) => s.isWellFormed()),
+    fc.constantFrom(null, true, false, -0, 1e21, 1e-7, 5e-324),
+    fc.array(tie("value"), { maxLength: 4 }),
+    fc.dictionary(trickyKey, tie("value"), { maxKeys: 6 }),
+  ),
+})).value;
+
+Deno.test("jcs property: agrees with an independent transcription of RFC 8785 §3.2", () => {
+  fc.assert(
+    fc.property(fc.oneof(jsonValue, trickyValue), (v) => {
+      assert.equal(canonicalize(v), referenceJcs(v));
+    }),
+    { numRuns: 1000 },
+  );
+});
