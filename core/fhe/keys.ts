@@ -192,6 +192,24 @@ export class OwnerKeys {
   }
 
   /**
+   * Keys for an owner-side backend that only encrypts and decrypts: a
+   * context and the public key, no relinearization or Galois keys (no
+   * key-switching work).
+   */
+  encryptionOnlyKeys(): EvaluatorKeys {
+    this.#live();
+    return new EvaluatorKeys(
+      this.seal,
+      this.params,
+      this.context.copy(),
+      this.#publicKey.copy(),
+      new this.seal.RelinKeys(),
+      null,
+      [],
+    );
+  }
+
+  /**
    * Evaluation keys for transport: SEAL's seeded serializable form, zstd,
    * base64. Nothing secret is included.
    */

@@ -20,7 +20,7 @@ import type { JsonObject } from "../envelope.ts";
 import type { KeyProvider } from "../keys.ts";
 import type { Envelope, JsonValue } from "../envelope_types.ts";
 import { SealBackend, type SealEvaluationStats, type SealVector } from "./backend.ts";
-import { EvaluatorKeys, type KeyGenProgressCallback, OwnerKeys } from "./keys.ts";
+import { type EvaluatorKeys, type KeyGenProgressCallback, OwnerKeys } from "./keys.ts";
 import { chooseParameters, type CkksParameterSet, type PolyModulusDegree } from "./params.ts";
 
 /** An owner's keys and the matching evaluation keys, reusable across runs. */
