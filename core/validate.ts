@@ -40,7 +40,13 @@
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
 import { InputValidationError } from "./errors.ts";
-import { getSchema, type JsonSchema, SCHEMA_NAMES, type SchemaName } from "./schemas.ts";
+import {
+  getSchema,
+  type JsonSchema,
+  SCHEMA_BASE_URI,
+  SCHEMA_NAMES,
+  type SchemaName,
+} from "./schemas.ts";
 
 /** One schema violation: where, which rule, and a message that names it. */
 export interface SchemaViolation {
@@ -101,7 +107,7 @@ export function validate<T>(name: SchemaName, value: unknown): T {
 export function check<T>(name: SchemaName, value: unknown): CheckResult<T> {
   const fn = validator(name);
   if (fn(value)) return { ok: true, value: value as T };
-  return { ok: false, errors: violations(name, fn.errors ?? [], value) };
+  return { ok: false, errors: violations(fn.errors ?? []) };
 }
 
 /**
@@ -151,6 +157,9 @@ function instance(): Ajv2020 {
       coerceTypes: false,
       removeAdditional: false,
       validateFormats: true,
+      // Errors carry the failing subschema and value: used to word messages
+      // (allowed property names, the value's type), never quoted in them.
+      verbose: true,
     });
     a.addFormat("date-time", { type: "string", validate: isRfc3339DateTime });
     for (const name of SCHEMA_NAMES) a.addSchema(getSchema(name) as Record<string, unknown>);
@@ -175,17 +184,13 @@ function validator(name: SchemaName): ValidateFunction {
 
 const COMBINATORS = new Set(["oneOf", "anyOf", "allOf", "if", "not", "propertyNames"]);
 
-function violations(
-  name: SchemaName,
-  errors: readonly ErrorObject[],
-  data: unknown,
-): SchemaViolation[] {
+function violations(errors: readonly ErrorObject[]): SchemaViolation[] {
   const specific = errors.filter((e) => !COMBINATORS.has(e.keyword));
   const chosen = specific.length > 0 ? specific : errors;
   const out: SchemaViolation[] = [];
   const seen = new Set<string>();
   for (const e of chosen) {
-    const v = describe(name, e, data);
+    const v = describe(e);
     const key = `${v.pointer}\u0000${v.rule}\u0000${v.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -196,17 +201,22 @@ function violations(
   return out;
 }
 
-function describe(name: SchemaName, e: ErrorObject, data: unknown): SchemaViolation {
-  const at = e.instancePath;
-  const p = e.params as Record<string, unknown>;
+function describe(e: ErrorObject): SchemaViolation {
   const propertyName = (e as { propertyName?: string }).propertyName;
   if (propertyName !== undefined) {
+    // An error about a property's name (propertyNames): ajv reports the object's path.
     return {
-      pointer: child(at, propertyName),
+      pointer: child(e.instancePath, propertyName),
       rule: "property-name",
-      message: `property name ${e.message ?? "is not allowed"}`,
+      message: `property name ${describeKeyword(e).message}`,
     };
   }
+  return describeKeyword(e);
+}
+
+function describeKeyword(e: ErrorObject): SchemaViolation {
+  const at = e.instancePath;
+  const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case "required":
       return {
@@ -218,12 +228,12 @@ function describe(name: SchemaName, e: ErrorObject, data: unknown): SchemaViolat
       return {
         pointer: child(at, String(p.additionalProperty)),
         rule: "unknown-field",
-        message: `unknown property${allowedHint(name, e.schemaPath)}`,
+        message: `unknown property${allowedHint(e.parentSchema)}`,
       };
     case "false schema":
       return { pointer: at, rule: "not-allowed", message: "must not be present here" };
     case "type": {
-      const actual = typeOfValue(resolvePointer(data, at));
+      const actual = typeOfValue(e.data);
       const want = String(p.type).split(",");
       if (actual === "non-finite number" && want.includes("number")) {
         return { pointer: at, rule: "finite", message: "must be a finite number" };
@@ -250,7 +260,7 @@ function describe(name: SchemaName, e: ErrorObject, data: unknown): SchemaViolat
       return { pointer: at, rule: "const", message: `must be ${JSON.stringify(p.allowedValue)}` };
     case "discriminator": {
       const tag = String(p.tag);
-      const known = variantTags(name, e.schemaPath, tag);
+      const known = variantTags(e.parentSchema, tag);
       return {
         pointer: child(at, tag),
         rule: p.error === "mapping" ? "variant" : "type",
@@ -327,23 +337,20 @@ function patternMessage(pattern: string): string {
 }
 
 /** The property names a closed object allows, as a hint for unknown-field errors. */
-function allowedHint(name: SchemaName, schemaPath: string): string {
-  const node = schemaNode(name, schemaPath.replace(/\/additionalProperties$/, ""));
-  if (!isPlainObject(node) || !isPlainObject(node.properties)) return "";
-  const keys = Object.keys(node.properties);
+function allowedHint(parentSchema: unknown): string {
+  if (!isPlainObject(parentSchema) || !isPlainObject(parentSchema.properties)) return "";
+  const keys = Object.keys(parentSchema.properties);
   return keys.length > 0 ? ` (allowed: ${keys.join(", ")})` : "";
 }
 
-/** The tag values of a discriminated `oneOf`, read from the schema. */
-function variantTags(name: SchemaName, schemaPath: string, tag: string): string[] {
-  const node = schemaNode(name, schemaPath.replace(/\/discriminator$/, ""));
-  if (!isPlainObject(node) || !Array.isArray(node.oneOf)) return [];
+/** The tag values of a discriminated `oneOf` (the schema that holds the `discriminator`). */
+function variantTags(parentSchema: unknown, tag: string): string[] {
+  if (!isPlainObject(parentSchema) || !Array.isArray(parentSchema.oneOf)) return [];
   const out: string[] = [];
-  for (const branch of node.oneOf) {
-    let b: unknown = branch;
-    if (isPlainObject(b) && typeof b.$ref === "string" && b.$ref.startsWith("#")) {
-      b = schemaNode(name, b.$ref);
-    }
+  for (const branch of parentSchema.oneOf) {
+    const b = isPlainObject(branch) && typeof branch.$ref === "string"
+      ? resolveRef(parentSchema, branch.$ref)
+      : branch;
     const props = isPlainObject(b) ? b.properties : undefined;
     const t = isPlainObject(props) ? props[tag] : undefined;
     if (isPlainObject(t) && typeof t.const === "string") out.push(t.const);
@@ -351,23 +358,37 @@ function variantTags(name: SchemaName, schemaPath: string, tag: string): string[
   return out;
 }
 
-/**
- * The subschema at an ajv `schemaPath` (`#/…` within `name`, or
- * `<other>.json#/…` / `<other>.json/…` in a referenced schema).
- */
-function schemaNode(name: SchemaName, schemaPath: string): unknown {
-  let root: JsonSchema = getSchema(name);
-  let path = schemaPath;
-  const hash = path.indexOf("#");
-  const head = hash === -1 ? path.split("/")[0] : path.slice(0, hash);
-  if (head.endsWith(".json")) {
-    const other = SCHEMA_NAMES.find((n) => `${n}.json` === head);
-    if (other === undefined) return undefined;
-    root = getSchema(other);
-    path = path.slice(head.length);
+/** Resolve `$ref` (`#/…` or `<name>.json#/…`) as written inside the bundled subschema `from`. */
+function resolveRef(from: object, ref: string): unknown {
+  const hash = ref.indexOf("#");
+  const file = hash === -1 ? ref : ref.slice(0, hash);
+  const fragment = hash === -1 ? "" : ref.slice(hash + 1);
+  let root: JsonSchema | undefined;
+  if (file === "") {
+    const owner = ownerOf(from);
+    root = owner === undefined ? undefined : getSchema(owner);
+  } else {
+    const name = SCHEMA_NAMES.find((n) => `${n}.json` === file.replace(SCHEMA_BASE_URI, ""));
+    root = name === undefined ? undefined : getSchema(name);
   }
-  path = path.replace(/^#/, "");
-  return resolvePointer(root, path);
+  return root === undefined ? undefined : resolvePointer(root, fragment);
+}
+
+let owners: WeakMap<object, SchemaName> | undefined;
+
+/** Which bundled schema a subschema object belongs to (schemas are frozen and shared with ajv). */
+function ownerOf(node: object): SchemaName | undefined {
+  if (owners === undefined) {
+    const map = new WeakMap<object, SchemaName>();
+    const walk = (v: unknown, name: SchemaName): void => {
+      if (v === null || typeof v !== "object" || map.has(v)) return;
+      map.set(v, name);
+      for (const x of Object.values(v)) walk(x, name);
+    };
+    for (const name of SCHEMA_NAMES) walk(getSchema(name), name);
+    owners = map;
+  }
+  return owners.get(node);
 }
 
 function resolvePointer(doc: unknown, pointer: string): unknown {

@@ -680,6 +680,47 @@ Deno.test("validate: messages are specific and never quote the offending value",
   }
 });
 
+Deno.test("validate: messages about a referenced schema describe that schema, not the referrer", () => {
+  const msg = (name: SchemaName, v: unknown): [string, string] => {
+    const r = check(name, v);
+    if (r.ok) throw new Error("expected failure");
+    return [r.errors[0].pointer, r.errors[0].message];
+  };
+  const hash = toBase64(new Uint8Array(32));
+  assertEquals(msg("audit-response", { envelope: { schema: "x" }, receipt: {} }), [
+    "/envelope/schema",
+    'must be one of "regledger.envelope.v1", "regaudit-fhe.report.v1"',
+  ]);
+  const [pointer, message] = msg("log-entry", {
+    index: 0,
+    leaf: "AAAA",
+    leaf_hash: hash,
+    envelope: { ...validEnvelope, extra: 1 },
+  });
+  assertEquals(pointer, "/envelope/extra");
+  assert(
+    message.startsWith("unknown property (allowed: schema, schema_version, algorithm_version,"),
+    message,
+  );
+  const receipt = { ...(validEnvelope.receipt as Obj), version: "1" };
+  const [p2, m2] = msg("envelope", { ...validEnvelope, receipt });
+  assertEquals(p2, "/receipt/version");
+  assertEquals(
+    m2,
+    "unknown property (allowed: sha256, signature_alg, signature_b64, key_id, public_key_pem)",
+  );
+  const pem =
+    (readJson(new URL("trust_store.json", FIXTURES)) as { keys: Obj }).keys["acme-2026-04"];
+  assertEquals(msg("trust-store", { "": pem }), ["/", "property name must not be empty"]);
+  assertEquals(
+    firstViolation("trust-store", { keys: { a: pem }, parameter_set_pins: { "": "0".repeat(64) } }),
+    [
+      "/parameter_set_pins/",
+      "property-name",
+    ],
+  );
+});
+
 Deno.test("validate: never mutates its input (frozen inputs validate; defaults only through withDefaults)", () => {
   const input = Object.freeze({ p: Object.freeze([1, 2]), q: Object.freeze([2, 1]) });
   assertEquals(validate("drift.input", input), input);
