@@ -14,12 +14,11 @@
  *
  * Pairs are laid out `i·n + j` (replicated layout, packed by the owner),
  * risk pairs in the first half of `2W` slots (`W = nextPow2(n²)`), time
- * pairs in the second. With `a` the value compared as greater and `b` the
- * other, each of `b <= 8` bits is sent as one difference plane
- * `d_k = a_k − b_k ∈ {−1, 0, 1}` (one ciphertext per bit). One exact
- * Boolean comparator runs on both halves at once, with no approximation:
+ * pairs in the second; each value is sent as `b <= 8` bit planes
+ * (`a` = the value compared as greater, `b` the other). One exact Boolean
+ * comparator runs on both halves at once, with no approximation:
  *
- * - `eq_k = 1 − d_k²`, `2·gt_k = d_k + d_k²` (level 1);
+ * - `d_k = a_k − b_k ∈ {−1, 0, 1}`, `eq_k = 1 − d_k²`, `2·gt_k = d_k + d_k²` (level 1);
  * - `E_k = Π_{j>k} eq_j` by a doubling suffix-product scan (level ≤ 4);
  * - `2·[a > b] = Σ_k 2·gt_k · E_k` (level 5), `[a = b] = Π_k eq_k` (level 4);
  * - the time half is rotated onto the risk half (1 rotation) and
@@ -116,16 +115,19 @@ export const concordanceCircuit: Circuit<ConcordanceInput, ConcordanceResult, Co
     }
     const vectors: Record<string, Float64Array> = {};
     for (let k = 0; k < bits; k++) {
-      // d_k = a_k − b_k ∈ {−1, 0, 1}: the comparator needs only the bit differences.
-      const d = new Float64Array(2 * half);
+      const a = new Float64Array(2 * half);
+      const b = new Float64Array(2 * half);
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < n; j++) {
           const p = i * n + j;
-          d[p] = ((risk.ranks[i] >> k) & 1) - ((risk.ranks[j] >> k) & 1); // is r_i > r_j ?
-          d[half + p] = ((time.later[j] >> k) & 1) - ((time.earlier[i] >> k) & 1); // is ρ_j > ρ'_i ?
+          a[p] = (risk.ranks[i] >> k) & 1; // risk: is r_i > r_j ?
+          b[p] = (risk.ranks[j] >> k) & 1;
+          a[half + p] = (time.later[j] >> k) & 1; // time: is ρ_j > ρ'_i ?
+          b[half + p] = (time.earlier[i] >> k) & 1;
         }
       }
-      vectors[`d${k}`] = d;
+      vectors[`a${k}`] = a;
+      vectors[`b${k}`] = b;
     }
     return { vectors, layout: { slots, n, half, bits } };
   },
@@ -141,7 +143,7 @@ export const concordanceCircuit: Circuit<ConcordanceInput, ConcordanceResult, Co
     const eq: V[] = [];
     const gt2: V[] = [];
     for (let k = 0; k < b; k++) {
-      const d = enc[`d${k}`];
+      const d = be.sub(enc[`a${k}`], enc[`b${k}`]);
       const d2 = be.square(d);
       eq.push(be.addPlain(be.negate(d2), 1));
       gt2.push(be.add(d, d2));
