@@ -19,9 +19,9 @@
  * missing property, the pointer of that property) and a stable rule name:
  * `type`, `finite`, `integer`, `required`, `unknown-field`, `binary`, `enum`,
  * `const`, `non-empty`, `min-items`, `max-items`, `non-negative`, `range`,
- * `pattern`, `format`, `min-length`, `min-properties`, `unique`, `variant`
- * (the envelope `schema` names no known variant), `not-allowed`, or `schema`
- * (anything else). Messages never quote the offending value, only its type,
+ * `pattern`, `format`, `min-length`, `min-properties`, `unique`,
+ * `property-name`, `variant` (the envelope `schema` names no known variant),
+ * `not-allowed`, or `schema` (anything else). Messages never quote the offending value, only its type,
  * so audit payloads do not reach logs through them.
  *
  * @example Validate a primitive input
