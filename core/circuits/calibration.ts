@@ -62,6 +62,9 @@ export function createCalibrationCircuit(
         layout: { slots, n: input.scores.length, quantiles: [...input.quantiles], tieTolerance },
       };
     },
+    inputNames() {
+      return ["scores"];
+    },
     rotationSteps() {
       return [];
     },

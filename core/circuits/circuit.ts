@@ -51,6 +51,11 @@ export interface Circuit<I, O, L extends BaseLayout = BaseLayout> {
    * @throws {RangeError} when the input does not fit in `slots`.
    */
   prepare(input: I, slots: number): PreparedInput<L>;
+  /**
+   * Names of the vectors `prepare` produces and `evaluate` reads, for this
+   * layout (so an evaluator can check what it was sent).
+   */
+  inputNames(layout: L): string[];
   /** Every rotation step `evaluate` uses for this layout. */
   rotationSteps(layout: L): number[];
   /** Evaluator side: compute the encrypted outputs. Uses no secret and no plaintext data. */

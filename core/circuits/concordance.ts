@@ -131,6 +131,9 @@ export const concordanceCircuit: Circuit<ConcordanceInput, ConcordanceResult, Co
     }
     return { vectors, layout: { slots, n, half, bits } };
   },
+  inputNames(layout) {
+    return Array.from({ length: layout.bits }, (_, k) => [`a${k}`, `b${k}`]).flat();
+  },
   rotationSteps(layout) {
     return [...sumSlotsSteps(layout.half), layout.half];
   },

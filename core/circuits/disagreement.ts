@@ -88,6 +88,9 @@ export const disagreementCircuit: Circuit<
       },
     };
   },
+  inputNames() {
+    return ["x"];
+  },
   rotationSteps(layout) {
     return sumSlotsSteps(layout.modelBlocks * layout.block);
   },

@@ -54,6 +54,9 @@ export const driftCircuit: Circuit<DriftInput, DriftResult, DriftLayout> = {
       layout: { slots, n, block },
     };
   },
+  inputNames() {
+    return ["p", "q"];
+  },
   rotationSteps(layout) {
     const up = sumSlotsSteps(layout.block);
     return [...up.map((s) => -s), ...up];

@@ -81,6 +81,9 @@ export const fairnessCircuit: Circuit<FairnessInput, FairnessResult, FairnessLay
     }
     return { vectors: { groups, labels, predictions }, layout: { slots, n, block } };
   },
+  inputNames() {
+    return ["groups", "labels", "predictions"];
+  },
   rotationSteps(layout) {
     return sumSlotsSteps(layout.block);
   },

@@ -64,6 +64,9 @@ export const provenanceCircuit: Circuit<ProvenanceInput, ProvenanceResult, Prove
       layout: { slots, n, block, n_buckets: input.n_buckets, buckets },
     };
   },
+  inputNames() {
+    return ["attributions"];
+  },
   rotationSteps(layout) {
     return sumSlotsSteps(layout.block);
   },

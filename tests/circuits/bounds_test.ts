@@ -34,6 +34,7 @@ function close(a: number, b: number, rel: number, abs = 1e-12): boolean {
 function splitRun<I, O, L extends BaseLayout>(circuit: Circuit<I, O, L>, input: I) {
   const slots = circuit.minSlots(input);
   const owner = circuit.prepare(input, slots);
+  assert.deepEqual(Object.keys(owner.vectors).sort(), circuit.inputNames(owner.layout).sort());
   const be = new PlaintextBackend({ slots, depthBudget: circuit.depth });
   const enc = Object.fromEntries(Object.entries(owner.vectors).map(([k, v]) => [k, be.encrypt(v)]));
   const publicLayout = JSON.parse(JSON.stringify(owner.layout)) as L;
