@@ -270,6 +270,9 @@ function firstInvalidUtf8(b: Uint8Array): number {
   return b.length;
 }
 
+// A backslash or a control character (which JSON strings must escape).
+// deno-lint-ignore no-control-regex
+const NEEDS_SLOW_SCAN = /[\\\x00-\x1f]/;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const ESCAPES: Record<string, string> = {
   '"': '"',
@@ -390,6 +393,18 @@ class Parser {
   string(): string {
     const s = this.s;
     const start = ++this.i;
+    // Fast path: no escape and no control character before the closing quote.
+    const close = s.indexOf('"', start);
+    if (close !== -1) {
+      const raw = s.slice(start, close);
+      if (!NEEDS_SLOW_SCAN.test(raw)) {
+        this.i = close + 1;
+        if (!raw.isWellFormed()) {
+          this.fail("well-formed-string", "string contains a lone surrogate", start - 1);
+        }
+        return raw;
+      }
+    }
     let i = start;
     let out = "";
     let chunk = start;
