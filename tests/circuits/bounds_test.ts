@@ -276,3 +276,40 @@ function mulberry(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+Deno.test("circuits: decisions survive CKKS-sized noise (1e-7 per slot op)", () => {
+  const rnd = mulberry(21);
+  const n = 60;
+  const bitsOf = () => Array.from({ length: n }, () => (rnd() < 0.5 ? 1 : 0));
+  const a = bitsOf();
+  const fairness = {
+    y_true: bitsOf(),
+    y_pred: bitsOf(),
+    group_a: a,
+    group_b: a.map((x) => 1 - x),
+    threshold: 0.1,
+  };
+  const noisy = { noise: 1e-7, random: mulberry(22) };
+  assert.deepEqual(
+    runCircuitPlaintext(fairnessCircuit, fairness, noisy).result,
+    fairnessStatistic(fairness),
+  );
+  const prov = {
+    attributions: Array.from({ length: n }, () => rnd() * 2 - 1),
+    row_ids: Array.from({ length: n }, () => Math.floor(rnd() * 1e9)),
+    n_buckets: 8,
+    k: 3,
+  };
+  const p = runCircuitPlaintext(CIRCUITS.provenance, prov, noisy).result;
+  const pe = provenanceStatistic(prov);
+  p.bucket_aggregates.forEach((v, b) => assert(Math.abs(v - pe.bucket_aggregates[b]) < 1e-4));
+  assert.deepEqual(p.topk_indices, pe.topk_indices);
+  const drift = {
+    p: Array.from({ length: n }, () => rnd()),
+    q: Array.from({ length: n }, () => rnd()),
+    drift_threshold: 0.005,
+  };
+  const d = runCircuitPlaintext(CIRCUITS.drift, drift, noisy).result;
+  assert(Math.abs(d.distance - driftStatistic(drift).distance) < 1e-4);
+  assert(Math.abs(d.w1_distance - driftStatistic(drift).w1_distance) < 1e-4);
+});

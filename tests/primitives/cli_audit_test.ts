@@ -216,3 +216,40 @@ Deno.test("cli audit: --schema prints the input schema, --help the usage", async
   assert.equal(h.code, 0);
   assert.match(h.out, /example:/);
 });
+
+Deno.test("cli audit --backend ckks: a seal-ckks envelope that verifies --strict", async () => {
+  const input = await writeInput("drift-ckks", fixtures.cases.drift[5].input);
+  const r = await cli(audit, [
+    "drift",
+    "-i",
+    input,
+    "--key",
+    keyFile,
+    "--key-id",
+    "acme-2026-11",
+    "--backend",
+    "ckks",
+  ]);
+  assert.equal(r.code, 0, r.err);
+  const env = JSON.parse(r.out);
+  assert.equal(env.backend, "seal-ckks");
+  assert.equal(env.parameter_set.security_bits, 128);
+  const expected = fixtures.cases.drift[5].result as { distance: number; w1_distance: number };
+  assert(Math.abs(env.result.distance - expected.distance) < 1e-4);
+  assert(Math.abs(env.result.w1_distance - expected.w1_distance) < 1e-4);
+  const path = `${dir}/ckks.envelope.json`;
+  await Deno.writeTextFile(path, r.out);
+  assert.equal((await cli(verify, ["-i", path, "--trusted-keys", trustFile, "--strict"])).code, 0);
+  const bad = await cli(audit, [
+    "drift",
+    "-i",
+    input,
+    "--key",
+    keyFile,
+    "--key-id",
+    "x",
+    "--backend",
+    "tfhe",
+  ]);
+  assert.equal(bad.code, 2);
+});
