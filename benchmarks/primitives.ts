@@ -25,6 +25,7 @@ import {
   provenanceStatistic,
   runAudit,
 } from "../core/primitives/index.ts";
+import { type AnyCircuit, CIRCUITS, runCircuitPlaintext } from "../core/circuits/index.ts";
 import type { PrimitiveName } from "../core/envelope_types.ts";
 
 const SIZES = [1_000, 10_000, 100_000];
@@ -253,6 +254,104 @@ for (const r of rows) {
     }`,
   );
 }
+
+// --- circuits at regaudit-fhe's batch sizes: depth beside regaudit's documented depth ---
+const BATCH: { [P in PrimitiveName]: number } = {
+  fairness: 64,
+  provenance: 64,
+  concordance: 16,
+  calibration: 16,
+  drift: 16,
+  disagreement: 16,
+};
+/** Depth regaudit-fhe's circuits document (docstrings of its *_circuit_d6 functions). */
+const REGAUDIT_DEPTH: { [P in PrimitiveName]: number } = {
+  fairness: 4,
+  provenance: 3,
+  concordance: 4,
+  calibration: 2,
+  drift: 1,
+  disagreement: 5,
+};
+interface CircuitRow {
+  primitive: PrimitiveName;
+  n: number;
+  slots: number;
+  ciphertexts_in: number;
+  depth_declared: number;
+  depth_consumed: number;
+  regaudit_depth: number;
+  mul: number;
+  mul_plain: number;
+  rotate: number;
+  galois_keys: number;
+  max_abs_deviation: number;
+}
+const circuitRows: CircuitRow[] = [];
+for (
+  const [primitive, n] of [...Object.entries(BATCH), ["concordance", 64]] as [
+    PrimitiveName,
+    number,
+  ][]
+) {
+  const a = bits(n);
+  const input: Record<PrimitiveName, unknown> = {
+    fairness: {
+      y_true: bits(n),
+      y_pred: bits(n),
+      group_a: a,
+      group_b: a.map((x) => 1 - x),
+      threshold: 0.1,
+    },
+    provenance: {
+      attributions: reals(n),
+      row_ids: Array.from({ length: n }, () => Math.floor(rnd() * 2 ** 31)),
+      n_buckets: 16,
+      k: 4,
+    },
+    concordance: { risk: reals(n), time: reals(n, 100), event: bits(n, 0.7) },
+    calibration: { scores: reals(n), quantiles: reals(n) },
+    drift: { p: reals(n, 5), q: reals(n, 5), drift_threshold: 0.005 },
+    disagreement: {
+      model_polynomials: Array.from({ length: 5 }, () => reals(4, 2).map((c) => c - 1)),
+      test_input: reals(n, 2).map((x) => x - 1),
+      threshold: 0.05,
+    },
+  };
+  const circuit = CIRCUITS[primitive] as AnyCircuit;
+  const valid = input[primitive] as never;
+  const slots = circuit.minSlots(valid);
+  const { stats } = runCircuitPlaintext(circuit, valid);
+  const audit = runAudit(primitive, valid);
+  circuitRows.push({
+    primitive,
+    n,
+    slots,
+    ciphertexts_in: circuit.inputNames(circuit.prepare(valid, slots).layout).length,
+    depth_declared: circuit.depth,
+    depth_consumed: stats.depthConsumed,
+    regaudit_depth: REGAUDIT_DEPTH[primitive],
+    mul: stats.ops.mul,
+    mul_plain: stats.ops.mulPlain,
+    rotate: stats.ops.rotate,
+    galois_keys: stats.rotationSteps.length,
+    max_abs_deviation: audit.circuit.maxAbsDeviation ?? NaN,
+  });
+}
+console.log(
+  "\ncircuit       n    slots  ct in  depth (regaudit)  mul  mulPlain  rot  keys  max |dev|",
+);
+for (const r of circuitRows) {
+  console.log(
+    `${r.primitive.padEnd(13)} ${String(r.n).padEnd(4)} ${String(r.slots).padStart(6)}  ${
+      String(r.ciphertexts_in).padStart(5)
+    }  ${String(r.depth_consumed).padStart(5)} (${r.regaudit_depth})       ${
+      String(r.mul).padStart(4)
+    }  ${String(r.mul_plain).padStart(8)}  ${String(r.rotate).padStart(3)}  ${
+      String(r.galois_keys).padStart(4)
+    }  ${r.max_abs_deviation.toExponential(1)}`,
+  );
+}
 await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
 await Deno.writeTextFile(
   new URL("./results/primitives.json", import.meta.url),
@@ -264,6 +363,7 @@ await Deno.writeTextFile(
       note: "medians on a shared 2-core machine; compare speedup (baseline_ms / exact_ms)",
       naive_concordance_cap: NAIVE_CONCORDANCE_CAP,
       rows,
+      circuits: circuitRows,
     },
     null,
     2,

@@ -44,3 +44,12 @@ for (const primitive of PRIMITIVES) {
     });
   });
 }
+
+Deno.test("fixtures: every input also passes the bundled JSON Schema (schema and rules agree)", async () => {
+  const { validate } = await import("../../core/validate.ts");
+  for (const primitive of PRIMITIVES) {
+    for (const c of fixtures.cases[primitive]) {
+      validate(`${primitive}.input` as Parameters<typeof validate>[0], c.input);
+    }
+  }
+});
