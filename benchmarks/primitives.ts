@@ -40,6 +40,7 @@ const bits = (n: number, p = 0.5) => Array.from({ length: n }, () => (rnd() < p 
 const reals = (n: number, scale = 1) => Array.from({ length: n }, () => rnd() * scale);
 
 function median(f: () => unknown, minMs = 150, minReps = 3): number {
+  f(); // warm-up (JIT), not timed
   const times: number[] = [];
   const start = performance.now();
   while (times.length < minReps || performance.now() - start < minMs) {
