@@ -1,7 +1,9 @@
 /**
  * Submissions over real sockets: `regledger serve` runs as a child process
  * on loopback (rate limit off, access log on into /dev/null), 64 concurrent
- * keep-alive clients POST distinct signed envelopes to `/v1/envelopes`.
+ * keep-alive clients POST distinct signed envelopes to `/v1/envelopes`;
+ * once with verification in worker threads (the default) and once on the
+ * main thread.
  * Beside it, in the same run, two baselines on the same envelopes:
  *
  * - the in-process ledger append rate (`ledger.append`, 64 in flight, no
@@ -11,6 +13,8 @@
  *
  * Goal (issue 5): ≥ 3,000 submissions/s with p99 ≤ 50 ms at 64 clients.
  * The machine is shared: the ratios are the figures that mean something.
+ *
+ * Rounds of every mode are interleaved so that each sees the same load.
  *
  * Run: deno run -A benchmarks/server.ts [--quick]
  * Writes benchmarks/results/server.json.
@@ -26,22 +30,26 @@ import { loadOrCreateIssuerKey } from "../server/keys.ts";
 import { bundledSchemas, ledgerLog, ServerAudits, TrustedEnvelopes } from "../server/services.ts";
 
 const quick = Deno.args.includes("--quick");
-const N = quick ? 2000 : 8000;
+const ROUNDS = quick ? 2 : 4;
+const PER_ROUND = quick ? 1000 : 2500;
 const CONCURRENCY = 64;
 const TOKEN = "bench-token-0123456789abcdef";
 
 const signer = await InProcessKeyProvider.generate("bench-issuer");
-async function envelopes(tag: string): Promise<string[]> {
+let serial = 0;
+/** `n` distinct signed envelopes. */
+async function envelopes(n: number): Promise<string[]> {
   const out: string[] = [];
-  for (let i = 0; i < N; i++) {
+  for (let i = 0; i < n; i++) {
+    const k = serial++;
     out.push(JSON.stringify(
       await buildEnvelope({
         primitive: "drift",
         backend: "plaintext",
         parameterSet: { backend: "plaintext" },
         regulations: ["EU_AI_ACT_ART15"],
-        result: { cvm: 0.25, n: i, tag },
-        inputs: { reference: [1, 2, 3], current: [2, 3, i] },
+        result: { cvm: 0.25, n: k },
+        inputs: { reference: [1, 2, 3], current: [2, 3, k] },
         depthBudget: { declared: 1, consumed: 1 },
         issuer: "bench",
       }, signer),
@@ -54,8 +62,14 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
+interface Rate {
+  per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+
 /** Run `work(i)` for i < n with `c` workers; returns rate and latency quantiles. */
-async function drive(n: number, c: number, work: (i: number) => Promise<void>) {
+async function drive(n: number, c: number, work: (i: number) => Promise<void>): Promise<Rate> {
   const lat: number[] = new Array(n);
   let next = 0;
   const t0 = performance.now();
@@ -75,29 +89,30 @@ async function drive(n: number, c: number, work: (i: number) => Promise<void>) {
   };
 }
 
+/** The median round by rate. */
+function median(rounds: Rate[]): Rate & { rounds: number[] } {
+  const sorted = [...rounds].sort((a, b) => a.per_s - b.per_s);
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)], rounds: rounds.map((r) => r.per_s) };
+}
+
 const tmp = await Deno.makeTempDir({ prefix: "regledger-bench-server-" });
 const trustFile = `${tmp}/trust.json`;
 await Deno.writeTextFile(trustFile, JSON.stringify({ [signer.keyId]: signer.publicKeyPem }));
+const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
 
-// --- Baseline 1: in-process ledger appends.
-const inprocTexts = await envelopes("ledger");
-const parsed = inprocTexts.map((t) => parseEnvelopeText(t));
+// Baseline 1: the in-process ledger (append only: no parsing, verification or HTTP).
 const ledger = await openLedger({ dataDir: `${tmp}/ledger` });
-const appendRate = await drive(N, CONCURRENCY, async (i) => {
-  await ledger.append(parsed[i]);
-});
-await ledger.close();
-
-// --- Baseline 2: in-process app (verification + append + Hono, no sockets).
+// Baseline 2: the in-process app (verification + append + Hono, no sockets).
 const appDir = `${tmp}/app`;
 const own = (await loadOrCreateIssuerKey(appDir)).provider;
 const appLedger = await openLedger({ dataDir: appDir });
+const appEnvelopes = await TrustedEnvelopes.open({
+  trustedKeysPath: trustFile,
+  own: { keyId: own.keyId, publicKeyPem: own.publicKeyPem },
+});
 const app = createApp({
   log: ledgerLog(appLedger),
-  envelopes: await TrustedEnvelopes.open({
-    trustedKeysPath: trustFile,
-    own: { keyId: own.keyId, publicKeyPem: own.publicKeyPem },
-  }),
+  envelopes: appEnvelopes,
   audits: new ServerAudits(own, "bench"),
   schemas: bundledSchemas(),
   origin: "regledger.local/log",
@@ -107,101 +122,145 @@ const app = createApp({
   rateLimit: null,
   accessLog: () => {},
 });
-const appTexts = await envelopes("app");
-const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
-const appRate = await drive(N, CONCURRENCY, async (i) => {
-  const r = await app.request("/v1/envelopes", { method: "POST", body: appTexts[i], headers });
-  if (r.status !== 201) throw new Error(`in-process app answered ${r.status}`);
-  await r.body?.cancel();
-});
-await appLedger.close();
 
-// --- Real sockets: serve as a child process.
-const child = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-net=127.0.0.1",
-    "--allow-sys=hostname",
-    new URL("../tests/server/_serve_main.ts", import.meta.url).pathname,
-    "--port",
-    "0",
-    "--data",
-    `${tmp}/serve`,
-    "--trusted-keys",
-    trustFile,
-  ],
-  cwd: new URL("../", import.meta.url).pathname,
-  env: { REGLEDGER_API_KEYS: `${TOKEN}:ledger:append`, REGLEDGER_RATE_LIMIT: "0" },
-  stdin: "null",
-  stdout: "null",
-  stderr: "piped",
-}).spawn();
-const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-let base: string | undefined;
-let buf = "";
-while (!base) {
-  const { value, done } = await reader.read();
-  if (done) throw new Error(`serve exited: ${buf}`);
-  buf += value;
-  base = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(buf)?.[1];
+/** `regledger serve` as a child process on a free loopback port. */
+async function startServe(verifyWorkers: string, tag: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-net=127.0.0.1",
+      "--allow-sys=hostname",
+      new URL("../tests/server/_serve_main.ts", import.meta.url).pathname,
+      "--port",
+      "0",
+      "--data",
+      `${tmp}/serve-${tag}`,
+      "--trusted-keys",
+      trustFile,
+    ],
+    cwd: new URL("../", import.meta.url).pathname,
+    env: {
+      REGLEDGER_API_KEYS: `${TOKEN}:ledger:append`,
+      REGLEDGER_RATE_LIMIT: "0",
+      REGLEDGER_VERIFY_WORKERS: verifyWorkers,
+    },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let base: string | undefined;
+  let buf = "";
+  while (!base) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited: ${buf}`);
+    buf += value;
+    base = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(buf)?.[1];
+  }
+  const workers = Number(/(\d+) verification worker/.exec(buf)?.[1] ?? -1);
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  for (let i = 0; i < 32; i++) {
+    const r = await fetch(`${base}/healthz`); // warm up connections
+    await r.body?.cancel();
+  }
+  return { child, base, workers };
 }
-(async () => {
-  while (!(await reader.read()).done) { /* drain */ }
-})();
-const httpTexts = await envelopes("http");
-// Warm up connections and the server's JIT with a few requests.
-for (let i = 0; i < 32; i++) {
-  const r = await fetch(`${base}/healthz`);
-  await r.body?.cancel();
+
+const withWorkers = await startServe("auto", "workers");
+const mainThread = await startServe("0", "main");
+const http = (base: string) => async (texts: string[]) =>
+  await drive(texts.length, CONCURRENCY, async (i) => {
+    const r = await fetch(`${base}/v1/envelopes`, { method: "POST", body: texts[i], headers });
+    if (r.status !== 201) throw new Error(`server answered ${r.status}: ${await r.text()}`);
+    await r.body?.cancel();
+  });
+const modes: [string, (texts: string[]) => Promise<Rate>][] = [
+  ["ledger", async (texts) => {
+    const parsed = texts.map((t) => parseEnvelopeText(t));
+    return await drive(texts.length, CONCURRENCY, async (i) => {
+      await ledger.append(parsed[i]);
+    });
+  }],
+  ["app", async (texts) =>
+    await drive(texts.length, CONCURRENCY, async (i) => {
+      const r = await app.request("/v1/envelopes", { method: "POST", body: texts[i], headers });
+      if (r.status !== 201) throw new Error(`in-process app answered ${r.status}`);
+      await r.body?.cancel();
+    })],
+  ["http_workers", http(withWorkers.base)],
+  ["http_main", http(mainThread.base)],
+];
+// Interleaved rounds: every mode sees the same machine load, on fresh envelopes.
+const rounds: Record<string, Rate[]> = {};
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [name, run] of modes) {
+    const texts = await envelopes(PER_ROUND);
+    (rounds[name] ??= []).push(await run(texts));
+  }
 }
-const httpRate = await drive(N, CONCURRENCY, async (i) => {
-  const r = await fetch(`${base}/v1/envelopes`, { method: "POST", body: httpTexts[i], headers });
-  if (r.status !== 201) throw new Error(`server answered ${r.status}: ${await r.text()}`);
-  await r.body?.cancel();
-});
-child.kill("SIGTERM");
-const exit = await child.status;
+for (const s of [withWorkers, mainThread]) {
+  s.child.kill("SIGTERM");
+  const exit = await s.child.status;
+  if (exit.code !== 0) throw new Error(`serve exited with ${exit.code}`);
+}
+await ledger.close();
+await appLedger.close();
+appEnvelopes.close();
 await Deno.remove(tmp, { recursive: true });
 
+const httpRate = median(rounds.http_workers);
+const httpMain = median(rounds.http_main);
+const appRate = median(rounds.app);
+const appendRate = median(rounds.ledger);
 const result = {
   benchmark: "server",
   date: new Date().toISOString(),
   deno: Deno.version.deno,
-  submissions: N,
+  cores: navigator.hardwareConcurrency,
+  load_average: Deno.loadavg(),
+  rounds: ROUNDS,
+  submissions_per_round: PER_ROUND,
   concurrency: CONCURRENCY,
-  http_submissions: httpRate,
+  http_submissions: { ...httpRate, verify_workers: withWorkers.workers },
+  http_submissions_verify_on_main_thread: httpMain,
   in_process_app: appRate,
   in_process_ledger_append: appendRate,
   ratio_http_to_ledger_append: +(httpRate.per_s / appendRate.per_s).toFixed(3),
   ratio_http_to_in_process_app: +(httpRate.per_s / appRate.per_s).toFixed(3),
+  ratio_workers_to_main_thread: +(httpRate.per_s / httpMain.per_s).toFixed(3),
   goal: {
     submissions_per_s: 3000,
     p99_ms: 50,
     met: httpRate.per_s >= 3000 && httpRate.p99_ms <= 50,
   },
-  server_exit_code: exit.code,
-  note:
-    "2-core machine shared with other jobs; serve runs in its own process, clients in this one.",
+  note: "Median round of interleaved rounds. 2-core machine shared with other jobs; " +
+    "serve runs in its own process, the 64 clients in this one.",
 };
 
-console.log(`regledger server benchmark (${N} submissions, ${CONCURRENCY} concurrent)`);
-console.log("| what | per s | p50 ms | p99 ms |");
-console.log("| --- | ---: | ---: | ---: |");
+console.log(
+  `regledger server benchmark (${ROUNDS} interleaved rounds of ${PER_ROUND}, ${CONCURRENCY} concurrent; median round)`,
+);
+console.log("| what | per s | p50 ms | p99 ms | rounds (per s) |");
+console.log("| --- | ---: | ---: | ---: | --- |");
 for (
   const [name, r] of [
-    ["HTTP POST /v1/envelopes (sockets)", httpRate],
+    [`HTTP POST /v1/envelopes (sockets, ${withWorkers.workers} verify worker(s))`, httpRate],
+    ["HTTP POST /v1/envelopes (sockets, verify on main thread)", httpMain],
     ["in-process app.request", appRate],
     ["in-process ledger.append (baseline)", appendRate],
   ] as const
 ) {
-  console.log(`| ${name} | ${r.per_s} | ${r.p50_ms} | ${r.p99_ms} |`);
+  console.log(`| ${name} | ${r.per_s} | ${r.p50_ms} | ${r.p99_ms} | ${r.rounds.join(", ")} |`);
 }
 console.log(
-  `ratio HTTP / ledger append: ${result.ratio_http_to_ledger_append}; ` +
-    `HTTP / in-process app: ${result.ratio_http_to_in_process_app}; goal met: ${result.goal.met}`,
+  `ratios: HTTP/ledger append ${result.ratio_http_to_ledger_append}, ` +
+    `HTTP/in-process app ${result.ratio_http_to_in_process_app}, ` +
+    `workers/main thread ${result.ratio_workers_to_main_thread}; goal met: ${result.goal.met}`,
 );
 await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
 await Deno.writeTextFile(

@@ -12,6 +12,7 @@
  * | `REGLEDGER_REQUEST_TIMEOUT_MS` | request timeout | 30000 |
  * | `REGLEDGER_CORS_ORIGINS` | comma-separated origin allow-list | none |
  * | `REGLEDGER_ACCESS_LOG` | `0` turns the JSON access log off | on |
+ * | `REGLEDGER_VERIFY_WORKERS` | worker threads verifying submissions, `0` = main thread, or `auto` | `auto` (cores − 1, 1 to 4) |
  *
  * @module
  */
@@ -60,6 +61,8 @@ export interface ServerConfig {
   corsOrigins: string[];
   /** Where structured access-log lines go, or `null` for none. */
   accessLog: ((line: string) => void) | null;
+  /** Worker threads verifying envelopes for the runner; `0` verifies on the main thread. @default {"auto"} */
+  verifyWorkers: number | "auto";
 }
 
 /** Defaults of every {@linkcode ServerConfig} field. */
@@ -71,6 +74,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   requestTimeoutMs: 30_000,
   corsOrigins: [],
   accessLog: null,
+  verifyWorkers: "auto",
 });
 
 /** Raised for a malformed configuration value; the message names the variable. */
@@ -195,6 +199,13 @@ export function configFromEnv(env: Record<string, string | undefined>): ServerCo
       env.REGLEDGER_REQUEST_TIMEOUT_MS,
       100,
     );
+  }
+  const vw = env.REGLEDGER_VERIFY_WORKERS;
+  if (vw !== undefined && vw !== "" && vw !== "auto") {
+    cfg.verifyWorkers = positiveInt("REGLEDGER_VERIFY_WORKERS", vw, 0);
+    if (cfg.verifyWorkers > 64) {
+      throw new ConfigError(`REGLEDGER_VERIFY_WORKERS: at most 64, got '${vw}'`);
+    }
   }
   if (env.REGLEDGER_CORS_ORIGINS) {
     for (const o of env.REGLEDGER_CORS_ORIGINS.split(",").map((s) => s.trim())) {

@@ -15,6 +15,7 @@ import { ConfigError, isLoopbackHost } from "./config.ts";
 import type { AuditService, LogService, ServerDeps } from "./deps.ts";
 import { loadOrCreateIssuerKey } from "./keys.ts";
 import { ServerMetrics } from "./metrics.ts";
+import { defaultVerifyWorkers } from "./verify_pool.ts";
 import { bundledSchemas, ledgerLog, ServerAudits, TrustedEnvelopes } from "./services.ts";
 
 /** File holding the bootstrap admin token when no API keys are configured. */
@@ -120,8 +121,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     trustedKeysPath: opts.trustedKeys,
     own: { keyId: issuer.provider.keyId, publicKeyPem: issuer.provider.publicKeyPem },
     maxBytes: config.bodyLimit,
+    verifyWorkers: config.verifyWorkers === "auto" ? defaultVerifyWorkers() : config.verifyWorkers,
   });
-  const ledger = await openLedger({ dataDir: opts.dataDir, origin });
+  let ledger: Ledger;
+  try {
+    ledger = await openLedger({ dataDir: opts.dataDir, origin });
+  } catch (e) {
+    envelopes.close();
+    throw e;
+  }
   const log: LogService = ledgerLog(ledger);
   const audits: AuditService = new ServerAudits(issuer.provider, origin);
   const deps: ServerDeps = { log, envelopes, audits, schemas: bundledSchemas(), origin };
@@ -139,6 +147,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }, app.fetch);
   const addr = await listening.promise;
   status(`regledger: log ${origin}, verifier key ${ledger.verifierKey}`);
+  status(`regledger: ${envelopes.workers} verification worker(s)`);
   status(`regledger: listening on http://${fmtHost(addr.hostname)}:${addr.port}/`);
 
   const reloadTrustStore = async () => {
@@ -163,6 +172,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       }
       await server.shutdown(); // stops accepting; waits for in-flight requests
       await ledger.close(); // waits for queued appends; closes KV
+      envelopes.close(); // stops the verification workers
       status("regledger: stopped");
     })();
     return stopping;

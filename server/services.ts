@@ -21,6 +21,7 @@ import {
 import type { KeyProvider } from "../core/keys.ts";
 import { exactStatistic, parseInput, PRIMITIVE_SPECS } from "../core/primitives/index.ts";
 import { validate } from "../core/validate.ts";
+import { VerifyPool } from "./verify_pool.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { TrustStoreError } from "../core/errors.ts";
 import { TrustStore } from "../core/trust_store.ts";
@@ -79,16 +80,20 @@ export interface TrustedEnvelopesOptions {
   own: OwnIssuerKey;
   /** Largest envelope text accepted, in bytes. @default {1048576} */
   maxBytes?: number;
+  /** Worker threads verifying envelopes; 0 verifies on the calling thread. @default {0} */
+  verifyWorkers?: number;
 }
 
 /** {@linkcode EnvelopeService} over `core/` verification with a reloadable trust store. */
 export class TrustedEnvelopes implements EnvelopeService {
   readonly #opts: TrustedEnvelopesOptions;
   #store: TrustStore;
+  #pool: VerifyPool | undefined;
 
-  private constructor(opts: TrustedEnvelopesOptions, store: TrustStore) {
+  private constructor(opts: TrustedEnvelopesOptions, store: TrustStore, pool?: VerifyPool) {
     this.#opts = opts;
     this.#store = store;
+    this.#pool = pool;
   }
 
   /**
@@ -96,7 +101,10 @@ export class TrustedEnvelopes implements EnvelopeService {
    * @throws {TrustStoreError} when the file is malformed; `Deno.errors.*` when unreadable.
    */
   static async open(opts: TrustedEnvelopesOptions): Promise<TrustedEnvelopes> {
-    return new TrustedEnvelopes(opts, await TrustedEnvelopes.#load(opts));
+    const store = await TrustedEnvelopes.#load(opts);
+    const n = opts.verifyWorkers ?? 0;
+    const pool = n > 0 ? await VerifyPool.create(n, store.toJSON()) : undefined;
+    return new TrustedEnvelopes(opts, store, pool);
   }
 
   static async #load(opts: TrustedEnvelopesOptions): Promise<TrustStore> {
@@ -121,15 +129,29 @@ export class TrustedEnvelopes implements EnvelopeService {
     return parseEnvelopeText(text, { maxBytes: this.#opts.maxBytes ?? 1024 * 1024 });
   }
 
+  /** Worker threads in use (0: verification runs on the calling thread). */
+  get workers(): number {
+    return this.#pool?.size ?? 0;
+  }
+
   async verify(parsed: ParsedEnvelope): Promise<VerifiedEnvelope> {
+    // Off the main thread while a worker runs; on it otherwise (never fails open).
+    if (this.#pool && this.#pool.size > 0) return await this.#pool.verify(parsed);
     const r = await verifyEnvelope(parsed, this.#store);
     return { kind: r.kind, key_id: r.key_id };
   }
 
   async reloadTrustStore(): Promise<TrustStoreSummary> {
     // Swap only after the new store is fully built: a bad file changes nothing.
-    this.#store = await TrustedEnvelopes.#load(this.#opts);
+    const next = await TrustedEnvelopes.#load(this.#opts);
+    if (this.#pool && this.#pool.size > 0) await this.#pool.setTrustStore(next.toJSON());
+    this.#store = next;
     return this.trustStoreSummary();
+  }
+
+  /** Stop the verification workers. */
+  close(): void {
+    this.#pool?.close();
   }
 
   trustStoreSummary(): TrustStoreSummary {

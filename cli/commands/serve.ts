@@ -48,6 +48,30 @@ function port(raw: string | undefined): number {
   return Number(raw);
 }
 
+/**
+ * Access-log lines to stdout, written in batches: one write per event-loop
+ * turn instead of one per request. Best effort: a closed stdout never takes
+ * the server down.
+ */
+function bufferedStdout(): (line: string) => void {
+  const enc = new TextEncoder();
+  let buf: string[] = [];
+  const flush = () => {
+    const text = buf.join("");
+    buf = [];
+    try {
+      const bytes = enc.encode(text);
+      let off = 0;
+      while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
+    } catch { /* ignore */ }
+  };
+  return (line) => {
+    if (buf.length === 0) setTimeout(flush, 0);
+    buf.push(line + "\n");
+    if (buf.length >= 1024) flush();
+  };
+}
+
 /** Run the server until SIGTERM/SIGINT; exit code 0 after a clean shutdown. */
 export const run: Command = async (args: string[], io: CliIO): Promise<number> => {
   const a = parseArgs(args, {
@@ -67,15 +91,7 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
   }
-  if (Deno.env.get("REGLEDGER_ACCESS_LOG") !== "0") {
-    const enc = new TextEncoder();
-    config.accessLog = (line) => {
-      // Best effort: a closed stdout must not take the server down.
-      try {
-        Deno.stdout.writeSync(enc.encode(line + "\n"));
-      } catch { /* ignore */ }
-    };
-  }
+  if (Deno.env.get("REGLEDGER_ACCESS_LOG") !== "0") config.accessLog = bufferedStdout();
   const trustedKeys = a.values["trusted-keys"];
   if (trustedKeys !== undefined) {
     try {

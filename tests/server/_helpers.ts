@@ -93,6 +93,8 @@ export interface HarnessOptions {
   config?: Partial<ServerConfig>;
   /** Wrap the real log (fault injection). */
   wrapLog?: (log: LogService) => LogService;
+  /** Verification worker threads (default 0: the calling thread). */
+  verifyWorkers?: number;
 }
 
 let issuerCache: InProcessKeyProvider | undefined;
@@ -124,6 +126,7 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
   const envelopes = await TrustedEnvelopes.open({
     trustedKeysPath: trustFile,
     own: { keyId: server.provider.keyId, publicKeyPem: server.provider.publicKeyPem },
+    verifyWorkers: opts.verifyWorkers ?? 0,
   });
   const ledger = await openLedger({ dataDir: dir });
   const real = ledgerLog(ledger);
@@ -159,6 +162,7 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
     bugs,
     metrics,
     close: async () => {
+      envelopes.close();
       await ledger.close();
       await Deno.remove(dir, { recursive: true });
     },
