@@ -280,3 +280,54 @@ export class Ed25519PrivateKey {
     return `Ed25519PrivateKey { publicKey: ${toBase64(this.publicKey.raw)} }`;
   }
 }
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const B64_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) B64_VALUE[B64.charCodeAt(i)] = i;
+
+/**
+ * Standard base64 (RFC 4648 §4, padded) of a 64-byte Ed25519 signature: the
+ * form of `receipt.signature_b64`. Equal to `toBase64` from `bytes.ts`,
+ * without its general-purpose overhead on the signing hot path.
+ *
+ * @throws {TypeError} when `signature` is not 64 bytes.
+ */
+export function encodeSignatureBase64(signature: Uint8Array): string {
+  if (signature.length !== 64) throw new TypeError("an Ed25519 signature is 64 bytes");
+  let out = "";
+  let i = 0;
+  for (; i < 63; i += 3) {
+    const n = (signature[i] << 16) | (signature[i + 1] << 8) | signature[i + 2];
+    out += B64[n >> 18] + B64[(n >> 12) & 63] + B64[(n >> 6) & 63] + B64[n & 63];
+  }
+  const last = signature[63];
+  return out + B64[last >> 2] + B64[(last & 3) << 4] + "==";
+}
+
+/**
+ * Decode `receipt.signature_b64`: exactly 88 characters of canonical
+ * standard base64 (RFC 4648 §4, padded, no whitespace, zero padding bits)
+ * for 64 bytes. Anything else is `undefined`, so one signature has one text.
+ */
+export function decodeSignatureBase64(b64: string): Uint8Array | undefined {
+  if (typeof b64 !== "string" || b64.length !== 88 || !b64.endsWith("==")) return undefined;
+  const out = new Uint8Array(64);
+  let o = 0;
+  for (let i = 0; i < 84; i += 4) {
+    const a = b64.charCodeAt(i), b = b64.charCodeAt(i + 1);
+    const c = b64.charCodeAt(i + 2), d = b64.charCodeAt(i + 3);
+    if ((a | b | c | d) > 127) return undefined;
+    const va = B64_VALUE[a], vb = B64_VALUE[b], vc = B64_VALUE[c], vd = B64_VALUE[d];
+    if ((va | vb | vc | vd) < 0) return undefined;
+    const n = (va << 18) | (vb << 12) | (vc << 6) | vd;
+    out[o++] = n >> 16;
+    out[o++] = (n >> 8) & 0xff;
+    out[o++] = n & 0xff;
+  }
+  const a = b64.charCodeAt(84), b = b64.charCodeAt(85);
+  if ((a | b) > 127) return undefined;
+  const va = B64_VALUE[a], vb = B64_VALUE[b];
+  if ((va | vb) < 0 || (vb & 15) !== 0) return undefined;
+  out[63] = (va << 2) | (vb >> 4);
+  return out;
+}

@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { sha256, sha256Hex, toBase64, utf8 } from "./bytes.ts";
+import { sha256, sha256Hex, utf8 } from "./bytes.ts";
+import { encodeSignatureBase64 } from "./ed25519.ts";
 import {
   type Envelope,
   type EnvelopeReceipt,
@@ -44,6 +45,8 @@ export type JsonObject = { [key: string]: JsonValue };
 interface Derived {
   /** Canonical bytes of the signed body. */
   body: Uint8Array;
+  /** Hex SHA-256 of `body`. */
+  bodySha256: string;
   /** Hex SHA-256 of JCS(parameter_set) for native envelopes. */
   parameterSetHash?: string;
 }
@@ -233,7 +236,7 @@ export async function buildEnvelope(
   const receipt: EnvelopeReceipt = {
     sha256: sha256Hex(bodyBytes),
     signature_alg: "Ed25519",
-    signature_b64: toBase64(signature),
+    signature_b64: encodeSignatureBase64(signature),
     key_id: signer.keyId,
     public_key_pem: signer.publicKeyPem,
   };
@@ -289,7 +292,7 @@ export function parseEnvelopeText(input: string | Uint8Array, limits?: JsonLimit
     const value = toPlainJson(tree) as JsonObject;
     checkShape(value, "legacy");
     const [canonical, body] = canonicalPair(tree, compareCodePoints, (v) => pythonDumps(v));
-    return finish("legacy", value, canonical, { body });
+    return finish("legacy", value, canonical, { body, bodySha256: sha256Hex(body) });
   }
   if (schema === NATIVE_SCHEMA) return fromNativeValue(toPlainJson(tree) as JsonObject);
   throw new EnvelopeFormatError(
@@ -347,7 +350,11 @@ function fromNativeValue(value: JsonObject): ParsedEnvelope {
   } catch (e) {
     throw asFormatError(e);
   }
-  return finish("native", value, pair[0], { body: pair[1], parameterSetHash: psHash });
+  return finish("native", value, pair[0], {
+    body: pair[1],
+    bodySha256: sha256Hex(pair[1]),
+    parameterSetHash: psHash,
+  });
 }
 
 function asFormatError(e: unknown): unknown {
@@ -500,6 +507,8 @@ export interface ResolvedEnvelope {
   envelope: ParsedEnvelope;
   /** Canonical bytes of the signed body. */
   body: Uint8Array;
+  /** Hex SHA-256 of `body`, computed when the envelope was parsed. */
+  bodySha256: string;
   /** Hex SHA-256 of JCS(parameter_set), native envelopes only. */
   parameterSetHash?: string;
 }
@@ -519,5 +528,10 @@ export function resolveEnvelope(parsed: ParsedEnvelope): ResolvedEnvelope {
     envelope = parseEnvelopeText(parsed.canonical);
     d = derived.get(envelope)!;
   }
-  return { envelope, body: d.body, parameterSetHash: d.parameterSetHash };
+  return {
+    envelope,
+    body: d.body,
+    bodySha256: d.bodySha256,
+    parameterSetHash: d.parameterSetHash,
+  };
 }

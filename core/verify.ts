@@ -19,9 +19,9 @@
  *
  * @module
  */
-import { fromBase64, sha256Hex, toHex } from "./bytes.ts";
-import { Ed25519PublicKey } from "./ed25519.ts";
-import { resolveEnvelope } from "./envelope.ts";
+import { toHex } from "./bytes.ts";
+import { decodeSignatureBase64, Ed25519PublicKey } from "./ed25519.ts";
+import { type ResolvedEnvelope, resolveEnvelope } from "./envelope.ts";
 import type { JsonValue, ParsedEnvelope } from "./envelope_types.ts";
 import {
   EnvelopeVerificationError,
@@ -122,7 +122,8 @@ export async function verifyEnvelope(
       "verification needs a trust store (use verifySelfSignedOnly to check only the embedded key)",
     );
   }
-  const { envelope, body, parameterSetHash } = resolveEnvelope(parsed);
+  const resolved = resolveEnvelope(parsed);
+  const { envelope, body } = resolved;
   const env = envelope.value;
   const receipt = env.receipt;
   const keyId = receipt.key_id;
@@ -142,7 +143,7 @@ export async function verifyEnvelope(
       keyId,
     );
   }
-  const bodySha = checkHashes(envelope, body, parameterSetHash);
+  const bodySha = checkHashes(resolved);
   // The PEM text usually equals the registered one: reuse its cached key.
   const embedded = receipt.public_key_pem === registered.pem
     ? registered
@@ -169,9 +170,10 @@ export async function verifySelfSignedOnly(
   parsed: ParsedEnvelope,
   options: VerifyOptions = {},
 ): Promise<VerificationResult> {
-  const { envelope, body, parameterSetHash } = resolveEnvelope(parsed);
+  const resolved = resolveEnvelope(parsed);
+  const { envelope, body } = resolved;
   const keyId = envelope.value.receipt.key_id;
-  const bodySha = checkHashes(envelope, body, parameterSetHash);
+  const bodySha = checkHashes(resolved);
   const embedded = checkedEmbeddedKey(envelope.value.receipt.public_key_pem, keyId);
   await checkSignature(embedded, envelope, body);
   const timestamp = await checkTimestamp(envelope, body, options, keyId);
@@ -231,14 +233,10 @@ async function asCheck(
   }
 }
 
-function checkHashes(
-  envelope: ParsedEnvelope,
-  body: Uint8Array,
-  parameterSetHash: string | undefined,
-): string {
+function checkHashes(resolved: ResolvedEnvelope): string {
+  const { envelope, bodySha256, parameterSetHash } = resolved;
   const keyId = envelope.value.receipt.key_id;
-  const bodySha = sha256Hex(body);
-  if (bodySha !== envelope.value.receipt.sha256) {
+  if (bodySha256 !== envelope.value.receipt.sha256) {
     throw new HashMismatch(
       "the canonical signed body does not hash to receipt.sha256 (the envelope was changed)",
       keyId,
@@ -247,7 +245,7 @@ function checkHashes(
   if (envelope.kind === "native" && parameterSetHash !== envelope.value.parameter_set_hash) {
     throw new HashMismatch("parameter_set_hash is not the JCS SHA-256 of parameter_set", keyId);
   }
-  return bodySha;
+  return bodySha256;
 }
 
 function checkedEmbeddedKey(pem: string, keyId: string): Ed25519PublicKey {
@@ -262,7 +260,7 @@ function checkedEmbeddedKey(pem: string, keyId: string): Ed25519PublicKey {
   }
 }
 
-async function checkSignature(
+function checkSignature(
   key: Ed25519PublicKey,
   envelope: ParsedEnvelope,
   body: Uint8Array,
@@ -274,20 +272,21 @@ async function checkSignature(
       receipt.key_id,
     );
   }
-  let signature: Uint8Array;
-  try {
-    signature = fromBase64(receipt.signature_b64);
-  } catch (e) {
-    throw new InvalidSignature("receipt.signature_b64 is not standard base64", receipt.key_id, {
-      cause: e,
-    });
-  }
-  if (!(await key.verify(signature, body))) {
+  const signature = decodeSignatureBase64(receipt.signature_b64);
+  if (signature === undefined) {
     throw new InvalidSignature(
-      "the Ed25519 signature does not verify over the canonical signed body",
+      "receipt.signature_b64 is not 64 bytes of canonical standard base64",
       receipt.key_id,
     );
   }
+  return key.verify(signature, body).then((ok) => {
+    if (!ok) {
+      throw new InvalidSignature(
+        "the Ed25519 signature does not verify over the canonical signed body",
+        receipt.key_id,
+      );
+    }
+  });
 }
 
 async function checkTimestamp(

@@ -5,11 +5,13 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { concatBytes, fromBase64, fromHex, toHex } from "../../core/bytes.ts";
+import { concatBytes, fromBase64, fromHex, toBase64, toHex } from "../../core/bytes.ts";
 import {
+  decodeSignatureBase64,
   type Ed25519Engine,
   Ed25519PrivateKey,
   Ed25519PublicKey,
+  encodeSignatureBase64,
   webCryptoHasEd25519,
 } from "../../core/ed25519.ts";
 import { externalKeyProvider, InProcessKeyProvider } from "../../core/keys.ts";
@@ -236,4 +238,42 @@ Deno.test("keys: external signer cannot change the signature after it was checke
   const sig = await provider.sign(msg);
   last![0] ^= 0xff; // the signer mutates its buffer afterwards
   assert.equal(await hsm.publicKey.verify(sig, msg), true);
+});
+
+Deno.test("signature base64: agrees with bytes.ts and rejects every non-canonical form", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), (sig) => {
+      const b64 = encodeSignatureBase64(sig);
+      assert.equal(b64, toBase64(sig));
+      assert.deepEqual(decodeSignatureBase64(b64), sig);
+      assert.deepEqual(fromBase64(b64), sig);
+    }),
+    { numRuns: 300 },
+  );
+  const good = encodeSignatureBase64(new Uint8Array(64).fill(0xab));
+  assert.ok(good.endsWith("qw=="));
+  const bad = [
+    good.slice(0, 87),
+    good + "=",
+    good.replace("qw==", "qx=="), // non-zero padding bits
+    good.replace("qw==", "q==="),
+    good.replace(/^q/, "-"), // URL-safe alphabet
+    good.replace(/^q/, "_"),
+    " " + good.slice(1),
+    good.slice(0, 40) + "\n" + good.slice(41),
+    good.replace(/^q/, "é"),
+    good.slice(0, 86) + "AA", // no padding (66 bytes)
+  ];
+  for (const b of bad) {
+    assert.equal(decodeSignatureBase64(b), undefined, JSON.stringify(b));
+    // bytes.ts agrees: not canonical base64, or not 64 bytes.
+    let decoded: Uint8Array | undefined;
+    try {
+      decoded = fromBase64(b);
+    } catch {
+      decoded = undefined;
+    }
+    assert.ok(decoded === undefined || decoded.length !== 64, JSON.stringify(b));
+  }
+  assert.throws(() => encodeSignatureBase64(new Uint8Array(63)), TypeError);
 });
