@@ -365,15 +365,33 @@ export class Ledger {
     };
   }
 
+  /**
+   * One flush at a time. After a commit succeeds, the next batch is built
+   * and its commit started BEFORE the previous batch's receipts (proofs,
+   * tlog-proof texts) are computed, so that CPU work overlaps the KV write.
+   */
   async #flush(): Promise<void> {
+    let deferred: (() => Promise<void>) | null = null;
     try {
-      while (this.#queue.length > 0) {
-        const batch = this.#take();
-        try {
-          await this.#commitBatch(batch);
-        } catch (e) {
-          for (const p of batch) p.reject(e);
+      for (;;) {
+        if (this.#queue.length === 0) {
+          if (!deferred) break;
+          const d: () => Promise<void> = deferred;
+          deferred = null;
+          await d();
+          continue;
         }
+        const batch = this.#take();
+        const committing = this.#commitBatch(batch).catch((e) => {
+          for (const p of batch) p.reject(e);
+          return null;
+        });
+        if (deferred) {
+          const d: () => Promise<void> = deferred;
+          deferred = null;
+          await d();
+        }
+        deferred = await committing;
       }
     } finally {
       this.#flushing = null;
@@ -400,7 +418,8 @@ export class Ledger {
     return out;
   }
 
-  async #commitBatch(batch: Pending[]): Promise<void> {
+  /** Commit `batch`; resolves to the work that computes and delivers its receipts. */
+  async #commitBatch(batch: Pending[]): Promise<(() => Promise<void>) | null> {
     // Same envelope twice in one batch: the first is appended, the rest follow it.
     const leaders: Pending[] = [];
     const followers = new Map<string, Pending[]>();
@@ -420,15 +439,30 @@ export class Ledger {
     let todo = leaders;
     for (let attempt = 0; todo.length > 0; attempt++) {
       const vh = this.#head ?? await this.#readHeadChecked();
-      let outcome: { ok: true; results: AppendResult[] } | { ok: false; error?: unknown };
+      let outcome: { ok: true; results: () => Promise<AppendResult[]> } | {
+        ok: false;
+        error?: unknown;
+      };
       try {
         outcome = await this.#tryCommit(vh, todo);
       } catch (e) {
         outcome = { ok: false, error: e };
       }
       if (outcome.ok) {
-        todo.forEach((p, i) => settle(p, outcome.results[i]));
-        return;
+        const done = todo;
+        const results = outcome.results;
+        return async () => {
+          try {
+            const rs = await results();
+            done.forEach((p, i) => settle(p, rs[i]));
+          } catch (e) {
+            // The entries are committed; only building their receipts failed.
+            for (const p of done) {
+              p.reject(e);
+              for (const f of followers.get(toBase64(p.sha)) ?? []) f.reject(e);
+            }
+          }
+        };
       }
       // Lost a race, or the outcome is unknown: find out what is in the log now.
       this.#head = null;
@@ -446,6 +480,7 @@ export class Ledger {
         await new Promise((r) => setTimeout(r, Math.random() * Math.min(20, attempt)));
       }
     }
+    return null;
   }
 
   async #readHeadChecked(): Promise<VersionedHead> {
@@ -468,7 +503,7 @@ export class Ledger {
   async #tryCommit(
     vh: VersionedHead,
     todo: Pending[],
-  ): Promise<{ ok: true; results: AppendResult[] } | { ok: false }> {
+  ): Promise<{ ok: true; results: () => Promise<AppendResult[]> } | { ok: false }> {
     const n0 = vh.head.size;
     const leaves: Uint8Array[] = [];
     const leafHashes: Uint8Array[] = [];
@@ -519,13 +554,25 @@ export class Ledger {
     }
     this.#head = { head, version: r.version };
     this.store.rememberHashes(base, fresh);
-    const results: AppendResult[] = [];
-    for (let i = 0; i < todo.length; i++) {
-      const proof = await proveRecord(size, n0 + i, reader);
-      results.push(
-        this.#result(n0 + i, size, leaves[i], leafHashes[i], todo[i].sha, checkpoint, proof, false),
-      );
-    }
+    const results = async () => {
+      const out: AppendResult[] = [];
+      for (let i = 0; i < todo.length; i++) {
+        const proof = await proveRecord(size, n0 + i, reader);
+        out.push(
+          this.#result(
+            n0 + i,
+            size,
+            leaves[i],
+            leafHashes[i],
+            todo[i].sha,
+            checkpoint,
+            proof,
+            false,
+          ),
+        );
+      }
+      return out;
+    };
     return { ok: true, results };
   }
 
@@ -545,7 +592,7 @@ export class Ledger {
       leaf_hash: toBase64(lh),
       envelope_sha256: toBase64(sha),
       checkpoint,
-      inclusion_proof: proof.map(toBase64),
+      inclusion_proof: proof.map(b64),
       tlog_proof: formatTlogProof({ extra: leaf, index, proof, checkpoint }),
       existing,
     };
@@ -626,7 +673,7 @@ export class Ledger {
     const e = await this.store.readEntry(index);
     if (!e) throw new LedgerStateError(`entry ${index} missing`);
     const proof = await proveRecord(t, index, this.store);
-    return { index, tree_size: t, leaf_hash: toBase64(e.hashes[0]), proof: proof.map(toBase64) };
+    return { index, tree_size: t, leaf_hash: b64(e.hashes[0]), proof: proof.map(b64) };
   }
 
   /**
@@ -642,7 +689,7 @@ export class Ledger {
     }
     if (first > second) throw new LedgerRangeError("first", `${first} exceeds second ${second}`);
     const proof = first === 0 ? [] : await proveTree(second, first, this.store);
-    return { first, second, proof: proof.map(toBase64) };
+    return { first, second, proof: proof.map(b64) };
   }
 
   /**
@@ -707,6 +754,13 @@ export class Ledger {
     while (this.#flushing) await this.#flushing;
     this.store.close();
   }
+}
+
+type NativeBase64 = Uint8Array & { toBase64?: () => string };
+/** Standard base64, by the runtime's `Uint8Array.prototype.toBase64` when it has one (much faster). */
+function b64(bytes: Uint8Array): string {
+  const native = (bytes as NativeBase64).toBase64;
+  return native ? native.call(bytes) : toBase64(bytes);
 }
 
 function overlay(store: HashReader, base: number, fresh: Uint8Array[]): HashReader {
