@@ -76,11 +76,20 @@ export function parseDriftInput(value: unknown): DriftInput {
   return { p, q, drift_threshold };
 }
 
-/** `h / Σh` (the input is validated: Σh > 0). */
+/**
+ * `h / Σh` (the input is validated: Σh > 0). When Σh overflows (bins near
+ * the float64 maximum), divides by the largest bin first so the result is
+ * still the normalised histogram.
+ */
 export function normalise(h: readonly number[]): number[] {
   let s = 0;
   for (const v of h) s += v;
-  return h.map((v) => v / s);
+  if (Number.isFinite(s)) return h.map((v) => v / s);
+  const m = Math.max(...h);
+  const scaled = h.map((v) => v / m);
+  let t = 0;
+  for (const v of scaled) t += v;
+  return scaled.map((v) => v / t);
 }
 
 /** Distance, W1 and drift bit from the CDF difference vector. */

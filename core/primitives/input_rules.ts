@@ -6,7 +6,8 @@
  * Rule names (stable, used by the CLI and HTTP API): `type`, `required`,
  * `unknown-field`, `non-empty`, `finite`, `binary`, `same-length`,
  * `non-empty-group`, `integer`, `non-negative`, `range`, `non-zero-sum`,
- * `min-models`, `coefficients`.
+ * `min-models`, `coefficients`, and `overflow` (raised after computing when
+ * finite inputs of extreme magnitude overflow the statistic).
  *
  * @module
  */

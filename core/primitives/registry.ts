@@ -37,6 +37,7 @@ import {
   provenanceStatistic,
 } from "./provenance.ts";
 import { REGULATIONS } from "./regulations.ts";
+import { InputValidationError } from "../errors.ts";
 
 /** Input and result types of each primitive. */
 export interface PrimitiveTypes {
@@ -74,42 +75,69 @@ export interface PrimitiveSpec<P extends PrimitiveName> {
   readonly regulations: readonly string[];
 }
 
+/** Whether every number in `v` (deeply) is finite. */
+function allFinite(v: unknown): boolean {
+  if (typeof v === "number") return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every(allFinite);
+  if (typeof v === "object" && v !== null) return Object.values(v).every(allFinite);
+  return true;
+}
+
+/**
+ * Wrap a statistic so that a result overflowing float64 (finite inputs of
+ * extreme magnitude, e.g. a cube of 1e300) is an input error, not an
+ * Infinity or NaN in a signed envelope.
+ */
+function finiteOr<I, O>(pointer: string, statistic: (input: I) => O): (input: I) => O {
+  return (input) => {
+    const out = statistic(input);
+    if (!allFinite(out)) {
+      throw new InputValidationError(
+        pointer,
+        "overflow",
+        "values are too large: the statistic overflows double precision",
+      );
+    }
+    return out;
+  };
+}
+
 /** The registry of the six primitives. */
 export const PRIMITIVE_SPECS: { readonly [P in PrimitiveName]: PrimitiveSpec<P> } = {
   fairness: {
     name: "fairness",
     parse: parseFairnessInput,
-    statistic: fairnessStatistic,
+    statistic: finiteOr("/y_true", fairnessStatistic),
     regulations: REGULATIONS.fairness,
   },
   provenance: {
     name: "provenance",
     parse: parseProvenanceInput,
-    statistic: provenanceStatistic,
+    statistic: finiteOr("/attributions", provenanceStatistic),
     regulations: REGULATIONS.provenance,
   },
   concordance: {
     name: "concordance",
     parse: parseConcordanceInput,
-    statistic: concordanceStatistic,
+    statistic: finiteOr("/risk", concordanceStatistic),
     regulations: REGULATIONS.concordance,
   },
   calibration: {
     name: "calibration",
     parse: parseCalibrationInput,
-    statistic: calibrationStatistic,
+    statistic: finiteOr("/scores", calibrationStatistic),
     regulations: REGULATIONS.calibration,
   },
   drift: {
     name: "drift",
     parse: parseDriftInput,
-    statistic: driftStatistic,
+    statistic: finiteOr("/p", driftStatistic),
     regulations: REGULATIONS.drift,
   },
   disagreement: {
     name: "disagreement",
     parse: parseDisagreementInput,
-    statistic: disagreementStatistic,
+    statistic: finiteOr("/test_input", disagreementStatistic),
     regulations: REGULATIONS.disagreement,
   },
 };

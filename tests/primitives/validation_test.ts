@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { InputValidationError } from "../../core/errors.ts";
 import type { PrimitiveName } from "../../core/envelope_types.ts";
-import { parseInput } from "../../core/primitives/index.ts";
+import { exactStatistic, parseInput } from "../../core/primitives/index.ts";
 
 const valid: Record<PrimitiveName, Record<string, unknown>> = {
   fairness: { y_true: [1, 0, 1], y_pred: [1, 1, 0], group_a: [1, 0, 1], group_b: [0, 1, 0] },
@@ -152,4 +152,18 @@ Deno.test("validation: thresholds out of range", () => {
   rejects("fairness", { threshold: -0.01 }, "/threshold", "range");
   rejects("disagreement", { threshold: -1 }, "/threshold", "range");
   rejects("fairness", { threshold: "0.2" }, "/threshold", "type");
+});
+
+Deno.test("validation: finite inputs that overflow the statistic are refused (overflow)", () => {
+  const cases: [PrimitiveName, Record<string, unknown>, string][] = [
+    ["disagreement", { test_input: [1e300] }, "/test_input"],
+    ["provenance", { attributions: [1.7e308, 1.7e308], row_ids: [1, 1] }, "/attributions"],
+  ];
+  for (const [p, patch, pointer] of cases) {
+    assert.throws(
+      () => exactStatistic(p, parseInput(p, { ...valid[p], ...patch })),
+      (e: unknown) =>
+        e instanceof InputValidationError && e.pointer === pointer && e.rule === "overflow",
+    );
+  }
 });
