@@ -218,33 +218,39 @@ export async function buildEnvelope(
     `"schema":"${NATIVE_SCHEMA}"`,
   );
   const bodyBytes = utf8("{" + members.join(",") + "}");
-  const body: JsonObject = {
+  // Web Crypto signs off the main thread: start it, then build the object meanwhile.
+  const signing = signer.sign(bodyBytes);
+  const env: JsonObject = {
     backend: o.backend,
     depth_budget: { consumed: d.consumed, declared: d.declared },
   };
-  if (o.dp !== undefined) body.dp = o.dp;
-  body.input_commitments = commitments;
-  body.issued_at = issuedAt;
-  body.issuer = o.issuer;
-  body.parameter_set = o.parameterSet;
-  body.parameter_set_hash = psHash;
-  body.primitive = o.primitive;
-  body.regulations = o.regulations;
-  body.result = o.result;
-  body.schema = NATIVE_SCHEMA;
-  const signature = await signer.sign(bodyBytes);
+  if (o.dp !== undefined) env.dp = o.dp;
+  env.input_commitments = commitments;
+  env.issued_at = issuedAt;
+  env.issuer = o.issuer;
+  env.parameter_set = o.parameterSet;
+  env.parameter_set_hash = psHash;
+  env.primitive = o.primitive;
+  env.regulations = o.regulations;
+  env.result = o.result;
+  env.schema = NATIVE_SCHEMA;
+  const bodySha256 = sha256Hex(bodyBytes);
+  const signature = await signing;
   const receipt: EnvelopeReceipt = {
-    sha256: sha256Hex(bodyBytes),
+    sha256: bodySha256,
     signature_alg: "Ed25519",
     signature_b64: encodeSignatureBase64(signature),
     key_id: signer.keyId,
     public_key_pem: signer.publicKeyPem,
   };
-  const env = { ...body, receipt } as unknown as Envelope;
+  const envelope = env as unknown as Envelope;
+  envelope.receipt = receipt;
   if (o.timestamp !== undefined) {
-    env.timestamp = typeof o.timestamp === "function" ? await o.timestamp(bodyBytes) : o.timestamp;
+    envelope.timestamp = typeof o.timestamp === "function"
+      ? await o.timestamp(bodyBytes)
+      : o.timestamp;
   }
-  return env;
+  return envelope;
 }
 
 function commitInputsAt(inputs: Record<string, JsonValue>): InputCommitment[] {
