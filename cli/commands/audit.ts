@@ -135,17 +135,25 @@ export const run: Command = async (args, io) => {
   } catch (e) {
     throw new UsageError(`cannot load the key ${keyPath}: ${describe(e)}`, { cause: e });
   }
-  const envelope = await buildEnvelope({
-    primitive: p,
-    backend: auditRun.backend,
-    parameterSet: auditRun.parameterSet,
-    regulations: auditRun.regulations,
-    result: auditRun.result as unknown as JsonObject,
-    inputs: auditRun.input as unknown as Record<string, JsonValue>,
-    depthBudget: auditRun.depth,
-    dp: auditRun.dp as unknown as JsonObject | undefined,
-    issuer,
-  }, signer);
+  let envelope;
+  try {
+    envelope = await buildEnvelope({
+      primitive: p,
+      backend: auditRun.backend,
+      parameterSet: auditRun.parameterSet,
+      regulations: auditRun.regulations,
+      result: auditRun.result as unknown as JsonObject,
+      inputs: auditRun.input as unknown as Record<string, JsonValue>,
+      depthBudget: auditRun.depth,
+      dp: auditRun.dp as unknown as JsonObject | undefined,
+      issuer,
+    }, signer);
+  } catch (e) {
+    if (e instanceof InputValidationError) {
+      throw new UsageError(`cannot sign the envelope: ${e.message} (rule ${e.rule})`, { cause: e });
+    }
+    throw e;
+  }
   await writeOutput(io, a.values["output"], JSON.stringify(envelope, null, 2) + "\n");
   return 0;
 };

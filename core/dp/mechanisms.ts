@@ -85,6 +85,17 @@ export function gaussianSigma(sensitivity: number, epsilon: number, delta: numbe
 
 /** Validate `spec` and compute its scale. @throws {DpParameterError} */
 export function calibrate(spec: DpSpec): CalibratedSpec {
+  const c = calibrateUnchecked(spec);
+  if (!Number.isFinite(c.scale)) {
+    throw new DpParameterError(
+      "sensitivity",
+      `noise scale overflows (sensitivity/epsilon too large)`,
+    );
+  }
+  return c;
+}
+
+function calibrateUnchecked(spec: DpSpec): CalibratedSpec {
   if (spec.mechanism === "laplace") {
     if (spec.delta !== undefined && spec.delta !== 0) {
       throw new DpParameterError("delta", "the Laplace mechanism takes no delta");

@@ -73,6 +73,10 @@ export function privatizeResult<R extends object>(
     out[name] = typeof v === "number"
       ? v + sampleNoise(s, random)
       : v.map((x) => x + sampleNoise(s, random));
+    const noisy = out[name] as number | number[];
+    if (!(typeof noisy === "number" ? Number.isFinite(noisy) : noisy.every(Number.isFinite))) {
+      throw new DpParameterError("sensitivity", `noise on '${name}' overflowed (scale ${s.scale})`);
+    }
   }
   const dp: DpBlock = { applied: true, fields: calibrated };
   if (accounting) dp.accounting = accounting;

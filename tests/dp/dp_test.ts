@@ -103,6 +103,7 @@ Deno.test("dp: invalid ε, δ, sensitivity and mechanism are refused", () => {
     [{ mechanism: "gaussian", epsilon: 1, sensitivity: 1, delta: 1 }, "delta"],
     [{ mechanism: "gaussian", epsilon: 1, sensitivity: -2, delta: 0.1 }, "sensitivity"],
     [{ mechanism: "cauchy" as "laplace", epsilon: 1, sensitivity: 1 }, "mechanism"],
+    [{ mechanism: "laplace", epsilon: 1e-10, sensitivity: 1e308 }, "sensitivity"],
   ];
   for (const [spec, parameter] of bad) {
     assert.throws(
