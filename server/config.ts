@@ -12,6 +12,7 @@
  * | `REGLEDGER_REQUEST_TIMEOUT_MS` | request timeout | 30000 |
  * | `REGLEDGER_CORS_ORIGINS` | comma-separated origin allow-list | none |
  * | `REGLEDGER_ACCESS_LOG` | `0` turns the JSON access log off | on |
+ * | `REGLEDGER_CKKS` | `1` enables `POST /v1/audit/*?backend=ckks` (each run blocks the event loop for ~1 s or more) | off |
  * | `REGLEDGER_VERIFY_WORKERS` | worker threads verifying submissions, `0` = main thread, or `auto` | `auto` (cores − 1, 1 to 4) |
  *
  * @module
@@ -63,6 +64,8 @@ export interface ServerConfig {
   accessLog: ((line: string) => void) | null;
   /** Worker threads verifying envelopes for the runner; `0` verifies on the main thread. @default {"auto"} */
   verifyWorkers: number | "auto";
+  /** Offer the CKKS backend on `POST /v1/audit/*` (runner only). @default {false} */
+  ckks: boolean;
 }
 
 /** Defaults of every {@linkcode ServerConfig} field. */
@@ -75,6 +78,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   corsOrigins: [],
   accessLog: null,
   verifyWorkers: "auto",
+  ckks: false,
 });
 
 /** Raised for a malformed configuration value; the message names the variable. */
@@ -185,6 +189,11 @@ export function configFromEnv(env: Record<string, string | undefined>): ServerCo
   if (dev !== undefined && dev !== "" && dev !== "0") {
     if (dev !== "1") throw new ConfigError(`REGLEDGER_DEV_MODE: expected 1 or 0, got '${dev}'`);
     cfg.devMode = true;
+  }
+  const ckks = env.REGLEDGER_CKKS;
+  if (ckks !== undefined && ckks !== "" && ckks !== "0") {
+    if (ckks !== "1") throw new ConfigError(`REGLEDGER_CKKS: expected 1 or 0, got '${ckks}'`);
+    cfg.ckks = true;
   }
   if (env.REGLEDGER_API_KEYS) cfg.apiKeys = parseApiKeys(env.REGLEDGER_API_KEYS);
   if (env.REGLEDGER_BODY_LIMIT) {

@@ -16,7 +16,13 @@ import type { AuditService, LogService, ServerDeps } from "./deps.ts";
 import { loadOrCreateIssuerKey } from "./keys.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { defaultVerifyWorkers } from "./verify_pool.ts";
-import { bundledSchemas, ledgerLog, ServerAudits, TrustedEnvelopes } from "./services.ts";
+import {
+  bundledSchemas,
+  ckksAuditBackend,
+  ledgerLog,
+  ServerAudits,
+  TrustedEnvelopes,
+} from "./services.ts";
 
 /** File holding the bootstrap admin token when no API keys are configured. */
 export const ADMIN_TOKEN_FILE = "admin-token";
@@ -131,7 +137,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     throw e;
   }
   const log: LogService = ledgerLog(ledger);
-  const audits: AuditService = new ServerAudits(issuer.provider, origin);
+  const audits: AuditService = new ServerAudits(
+    issuer.provider,
+    origin,
+    config.ckks ? { ckks: ckksAuditBackend() } : {},
+  );
   const deps: ServerDeps = { log, envelopes, audits, schemas: bundledSchemas(), origin };
   let draining = false;
   const app = createApp(deps, config, {

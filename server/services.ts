@@ -19,7 +19,7 @@ import {
   PRIMITIVES,
 } from "../core/envelope_types.ts";
 import type { KeyProvider } from "../core/keys.ts";
-import { exactStatistic, parseInput, PRIMITIVE_SPECS } from "../core/primitives/index.ts";
+import { type AuditBackend, runAudit, runAuditWith } from "../core/primitives/index.ts";
 import { validate } from "../core/validate.ts";
 import { VerifyPool } from "./verify_pool.ts";
 import type { Ledger } from "../ledger/ledger.ts";
@@ -189,38 +189,67 @@ export function ledgerLog(ledger: Ledger): LogService {
 }
 
 /**
- * {@linkcode AuditService} on the plaintext backend: validate the input
- * (pointer and rule on failure), compute the exact statistic, commit the
- * inputs and sign a native envelope with the server's issuer key.
+ * The CKKS backend of `core/fhe` as an audit backend (loaded on first use).
+ * Each run is CPU-heavy and synchronous WebAssembly: it blocks the event
+ * loop for the run's duration, which is why the runner enables it only on
+ * request (`REGLEDGER_CKKS=1`).
+ */
+export function ckksAuditBackend(): AuditBackend {
+  return {
+    name: "seal-ckks",
+    async run(primitive, circuit, input) {
+      const fhe = await import("../core/fhe/run.ts");
+      const r = await fhe.runEncryptedAudit(primitive, input, { circuit });
+      return {
+        result: r.result,
+        stats: r.stats,
+        depth: r.depth,
+        parameterSet: r.parameterSet as unknown as JsonObject,
+      };
+    },
+  };
+}
+
+/**
+ * {@linkcode AuditService} over `core/primitives`' `runAudit` (plaintext:
+ * exact statistic checked against its circuit) and, when given, an encrypted
+ * backend through `runAuditWith` (`?backend=ckks`). Inputs are checked
+ * against the bundled JSON Schema first (pointer and rule), then by the
+ * primitive's semantic rules; the envelope commits to the validated input
+ * and is signed with the server's issuer key.
  */
 export class ServerAudits implements AuditService {
   /** All six primitives. */
   readonly primitives: readonly PrimitiveName[] = PRIMITIVES;
-  /** `plaintext` only until the CKKS backend is wired in. */
-  readonly backends: readonly string[] = ["plaintext"];
+  /** `plaintext`, and `ckks` when an encrypted backend was given. */
+  readonly backends: readonly string[];
   readonly #signer: KeyProvider;
   readonly #issuer: string;
+  readonly #ckks: AuditBackend | undefined;
 
-  /** Sign with `signer`, naming `issuer` in every envelope. */
-  constructor(signer: KeyProvider, issuer: string) {
+  /** Sign with `signer`, naming `issuer` in every envelope; `ckks` enables `?backend=ckks`. */
+  constructor(signer: KeyProvider, issuer: string, options: { ckks?: AuditBackend } = {}) {
     this.#signer = signer;
     this.#issuer = issuer;
+    this.#ckks = options.ckks;
+    this.backends = options.ckks ? ["plaintext", "ckks"] : ["plaintext"];
   }
 
   async run(primitive: PrimitiveName, input: unknown, backend: string): Promise<ParsedEnvelope> {
     if (!this.backends.includes(backend)) throw new RangeError(`backend ${backend} not available`);
-    // The schema first (ajv: pointer and rule), then the semantic rules.
     validate(`${primitive}.input`, input);
-    const valid = parseInput(primitive, input);
-    const result = exactStatistic(primitive, valid) as unknown as JsonObject;
+    const r = backend === "ckks"
+      ? await runAuditWith(primitive, input, this.#ckks!)
+      : runAudit(primitive, input);
     const env = await buildEnvelope({
       primitive,
-      backend: "plaintext",
-      parameterSet: { backend: "plaintext" },
-      regulations: [...PRIMITIVE_SPECS[primitive].regulations],
-      result,
-      inputs: input as Record<string, JsonValue>,
-      depthBudget: { declared: 0, consumed: 0 },
+      backend: r.backend,
+      parameterSet: r.parameterSet,
+      regulations: r.regulations,
+      result: r.result as unknown as JsonObject,
+      inputs: r.input as unknown as Record<string, JsonValue>,
+      depthBudget: r.depth,
+      dp: r.dp as unknown as JsonObject | undefined,
       issuer: this.#issuer,
     }, this.#signer);
     return parseEnvelopeValue(env);

@@ -37,6 +37,7 @@ export function auditRoute(deps: ServerDeps, metrics: ServerMetrics, bodyLimit: 
       throw new ApiError(400, `backend ${backend} not available`, {
         parameter: "backend",
         backends: [...deps.audits.backends],
+        hint: "the server offers CKKS only when started with REGLEDGER_CKKS=1",
       });
     }
     const bytes = await readJsonBody(c);

@@ -8,6 +8,7 @@
 import { buildEnvelope } from "../../core/envelope.ts";
 import type { Envelope, PrimitiveName } from "../../core/envelope_types.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
+import type { AuditBackend } from "../../core/primitives/index.ts";
 import { type Ledger, openLedger } from "../../ledger/ledger.ts";
 import { createApp, type RegledgerApp } from "../../server/app.ts";
 import { type ApiKey, DEFAULT_CONFIG, type Scope, type ServerConfig } from "../../server/config.ts";
@@ -95,6 +96,8 @@ export interface HarnessOptions {
   wrapLog?: (log: LogService) => LogService;
   /** Verification worker threads (default 0: the calling thread). */
   verifyWorkers?: number;
+  /** Encrypted backend offered as `?backend=ckks`. */
+  ckks?: AuditBackend;
 }
 
 let issuerCache: InProcessKeyProvider | undefined;
@@ -134,7 +137,11 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
   const deps: ServerDeps = {
     log,
     envelopes,
-    audits: new ServerAudits(server.provider, "regledger.local/log"),
+    audits: new ServerAudits(
+      server.provider,
+      "regledger.local/log",
+      opts.ckks ? { ckks: opts.ckks } : {},
+    ),
     schemas: bundledSchemas(),
     origin: "regledger.local/log",
   };

@@ -18,6 +18,7 @@ import { openCheckpoint } from "../../ledger/checkpoint.ts";
 import { verifyConsistency, verifyInclusion } from "../../ledger/merkle.ts";
 import { parseVerifierKey } from "../../ledger/note.ts";
 import { verifyTlogProof } from "../../ledger/tlog_proof.ts";
+import { ckksAuditBackend } from "../../server/services.ts";
 import {
   auth,
   fixtureText,
@@ -568,5 +569,75 @@ Deno.test("schemas, OpenAPI 3.1 built from them, and Prometheus metrics", async 
     assertMatch(text, /# TYPE regledger_http_request_duration_seconds histogram/);
   } finally {
     await h.close();
+  }
+});
+
+Deno.test("POST /v1/audit/{primitive}?backend=ckks: through the encrypted-backend seam, and real CKKS", async () => {
+  const cases = JSON.parse(await fixtureText("primitives.json")).cases;
+  // A stand-in backend shows what the server does with any encrypted backend's run.
+  const fake = await harness({
+    ckks: {
+      name: "fake-ckks",
+      run: (_p, circuit, input) => {
+        const slots = circuit.minSlots(input);
+        return Promise.resolve({
+          result: { distance: 0.5, w1_distance: 0.25, drift_bit: true } as never,
+          stats: { depthConsumed: 1, slots } as never,
+          depth: { declared: circuit.depth, consumed: 1 },
+          parameterSet: { backend: "fake-ckks", poly_modulus_degree: 8192 },
+        });
+      },
+    },
+  });
+  try {
+    const r = await post(
+      fake.app,
+      "/v1/audit/drift?backend=ckks",
+      JSON.stringify(cases.drift[0].input),
+      jsonAuth("audit:run"),
+    );
+    const body = await r.json();
+    assertEquals(r.status, 201, JSON.stringify(body).slice(0, 300));
+    assertEquals(body.envelope.backend, "fake-ckks");
+    assertEquals(body.envelope.parameter_set, { backend: "fake-ckks", poly_modulus_degree: 8192 });
+    assertEquals(body.envelope.result.distance, 0.5);
+    await verifyEnvelope(
+      parseEnvelopeText(JSON.stringify(body.envelope)),
+      fake.envelopes.trustStore,
+    );
+    // Validation still comes first: nothing reaches the backend.
+    const bad = await post(
+      fake.app,
+      "/v1/audit/drift?backend=ckks",
+      '{"p":"x"}',
+      jsonAuth("audit:run"),
+    );
+    assertEquals(bad.status, 400);
+    await bad.body?.cancel();
+  } finally {
+    await fake.close();
+  }
+  const real = await harness({ ckks: ckksAuditBackend() });
+  try {
+    const c = cases.drift[0];
+    const r = await post(
+      real.app,
+      "/v1/audit/drift?backend=ckks",
+      JSON.stringify(c.input),
+      jsonAuth("audit:run"),
+    );
+    const body = await r.json();
+    assertEquals(r.status, 201, JSON.stringify(body).slice(0, 300));
+    assertEquals(body.envelope.backend, "seal-ckks");
+    assert(body.envelope.parameter_set.poly_modulus_degree >= 1024);
+    assertEquals(body.envelope.result.drift_bit, c.result.drift_bit);
+    assert(Math.abs(body.envelope.result.distance - c.result.distance) < 1e-3);
+    await verifyEnvelope(
+      parseEnvelopeText(JSON.stringify(body.envelope)),
+      real.envelopes.trustStore,
+    );
+    await verifyTlogProof(body.receipt.tlog_proof, real.ledger.verifierKey);
+  } finally {
+    await real.close();
   }
 });
