@@ -83,6 +83,18 @@ export interface CircuitRun<O> {
 /**
  * Run `circuit` end to end on `backend` (owner and evaluator in one
  * process): prepare, encrypt, evaluate, decrypt, finish.
+ *
+ * @example
+ * ```ts
+ * import { runCircuit } from "./circuit.ts";
+ * import { PlaintextBackend } from "./plaintext.ts";
+ * import { driftCircuit } from "./drift.ts";
+ * const input = { p: [1, 2, 3], q: [3, 2, 1], drift_threshold: 0.005 };
+ * const backend = new PlaintextBackend({ slots: driftCircuit.minSlots(input), depthBudget: 1 });
+ * const { result, stats } = runCircuit(driftCircuit, input, backend);
+ * result.drift_bit; // true
+ * stats.depthConsumed; // 1
+ * ```
  * @throws {RangeError} when the backend's budget is below the circuit's declared depth.
  * @throws {DepthBudgetExceededError} when evaluation exceeds the budget.
  */
@@ -108,6 +120,17 @@ export function runCircuit<I, O, L extends BaseLayout, V extends SlotVector>(
 /**
  * Run `circuit` on a fresh {@linkcode PlaintextBackend} with the circuit's
  * declared depth as budget and `slots` (default: the fewest that fit).
+ *
+ * @example
+ * ```ts
+ * import { runCircuitPlaintext } from "./circuit.ts";
+ * import { concordanceCircuit } from "./concordance.ts";
+ * const run = runCircuitPlaintext(concordanceCircuit, {
+ *   risk: [0.9, 0.5, 0.1], time: [1, 2, 3], event: [1, 1, 0],
+ * });
+ * run.result.c_index; // 1 (exact, no sign approximation)
+ * run.stats.depthConsumed <= concordanceCircuit.depth; // true
+ * ```
  */
 export function runCircuitPlaintext<I, O, L extends BaseLayout>(
   circuit: Circuit<I, O, L>,

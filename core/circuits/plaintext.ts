@@ -40,7 +40,18 @@ function isPowerOfTwo(n: number): boolean {
   return Number.isSafeInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }
 
-/** Slot backend over `Float64Array`, tracking levels and counting operations. */
+/**
+ * Slot backend over `Float64Array`, tracking levels and counting operations.
+ *
+ * @example
+ * ```ts
+ * import { PlaintextBackend } from "./plaintext.ts";
+ * const be = new PlaintextBackend({ slots: 4, depthBudget: 1 });
+ * const v = be.square(be.encrypt([1, 2, 3, 4]));
+ * be.decrypt(be.sumSlots(v, 4))[0]; // 30
+ * be.stats().depthConsumed; // 1
+ * ```
+ */
 export class PlaintextBackend implements SlotBackend<PlainVector> {
   /** Always `plaintext`. */
   readonly name = "plaintext" as const;

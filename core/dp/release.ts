@@ -42,6 +42,21 @@ export interface PrivatizeOptions {
 /**
  * Return a copy of `result` with each field named in `specs` noised, and
  * the `dp` block describing it.
+ *
+ * @example
+ * ```ts
+ * import { privatizeResult } from "./release.ts";
+ * import { PrivacyAccountant } from "./accountant.ts";
+ * const accountant = new PrivacyAccountant({ epsilon: 1 });
+ * const { result, dp } = privatizeResult(
+ *   { c_index: 0.71, comparable_pairs: 120 },
+ *   { c_index: { mechanism: "laplace", epsilon: 0.5, sensitivity: 0.02 } },
+ *   { accountant },
+ * );
+ * dp.fields.c_index.scale; // 0.04
+ * accountant.spent().epsilon; // 0.5
+ * ```
+ *
  * @throws {DpParameterError} on an unknown or non-numeric field or invalid parameters.
  * @throws {PrivacyBudgetExceededError} when the accountant refuses the release.
  */

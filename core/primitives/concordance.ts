@@ -80,7 +80,16 @@ export function cIndexFromCounts(concordant: number, comparable: number): Concor
   };
 }
 
-/** The exact C-index of a validated input in O(n log n). */
+/**
+ * The exact C-index of a validated input in O(n log n).
+ *
+ * @example
+ * ```ts
+ * import { concordanceStatistic } from "./concordance.ts";
+ * concordanceStatistic({ risk: [3, 2, 2, 1], time: [1, 2, 3, 4], event: [1, 1, 0, 1] });
+ * // { concordant_pairs: 4.5, comparable_pairs: 5, c_index: 0.9 }
+ * ```
+ */
 export function concordanceStatistic(input: ConcordanceInput): ConcordanceResult {
   const { risk, time, event } = input;
   const n = risk.length;
