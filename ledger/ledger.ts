@@ -371,27 +371,32 @@ export class Ledger {
    * tlog-proof texts) are computed, so that CPU work overlaps the KV write.
    */
   async #flush(): Promise<void> {
-    let deferred: (() => Promise<void>) | null = null;
+    let deferred: { size: number; run: () => Promise<void> } | null = null;
     try {
       for (;;) {
-        if (this.#queue.length === 0) {
-          if (!deferred) break;
-          const d: () => Promise<void> = deferred;
+        // Callers waiting for receipts usually append again at once (a
+        // closed loop): when fewer appends are queued than the last batch
+        // had, deliver its receipts first so their next appends join the
+        // next batch instead of splitting it.
+        if (deferred && this.#queue.length < Math.min(deferred.size, this.#maxBatch)) {
+          const d: () => Promise<void> = deferred.run;
           deferred = null;
           await d();
           continue;
         }
+        if (this.#queue.length === 0) break;
         const batch = this.#take();
         const committing = this.#commitBatch(batch).catch((e) => {
           for (const p of batch) p.reject(e);
           return null;
         });
         if (deferred) {
-          const d: () => Promise<void> = deferred;
+          const d: () => Promise<void> = deferred.run;
           deferred = null;
           await d();
         }
-        deferred = await committing;
+        const run = await committing;
+        deferred = run ? { size: batch.length, run } : null;
       }
     } finally {
       this.#flushing = null;
