@@ -239,6 +239,14 @@ function hostileInputs(): [string, Uint8Array][] {
     ["a valid JSON array", e.encode(JSON.stringify(Array(MB / 8).fill(1.5)))],
     ["a lone surrogate", e.encode(validText.replace('"acme-bank"', '"acme-\\ud800"'))],
     ["empty", new Uint8Array(0)],
+    [
+      "100k distinct keys",
+      e.encode(
+        JSON.stringify(Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i]))),
+      ),
+    ],
+    ["1 MB of escapes", e.encode(`{"schema": "${"\\u0041\\n".repeat(MB / 8)}"}`)],
+    ["unterminated 1 MB string", e.encode(`{"schema": "${"x".repeat(MB)}`)],
   ];
 }
 
