@@ -28,5 +28,10 @@ export {
   type VerifyProgress,
 } from "./verify_log.ts";
 export { DEFAULT_ORIGIN, loadOrCreateLogKey, LOG_KEY_FILE, LogKeyError } from "./log_key.ts";
-export { KvStore, LedgerCorruptionError, MAX_ENVELOPE_BYTES } from "./kv_store.ts";
-export type { LedgerStore, LogHead } from "./store.ts";
+export {
+  type DecodedEntryValue,
+  KvStore,
+  LedgerCorruptionError,
+  MAX_ENVELOPE_BYTES,
+} from "./kv_store.ts";
+export type * from "./store.ts";
