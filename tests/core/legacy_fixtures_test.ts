@@ -8,7 +8,13 @@ import { parseEnvelopeText, signedBodyBytes } from "../../core/envelope.ts";
 import { TrustStore } from "../../core/trust_store.ts";
 import { checkEnvelope, verifySelfSignedOnly } from "../../core/verify.ts";
 import { toHex } from "../../core/bytes.ts";
-import { type LosslessJsonValue, parseJsonText, pythonDumps } from "../../core/json_text.ts";
+import {
+  type LosslessJsonValue,
+  LosslessNumber,
+  parseJsonText,
+  pythonDumps,
+} from "../../core/json_text.ts";
+import fc from "fast-check";
 
 const FIXTURES = new URL("./fixtures/regaudit_fhe_0.0.8/", import.meta.url);
 const expected: Record<string, string> = JSON.parse(
@@ -95,4 +101,60 @@ Deno.test("fixtures: whitespace and member order of the received text do not mat
   const r = await checkEnvelope(parseEnvelopeText(reversed), store);
   assert.equal(r.valid, true);
   assert.deepEqual(parseEnvelopeText(reversed).canonical, (await load("drift-valid")).canonical);
+});
+
+Deno.test("fixtures property: any single change to a valid legacy envelope is caught with the right reason", async () => {
+  const text = await Deno.readTextFile(new URL("envelopes/drift-valid.json", FIXTURES));
+  const tree = parseJsonText(text);
+  const leaves: (string | number)[][] = [];
+  const walk = (v: LosslessJsonValue, path: (string | number)[]) => {
+    if (v !== null && typeof v === "object" && !(v instanceof LosslessNumber)) {
+      for (const [k, x] of Object.entries(v)) walk(x, [...path, Array.isArray(v) ? Number(k) : k]);
+    } else leaves.push(path);
+  };
+  walk(tree, []);
+  const expectedFor = (path: (string | number)[]): string => {
+    const p = "/" + path.join("/");
+    if (p === "/receipt/key_id") return "UntrustedIssuer";
+    if (
+      ["/receipt/signature_b64", "/receipt/public_key_pem", "/receipt/signature_alg"].includes(p)
+    ) {
+      return "InvalidSignature";
+    }
+    if (p === "/schema") return "EnvelopeFormatError";
+    return "HashMismatch";
+  };
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...leaves), fc.nat(), async (path, n) => {
+      const copy = parseJsonText(text) as Record<string, LosslessJsonValue>;
+      const parent = path.slice(0, -1).reduce(
+        (o, k) => (o as Record<string, LosslessJsonValue>)[k],
+        copy as LosslessJsonValue,
+      ) as Record<string | number, LosslessJsonValue>;
+      const old = parent[path[path.length - 1]];
+      // A different value of the same JSON type (numbers: other text, e.g. 1.0 → 1.00).
+      parent[path[path.length - 1]] = old instanceof LosslessNumber
+        ? new LosslessNumber(
+          n % 2
+            ? old.text + "0".repeat(old.text.includes(".") ? 1 : 0) +
+              (old.text.includes(".") ? "" : ".0")
+            : String(n + 7),
+        )
+        : typeof old === "string"
+        ? old + String.fromCodePoint(0x20 + (n % 0x2000))
+        : typeof old === "boolean"
+        ? !old
+        : new LosslessNumber(String(n));
+      const mutated = pythonDumps(copy);
+      let got: string;
+      try {
+        const r = await checkEnvelope(parseEnvelopeText(mutated), store);
+        got = r.valid ? "valid" : r.reason;
+      } catch (e) {
+        got = (e as Error).name;
+      }
+      assert.equal(got, expectedFor(path), `/${path.join("/")}: ${mutated.slice(0, 80)}`);
+    }),
+    { numRuns: 200 },
+  );
 });
