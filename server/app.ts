@@ -54,8 +54,16 @@ export interface AppOptions {
   onBug?: (line: string) => void;
 }
 
-/** A regledger Hono app and its metrics registry. */
-export type RegledgerApp = Hono<AppEnv>;
+/**
+ * The app: a `fetch` handler plus Hono's in-process `request` helper. The
+ * object is a Hono app (`Hono<AppEnv>`); cast it to mount it in another Hono app.
+ */
+export interface RegledgerApp {
+  /** Answer one request (what `Deno.serve` calls). */
+  fetch(request: Request, env?: unknown, executionCtx?: undefined): Response | Promise<Response>;
+  /** Answer a request built from a path or URL, in process (tests). */
+  request(input: string | Request | URL, init?: RequestInit): Response | Promise<Response>;
+}
 
 function routeLabel(c: Context<AppEnv>): string {
   const routes = matchedRoutes(c);

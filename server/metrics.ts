@@ -25,7 +25,8 @@ export const LATENCY_BUCKETS: readonly number[] = [
 /** Buckets for group-commit batch sizes (entries per KV commit). */
 export const BATCH_BUCKETS: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
-type Labels = Record<string, string>;
+/** Metric labels: name → value. */
+export type Labels = Record<string, string>;
 
 function escapeLabel(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');

@@ -21,7 +21,8 @@ export interface OpenApiInputs {
   envelopeSchema?: string;
 }
 
-type Obj = Record<string, unknown>;
+/** A JSON object. */
+export type Obj = Record<string, unknown>;
 
 const json = (schema: Obj) => ({ "application/json": { schema } });
 /** OpenAPI component names must match `^[a-zA-Z0-9._-]+$`. */

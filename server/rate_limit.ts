@@ -23,6 +23,8 @@ export class TokenBuckets {
   readonly #maxKeys: number;
 
   /**
+   * Build empty buckets.
+   *
    * @param cfg sustained rate and burst size.
    * @param now clock in milliseconds. @default {performance.now}
    * @param maxKeys buckets kept before idle ones are dropped. @default {10000}

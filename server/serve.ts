@@ -55,8 +55,8 @@ export interface RunningServer {
   verifierKey: string;
   /** The app (for in-process requests). */
   app: RegledgerApp;
-  /** The ledger behind it. */
-  ledger: Ledger;
+  /** The log behind it. */
+  log: LogService;
   /** Re-read the trust store (what SIGHUP does). */
   reloadTrustStore(): Promise<void>;
   /** Stop accepting, finish in-flight requests and appends, close KV. Idempotent. */
@@ -206,7 +206,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     addr,
     verifierKey: ledger.verifierKey,
     app,
-    ledger,
+    log,
     reloadTrustStore,
     shutdown,
     finished: server.finished.then(() => stopping ?? undefined),

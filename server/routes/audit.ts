@@ -17,7 +17,11 @@ import type { ServerMetrics } from "../metrics.ts";
 export const KNOWN_BACKENDS: readonly string[] = ["plaintext", "ckks"];
 
 /** The route handler. */
-export function auditRoute(deps: ServerDeps, metrics: ServerMetrics, bodyLimit: number) {
+export function auditRoute(
+  deps: ServerDeps,
+  metrics: ServerMetrics,
+  bodyLimit: number,
+): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
     onlyParams(c, ["backend"]);
     const primitive = c.req.param("primitive") ?? "";

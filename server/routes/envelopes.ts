@@ -32,7 +32,10 @@ async function verifyCounted(
 }
 
 /** `POST /v1/envelopes`: 201 with a receipt, 200 when already logged, 422 when not trusted. */
-export function submitEnvelope(deps: ServerDeps, metrics: ServerMetrics) {
+export function submitEnvelope(
+  deps: ServerDeps,
+  metrics: ServerMetrics,
+): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
     onlyParams(c, []);
     const parsed = await readEnvelope(c, deps);
@@ -44,7 +47,7 @@ export function submitEnvelope(deps: ServerDeps, metrics: ServerMetrics) {
 }
 
 /** `POST /v1/verify`: 200 `{valid: true, ...}` or 200 `{valid: false, reason, error}`. */
-export function verifyRoute(deps: ServerDeps) {
+export function verifyRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
     onlyParams(c, []);
     const parsed = await readEnvelope(c, deps);

@@ -57,7 +57,7 @@ function plain(c: Context<AppEnv>, text: string): Response {
 }
 
 /** `GET /v1/log/checkpoint`: the latest signed checkpoint, `text/plain`. */
-export function checkpointRoute(deps: ServerDeps) {
+export function checkpointRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
     onlyParams(c, []);
     return plain(c, await deps.log.checkpoint());
@@ -65,7 +65,7 @@ export function checkpointRoute(deps: ServerDeps) {
 }
 
 /** `GET /v1/log/key`: the verifier key in Go note format, `text/plain`. */
-export function keyRoute(deps: ServerDeps) {
+export function keyRoute(deps: ServerDeps): (c: Context<AppEnv>) => Response {
   return (c: Context<AppEnv>): Response => {
     onlyParams(c, []);
     return plain(c, deps.log.verifierKey + "\n");
@@ -73,7 +73,7 @@ export function keyRoute(deps: ServerDeps) {
 }
 
 /** `GET /v1/log/entries/{index}`: `{index, leaf, leaf_hash, envelope}`. */
-export function entryRoute(deps: ServerDeps) {
+export function entryRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
     onlyParams(c, []);
     const e = await entryAt(deps, parseIndex("index", c.req.param("index")));
@@ -89,7 +89,7 @@ export function entryRoute(deps: ServerDeps) {
  * latest tree, that tree's signed checkpoint, the `tlog-proof@v1` text and
  * the log's verifier key.
  */
-export function bundleRoute(deps: ServerDeps) {
+export function bundleRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
     onlyParams(c, []);
     const index = parseIndex("index", c.req.param("index"));
@@ -133,7 +133,7 @@ export function checkpointSize(checkpoint: string): number {
 }
 
 /** `GET /v1/log/proof/inclusion?index=N[&tree_size=M]` (M defaults to the current size). */
-export function inclusionRoute(deps: ServerDeps) {
+export function inclusionRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
     onlyParams(c, ["index", "tree_size"]);
     const index = parseIndex("index", c.req.query("index"));
@@ -157,7 +157,7 @@ export function inclusionRoute(deps: ServerDeps) {
 }
 
 /** `GET /v1/log/proof/consistency?first=A&second=B` (B defaults to the current size). */
-export function consistencyRoute(deps: ServerDeps) {
+export function consistencyRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
     onlyParams(c, ["first", "second"]);
     const first = parseIndex("first", c.req.query("first"));
@@ -185,7 +185,7 @@ export function consistencyRoute(deps: ServerDeps) {
  * summaries in (issued_at, index) order; `from` inclusive, `to` exclusive (RFC 3339);
  * `next_cursor` continues the scan.
  */
-export function queryRoute(deps: ServerDeps) {
+export function queryRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
     onlyParams(c, ["issuer", "primitive", "from", "to", "cursor", "limit"]);
     const limit = parseIndex("limit", c.req.query("limit"), true) ?? PAGE_LIMIT.default;

@@ -1,0 +1,52 @@
+/**
+ * The regledger HTTP server as a library: {@linkcode createApp} builds the
+ * Hono app (a `fetch` handler) over a log, a trust store and the audit
+ * primitives; {@linkcode startServer} opens a data directory and serves it
+ * with `Deno.serve` (signals, graceful shutdown). The CLI's `serve` command
+ * is a thin wrapper around {@linkcode startServer}.
+ *
+ * @example
+ * ```ts ignore
+ * import { configFromEnv, startServer } from "./mod.ts";
+ * const server = await startServer({
+ *   port: 8080,
+ *   dataDir: "./data",
+ *   config: configFromEnv(Deno.env.toObject()),
+ * });
+ * await server.finished;
+ * ```
+ *
+ * @module
+ */
+export { type AppOptions, createApp, openApiOf, type RegledgerApp, SERVER_VERSION } from "./app.ts";
+export {
+  type ApiKey,
+  ConfigError,
+  configFromEnv,
+  DEFAULT_CONFIG,
+  isLoopbackHost,
+  parseApiKeys,
+  parseRateLimit,
+  type RateLimitConfig,
+  type Scope,
+  SCOPES,
+  type ServerConfig,
+} from "./config.ts";
+export type * from "./deps.ts";
+export { Counter, Gauge, Histogram, type Labels, ServerMetrics } from "./metrics.ts";
+export {
+  ADMIN_TOKEN_FILE,
+  loadOrCreateAdminToken,
+  type RunningServer,
+  type StartOptions,
+  startServer,
+} from "./serve.ts";
+export type {
+  Envelope,
+  EnvelopeReceipt,
+  InputCommitment,
+  JsonValue,
+  ParsedEnvelope,
+  PrimitiveName,
+} from "../core/envelope_types.ts";
+export type { EntrySummary } from "../ledger/ledger.ts";
