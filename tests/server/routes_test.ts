@@ -565,7 +565,27 @@ Deno.test("schemas, OpenAPI 3.1 built from them, and Prometheus metrics", async 
       /regledger_http_request_duration_seconds_count\{method="GET",route="\/v1\/schemas\/:name"\} 2/,
     );
     assertMatch(text, /regledger_log_size 1/);
-    assertMatch(text, /regledger_group_commit_stats_available 0/);
+    assertMatch(text, /regledger_group_commit_stats_available 1/);
+    assertMatch(text, /regledger_group_commit_batch_size_count 1\n/);
+    // 40 concurrent submissions: every entry is counted in exactly one batch.
+    await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const r = await post(
+          h.app,
+          "/v1/envelopes",
+          JSON.stringify(await signedEnvelope(100 + i)),
+          jsonAuth("ledger:append"),
+        );
+        assertEquals(r.status, 201);
+        await r.body?.cancel();
+      }),
+    );
+    const t2 = await (await h.app.request("/metrics", { headers: auth("ledger:read") })).text();
+    const sum = Number(/regledger_group_commit_batch_size_sum (\d+)/.exec(t2)![1]);
+    const count = Number(/regledger_group_commit_batch_size_count (\d+)/.exec(t2)![1]);
+    assertEquals(sum, 41);
+    assert(count >= 2 && count <= 41, `batches ${count}`);
+    assertMatch(t2, /regledger_log_size 41/);
     assertMatch(text, /# TYPE regledger_http_request_duration_seconds histogram/);
   } finally {
     await h.close();

@@ -29,7 +29,7 @@ const assertEquals = (a: unknown, b: unknown, msg?: string) =>
   nodeAssert.deepStrictEqual(a, b, msg);
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const MAIN = new URL("./_serve_main.ts", import.meta.url).pathname;
+const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const SKIP_GO = Deno.env.get("REGLEDGER_SKIP_GO") === "1";
 
 interface Child {
@@ -52,6 +52,7 @@ async function startChild(dir: string, trustFile: string): Promise<Child> {
       "--allow-net=127.0.0.1,localhost",
       "--allow-sys=hostname",
       MAIN,
+      "serve",
       "--host",
       "127.0.0.1",
       "--port",
