@@ -118,7 +118,9 @@ export interface LogEntry {
   /**
    * The envelope's canonical text (JCS, or for legacy envelopes Python's
    * form with numbers as received). Use {@link entryToJson} to embed it
-   * raw, so numbers such as `1.0` survive.
+   * raw, so numbers such as `1.0` survive. (A legacy envelope holding
+   * Python's `NaN`/`Infinity` extension is stored as received, so its text
+   * is not strict JSON.)
    */
   envelope: string;
 }
