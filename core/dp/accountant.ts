@@ -3,7 +3,7 @@
  *
  * - `basic` composition: ε and δ add up.
  * - `rdp` composition: additionally tracks Rényi DP over a grid of orders
- *   α (Gaussian: `α Δ²/(2σ²)`; Laplace: Mironov 2017, Prop. 6) and converts
+ *   α (see {@linkcode rdpOf}) and converts
  *   with `ε = min_α RDP(α) + ln(1/δ)/(α − 1)` at the budget's δ (Mironov
  *   2017, Prop. 3). The spent ε reported is the smaller of the two valid
  *   bounds, so RDP never reports more than basic composition.
@@ -11,7 +11,7 @@
  * @module
  */
 import { RegledgerError } from "../errors.ts";
-import { type CalibratedSpec, DpParameterError } from "./mechanisms.ts";
+import { type CalibratedSpec, DpParameterError, gridSensitivity } from "./mechanisms.ts";
 
 /** A release would exceed the accountant's budget; nothing was charged. */
 export class PrivacyBudgetExceededError extends RegledgerError {
@@ -79,18 +79,18 @@ export const RDP_ORDERS: readonly number[] = [
   1024,
 ];
 
-/** RDP ε(α) of one calibrated mechanism. */
+/**
+ * RDP ε(α) of one calibrated (discrete, grid) mechanism, with the grid
+ * sensitivity `Δ_g·g`: discrete Gaussian `α Δ²/(2σ²)` (ρ-zCDP, CKS 2020);
+ * discrete Laplace, being ε-DP, `min(ε, α ε²/2)` (Bun–Steinke 2016).
+ */
 export function rdpOf(spec: CalibratedSpec, alpha: number): number {
+  const sensitivity = gridSensitivity(spec.sensitivity, spec.grid) * spec.grid;
   if (spec.mechanism === "gaussian") {
-    return (alpha * spec.sensitivity ** 2) / (2 * spec.scale ** 2);
+    return (alpha * sensitivity ** 2) / (2 * spec.scale ** 2);
   }
-  // Laplace with λ = b/Δ: 1/(α−1) · ln( α/(2α−1) e^{(α−1)/λ} + (α−1)/(2α−1) e^{−α/λ} ),
-  // computed in log space to avoid overflow for large α/λ.
-  const lambda = spec.scale / spec.sensitivity;
-  const a = Math.log(alpha / (2 * alpha - 1)) + (alpha - 1) / lambda;
-  const b = Math.log((alpha - 1) / (2 * alpha - 1)) - alpha / lambda;
-  const m = Math.max(a, b);
-  return (m + Math.log(Math.exp(a - m) + Math.exp(b - m))) / (alpha - 1);
+  const eps = sensitivity / spec.scale;
+  return Math.min(eps, (alpha * eps * eps) / 2);
 }
 
 /** Tracks the privacy spent by releases against a budget. */

@@ -8,5 +8,6 @@
  */
 export * from "./random.ts";
 export * from "./mechanisms.ts";
+export * from "./discrete.ts";
 export * from "./accountant.ts";
 export * from "./release.ts";

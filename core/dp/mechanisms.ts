@@ -2,11 +2,22 @@
  * The Laplace and Gaussian mechanisms: validated parameters, calibrated
  * scales and noise draws.
  *
- * - Laplace: scale `b = Δ₁ / ε` gives ε-DP.
- * - Gaussian: `σ` is the smaller of two valid calibrations: the classic
- *   `Δ₂ √(2 ln(1.25/δ)) / ε` (Dwork–Roth Thm A.1, only for ε < 1) and the
- *   zCDP one (Bun–Steinke 2016: ρ = Δ₂²/(2σ²) gives
- *   (ρ + 2√(ρ ln(1/δ)), δ)-DP, solved for σ), valid for every ε.
+ * Releases use exact discrete samplers on a power-of-two grid `g` (see
+ * `discrete.ts`): the value is rounded to a multiple of `g` and an integer
+ * noise `Z` times `g` is added, so the released number is a deterministic
+ * function of an exactly sampled integer (no floating-point leak). Rounding
+ * can move a value by half a grid step, so the grid sensitivity is
+ * `Δ_g = ⌈Δ/g⌉ + 1` steps, and the noise is calibrated to `Δ_g`:
+ *
+ * - Laplace: discrete Laplace with scale `τ ≥ Δ_g/ε` steps gives ε-DP.
+ * - Gaussian: discrete Gaussian with `σ = Δ_g/√(2ρ)` steps gives ρ-zCDP
+ *   (CKS 2020, Thm 4), hence (ρ + 2√(ρ ln(1/δ)), δ)-DP (Bun–Steinke 2016);
+ *   ρ is solved from (ε, δ).
+ *
+ * `g = 2^(⌊log2(nominal scale)⌋ − 20)`, so the grid costs about 2^-20 of
+ * extra noise. The continuous samplers (`sampleLaplace`, `sampleGaussian`)
+ * and `gaussianSigma` (the smaller of the classic and zCDP calibrations)
+ * remain for analysis; releases do not use them.
  *
  * The caller supplies the sensitivity (L1 for Laplace, L2 for Gaussian, of
  * the whole released field): it is a modelling decision the library cannot
@@ -16,6 +27,7 @@
  */
 import { RegledgerError } from "../errors.ts";
 import type { UniformSource } from "./random.ts";
+import { type Rational, sampleDiscreteGaussian, sampleDiscreteLaplace } from "./discrete.ts";
 
 /** A differential-privacy parameter is invalid. */
 export class DpParameterError extends RegledgerError {
@@ -53,8 +65,10 @@ export interface CalibratedSpec {
   delta: number;
   /** Sensitivity. */
   sensitivity: number;
-  /** Laplace b or Gaussian σ. */
+  /** Laplace b or Gaussian σ of the noise actually added, in the field's units. */
   scale: number;
+  /** The power-of-two grid the released value lies on. */
+  grid: number;
 }
 
 function positiveFinite(name: string, v: unknown): number {
@@ -83,42 +97,96 @@ export function gaussianSigma(sensitivity: number, epsilon: number, delta: numbe
   return sigma;
 }
 
-/** Validate `spec` and compute its scale. @throws {DpParameterError} */
-export function calibrate(spec: DpSpec): CalibratedSpec {
-  const c = calibrateUnchecked(spec);
-  if (!Number.isFinite(c.scale)) {
-    throw new DpParameterError(
-      "sensitivity",
-      `noise scale overflows (sensitivity/epsilon too large)`,
-    );
-  }
-  return c;
+/**
+ * Gaussian σ from the zCDP calibration alone: ρ solves
+ * `ρ + 2√(ρ ln(1/δ)) = ε` and `σ = Δ/√(2ρ)` (valid for the discrete
+ * Gaussian too). @throws {DpParameterError} on invalid parameters.
+ */
+export function gaussianSigmaZcdp(sensitivity: number, epsilon: number, delta: number): number {
+  const s = positiveFinite("sensitivity", sensitivity);
+  const eps = positiveFinite("epsilon", epsilon);
+  checkDelta(delta);
+  const l = Math.log(1 / delta);
+  return s / (Math.SQRT2 * (Math.sqrt(l + eps) - Math.sqrt(l)));
 }
 
-function calibrateUnchecked(spec: DpSpec): CalibratedSpec {
+function checkDelta(delta: unknown): asserts delta is number {
+  if (typeof delta !== "number" || !(delta > 0 && delta < 1)) {
+    throw new DpParameterError("delta", `must lie in (0, 1), got ${delta}`);
+  }
+}
+
+const GRID_BITS = 20;
+const DEN = 1n << BigInt(GRID_BITS);
+
+/** `x` as a rational `num/2^20`, rounded up (more noise is always safe). */
+function ceilRational(x: number): Rational {
+  return { num: BigInt(Math.ceil(x * 2 ** GRID_BITS)) + 1n, den: DEN };
+}
+
+/** The grid sensitivity `⌈Δ/g⌉ + 1` in steps. */
+export function gridSensitivity(sensitivity: number, grid: number): number {
+  return Math.ceil(sensitivity / grid) + 1;
+}
+
+/**
+ * Validate `spec` and compute its grid and scale.
+ * @throws {DpParameterError} on invalid parameters or a scale that overflows.
+ */
+export function calibrate(spec: DpSpec): CalibratedSpec {
+  let nominal: number;
+  let delta = 0;
   if (spec.mechanism === "laplace") {
     if (spec.delta !== undefined && spec.delta !== 0) {
       throw new DpParameterError("delta", "the Laplace mechanism takes no delta");
     }
-    return {
-      mechanism: "laplace",
-      epsilon: spec.epsilon,
-      delta: 0,
-      sensitivity: spec.sensitivity,
-      scale: laplaceScale(spec.sensitivity, spec.epsilon),
-    };
+    nominal = laplaceScale(spec.sensitivity, spec.epsilon);
+  } else if (spec.mechanism === "gaussian") {
+    checkDelta(spec.delta);
+    delta = spec.delta;
+    nominal = gaussianSigmaZcdp(spec.sensitivity, spec.epsilon, delta);
+  } else {
+    throw new DpParameterError(
+      "mechanism",
+      `must be 'laplace' or 'gaussian', got ${(spec as { mechanism: unknown }).mechanism}`,
+    );
   }
-  if (spec.mechanism === "gaussian") {
-    const delta = spec.delta ?? NaN;
-    return {
-      mechanism: "gaussian",
-      epsilon: spec.epsilon,
-      delta,
-      sensitivity: spec.sensitivity,
-      scale: gaussianSigma(spec.sensitivity, spec.epsilon, delta),
-    };
+  if (!Number.isFinite(nominal) || nominal > 2 ** 900 || nominal < 2 ** -900) {
+    throw new DpParameterError("sensitivity", `noise scale ${nominal} is out of range`);
   }
-  throw new DpParameterError("mechanism", `must be 'laplace' or 'gaussian', got ${spec.mechanism}`);
+  const grid = 2 ** (Math.floor(Math.log2(nominal)) - GRID_BITS);
+  const steps = gridSensitivity(spec.sensitivity, grid);
+  const stepScale = spec.mechanism === "laplace"
+    ? steps / spec.epsilon
+    : gaussianSigmaZcdp(steps, spec.epsilon, delta);
+  const r = ceilRational(stepScale);
+  return {
+    mechanism: spec.mechanism,
+    epsilon: spec.epsilon,
+    delta,
+    sensitivity: spec.sensitivity,
+    scale: (Number(r.num) / 2 ** GRID_BITS) * grid,
+    grid,
+  };
+}
+
+/**
+ * Release `value` under `spec`: round to the grid and add exactly sampled
+ * integer noise times the grid.
+ * @throws {DpParameterError} when `value` is too large for the grid (|value| > 2^50 grid steps).
+ */
+export function releaseValue(value: number, spec: CalibratedSpec, random: UniformSource): number {
+  const k = Math.round(value / spec.grid);
+  if (!(Math.abs(k) <= 2 ** 50)) {
+    throw new DpParameterError("sensitivity", `value ${value} is too large for the noise grid`);
+  }
+  // the calibrated scale is num/2^20 grid steps exactly; round up anything else
+  const stepScale = { num: BigInt(Math.ceil((spec.scale / spec.grid) * 2 ** GRID_BITS)), den: DEN };
+  if (stepScale.num <= 0n) throw new DpParameterError("sensitivity", "noise scale must be > 0");
+  const z = spec.mechanism === "laplace"
+    ? sampleDiscreteLaplace(stepScale, random)
+    : sampleDiscreteGaussian({ num: stepScale.num * stepScale.num, den: DEN * DEN }, random);
+  return (k + Number(z)) * spec.grid;
 }
 
 /** One Laplace(0, b) draw by inversion. */
@@ -133,11 +201,4 @@ export function sampleGaussian(sigma: number, random: UniformSource): number {
   let u = random.next();
   while (u === 0) u = random.next();
   return sigma * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.next());
-}
-
-/** One noise draw for a calibrated spec. */
-export function sampleNoise(spec: CalibratedSpec, random: UniformSource): number {
-  return spec.mechanism === "laplace"
-    ? sampleLaplace(spec.scale, random)
-    : sampleGaussian(spec.scale, random);
 }

@@ -5,30 +5,35 @@
  * @module
  */
 
-/** A source of uniform doubles in [0, 1) with 53 random bits. */
+/** A source of random 32-bit words and uniform doubles. */
 export interface UniformSource {
-  /** The next uniform double in [0, 1). */
+  /** The next uniform double in [0, 1) (53 random bits). */
   next(): number;
+  /** The next uniform 32-bit unsigned integer. */
+  nextUint32(): number;
+}
+
+function fromWords(u32: () => number): UniformSource {
+  return {
+    nextUint32: u32,
+    next: () => ((u32() >>> 5) * 67108864 + (u32() >>> 6)) / 9007199254740992,
+  };
 }
 
 /**
- * Uniform doubles from the platform CSPRNG (`crypto.getRandomValues`),
- * 53 bits each, drawn in batches. The only source releases should use.
+ * Randomness from the platform CSPRNG (`crypto.getRandomValues`), drawn in
+ * batches. The only source releases should use.
  */
 export function cryptoUniform(): UniformSource {
   const buf = new Uint32Array(512);
   let i = buf.length;
-  return {
-    next(): number {
-      if (i + 2 > buf.length) {
-        crypto.getRandomValues(buf);
-        i = 0;
-      }
-      const hi = buf[i++] >>> 5; // 27 bits
-      const lo = buf[i++] >>> 6; // 26 bits
-      return (hi * 67108864 + lo) / 9007199254740992;
-    },
-  };
+  return fromWords(() => {
+    if (i === buf.length) {
+      crypto.getRandomValues(buf);
+      i = 0;
+    }
+    return buf[i++];
+  });
 }
 
 /**
@@ -47,7 +52,7 @@ export function seededUniformForTestsOnly(seed: number): UniformSource {
     return (z ^ (z >>> 16)) >>> 0;
   };
   let a = split(), b = split(), c = split(), d = split();
-  const u32 = () => {
+  return fromWords(() => {
     const r = Math.imul(rotl(Math.imul(b, 5) >>> 0, 7), 9) >>> 0;
     const t = (b << 9) >>> 0;
     c ^= a;
@@ -57,10 +62,24 @@ export function seededUniformForTestsOnly(seed: number): UniformSource {
     c ^= t;
     d = rotl(d, 11);
     return r;
-  };
-  return { next: () => ((u32() >>> 5) * 67108864 + (u32() >>> 6)) / 9007199254740992 };
+  });
 }
 
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/** A uniform BigInt in [0, m) by rejection from random bits (m >= 1). */
+export function uniformBigInt(m: bigint, random: UniformSource): bigint {
+  if (m <= 0n) throw new RangeError(`uniformBigInt needs m >= 1, got ${m}`);
+  if (m === 1n) return 0n;
+  const bits = (m - 1n).toString(2).length;
+  const words = Math.ceil(bits / 32);
+  const mask = (1n << BigInt(bits)) - 1n;
+  for (;;) {
+    let x = 0n;
+    for (let w = 0; w < words; w++) x = (x << 32n) | BigInt(random.nextUint32());
+    x &= mask;
+    if (x < m) return x;
+  }
 }

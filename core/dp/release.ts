@@ -2,7 +2,9 @@
  * Noising the numeric fields of an audit result, and the `dp` block that
  * records what was applied inside the signed envelope body.
  *
- * Named fields must be numbers or arrays of numbers; for an array the
+ * Values are released on a power-of-two grid with exactly sampled discrete
+ * noise (see `mechanisms.ts`). Named fields must be numbers or arrays of
+ * numbers; for an array the
  * spec's sensitivity is that of the whole vector (L1 for Laplace, L2 for
  * Gaussian) and every element gets an independent draw at that scale.
  * Booleans and derived fields (breach bits, top-K) are not noised here:
@@ -17,7 +19,7 @@ import {
   type CalibratedSpec,
   DpParameterError,
   type DpSpec,
-  sampleNoise,
+  releaseValue,
 } from "./mechanisms.ts";
 import { cryptoUniform, type UniformSource } from "./random.ts";
 
@@ -86,8 +88,8 @@ export function privatizeResult<R extends object>(
     const v = values[name] as number | number[];
     const s = calibrated[name];
     out[name] = typeof v === "number"
-      ? v + sampleNoise(s, random)
-      : v.map((x) => x + sampleNoise(s, random));
+      ? releaseValue(v, s, random)
+      : v.map((x) => releaseValue(x, s, random));
     const noisy = out[name] as number | number[];
     if (!(typeof noisy === "number" ? Number.isFinite(noisy) : noisy.every(Number.isFinite))) {
       throw new DpParameterError("sensitivity", `noise on '${name}' overflowed (scale ${s.scale})`);

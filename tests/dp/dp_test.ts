@@ -6,15 +6,21 @@
  */
 import assert from "node:assert/strict";
 import {
+  bernoulliExp,
   calibrate,
   cryptoUniform,
   DpParameterError,
   gaussianSigma,
+  gridSensitivity,
+  isqrt,
   laplaceScale,
   PrivacyAccountant,
   PrivacyBudgetExceededError,
   privatizeResult,
   rdpOf,
+  releaseValue,
+  sampleDiscreteGaussian,
+  sampleDiscreteLaplace,
   sampleGaussian,
   sampleLaplace,
   seededUniformForTestsOnly,
@@ -153,12 +159,12 @@ Deno.test("dp: RDP accountant allows many Gaussian releases basic composition re
   assert(spent.epsilon <= 5);
 });
 
-Deno.test("dp: Laplace RDP matches Mironov's formula and tends to ε", () => {
+Deno.test("dp: RDP of the discrete Laplace is min(ε, αε²/2), never above ε", () => {
   const l = calibrate({ mechanism: "laplace", epsilon: 0.7, sensitivity: 2 });
-  const lambda = l.scale / l.sensitivity;
-  const at2 = Math.log((2 / 3) * Math.exp(1 / lambda) + (1 / 3) * Math.exp(-2 / lambda));
-  assert(Math.abs(rdpOf(l, 2) - at2) < 1e-12);
-  assert(rdpOf(l, 1024) <= 0.7 && rdpOf(l, 1024) > 0.69);
+  const eps = (gridSensitivity(2, l.grid) * l.grid) / l.scale;
+  assert(eps <= 0.7 && eps > 0.7 * (1 - 1e-5));
+  assert(Math.abs(rdpOf(l, 2) - eps * eps) < 1e-15);
+  assert.equal(rdpOf(l, 1024), eps);
 });
 
 Deno.test("dp: privatizeResult noises named fields and records the dp block", () => {
@@ -173,13 +179,19 @@ Deno.test("dp: privatizeResult noises named fields and records the dp block", ()
   assert.equal(noisy.drift_bit, true);
   assert.equal(noisy.agg.length, 3);
   assert.equal(result.distance, 0.2, "input untouched");
-  assert.deepEqual(dp.fields.distance, {
+  const f = dp.fields.distance;
+  assert.deepEqual({ ...f, scale: 0, grid: 0 }, {
     mechanism: "laplace",
     epsilon: 0.5,
     delta: 0,
     sensitivity: 0.01,
-    scale: 0.02,
+    scale: 0,
+    grid: 0,
   });
+  assert(f.scale >= 0.02 && f.scale < 0.02 * (1 + 1e-5), `scale ${f.scale}`);
+  assert(Number.isInteger(Math.log2(f.grid)), "grid is a power of two");
+  assert(Number.isInteger(noisy.distance / f.grid), "released value lies on the grid");
+  assert(noisy.agg.every((x) => Number.isInteger(x / dp.fields.agg.grid)));
   assert.equal(dp.fields.agg.mechanism, "gaussian");
   assert.equal(dp.accounting?.epsilon, 1);
   assert.throws(
@@ -217,4 +229,130 @@ Deno.test("dp: the CSPRNG source gives distinct uniforms in [0, 1); the test sou
   const sa = Array.from({ length: 5 }, () => a.next());
   assert.deepEqual(sa, Array.from({ length: 5 }, () => b.next()));
   assert.notDeepEqual(sa, Array.from({ length: 5 }, () => c.next()));
+});
+
+/** Pearson χ² of observed counts over `support` against pmf `p`, with the tail pooled. */
+function chiSquare(
+  samples: number[],
+  support: number[],
+  p: (z: number) => number,
+): { chi2: number; df: number } {
+  const counts = new Map<number, number>();
+  for (const x of samples) counts.set(x, (counts.get(x) ?? 0) + 1);
+  let chi2 = 0, mass = 0, seen = 0;
+  for (const z of support) {
+    const e = p(z) * samples.length;
+    const o = counts.get(z) ?? 0;
+    chi2 += (o - e) ** 2 / e;
+    mass += p(z);
+    seen += o;
+  }
+  const eTail = (1 - mass) * samples.length;
+  chi2 += (samples.length - seen - eTail) ** 2 / Math.max(eTail, 1e-9);
+  return { chi2, df: support.length };
+}
+/** Upper 0.1% point of χ² with df degrees of freedom (Wilson–Hilferty). */
+function chi2Critical(df: number): number {
+  const z = 3.09;
+  return df * (1 - 2 / (9 * df) + z * Math.sqrt(2 / (9 * df))) ** 3;
+}
+
+Deno.test("dp exact samplers: Bernoulli(exp(−γ)) frequencies", () => {
+  const rnd = seededUniformForTestsOnly(31);
+  for (const [num, den] of [[0n, 1n], [3n, 10n], [1n, 1n], [5n, 2n], [7n, 3n]]) {
+    const p = Math.exp(-Number(num) / Number(den));
+    const n = 20000;
+    let hits = 0;
+    for (let i = 0; i < n; i++) if (bernoulliExp({ num, den }, rnd)) hits++;
+    assert(
+      Math.abs(hits / n - p) <= 4 * Math.sqrt((p * (1 - p)) / n) + 1e-12,
+      `γ=${num}/${den}: ${hits / n} vs ${p}`,
+    );
+  }
+});
+
+Deno.test("dp exact samplers: discrete Laplace has pmf ∝ exp(−|z|/τ) (χ², fixed seed)", () => {
+  const rnd = seededUniformForTestsOnly(32);
+  for (const [num, den] of [[3n, 1n], [5n, 2n]]) {
+    const tau = Number(num) / Number(den);
+    const xs = Array.from(
+      { length: 20000 },
+      () => Number(sampleDiscreteLaplace({ num, den }, rnd)),
+    );
+    const c = Math.tanh(1 / (2 * tau)); // (1 − e^{−1/τ}) / (1 + e^{−1/τ})
+    const pmf = (z: number) => c * Math.exp(-Math.abs(z) / tau);
+    const support = Array.from({ length: 21 }, (_, i) => i - 10);
+    const { chi2, df } = chiSquare(xs, support, pmf);
+    assert(chi2 < chi2Critical(df), `τ=${tau}: χ²=${chi2}`);
+    // a 10% wrong scale is rejected by the same test
+    const wrong = (z: number) => Math.tanh(1 / (2.2 * tau)) * Math.exp(-Math.abs(z) / (1.1 * tau));
+    assert(chiSquare(xs, support, wrong).chi2 > chi2Critical(df));
+  }
+});
+
+Deno.test("dp exact samplers: discrete Gaussian has pmf ∝ exp(−z²/2σ²) (χ², fixed seed)", () => {
+  const rnd = seededUniformForTestsOnly(33);
+  const sigma2 = 9 / 4;
+  const xs = Array.from(
+    { length: 20000 },
+    () => Number(sampleDiscreteGaussian({ num: 9n, den: 4n }, rnd)),
+  );
+  let norm = 0;
+  for (let z = -60; z <= 60; z++) norm += Math.exp(-(z * z) / (2 * sigma2));
+  const pmf = (z: number) => Math.exp(-(z * z) / (2 * sigma2)) / norm;
+  const support = Array.from({ length: 13 }, (_, i) => i - 6);
+  const { chi2, df } = chiSquare(xs, support, pmf);
+  assert(chi2 < chi2Critical(df), `χ²=${chi2}`);
+  const wrongNorm = support.reduce((a, z) => a + Math.exp(-(z * z) / (2 * 1.21 * sigma2)), 0);
+  assert(
+    chiSquare(xs, support, (z) => Math.exp(-(z * z) / (2 * 1.21 * sigma2)) / wrongNorm).chi2 >
+      chi2Critical(df),
+  );
+});
+
+Deno.test("dp release: values land on the grid with the calibrated variance", () => {
+  const rnd = seededUniformForTestsOnly(34);
+  for (
+    const spec of [
+      calibrate({ mechanism: "laplace", epsilon: 0.8, sensitivity: 0.3 }),
+      calibrate({ mechanism: "gaussian", epsilon: 0.8, delta: 1e-6, sensitivity: 0.3 }),
+    ]
+  ) {
+    const value = 0.123456789;
+    const n = 4000;
+    const xs = Array.from({ length: n }, () => releaseValue(value, spec, rnd));
+    assert(xs.every((x) => Number.isInteger(x / spec.grid)));
+    const mean = xs.reduce((a, x) => a + x, 0) / n;
+    const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1);
+    const theory = spec.mechanism === "laplace" ? 2 * spec.scale ** 2 : spec.scale ** 2;
+    const kurtosis = spec.mechanism === "laplace" ? 6 : 3; // μ4/σ⁴
+    assert(
+      Math.abs(variance - theory) < 4 * theory * Math.sqrt((kurtosis - 1) / n),
+      `${spec.mechanism}: ${variance} vs ${theory}`,
+    );
+    assert(Math.abs(mean - value) < 4 * Math.sqrt(theory / n));
+  }
+  const l = calibrate({ mechanism: "laplace", epsilon: 1, sensitivity: 1 });
+  assert.throws(() => releaseValue(l.grid * 2 ** 52, l, rnd), DpParameterError);
+});
+
+Deno.test("dp exact samplers: isqrt", () => {
+  for (
+    const n of [
+      0n,
+      1n,
+      2n,
+      3n,
+      4n,
+      15n,
+      16n,
+      17n,
+      10n ** 30n,
+      (10n ** 20n + 7n) ** 2n,
+      (10n ** 20n + 7n) ** 2n - 1n,
+    ]
+  ) {
+    const r = isqrt(n);
+    assert(r * r <= n && (r + 1n) * (r + 1n) > n, `${n}`);
+  }
 });
