@@ -1,6 +1,7 @@
 /**
- * Signed audit envelopes (CONTRACT.md §3): parsing with canonical bytes,
- * input commitments, parameter-set hashes and the envelope builder.
+ * Signed audit envelopes (CONTRACT.md §3): parsing with canonical bytes and
+ * the bytes verification works on. Re-exports the input commitments
+ * (`commitments.ts`) and the builder (`envelope_build.ts`).
  *
  * Native envelopes (`regledger.envelope.v1`) are canonicalized with RFC 8785
  * JCS. Legacy envelopes (`regaudit-fhe.report.v1`) keep the canonical form
@@ -14,11 +15,9 @@
  * @module
  */
 import { sha256, sha256Hex, utf8 } from "./bytes.ts";
-import { encodeSignatureBase64 } from "./ed25519.ts";
+import { type JsonObject, parameterSetHash } from "./commitments.ts";
 import {
   type Envelope,
-  type EnvelopeReceipt,
-  type InputCommitment,
   type JsonValue,
   LEGACY_SCHEMA,
   NATIVE_SCHEMA,
@@ -27,19 +26,17 @@ import {
   PRIMITIVES,
 } from "./envelope_types.ts";
 import { EnvelopeFormatError, InputValidationError } from "./errors.ts";
-import { canonicalBytes, canonicalize } from "./jcs.ts";
+import { canonicalize, pointerToken } from "./jcs.ts";
 import {
-  compareCodePoints,
   type JsonLimits,
   type LosslessJsonValue,
   parseJsonText,
-  pythonDumps,
   toPlainJson,
 } from "./json_text.ts";
-import type { KeyProvider } from "./keys.ts";
+import { compareCodePoints, pythonDumps } from "./python_json.ts";
 
-/** A JSON object. */
-export type JsonObject = { [key: string]: JsonValue };
+export * from "./commitments.ts";
+export * from "./envelope_build.ts";
 
 /** What verification needs that parsing already computed (kept off the public object). */
 interface Derived {
@@ -55,226 +52,6 @@ interface Derived {
 const derived = new WeakMap<ParsedEnvelope, Derived>();
 
 const UNSIGNED = new Set(["receipt", "timestamp"]);
-
-/**
- * Hex SHA-256 of the JCS bytes of `{"name": name, "value": value}`: the
- * commitment to one named input (CONTRACT.md §3).
- *
- * @throws {InputValidationError} when `value` is not I-JSON (pointer under `/value`).
- */
-export function commitInput(name: string, value: JsonValue): InputCommitment {
-  return { name, sha256: sha256Hex(canonicalBytes({ name, value })) };
-}
-
-/**
- * Commitments to every named input, sorted by name (by UTF-16 code units,
- * as JCS sorts keys).
- *
- * @example
- * ```ts
- * import { commitInputs } from "./envelope.ts";
- * const c = commitInputs({ y_true: [1, 0], y_pred: [1, 1] });
- * c.map((x) => x.name); // ["y_pred", "y_true"]
- * ```
- *
- * @throws {InputValidationError} when a value is not I-JSON, naming `/<input>/…`.
- */
-export function commitInputs(inputs: Record<string, JsonValue>): InputCommitment[] {
-  return Object.keys(inputs).sort().map((name) => {
-    try {
-      return commitInput(name, inputs[name]);
-    } catch (e) {
-      if (e instanceof InputValidationError) {
-        const inner = e.pointer.replace(/^\/value/, "");
-        throw new InputValidationError(`/${escapeToken(name)}${inner}`, e.rule, tail(e.message));
-      }
-      throw e;
-    }
-  });
-}
-
-/**
- * Lowercase hex SHA-256 of JCS(`parameterSet`): the `parameter_set_hash` of
- * native envelopes.
- *
- * @throws {InputValidationError} when `parameterSet` is not I-JSON.
- */
-export function parameterSetHash(parameterSet: JsonObject): string {
-  return sha256Hex(canonicalBytes(parameterSet));
-}
-
-/** What {@linkcode buildEnvelope} puts in a native envelope. */
-export interface BuildEnvelopeOptions {
-  /** The primitive that produced `result`. */
-  primitive: PrimitiveName;
-  /** `plaintext` or `seal-ckks`. */
-  backend: string;
-  /** The backend's parameter set (its JCS hash becomes `parameter_set_hash`). */
-  parameterSet: JsonObject;
-  /** Regulation tags. */
-  regulations: string[];
-  /** The audit result (must be I-JSON: no NaN, no Infinity). */
-  result: JsonObject;
-  /** The inputs, committed with {@linkcode commitInputs} (exactly one of `inputs`, `inputCommitments`). */
-  inputs?: Record<string, JsonValue>;
-  /** Commitments computed earlier with {@linkcode commitInputs}. */
-  inputCommitments?: InputCommitment[];
-  /** Declared and consumed multiplicative depth. */
-  depthBudget: { declared: number; consumed: number };
-  /** Optional differential-privacy block (signed). */
-  dp?: JsonObject;
-  /**
-   * Optional timestamp block (not signed), or a function that gets the
-   * canonical signed body and returns the block (an RFC 3161 TSA hook).
-   */
-  timestamp?: JsonObject | ((signedBody: Uint8Array) => Promise<JsonObject>);
-  /** Issuer name. */
-  issuer: string;
-  /**
-   * RFC 3339 issue time.
-   * @default {new Date().toISOString()}
-   */
-  issuedAt?: string | Date;
-}
-
-/**
- * Build and sign a native `regledger.envelope.v1` envelope: commit the
- * inputs, hash the parameter set, canonicalize the signed body with JCS,
- * hash it into `receipt.sha256` and sign those same bytes with `signer`.
- *
- * @example
- * ```ts
- * import { buildEnvelope } from "./envelope.ts";
- * import { InProcessKeyProvider } from "./keys.ts";
- * const signer = await InProcessKeyProvider.generate("issuer-1");
- * const env = await buildEnvelope({
- *   primitive: "drift", backend: "plaintext", parameterSet: { backend: "plaintext" },
- *   regulations: ["EU_AI_ACT_ART15"], result: { cvm: 0.25 }, inputs: { ref: [1, 2] },
- *   depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
- * }, signer);
- * env.receipt.key_id; // "issuer-1"
- * ```
- *
- * @throws {InputValidationError} when an option is not I-JSON or mistyped (pointer names it).
- * @throws {SignerError} when an external signer fails closed.
- */
-export async function buildEnvelope(
-  options: BuildEnvelopeOptions,
-  signer: KeyProvider,
-): Promise<Envelope> {
-  const o = options;
-  if (!PRIMITIVES.includes(o.primitive)) {
-    throw new InputValidationError("/primitive", "enum", `unknown primitive ${o.primitive}`);
-  }
-  for (const [field, v] of [["backend", o.backend], ["issuer", o.issuer]] as const) {
-    if (typeof v !== "string" || v.length === 0) {
-      throw new InputValidationError(`/${field}`, "non-empty-string", `${field} must be a string`);
-    }
-  }
-  if ((o.inputs === undefined) === (o.inputCommitments === undefined)) {
-    throw new InputValidationError(
-      "/input_commitments",
-      "one-of",
-      "give exactly one of inputs and inputCommitments",
-    );
-  }
-  const d = o.depthBudget;
-  if (!d || !Number.isSafeInteger(d.declared) || !Number.isSafeInteger(d.consumed)) {
-    throw new InputValidationError(
-      "/depth_budget",
-      "integer",
-      "declared and consumed must be integers",
-    );
-  }
-  const issuedAt = o.issuedAt === undefined
-    ? new Date().toISOString()
-    : o.issuedAt instanceof Date
-    ? o.issuedAt.toISOString()
-    : o.issuedAt;
-  const commitments = (o.inputCommitments ?? commitInputsAt(o.inputs!)).map((c) => ({
-    name: c.name,
-    sha256: c.sha256,
-  }));
-  // The signed body's JCS text, written member by member in JCS order: each
-  // member is canonicalized once (the parameter set's text also gives its
-  // hash), and a bad value is reported under its own pointer.
-  const jcs = (pointer: string, v: unknown) => withPointer(pointer, () => canonicalize(v));
-  const psText = jcs("/parameter_set", o.parameterSet);
-  const psHash = sha256Hex(psText);
-  const members = [
-    `"backend":${jcs("/backend", o.backend)}`,
-    `"depth_budget":{"consumed":${d.consumed},"declared":${d.declared}}`,
-  ];
-  if (o.dp !== undefined) members.push(`"dp":${jcs("/dp", o.dp)}`);
-  members.push(
-    `"input_commitments":${jcs("/input_commitments", commitments)}`,
-    `"issued_at":${jcs("/issued_at", issuedAt)}`,
-    `"issuer":${jcs("/issuer", o.issuer)}`,
-    `"parameter_set":${psText}`,
-    `"parameter_set_hash":"${psHash}"`,
-    `"primitive":"${o.primitive}"`,
-    `"regulations":${jcs("/regulations", o.regulations)}`,
-    `"result":${jcs("/result", o.result)}`,
-    `"schema":"${NATIVE_SCHEMA}"`,
-  );
-  const bodyBytes = utf8("{" + members.join(",") + "}");
-  // Web Crypto signs off the main thread: start it, then build the object meanwhile.
-  const signing = signer.sign(bodyBytes);
-  const env: JsonObject = {
-    backend: o.backend,
-    depth_budget: { consumed: d.consumed, declared: d.declared },
-  };
-  if (o.dp !== undefined) env.dp = o.dp;
-  env.input_commitments = commitments;
-  env.issued_at = issuedAt;
-  env.issuer = o.issuer;
-  env.parameter_set = o.parameterSet;
-  env.parameter_set_hash = psHash;
-  env.primitive = o.primitive;
-  env.regulations = o.regulations;
-  env.result = o.result;
-  env.schema = NATIVE_SCHEMA;
-  const bodySha256 = sha256Hex(bodyBytes);
-  const signature = await signing;
-  const receipt: EnvelopeReceipt = {
-    sha256: bodySha256,
-    signature_alg: "Ed25519",
-    signature_b64: encodeSignatureBase64(signature),
-    key_id: signer.keyId,
-    public_key_pem: signer.publicKeyPem,
-  };
-  const envelope = env as unknown as Envelope;
-  envelope.receipt = receipt;
-  if (o.timestamp !== undefined) {
-    envelope.timestamp = typeof o.timestamp === "function"
-      ? await o.timestamp(bodyBytes)
-      : o.timestamp;
-  }
-  return envelope;
-}
-
-function commitInputsAt(inputs: Record<string, JsonValue>): InputCommitment[] {
-  return withPointer("/inputs", () => commitInputs(inputs));
-}
-
-function withPointer<T>(prefix: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof InputValidationError && prefix) {
-      throw new InputValidationError(prefix + e.pointer, e.rule, tail(e.message));
-    }
-    throw e;
-  }
-}
-
-function tail(message: string): string {
-  return message.slice(message.indexOf(": ") + 2);
-}
-
-function escapeToken(t: string): string {
-  return t.replaceAll("~", "~0").replaceAll("/", "~1");
-}
 
 /**
  * Parse an envelope from its JSON text or UTF-8 bytes, with hostile-input
@@ -363,6 +140,10 @@ function fromNativeValue(value: JsonObject): ParsedEnvelope {
   });
 }
 
+function tail(message: string): string {
+  return message.slice(message.indexOf(": ") + 2);
+}
+
 function asFormatError(e: unknown): unknown {
   if (e instanceof InputValidationError && !(e instanceof EnvelopeFormatError)) {
     return new EnvelopeFormatError(e.pointer, e.rule, tail(e.message), { cause: e });
@@ -405,7 +186,7 @@ function canonicalPair<T>(
       member = JSON.stringify(k) + ":" + write(obj[k]);
     } catch (e) {
       if (e instanceof InputValidationError) {
-        throw new InputValidationError("/" + escapeToken(k) + e.pointer, e.rule, tail(e.message));
+        throw new InputValidationError("/" + pointerToken(k) + e.pointer, e.rule, tail(e.message));
       }
       throw e;
     }
@@ -446,7 +227,7 @@ function checkShape(v: JsonObject, kind: "native" | "legacy"): void {
   for (const f of Object.keys(receipt)) {
     if (!RECEIPT_FIELDS.includes(f)) {
       fail(
-        `/receipt/${escapeToken(f)}`,
+        `/receipt/${pointerToken(f)}`,
         "no-extra-members",
         `unknown receipt member ${JSON.stringify(f)}`,
       );

@@ -124,6 +124,23 @@ export function pointerToken(token: string | number): string {
   return String(token).replaceAll("~", "~0").replaceAll("/", "~1");
 }
 
+/**
+ * Run `f`; an {@linkcode InputValidationError} it throws is thrown again
+ * with `prefix` (a JSON pointer) put in front of its pointer, so an error
+ * found inside a member names its place in the whole document.
+ */
+export function withPointerPrefix<T>(prefix: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InputValidationError && prefix) {
+      const message = e.message.slice(e.message.indexOf(": ") + 2);
+      throw new InputValidationError(prefix + e.pointer, e.rule, message, { cause: e.cause });
+    }
+    throw e;
+  }
+}
+
 /** Prefix the pointer of an error thrown below `token`. */
 function rethrowUnder(e: unknown, token: string | number): never {
   if (e instanceof InputValidationError) {

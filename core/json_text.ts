@@ -1,6 +1,6 @@
 /**
- * A strict, lossless JSON text parser for untrusted input, and the Python
- * `json.dumps` canonical form of legacy regaudit-fhe envelopes.
+ * A strict, lossless JSON text parser for untrusted input. (The Python
+ * `json.dumps` form written from its output is in `python_json.ts`.)
  *
  * `JSON.parse` loses each number's source text (`1.0` becomes `1`), accepts
  * duplicate keys and has no depth or size limit. Legacy envelopes are signed
@@ -94,10 +94,10 @@ const fatalDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  *
  * @example
  * ```ts
- * import { LosslessNumber, parseJsonText, pythonDumps } from "./json_text.ts";
+ * import { LosslessNumber, parseJsonText } from "./json_text.ts";
  * import assert from "node:assert/strict";
- * const v = parseJsonText('{"b": 1.0, "a": [1e5]}');
- * assert.equal(pythonDumps(v), '{"a":[1e5],"b":1.0}');
+ * const v = parseJsonText('{"b": 1.0, "a": [1e5]}') as Record<string, unknown>;
+ * assert.equal((v.b as LosslessNumber).text, "1.0");
  * ```
  *
  * @throws {JsonParseError} naming the rule broken and the offset.
@@ -152,77 +152,6 @@ export function toPlainJson(value: LosslessJsonValue): JsonValue {
   const out: { [key: string]: JsonValue } = {};
   for (const k of Object.keys(value)) defineMember(out, k, toPlainJson(value[k]));
   return out;
-}
-
-/**
- * Python's `json.dumps(value, sort_keys=True, separators=(",", ":"),
- * ensure_ascii=False)` for a value parsed by {@linkcode parseJsonText}:
- * keys sorted by Unicode code point, no whitespace, non-ASCII kept raw,
- * only `"`, `\\` and control characters escaped, and every number written
- * exactly as its source text. Plain JS numbers are accepted only when they
- * are safe integers (Python would write a float `1.0` where JS has `1`).
- *
- * @throws {TypeError} for a plain non-integer number or a non-JSON value.
- */
-export function pythonDumps(value: LosslessJsonValue | JsonValue): string {
-  switch (typeof value) {
-    case "string":
-      // ensure_ascii=False escapes exactly what JSON.stringify escapes for
-      // well-formed strings (the parser rejects lone surrogates).
-      return JSON.stringify(value);
-    case "boolean":
-      return value ? "true" : "false";
-    case "number":
-      if (!Number.isSafeInteger(value)) {
-        throw new TypeError(
-          `pythonDumps: plain number ${value} is ambiguous (int or float); parse losslessly`,
-        );
-      }
-      return String(value);
-    case "object": {
-      if (value === null) return "null";
-      if (value instanceof LosslessNumber) return value.text;
-      if (Array.isArray(value)) {
-        let out = "[";
-        for (let i = 0; i < value.length; i++) {
-          if (i > 0) out += ",";
-          out += pythonDumps(value[i]);
-        }
-        return out + "]";
-      }
-      const obj = value as { [key: string]: LosslessJsonValue | JsonValue };
-      const keys = Object.keys(obj).sort(compareCodePoints);
-      let out = "{";
-      for (let i = 0; i < keys.length; i++) {
-        if (i > 0) out += ",";
-        out += JSON.stringify(keys[i]) + ":" + pythonDumps(obj[keys[i]]);
-      }
-      return out + "}";
-    }
-    default:
-      throw new TypeError(`pythonDumps: not a JSON value (${typeof value})`);
-  }
-}
-
-/**
- * Compare two strings by Unicode code point (Python's string order), not by
- * UTF-16 code unit (JavaScript's and RFC 8785's order). The two differ only
- * when a surrogate pair meets a BMP character in U+E000..U+FFFF.
- */
-export function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    if (x >= 0xd800 && y >= 0xd800) {
-      // Surrogates (astral code points) sort after U+E000..U+FFFF.
-      x = x < 0xe000 ? x + 0x2000 : x - 0x800;
-      y = y < 0xe000 ? y + 0x2000 : y - 0x800;
-    }
-    return x - y;
-  }
-  return a.length - b.length;
 }
 
 /** Set a member without invoking the `__proto__` setter (as JSON.parse does). */

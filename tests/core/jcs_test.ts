@@ -6,13 +6,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { canonicalBytes, canonicalize } from "../../core/jcs.ts";
-import {
-  compareCodePoints,
-  LosslessNumber,
-  parseJson,
-  parseJsonText,
-  pythonDumps,
-} from "../../core/json_text.ts";
+import { LosslessNumber, parseJson, parseJsonText } from "../../core/json_text.ts";
+import { compareCodePoints, pythonDumps } from "../../core/python_json.ts";
 import { InputValidationError, JsonParseError } from "../../core/errors.ts";
 import { fromHex } from "../../core/bytes.ts";
 

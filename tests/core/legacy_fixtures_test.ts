@@ -8,12 +8,8 @@ import { parseEnvelopeText, signedBodyBytes } from "../../core/envelope.ts";
 import { TrustStore } from "../../core/trust_store.ts";
 import { checkEnvelope, verifySelfSignedOnly } from "../../core/verify.ts";
 import { toHex } from "../../core/bytes.ts";
-import {
-  type LosslessJsonValue,
-  LosslessNumber,
-  parseJsonText,
-  pythonDumps,
-} from "../../core/json_text.ts";
+import { type LosslessJsonValue, LosslessNumber, parseJsonText } from "../../core/json_text.ts";
+import { pythonDumps } from "../../core/python_json.ts";
 import fc from "fast-check";
 
 const FIXTURES = new URL("./fixtures/regaudit_fhe_0.0.8/", import.meta.url);

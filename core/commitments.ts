@@ -1,0 +1,61 @@
+/**
+ * Input commitments and parameter-set hashes of audit envelopes
+ * (CONTRACT.md §3): each is a lowercase hex SHA-256 over RFC 8785 JCS bytes.
+ *
+ * @module
+ */
+import { sha256Hex } from "./bytes.ts";
+import type { InputCommitment, JsonValue } from "./envelope_types.ts";
+import { InputValidationError } from "./errors.ts";
+import { canonicalBytes, pointerToken } from "./jcs.ts";
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/**
+ * Hex SHA-256 of the JCS bytes of `{"name": name, "value": value}`: the
+ * commitment to one named input (CONTRACT.md §3).
+ *
+ * @throws {InputValidationError} when `value` is not I-JSON (pointer under `/value`).
+ */
+export function commitInput(name: string, value: JsonValue): InputCommitment {
+  return { name, sha256: sha256Hex(canonicalBytes({ name, value })) };
+}
+
+/**
+ * Commitments to every named input, sorted by name (by UTF-16 code units,
+ * as JCS sorts keys).
+ *
+ * @example
+ * ```ts
+ * import { commitInputs } from "./envelope.ts";
+ * const c = commitInputs({ y_true: [1, 0], y_pred: [1, 1] });
+ * c.map((x) => x.name); // ["y_pred", "y_true"]
+ * ```
+ *
+ * @throws {InputValidationError} when a value is not I-JSON, naming `/<input>/…`.
+ */
+export function commitInputs(inputs: Record<string, JsonValue>): InputCommitment[] {
+  return Object.keys(inputs).sort().map((name) => {
+    try {
+      return commitInput(name, inputs[name]);
+    } catch (e) {
+      if (e instanceof InputValidationError) {
+        const inner = e.pointer.replace(/^\/value/, "");
+        const message = e.message.slice(e.message.indexOf(": ") + 2);
+        throw new InputValidationError(`/${pointerToken(name)}${inner}`, e.rule, message);
+      }
+      throw e;
+    }
+  });
+}
+
+/**
+ * Lowercase hex SHA-256 of JCS(`parameterSet`): the `parameter_set_hash` of
+ * native envelopes.
+ *
+ * @throws {InputValidationError} when `parameterSet` is not I-JSON.
+ */
+export function parameterSetHash(parameterSet: JsonObject): string {
+  return sha256Hex(canonicalBytes(parameterSet));
+}

@@ -1,0 +1,176 @@
+/**
+ * The builder of native `regledger.envelope.v1` envelopes (CONTRACT.md §3):
+ * commit the inputs, hash the parameter set, write the signed body as JCS,
+ * hash it into `receipt.sha256` and sign the same bytes through a
+ * {@linkcode KeyProvider}.
+ *
+ * @module
+ */
+import { sha256Hex, utf8 } from "./bytes.ts";
+import { commitInputs, type JsonObject } from "./commitments.ts";
+import { encodeSignatureBase64 } from "./ed25519.ts";
+import {
+  type Envelope,
+  type EnvelopeReceipt,
+  type InputCommitment,
+  type JsonValue,
+  NATIVE_SCHEMA,
+  type PrimitiveName,
+  PRIMITIVES,
+} from "./envelope_types.ts";
+import { InputValidationError } from "./errors.ts";
+import { canonicalize, withPointerPrefix } from "./jcs.ts";
+import type { KeyProvider } from "./keys.ts";
+
+/** What {@linkcode buildEnvelope} puts in a native envelope. */
+export interface BuildEnvelopeOptions {
+  /** The primitive that produced `result`. */
+  primitive: PrimitiveName;
+  /** `plaintext` or `seal-ckks`. */
+  backend: string;
+  /** The backend's parameter set (its JCS hash becomes `parameter_set_hash`). */
+  parameterSet: JsonObject;
+  /** Regulation tags. */
+  regulations: string[];
+  /** The audit result (must be I-JSON: no NaN, no Infinity). */
+  result: JsonObject;
+  /** The inputs, committed with {@linkcode commitInputs} (exactly one of `inputs`, `inputCommitments`). */
+  inputs?: Record<string, JsonValue>;
+  /** Commitments computed earlier with {@linkcode commitInputs}. */
+  inputCommitments?: InputCommitment[];
+  /** Declared and consumed multiplicative depth. */
+  depthBudget: { declared: number; consumed: number };
+  /** Optional differential-privacy block (signed). */
+  dp?: JsonObject;
+  /**
+   * Optional timestamp block (not signed), or a function that gets the
+   * canonical signed body and returns the block (an RFC 3161 TSA hook).
+   */
+  timestamp?: JsonObject | ((signedBody: Uint8Array) => Promise<JsonObject>);
+  /** Issuer name. */
+  issuer: string;
+  /**
+   * RFC 3339 issue time.
+   * @default {new Date().toISOString()}
+   */
+  issuedAt?: string | Date;
+}
+
+/**
+ * Build and sign a native `regledger.envelope.v1` envelope: commit the
+ * inputs, hash the parameter set, canonicalize the signed body with JCS,
+ * hash it into `receipt.sha256` and sign those same bytes with `signer`.
+ *
+ * @example
+ * ```ts
+ * import { buildEnvelope } from "./envelope.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ * const signer = await InProcessKeyProvider.generate("issuer-1");
+ * const env = await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: { backend: "plaintext" },
+ *   regulations: ["EU_AI_ACT_ART15"], result: { cvm: 0.25 }, inputs: { ref: [1, 2] },
+ *   depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
+ * }, signer);
+ * env.receipt.key_id; // "issuer-1"
+ * ```
+ *
+ * @throws {InputValidationError} when an option is not I-JSON or mistyped (pointer names it).
+ * @throws {SignerError} when an external signer fails closed.
+ */
+export async function buildEnvelope(
+  options: BuildEnvelopeOptions,
+  signer: KeyProvider,
+): Promise<Envelope> {
+  const o = options;
+  if (!PRIMITIVES.includes(o.primitive)) {
+    throw new InputValidationError("/primitive", "enum", `unknown primitive ${o.primitive}`);
+  }
+  for (const [field, v] of [["backend", o.backend], ["issuer", o.issuer]] as const) {
+    if (typeof v !== "string" || v.length === 0) {
+      throw new InputValidationError(`/${field}`, "non-empty-string", `${field} must be a string`);
+    }
+  }
+  if ((o.inputs === undefined) === (o.inputCommitments === undefined)) {
+    throw new InputValidationError(
+      "/input_commitments",
+      "one-of",
+      "give exactly one of inputs and inputCommitments",
+    );
+  }
+  const d = o.depthBudget;
+  if (!d || !Number.isSafeInteger(d.declared) || !Number.isSafeInteger(d.consumed)) {
+    throw new InputValidationError(
+      "/depth_budget",
+      "integer",
+      "declared and consumed must be integers",
+    );
+  }
+  const issuedAt = o.issuedAt === undefined
+    ? new Date().toISOString()
+    : o.issuedAt instanceof Date
+    ? o.issuedAt.toISOString()
+    : o.issuedAt;
+  const commitments =
+    (o.inputCommitments ?? withPointerPrefix("/inputs", () => commitInputs(o.inputs!))).map((
+      c,
+    ) => ({
+      name: c.name,
+      sha256: c.sha256,
+    }));
+  // The signed body's JCS text, written member by member in JCS order: each
+  // member is canonicalized once (the parameter set's text also gives its
+  // hash), and a bad value is reported under its own pointer.
+  const jcs = (pointer: string, v: unknown) => withPointerPrefix(pointer, () => canonicalize(v));
+  const psText = jcs("/parameter_set", o.parameterSet);
+  const psHash = sha256Hex(psText);
+  const members = [
+    `"backend":${jcs("/backend", o.backend)}`,
+    `"depth_budget":{"consumed":${d.consumed},"declared":${d.declared}}`,
+  ];
+  if (o.dp !== undefined) members.push(`"dp":${jcs("/dp", o.dp)}`);
+  members.push(
+    `"input_commitments":${jcs("/input_commitments", commitments)}`,
+    `"issued_at":${jcs("/issued_at", issuedAt)}`,
+    `"issuer":${jcs("/issuer", o.issuer)}`,
+    `"parameter_set":${psText}`,
+    `"parameter_set_hash":"${psHash}"`,
+    `"primitive":"${o.primitive}"`,
+    `"regulations":${jcs("/regulations", o.regulations)}`,
+    `"result":${jcs("/result", o.result)}`,
+    `"schema":"${NATIVE_SCHEMA}"`,
+  );
+  const bodyBytes = utf8("{" + members.join(",") + "}");
+  // Web Crypto signs off the main thread: start it, then build the object meanwhile.
+  const signing = signer.sign(bodyBytes);
+  const env: JsonObject = {
+    backend: o.backend,
+    depth_budget: { consumed: d.consumed, declared: d.declared },
+  };
+  if (o.dp !== undefined) env.dp = o.dp;
+  env.input_commitments = commitments;
+  env.issued_at = issuedAt;
+  env.issuer = o.issuer;
+  env.parameter_set = o.parameterSet;
+  env.parameter_set_hash = psHash;
+  env.primitive = o.primitive;
+  env.regulations = o.regulations;
+  env.result = o.result;
+  env.schema = NATIVE_SCHEMA;
+  const bodySha256 = sha256Hex(bodyBytes);
+  const signature = await signing;
+  const receipt: EnvelopeReceipt = {
+    sha256: bodySha256,
+    signature_alg: "Ed25519",
+    signature_b64: encodeSignatureBase64(signature),
+    key_id: signer.keyId,
+    public_key_pem: signer.publicKeyPem,
+  };
+  const envelope = env as unknown as Envelope;
+  envelope.receipt = receipt;
+  if (o.timestamp !== undefined) {
+    envelope.timestamp = typeof o.timestamp === "function"
+      ? await o.timestamp(bodyBytes)
+      : o.timestamp;
+  }
+  return envelope;
+}
