@@ -13,7 +13,7 @@
  * | `REGLEDGER_CORS_ORIGINS` | comma-separated origin allow-list | none |
  * | `REGLEDGER_ACCESS_LOG` | `0` turns the JSON access log off | on |
  * | `REGLEDGER_CKKS` | `1` enables `POST /v1/audit/*?backend=ckks` (each run blocks the event loop for ~1 s or more) | off |
- * | `REGLEDGER_VERIFY_WORKERS` | worker threads verifying submissions, `0` = main thread, or `auto` | `auto` (cores − 1, 1 to 4) |
+ * | `REGLEDGER_VERIFY_WORKERS` | worker threads verifying submissions, `0` = main thread, or `auto` | `auto` (cores − 1 up to 4; 0 on ≤ 2 cores) |
  *
  * @module
  */

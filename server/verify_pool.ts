@@ -42,10 +42,14 @@ interface Slot {
   storeFail: ((e: Error) => void) | null;
 }
 
-/** Default pool size: one worker per core beyond the main thread, at most 4, at least 1. */
+/**
+ * Default pool size: one worker per core beyond the main thread, at most 4;
+ * none on two cores or fewer, where a worker competes with the main thread
+ * (benchmarks/server.ts measured 0.8× the main-thread rate on 2 shared cores).
+ */
 export function defaultVerifyWorkers(): number {
   const cores = typeof navigator !== "undefined" ? navigator.hardwareConcurrency ?? 2 : 2;
-  return Math.max(1, Math.min(4, cores - 1));
+  return cores <= 2 ? 0 : Math.min(4, cores - 1);
 }
 
 /** Verifies envelopes in worker threads. */

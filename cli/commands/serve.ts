@@ -32,7 +32,8 @@ environment:
   REGLEDGER_REQUEST_TIMEOUT_MS  default 30000
   REGLEDGER_CORS_ORIGINS        comma-separated allowed origins
   REGLEDGER_ACCESS_LOG=0        no JSON access log on stdout
-  REGLEDGER_VERIFY_WORKERS      threads verifying submissions: auto (default) or a number, 0 = main
+  REGLEDGER_VERIFY_WORKERS      threads verifying submissions: auto (cores-1 up to 4, none on 2
+                                cores or fewer) or a number; 0 = on the main thread
   REGLEDGER_CKKS=1              offer ?backend=ckks on /v1/audit/* (each run blocks ~1 s or more)
 
 example:
