@@ -81,7 +81,12 @@ Deno.test("append: receipts verify offline, chain links, checkpoint signed by th
     assertEquals(await ledger.size(), 70);
     const latest = parseCheckpointText((await ledger.checkpoint()).split("\n\n")[0] + "\n");
     assertEquals(latest.size, 70);
-    assertEquals((await ledger.verify()).ok, true);
+    const progress: { checked: number; total: number }[] = [];
+    assertEquals(await ledger.verify({ onProgress: (p) => progress.push(p) }), {
+      ok: true,
+      size: 70,
+    });
+    assertEquals(progress[progress.length - 1], { checked: 70, total: 70 });
   } finally {
     await ledger.close();
   }
