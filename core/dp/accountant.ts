@@ -85,7 +85,8 @@ export const RDP_ORDERS: readonly number[] = [
  * discrete Laplace, being ε-DP, `min(ε, α ε²/2)` (Bun–Steinke 2016).
  */
 export function rdpOf(spec: CalibratedSpec, alpha: number): number {
-  const sensitivity = gridSensitivity(spec.sensitivity, spec.grid) * spec.grid;
+  const sensitivity = gridSensitivity(spec.sensitivity, spec.grid, spec.dimension, spec.mechanism) *
+    spec.grid;
   if (spec.mechanism === "gaussian") {
     return (alpha * sensitivity ** 2) / (2 * spec.scale ** 2);
   }

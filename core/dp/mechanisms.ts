@@ -7,7 +7,8 @@
  * noise `Z` times `g` is added, so the released number is a deterministic
  * function of an exactly sampled integer (no floating-point leak). Rounding
  * can move a value by half a grid step, so the grid sensitivity is
- * `Δ_g = ⌈Δ/g⌉ + 1` steps, and the noise is calibrated to `Δ_g`:
+ * `Δ_g = ⌈Δ/g⌉ + d` steps for d values under L1 (`⌈Δ/g + √d⌉` under L2),
+ * and the noise is calibrated to `Δ_g`:
  *
  * - Laplace: discrete Laplace with scale `τ ≥ Δ_g/ε` steps gives ε-DP.
  * - Gaussian: discrete Gaussian with `σ = Δ_g/√(2ρ)` steps gives ρ-zCDP
@@ -69,6 +70,8 @@ export interface CalibratedSpec {
   scale: number;
   /** The power-of-two grid the released value lies on. */
   grid: number;
+  /** How many values the field holds (rounding to the grid costs up to one step each). */
+  dimension: number;
 }
 
 function positiveFinite(name: string, v: unknown): number {
@@ -124,16 +127,32 @@ function ceilRational(x: number): Rational {
   return { num: BigInt(Math.ceil(x * 2 ** GRID_BITS)) + 1n, den: DEN };
 }
 
-/** The grid sensitivity `⌈Δ/g⌉ + 1` in steps. */
-export function gridSensitivity(sensitivity: number, grid: number): number {
-  return Math.ceil(sensitivity / grid) + 1;
+/**
+ * The sensitivity in grid steps after rounding each of `dimension` values to
+ * the grid (each rounding moves a value by at most half a step, so two
+ * neighbouring outputs differ by at most one extra step per value): L1
+ * (Laplace) `⌈Δ/g⌉ + d`, L2 (Gaussian) `⌈Δ/g + √d⌉`.
+ */
+export function gridSensitivity(
+  sensitivity: number,
+  grid: number,
+  dimension = 1,
+  mechanism: DpMechanism = "laplace",
+): number {
+  return mechanism === "laplace"
+    ? Math.ceil(sensitivity / grid) + dimension
+    : Math.ceil(sensitivity / grid + Math.sqrt(dimension));
 }
 
 /**
- * Validate `spec` and compute its grid and scale.
+ * Validate `spec` and compute its grid and scale for a field of `dimension`
+ * values (default 1).
  * @throws {DpParameterError} on invalid parameters or a scale that overflows.
  */
-export function calibrate(spec: DpSpec): CalibratedSpec {
+export function calibrate(spec: DpSpec, dimension = 1): CalibratedSpec {
+  if (!Number.isSafeInteger(dimension) || dimension < 1) {
+    throw new DpParameterError("field", `dimension must be a positive integer, got ${dimension}`);
+  }
   let nominal: number;
   let delta = 0;
   if (spec.mechanism === "laplace") {
@@ -155,7 +174,7 @@ export function calibrate(spec: DpSpec): CalibratedSpec {
     throw new DpParameterError("sensitivity", `noise scale ${nominal} is out of range`);
   }
   const grid = 2 ** (Math.floor(Math.log2(nominal)) - GRID_BITS);
-  const steps = gridSensitivity(spec.sensitivity, grid);
+  const steps = gridSensitivity(spec.sensitivity, grid, dimension, spec.mechanism);
   const stepScale = spec.mechanism === "laplace"
     ? steps / spec.epsilon
     : gaussianSigmaZcdp(steps, spec.epsilon, delta);
@@ -167,6 +186,7 @@ export function calibrate(spec: DpSpec): CalibratedSpec {
     sensitivity: spec.sensitivity,
     scale: (Number(r.num) / 2 ** GRID_BITS) * grid,
     grid,
+    dimension,
   };
 }
 

@@ -79,7 +79,7 @@ export function privatizeResult<R extends object>(
     if (!numeric) {
       throw new DpParameterError("field", `'${name}' is not a number or an array of numbers`);
     }
-    calibrated[name] = calibrate(specs[name]);
+    calibrated[name] = calibrate(specs[name], Array.isArray(v) ? Math.max(v.length, 1) : 1);
   }
   const accounting = options.accountant?.charge(Object.values(calibrated));
   const random = options.random ?? cryptoUniform();

@@ -161,7 +161,7 @@ Deno.test("dp: RDP accountant allows many Gaussian releases basic composition re
 
 Deno.test("dp: RDP of the discrete Laplace is min(ε, αε²/2), never above ε", () => {
   const l = calibrate({ mechanism: "laplace", epsilon: 0.7, sensitivity: 2 });
-  const eps = (gridSensitivity(2, l.grid) * l.grid) / l.scale;
+  const eps = (gridSensitivity(2, l.grid, 1, "laplace") * l.grid) / l.scale;
   assert(eps <= 0.7 && eps > 0.7 * (1 - 1e-5));
   assert(Math.abs(rdpOf(l, 2) - eps * eps) < 1e-15);
   assert.equal(rdpOf(l, 1024), eps);
@@ -187,6 +187,7 @@ Deno.test("dp: privatizeResult noises named fields and records the dp block", ()
     sensitivity: 0.01,
     scale: 0,
     grid: 0,
+    dimension: 1,
   });
   assert(f.scale >= 0.02 && f.scale < 0.02 * (1 + 1e-5), `scale ${f.scale}`);
   assert(Number.isInteger(Math.log2(f.grid)), "grid is a power of two");
@@ -334,6 +335,26 @@ Deno.test("dp release: values land on the grid with the calibrated variance", ()
   }
   const l = calibrate({ mechanism: "laplace", epsilon: 1, sensitivity: 1 });
   assert.throws(() => releaseValue(l.grid * 2 ** 52, l, rnd), DpParameterError);
+});
+
+Deno.test("dp: vector fields pay one grid step per value for rounding", () => {
+  const one = calibrate({ mechanism: "laplace", epsilon: 1, sensitivity: 1 });
+  const many = calibrate({ mechanism: "laplace", epsilon: 1, sensitivity: 1 }, 1000);
+  assert.equal(many.grid, one.grid);
+  const steps = (s: typeof one) => s.scale / s.grid; // scale in steps
+  assert(steps(many) - steps(one) >= 999 - 1e-6, "L1: +d steps");
+  const g1 = calibrate({ mechanism: "gaussian", epsilon: 1, delta: 1e-6, sensitivity: 1 });
+  const g100 = calibrate({ mechanism: "gaussian", epsilon: 1, delta: 1e-6, sensitivity: 1 }, 100);
+  assert.equal(gridSensitivity(1, g1.grid, 100, "gaussian"), Math.ceil(1 / g1.grid + 10));
+  assert(g100.scale > g1.scale);
+  const { dp } = privatizeResult({ agg: [1, 2, 3] }, {
+    agg: { mechanism: "laplace", epsilon: 1, sensitivity: 1 },
+  }, { random: seededUniformForTestsOnly(8) });
+  assert.equal(dp.fields.agg.dimension, 3);
+  assert.throws(
+    () => calibrate({ mechanism: "laplace", epsilon: 1, sensitivity: 1 }, 0),
+    DpParameterError,
+  );
 });
 
 Deno.test("dp exact samplers: isqrt", () => {
