@@ -172,3 +172,31 @@ Deno.test("in-process: two handles, concurrent appends with duplicates: one entr
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("verify runs on a live ledger while appends continue", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "regledger-conc-" });
+  try {
+    const writer = await openLedger({ dataDir: dir });
+    const auditor = await openLedger({ dataDir: dir });
+    try {
+      for (let i = 0; i < 40; i++) await writer.append(await makeEnvelope(i));
+      let stop = false;
+      let i = 40;
+      const appending = (async () => {
+        while (!stop) await writer.append(await makeEnvelope(i++));
+      })();
+      const results = [];
+      for (let k = 0; k < 5; k++) results.push(await auditor.verify());
+      stop = true;
+      await appending;
+      for (const r of results) assert.equal(r.ok, true, r.reason);
+      assert(results[4].size >= 40);
+      assert.deepEqual(await auditor.verify(), { ok: true, size: i });
+    } finally {
+      await writer.close();
+      await auditor.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
