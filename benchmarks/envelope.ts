@@ -24,8 +24,8 @@ import { TrustStore } from "../core/trust_store.ts";
 import { verifyEnvelope } from "../core/verify.ts";
 
 const quick = Deno.args.includes("--quick");
-const ROUNDS = quick ? 3 : 7;
-const ROUND_MS = quick ? 150 : 400;
+const ROUNDS = quick ? 5 : 25;
+const ROUND_MS = quick ? 60 : 100;
 
 const signer = await InProcessKeyProvider.generate("bench-2026-11");
 const store = TrustStore.fromObject({ keys: { [signer.keyId]: signer.publicKeyPem } });
@@ -88,7 +88,18 @@ const ops: Record<string, () => Promise<unknown>> = {
   verify: () => verifyEnvelope(parsed, store),
   parse_verify: () => verifyEnvelope(parseEnvelopeText(text), store),
   legacy_parse_verify: () => verifyEnvelope(parseEnvelopeText(legacyText), legacyStore),
+  // Web Crypto runs Ed25519 off the main thread: with requests in flight
+  // together (a server), throughput exceeds the one-at-a-time rate.
+  raw_verify_x16: () =>
+    Promise.all(
+      Array.from(
+        { length: 16 },
+        () => crypto.subtle.verify("Ed25519", pair.publicKey, rawSig, body),
+      ),
+    ),
+  verify_x16: () => Promise.all(Array.from({ length: 16 }, () => verifyEnvelope(parsed, store))),
 };
+const BATCH: Record<string, number> = { raw_verify_x16: 16, verify_x16: 16 };
 
 // Sanity: every op succeeds before it is timed.
 for (const f of Object.values(ops)) await f();
@@ -111,9 +122,15 @@ async function rate(f: () => Promise<unknown>, ms: number): Promise<number> {
 
 const samples: Record<string, number[]> = Object.fromEntries(Object.keys(ops).map((k) => [k, []]));
 for (let r = 0; r < ROUNDS; r++) {
-  for (const [name, f] of Object.entries(ops)) samples[name].push(await rate(f, ROUND_MS));
+  for (const [name, f] of Object.entries(ops)) {
+    samples[name].push((await rate(f, ROUND_MS)) * (BATCH[name] ?? 1));
+  }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// Each round runs every op back to back, so a figure and its baseline see the
+// same machine load: the ratio is the median of the per-round ratios.
+const pairedRatio = (op: string, base: string) =>
+  median(samples[op].map((x, i) => x / samples[base][i]));
 const rates = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
 
 const rows: { figure: string; per_s: number; baseline: string; ratio: number; goal?: number }[] = [
@@ -122,38 +139,52 @@ const rows: { figure: string; per_s: number; baseline: string; ratio: number; go
     figure: "envelope build+sign",
     per_s: rates.build_sign,
     baseline: "raw sign",
-    ratio: rates.build_sign / rates.raw_sign,
+    ratio: pairedRatio("build_sign", "raw_sign"),
     goal: 0.7,
   },
   {
     figure: "envelope build+sign incl. committing 2×200 inputs",
     per_s: rates.build_sign_commit_inputs,
     baseline: "raw sign",
-    ratio: rates.build_sign_commit_inputs / rates.raw_sign,
+    ratio: pairedRatio("build_sign_commit_inputs", "raw_sign"),
   },
   { figure: "raw Web Crypto Ed25519 verify", per_s: rates.raw_verify, baseline: "-", ratio: 1 },
   {
     figure: "envelope verify (parsed, trust store)",
     per_s: rates.verify,
     baseline: "raw verify",
-    ratio: rates.verify / rates.raw_verify,
+    ratio: pairedRatio("verify", "raw_verify"),
     goal: 0.7,
   },
   {
     figure: "envelope parse+verify (native text)",
     per_s: rates.parse_verify,
     baseline: "raw verify",
-    ratio: rates.parse_verify / rates.raw_verify,
+    ratio: pairedRatio("parse_verify", "raw_verify"),
+  },
+  {
+    figure: "raw Web Crypto verify, 16 in flight",
+    per_s: rates.raw_verify_x16,
+    baseline: "raw verify",
+    ratio: pairedRatio("raw_verify_x16", "raw_verify"),
+  },
+  {
+    figure: "envelope verify, 16 in flight",
+    per_s: rates.verify_x16,
+    baseline: "raw ×16",
+    ratio: pairedRatio("verify_x16", "raw_verify_x16"),
   },
   {
     figure: "legacy regaudit-fhe parse+verify",
     per_s: rates.legacy_parse_verify,
     baseline: "raw verify",
-    ratio: rates.legacy_parse_verify / rates.raw_verify,
+    ratio: pairedRatio("legacy_parse_verify", "raw_verify"),
   },
 ];
 
-console.log(`envelope benchmark: ${ROUNDS} interleaved rounds × ${ROUND_MS} ms, median per figure`);
+console.log(
+  `envelope benchmark: ${ROUNDS} interleaved rounds × ${ROUND_MS} ms per op; rates are medians, ratios medians of per-round ratios`,
+);
 console.log(`envelope ${text.length} bytes of JSON text, signed body ${body.length} bytes\n`);
 console.log(
   `${"figure".padEnd(52)} ${"ops/s".padStart(9)}  ${"vs".padEnd(10)} ${"ratio".padStart(6)}  goal`,
@@ -191,7 +222,8 @@ const result = {
     ratio: Number(r.ratio.toFixed(3)),
     ...(r.goal === undefined ? {} : { goal: r.goal, met: r.ratio >= r.goal }),
   })),
-  note: "Shared 2-core machine: absolute rates are noisy; ratios are measured in the same run.",
+  note:
+    "Shared 2-core machine: absolute rates are noisy. Each ratio is the median over rounds of (figure rate / baseline rate) measured back to back in the same round. One-at-a-time rates are latency-bound: Web Crypto runs Ed25519 off the main thread.",
 };
 await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
 await Deno.writeTextFile(

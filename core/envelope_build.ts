@@ -22,6 +22,11 @@ import { InputValidationError } from "./errors.ts";
 import { canonicalize, withPointerPrefix } from "./jcs.ts";
 import type { KeyProvider } from "./keys.ts";
 
+// A backend reuses one parameter-set object for every envelope: remember the
+// hash of its JCS text. The text is recomputed and compared on every build,
+// so a changed object is hashed again; keys are the caller's objects (weak).
+const parameterSetMemo = new WeakMap<object, { text: string; hash: string }>();
+
 /** What {@linkcode buildEnvelope} puts in a native envelope. */
 export interface BuildEnvelopeOptions {
   /** The primitive that produced `result`. */
@@ -122,7 +127,14 @@ export async function buildEnvelope(
   // hash), and a bad value is reported under its own pointer.
   const jcs = (pointer: string, v: unknown) => withPointerPrefix(pointer, () => canonicalize(v));
   const psText = jcs("/parameter_set", o.parameterSet);
-  const psHash = sha256Hex(psText);
+  const memo = parameterSetMemo.get(o.parameterSet);
+  let psHash: string;
+  if (memo !== undefined && memo.text === psText) {
+    psHash = memo.hash;
+  } else {
+    psHash = sha256Hex(psText);
+    parameterSetMemo.set(o.parameterSet, { text: psText, hash: psHash });
+  }
   const members = [
     `"backend":${jcs("/backend", o.backend)}`,
     `"depth_budget":{"consumed":${d.consumed},"declared":${d.declared}}`,

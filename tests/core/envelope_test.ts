@@ -534,3 +534,20 @@ Deno.test("verify: every verification error class carries the key id", async () 
     return true;
   });
 });
+
+Deno.test("envelope: a parameter-set object changed between builds gets its new hash", async () => {
+  const ps: Record<string, JsonValue> = { backend: "seal-ckks", poly_modulus_degree: 8192 };
+  const first = await signed({ parameterSet: ps });
+  ps.poly_modulus_degree = 16384;
+  const second = await signed({ parameterSet: ps });
+  assert.equal(
+    first.parameter_set_hash,
+    parameterSetHash({ backend: "seal-ckks", poly_modulus_degree: 8192 }),
+  );
+  assert.equal(
+    second.parameter_set_hash,
+    parameterSetHash({ backend: "seal-ckks", poly_modulus_degree: 16384 }),
+  );
+  assert.notEqual(first.parameter_set_hash, second.parameter_set_hash);
+  assert.equal(await reason(reparse(second)), "valid");
+});
