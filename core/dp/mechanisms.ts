@@ -15,8 +15,8 @@
  *   (CKS 2020, Thm 4), hence (ρ + 2√(ρ ln(1/δ)), δ)-DP (Bun–Steinke 2016);
  *   ρ is solved from (ε, δ).
  *
- * `g = 2^(⌊log2(nominal scale)⌋ − 20)`, so the grid costs about 2^-20 of
- * extra noise. The continuous samplers (`sampleLaplace`, `sampleGaussian`)
+ * `g = 2^(⌊log2(nominal scale)⌋ − 20 − min(⌈log2 d⌉, 10))`, so the grid
+ * costs about 2^-20 of extra noise. The continuous samplers (`sampleLaplace`, `sampleGaussian`)
  * and `gaussianSigma` (the smaller of the classic and zCDP calibrations)
  * remain for analysis; releases do not use them.
  *
@@ -173,7 +173,10 @@ export function calibrate(spec: DpSpec, dimension = 1): CalibratedSpec {
   if (!Number.isFinite(nominal) || nominal > 2 ** 900 || nominal < 2 ** -900) {
     throw new DpParameterError("sensitivity", `noise scale ${nominal} is out of range`);
   }
-  const grid = 2 ** (Math.floor(Math.log2(nominal)) - GRID_BITS);
+  // A field of d values gets a grid finer by up to 2^10, so that the d extra
+  // rounding steps stay a ~2^-20 fraction of the noise (and counts stay < 2^53).
+  const extra = Math.min(Math.ceil(Math.log2(dimension)), 10);
+  const grid = 2 ** (Math.floor(Math.log2(nominal)) - GRID_BITS - extra);
   const steps = gridSensitivity(spec.sensitivity, grid, dimension, spec.mechanism);
   const stepScale = spec.mechanism === "laplace"
     ? steps / spec.epsilon

@@ -337,16 +337,15 @@ Deno.test("dp release: values land on the grid with the calibrated variance", ()
   assert.throws(() => releaseValue(l.grid * 2 ** 52, l, rnd), DpParameterError);
 });
 
-Deno.test("dp: vector fields pay one grid step per value for rounding", () => {
+Deno.test("dp: vector fields pay one grid step per value for rounding, on a finer grid", () => {
   const one = calibrate({ mechanism: "laplace", epsilon: 1, sensitivity: 1 });
   const many = calibrate({ mechanism: "laplace", epsilon: 1, sensitivity: 1 }, 1000);
-  assert.equal(many.grid, one.grid);
-  const steps = (s: typeof one) => s.scale / s.grid; // scale in steps
-  assert(steps(many) - steps(one) >= 999 - 1e-6, "L1: +d steps");
+  assert.equal(one.grid / many.grid, 1024);
+  assert(many.scale >= one.scale * (1 - 1e-6) && many.scale < one.scale * (1 + 1e-5));
+  // the scale covers ⌈Δ/g⌉ + d steps at ε
+  assert(many.scale / many.grid >= (Math.ceil(1 / many.grid) + 1000) / 1);
   const g1 = calibrate({ mechanism: "gaussian", epsilon: 1, delta: 1e-6, sensitivity: 1 });
-  const g100 = calibrate({ mechanism: "gaussian", epsilon: 1, delta: 1e-6, sensitivity: 1 }, 100);
   assert.equal(gridSensitivity(1, g1.grid, 100, "gaussian"), Math.ceil(1 / g1.grid + 10));
-  assert(g100.scale > g1.scale);
   const { dp } = privatizeResult({ agg: [1, 2, 3] }, {
     agg: { mechanism: "laplace", epsilon: 1, sensitivity: 1 },
   }, { random: seededUniformForTestsOnly(8) });
