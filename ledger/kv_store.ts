@@ -11,7 +11,7 @@
  * | `["e", n]` | entry n: format, flags (ends its commit), leaf, the stored hashes its append wrote, envelope (first part) |
  * | `["c", n, j]` | chunk j ≥ 1 of entry n's envelope when it exceeds one 64 KiB value |
  * | `["s", sha256]` | u64 index of the entry holding the envelope with this SHA-256 |
- * | `["i", issuer, issued_at, n]`, `["p", primitive, issued_at, n]`, `["t", issued_at, n]` | empty: secondary indexes |
+ * | `["i", issuer, issued_at, n]`, `["p", primitive, issued_at, n]` | empty: secondary indexes (queries by time alone merge the six primitive indexes) |
  * | `["cp", size]` | UTF-8 signed checkpoint for tree size `size` |
  *
  * Node hashes use tlog's dense numbering; the hashes written by entry n's
@@ -23,6 +23,7 @@
  */
 import { bytesEqual, concatBytes, utf8 } from "../core/bytes.ts";
 import { RegledgerError } from "../core/errors.ts";
+import { PRIMITIVES } from "../core/envelope_types.ts";
 import { EMPTY_TREE_HASH, HASH_SIZE, splitStoredHashIndex } from "./merkle.ts";
 import type {
   CommitBatch,
@@ -222,7 +223,6 @@ export function indexKeys(
   return [
     ["i", e.issuer, e.issuedAt, e.index],
     ["p", e.primitive, e.issuedAt, e.index],
-    ["t", e.issuedAt, e.index],
   ];
 }
 
@@ -435,21 +435,52 @@ export class KvStore implements LedgerStore {
   }
 
   async scanIndex(sel: IndexSelector, limit: number): Promise<IndexHit[]> {
+    const hits: IndexHit[] = [];
+    if (sel.issuer === undefined && sel.primitive === undefined) {
+      // No time-only index (one row less per entry): merge the six primitive indexes.
+      const its = PRIMITIVES.map((p) => this.#scan(["p", p], sel, limit)[Symbol.asyncIterator]());
+      const heads = await Promise.all(its.map((it) => it.next()));
+      while (hits.length < limit) {
+        let best = -1;
+        for (let k = 0; k < heads.length; k++) {
+          const h = heads[k];
+          if (h.done) continue;
+          if (best < 0 || compareHits(h.value, heads[best].value as IndexHit) < 0) best = k;
+        }
+        if (best < 0) break;
+        hits.push(heads[best].value as IndexHit);
+        heads[best] = await its[best].next();
+      }
+      await Promise.all(its.map((it) => it.return(undefined)));
+      return hits;
+    }
     const prefix: Deno.KvKey = sel.issuer !== undefined
       ? ["i", sel.issuer]
-      : sel.primitive !== undefined
-      ? ["p", sel.primitive]
-      : ["t"];
+      : ["p", sel.primitive as string];
     const filterPrimitive = sel.issuer !== undefined && sel.primitive !== undefined;
-    let start: Deno.KvKey = sel.from !== undefined ? [...prefix, sel.from] : prefix;
+    for await (const h of this.#scan(prefix, sel, limit)) {
+      if (filterPrimitive) {
+        const e = await this.readEntry(h.index);
+        if (!e) throw new LedgerCorruptionError(`index names missing entry ${h.index}`, h.index);
+        const leaf = JSON.parse(new TextDecoder().decode(e.leaf)) as { primitive?: unknown };
+        if (leaf.primitive !== sel.primitive) continue;
+      }
+      hits.push(h);
+      if (hits.length >= limit) break;
+    }
+    return hits;
+  }
+
+  /** Hits of one `[kind, value, issued_at, n]` index in key order, within the selector's bounds. */
+  async *#scan(prefix: Deno.KvKey, sel: IndexSelector, limit: number): AsyncGenerator<IndexHit> {
+    let start: Deno.KvKey | undefined = sel.from !== undefined ? [...prefix, sel.from] : undefined;
     if (sel.after) {
       const a: Deno.KvKey = [...prefix, sel.after.issuedAt, sel.after.index + 1];
-      if (sel.from === undefined || sel.after.issuedAt >= sel.from) start = a;
+      if (sel.from === undefined || compareText(sel.after.issuedAt, sel.from) >= 0) start = a;
     }
     const end: Deno.KvKey = sel.to !== undefined ? [...prefix, sel.to] : [...prefix, MAX_KEY_PART];
-    const hits: IndexHit[] = [];
     const it = this.kv.list<Uint8Array>(
-      start === prefix ? { prefix, end } : { start, end },
+      start === undefined ? { prefix, end } : { start, end },
       { batchSize: Math.min(500, limit + 1) },
     );
     const base = prefix.length;
@@ -459,17 +490,8 @@ export class KvStore implements LedgerStore {
       if (typeof issuedAt !== "string" || typeof index !== "number") {
         throw new LedgerCorruptionError(`index key ${JSON.stringify(r.key.map(String))} malformed`);
       }
-      if (filterPrimitive) {
-        const e = await this.readEntry(index);
-        if (!e) throw new LedgerCorruptionError(`index names missing entry ${index}`, index);
-        // Cheap check on the leaf's primitive field without a JSON parser dependency.
-        const leaf = JSON.parse(new TextDecoder().decode(e.leaf)) as { primitive?: unknown };
-        if (leaf.primitive !== sel.primitive) continue;
-      }
-      hits.push({ index, issuedAt });
-      if (hits.length >= limit) break;
+      yield { index, issuedAt };
     }
-    return hits;
   }
 
   close(): void {
@@ -479,3 +501,20 @@ export class KvStore implements LedgerStore {
 
 // `true` sorts after every string and number in Deno KV key order.
 const MAX_KEY_PART = true;
+
+/** Compare strings by code point (Deno KV orders string key parts by their UTF-8 bytes). */
+function compareText(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
+
+function compareHits(a: IndexHit, b: IndexHit): number {
+  return compareText(a.issuedAt, b.issuedAt) || a.index - b.index;
+}

@@ -33,7 +33,7 @@
 import { sha256, toBase64, utf8 } from "../core/bytes.ts";
 import { RegledgerError } from "../core/errors.ts";
 import { resolveEnvelope } from "../core/envelope.ts";
-import type { ParsedEnvelope } from "../core/envelope_types.ts";
+import { type ParsedEnvelope, PRIMITIVES } from "../core/envelope_types.ts";
 import { signCheckpoint } from "./checkpoint.ts";
 import { encodeLeaf, LEAF_VERSION } from "./leaf.ts";
 import {
@@ -352,6 +352,9 @@ export class Ledger {
     const canonical = resolved.canonical;
     const issuer = fieldString(v, "issuer");
     const primitive = fieldString(v, "primitive");
+    if (!(PRIMITIVES as readonly string[]).includes(primitive)) {
+      throw new LedgerInputError("/primitive", `must be one of ${PRIMITIVES.join(", ")}`);
+    }
     const issuedAt = fieldString(v, "issued_at");
     const keyId = fieldString(v, "key_id");
     return {
@@ -362,7 +365,7 @@ export class Ledger {
       primitive,
       issuedAt,
       keyId,
-      // Value + chunk overhead + three index keys + sha key, conservatively.
+      // Value + chunk overhead + two index keys + sha key, conservatively.
       bytes: canonical.length + 2 * (issuer.length + issuedAt.length) + primitive.length + 1200,
     };
   }
@@ -411,7 +414,7 @@ export class Ledger {
     let mutations = 3;
     while (this.#queue.length > 0 && out.length < this.#maxBatch) {
       const p = this.#queue[0];
-      const m = 5 + Math.ceil(p.canonical.length / KV_MAX_VALUE);
+      const m = 4 + Math.ceil(p.canonical.length / KV_MAX_VALUE);
       if (
         out.length > 0 &&
         (bytes + p.bytes > KV_MAX_COMMIT_BYTES || mutations + m > KV_MAX_MUTATIONS)

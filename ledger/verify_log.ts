@@ -118,7 +118,7 @@ class SetDigest {
 }
 
 const EMPTY = new Uint8Array(0);
-const INDEX_PREFIXES = ["s", "i", "p", "t"] as const;
+const INDEX_PREFIXES = ["s", "i", "p"] as const;
 
 /** The derived index pairs of one entry. */
 function derivedPairs(
