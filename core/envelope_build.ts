@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { sha256Hex, utf8 } from "./bytes.ts";
+import { sha256Hex } from "./bytes.ts";
 import { commitInputs, type JsonObject } from "./commitments.ts";
 import { encodeSignatureBase64 } from "./ed25519.ts";
 import {
@@ -19,7 +19,7 @@ import {
   PRIMITIVES,
 } from "./envelope_types.ts";
 import { InputValidationError } from "./errors.ts";
-import { canonicalize, withPointerPrefix } from "./jcs.ts";
+import { canonicalBytes, canonicalize, withPointerPrefix } from "./jcs.ts";
 import type { KeyProvider } from "./keys.ts";
 
 // A backend reuses one parameter-set object for every envelope: remember the
@@ -122,11 +122,7 @@ export async function buildEnvelope(
       name: c.name,
       sha256: c.sha256,
     }));
-  // The signed body's JCS text, written member by member in JCS order: each
-  // member is canonicalized once (the parameter set's text also gives its
-  // hash), and a bad value is reported under its own pointer.
-  const jcs = (pointer: string, v: unknown) => withPointerPrefix(pointer, () => canonicalize(v));
-  const psText = jcs("/parameter_set", o.parameterSet);
+  const psText = withPointerPrefix("/parameter_set", () => canonicalize(o.parameterSet));
   const memo = parameterSetMemo.get(o.parameterSet);
   let psHash: string;
   if (memo !== undefined && memo.text === psText) {
@@ -135,25 +131,8 @@ export async function buildEnvelope(
     psHash = sha256Hex(psText);
     parameterSetMemo.set(o.parameterSet, { text: psText, hash: psHash });
   }
-  const members = [
-    `"backend":${jcs("/backend", o.backend)}`,
-    `"depth_budget":{"consumed":${d.consumed},"declared":${d.declared}}`,
-  ];
-  if (o.dp !== undefined) members.push(`"dp":${jcs("/dp", o.dp)}`);
-  members.push(
-    `"input_commitments":${jcs("/input_commitments", commitments)}`,
-    `"issued_at":${jcs("/issued_at", issuedAt)}`,
-    `"issuer":${jcs("/issuer", o.issuer)}`,
-    `"parameter_set":${psText}`,
-    `"parameter_set_hash":"${psHash}"`,
-    `"primitive":"${o.primitive}"`,
-    `"regulations":${jcs("/regulations", o.regulations)}`,
-    `"result":${jcs("/result", o.result)}`,
-    `"schema":"${NATIVE_SCHEMA}"`,
-  );
-  const bodyBytes = utf8("{" + members.join(",") + "}");
-  // Web Crypto signs off the main thread: start it, then build the object meanwhile.
-  const signing = signer.sign(bodyBytes);
+  // Members inserted in JCS order, so the canonical writer takes its fast
+  // path (JSON.stringify) for every member already in order.
   const env: JsonObject = {
     backend: o.backend,
     depth_budget: { consumed: d.consumed, declared: d.declared },
@@ -168,6 +147,9 @@ export async function buildEnvelope(
   env.regulations = o.regulations;
   env.result = o.result;
   env.schema = NATIVE_SCHEMA;
+  const bodyBytes = canonicalBytes(env);
+  // Web Crypto signs off the main thread: hash the body meanwhile.
+  const signing = signer.sign(bodyBytes);
   const bodySha256 = sha256Hex(bodyBytes);
   const signature = await signing;
   const receipt: EnvelopeReceipt = {
