@@ -7,6 +7,7 @@
  */
 export {
   type AppendResult,
+  type CommitInfo,
   type ConsistencyProofJson,
   type EntrySummary,
   entryToJson,

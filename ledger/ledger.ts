@@ -224,6 +224,22 @@ export interface OpenLedgerOptions {
    * @default {98}
    */
   maxBatch?: number;
+  /**
+   * Called after each successful group commit (metrics): the new tree size,
+   * how many entries the commit appended, and how many attempts it took
+   * (more than one when another writer committed first).
+   */
+  onCommit?: (info: CommitInfo) => void;
+}
+
+/** What {@link OpenLedgerOptions.onCommit} reports for one commit. */
+export interface CommitInfo {
+  /** Tree size after the commit. */
+  tree_size: number;
+  /** Entries appended by the commit. */
+  entries: number;
+  /** Commit attempts (1 when no other writer interfered). */
+  attempts: number;
 }
 
 interface Pending {
@@ -304,8 +320,17 @@ export class Ledger {
   #head: VersionedHead | null = null;
   #closed = false;
 
+  #onCommit: ((info: CommitInfo) => void) | undefined;
+
   /** Use {@link openLedger}. */
-  constructor(store: KvStore, signer: Ed25519NoteSigner, origin: string, maxBatch: number) {
+  constructor(
+    store: KvStore,
+    signer: Ed25519NoteSigner,
+    origin: string,
+    maxBatch: number,
+    onCommit?: (info: CommitInfo) => void,
+  ) {
+    this.#onCommit = onCommit;
     this.store = store;
     this.#signer = signer;
     this.origin = origin;
@@ -460,6 +485,15 @@ export class Ledger {
       }
       if (outcome.ok) {
         const done = todo;
+        try {
+          this.#onCommit?.({
+            tree_size: this.#head!.head.size,
+            entries: done.length,
+            attempts: attempt + 1,
+          });
+        } catch {
+          // A metrics hook never fails an append.
+        }
         const results = outcome.results;
         return async () => {
           try {
@@ -849,7 +883,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     signer = await loadOrCreateLogKey(keyDir, origin);
   }
   const store = await KvStore.open(path);
-  const ledger = new Ledger(store, signer, origin, maxBatch);
+  const ledger = new Ledger(store, signer, origin, maxBatch, opts.onCommit);
   try {
     // A corrupt identity record does not stop opening (so `verify` can report it);
     // appends re-read it and refuse.

@@ -41,7 +41,8 @@ const PRIMS = ["fairness", "drift", "calibration"] as const;
 
 Deno.test("append: receipts verify offline, chain links, checkpoint signed by the log key", async () => {
   await using t = await tempDir();
-  const ledger = await openLedger({ dataDir: t.dir });
+  const commits: { tree_size: number; entries: number; attempts: number }[] = [];
+  const ledger = await openLedger({ dataDir: t.dir, onCommit: (c) => commits.push(c) });
   try {
     const envs = await Promise.all(Array.from({ length: 70 }, (_, i) => makeEnvelope(i)));
     const results = await Promise.all(envs.map((e) => ledger.append(e)));
@@ -78,6 +79,8 @@ Deno.test("append: receipts verify offline, chain links, checkpoint signed by th
     // Group commit happened: fewer checkpoints than entries.
     const sizes = new Set(results.map((r) => r.tree_size));
     assert(sizes.size < 70, `expected grouped commits, got ${sizes.size} commits for 70 entries`);
+    assertEquals(commits.map((c) => c.tree_size), [...sizes].sort((a, b) => a - b));
+    assertEquals(commits.reduce((n, c) => n + c.entries, 0), 70);
     assertEquals(await ledger.size(), 70);
     const latest = parseCheckpointText((await ledger.checkpoint()).split("\n\n")[0] + "\n");
     assertEquals(latest.size, 70);
