@@ -66,12 +66,31 @@ interface Rate {
   per_s: number;
   p50_ms: number;
   p99_ms: number;
+  /** CPU time (all threads) of the process doing the work, per operation; null without /proc. */
+  cpu_us_per_op: number | null;
+}
+
+/** User + system CPU milliseconds of process `pid` (Linux /proc), or null. */
+function cpuMs(pid: number | "self"): number | null {
+  try {
+    const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    const hz = 100; // USER_HZ on Linux
+    return ((Number(f[11]) + Number(f[12])) * 1000) / hz;
+  } catch {
+    return null;
+  }
 }
 
 /** Run `work(i)` for i < n with `c` workers; returns rate and latency quantiles. */
-async function drive(n: number, c: number, work: (i: number) => Promise<void>): Promise<Rate> {
+async function drive(
+  n: number,
+  c: number,
+  work: (i: number) => Promise<void>,
+  pid: number | "self" = "self",
+): Promise<Rate> {
   const lat: number[] = new Array(n);
   let next = 0;
+  const cpu0 = cpuMs(pid);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: c }, async () => {
     for (let i = next++; i < n; i = next++) {
@@ -81,18 +100,26 @@ async function drive(n: number, c: number, work: (i: number) => Promise<void>): 
     }
   }));
   const secs = (performance.now() - t0) / 1000;
+  const cpu1 = cpuMs(pid);
   lat.sort((a, b) => a - b);
   return {
     per_s: Math.round(n / secs),
     p50_ms: +quantile(lat, 0.5).toFixed(2),
     p99_ms: +quantile(lat, 0.99).toFixed(2),
+    cpu_us_per_op: cpu0 === null || cpu1 === null ? null : Math.round(((cpu1 - cpu0) * 1000) / n),
   };
 }
 
-/** The median round by rate. */
+/** The median round by rate (CPU per operation: the median over rounds). */
 function median(rounds: Rate[]): Rate & { rounds: number[] } {
   const sorted = [...rounds].sort((a, b) => a.per_s - b.per_s);
-  return { ...sorted[Math.floor((sorted.length - 1) / 2)], rounds: rounds.map((r) => r.per_s) };
+  const cpus = rounds.map((r) => r.cpu_us_per_op).filter((x): x is number => x !== null)
+    .sort((a, b) => a - b);
+  return {
+    ...sorted[Math.floor((sorted.length - 1) / 2)],
+    cpu_us_per_op: cpus.length ? cpus[Math.floor((cpus.length - 1) / 2)] : null,
+    rounds: rounds.map((r) => r.per_s),
+  };
 }
 
 const tmp = await Deno.makeTempDir({ prefix: "regledger-bench-server-" });
@@ -174,12 +201,12 @@ async function startServe(verifyWorkers: string, tag: string) {
 
 const withDefault = await startServe("auto", "default");
 const oneWorker = await startServe("1", "worker");
-const http = (base: string) => async (texts: string[]) =>
+const http = (s: { base: string; child: Deno.ChildProcess }) => async (texts: string[]) =>
   await drive(texts.length, CONCURRENCY, async (i) => {
-    const r = await fetch(`${base}/v1/envelopes`, { method: "POST", body: texts[i], headers });
+    const r = await fetch(`${s.base}/v1/envelopes`, { method: "POST", body: texts[i], headers });
     if (r.status !== 201) throw new Error(`server answered ${r.status}: ${await r.text()}`);
     await r.body?.cancel();
-  });
+  }, s.child.pid);
 const modes: [string, (texts: string[]) => Promise<Rate>][] = [
   ["ledger", async (texts) => {
     const parsed = texts.map((t) => parseEnvelopeText(t));
@@ -193,8 +220,8 @@ const modes: [string, (texts: string[]) => Promise<Rate>][] = [
       if (r.status !== 201) throw new Error(`in-process app answered ${r.status}`);
       await r.body?.cancel();
     })],
-  ["http_default", http(withDefault.base)],
-  ["http_worker", http(oneWorker.base)],
+  ["http_default", http(withDefault)],
+  ["http_worker", http(oneWorker)],
 ];
 // Interleaved rounds: every mode sees the same machine load, on fresh envelopes.
 const rounds: Record<string, Rate[]> = {};
@@ -234,20 +261,25 @@ const result = {
   ratio_http_to_ledger_append: +(httpRate.per_s / appendRate.per_s).toFixed(3),
   ratio_http_to_in_process_app: +(httpRate.per_s / appRate.per_s).toFixed(3),
   ratio_one_worker_to_default: +(httpWorker.per_s / httpRate.per_s).toFixed(3),
+  ratio_server_cpu_to_ledger_cpu: httpRate.cpu_us_per_op && appendRate.cpu_us_per_op
+    ? +(httpRate.cpu_us_per_op / appendRate.cpu_us_per_op).toFixed(3)
+    : null,
   goal: {
     submissions_per_s: 3000,
     p99_ms: 50,
     met: httpRate.per_s >= 3000 && httpRate.p99_ms <= 50,
   },
   note: "Median round of interleaved rounds. 2-core machine shared with other jobs; " +
-    "serve runs in its own process, the 64 clients in this one.",
+    "serve runs in its own process, the 64 clients in this one. CPU µs/op: CPU time of " +
+    "the process doing the work (the server for HTTP rows, this process otherwise), " +
+    "all threads, per operation: less sensitive to the machine's load than rates.",
 };
 
 console.log(
   `regledger server benchmark (${ROUNDS} interleaved rounds of ${PER_ROUND}, ${CONCURRENCY} concurrent; median round)`,
 );
-console.log("| what | per s | p50 ms | p99 ms | rounds (per s) |");
-console.log("| --- | ---: | ---: | ---: | --- |");
+console.log("| what | per s | p50 ms | p99 ms | CPU µs/op | rounds (per s) |");
+console.log("| --- | ---: | ---: | ---: | ---: | --- |");
 for (
   const [name, r] of [
     [`HTTP POST /v1/envelopes (sockets, default: ${withDefault.workers} verify workers)`, httpRate],
@@ -256,7 +288,11 @@ for (
     ["in-process ledger.append (baseline)", appendRate],
   ] as const
 ) {
-  console.log(`| ${name} | ${r.per_s} | ${r.p50_ms} | ${r.p99_ms} | ${r.rounds.join(", ")} |`);
+  console.log(
+    `| ${name} | ${r.per_s} | ${r.p50_ms} | ${r.p99_ms} | ${r.cpu_us_per_op ?? "-"} | ${
+      r.rounds.join(", ")
+    } |`,
+  );
 }
 console.log(
   `ratios: HTTP/ledger append ${result.ratio_http_to_ledger_append}, ` +
