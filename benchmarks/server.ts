@@ -171,7 +171,7 @@ async function startServe(verifyWorkers: string, tag: string) {
     ],
     cwd: new URL("../", import.meta.url).pathname,
     env: {
-      REGLEDGER_API_KEYS: `${TOKEN}:ledger:append`,
+      REGLEDGER_API_KEYS: `${TOKEN}:ledger:append,ledger:read`,
       REGLEDGER_RATE_LIMIT: "0",
       REGLEDGER_VERIFY_WORKERS: verifyWorkers,
     },
@@ -231,6 +231,15 @@ for (let r = 0; r < ROUNDS; r++) {
     (rounds[name] ??= []).push(await run(texts));
   }
 }
+/** Mean group-commit batch size the server saw, from its /metrics. */
+async function meanBatch(base: string): Promise<number | null> {
+  const text = await (await fetch(`${base}/metrics`, { headers })).text();
+  const sum = /regledger_group_commit_batch_size_sum (\S+)/.exec(text);
+  const count = /regledger_group_commit_batch_size_count (\S+)/.exec(text);
+  return sum && count ? +(Number(sum[1]) / Number(count[1])).toFixed(2) : null;
+}
+const batchDefault = await meanBatch(withDefault.base);
+const batchWorker = await meanBatch(oneWorker.base);
 for (const s of [withDefault, oneWorker]) {
   s.child.kill("SIGTERM");
   const exit = await s.child.status;
@@ -254,8 +263,16 @@ const result = {
   rounds: ROUNDS,
   submissions_per_round: PER_ROUND,
   concurrency: CONCURRENCY,
-  http_submissions: { ...httpRate, verify_workers: withDefault.workers },
-  http_submissions_one_verify_worker: { ...httpWorker, verify_workers: oneWorker.workers },
+  http_submissions: {
+    ...httpRate,
+    verify_workers: withDefault.workers,
+    mean_group_commit_batch: batchDefault,
+  },
+  http_submissions_one_verify_worker: {
+    ...httpWorker,
+    verify_workers: oneWorker.workers,
+    mean_group_commit_batch: batchWorker,
+  },
   in_process_app: appRate,
   in_process_ledger_append: appendRate,
   ratio_http_to_ledger_append: +(httpRate.per_s / appendRate.per_s).toFixed(3),
@@ -297,7 +314,9 @@ for (
 console.log(
   `ratios: HTTP/ledger append ${result.ratio_http_to_ledger_append}, ` +
     `HTTP/in-process app ${result.ratio_http_to_in_process_app}, ` +
-    `1 worker/default ${result.ratio_one_worker_to_default}; goal met: ${result.goal.met}`,
+    `1 worker/default ${result.ratio_one_worker_to_default}; ` +
+    `server CPU/ledger CPU ${result.ratio_server_cpu_to_ledger_cpu}; ` +
+    `mean group-commit batch over HTTP ${batchDefault}; goal met: ${result.goal.met}`,
 );
 await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
 await Deno.writeTextFile(
