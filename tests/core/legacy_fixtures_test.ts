@@ -156,3 +156,41 @@ Deno.test("fixtures property: any single change to a valid legacy envelope is ca
     { numRuns: 200 },
   );
 });
+
+// Envelopes signed as regaudit-fhe 0.0.8 signs them, by fixtures/gen_legacy_edge.py, with
+// results at the edges of Python's form: NaN/Infinity, astral and U+E000.. keys, control
+// characters, big integers, exponent floats.
+const EDGE = new URL("./fixtures/legacy_edge/", import.meta.url);
+const edgeStore = await TrustStore.fromFile(new URL("trust_store.json", EDGE).pathname);
+
+for (const name of ["non-finite", "unicode", "numbers"]) {
+  Deno.test(`legacy edge (${name}): a Python-signed envelope verifies byte-exactly`, async () => {
+    const bytes = await Deno.readFile(new URL(`${name}.json`, EDGE));
+    const parsed = parseEnvelopeText(bytes);
+    assert.equal(parsed.kind, "legacy");
+    const r = await checkEnvelope(parsed, edgeStore);
+    assert.equal(r.valid ? "valid" : `${r.reason}: ${r.message}`, "valid");
+    // The same envelope re-indented and re-ordered (token texts kept) is the same envelope.
+    const compact = pythonDumps(parseJsonText(bytes, { allowNonFinite: true }));
+    assert.deepEqual(parseEnvelopeText(compact).canonical, parsed.canonical);
+  });
+}
+
+Deno.test("legacy edge: changing NaN, -0.0, a number's text or a key is a HashMismatch", async () => {
+  const cases: [string, string, string, string][] = [
+    ["non-finite", '"gap": NaN', '"gap": null', "HashMismatch"],
+    ["non-finite", '"upper": Infinity', '"upper": 1.7976931348623157e+308', "HashMismatch"],
+    ["numbers", '"neg": -0.0', '"neg": 0.0', "HashMismatch"],
+    ["numbers", '"tiny": 1e-05', '"tiny": 0.00001', "HashMismatch"],
+    ["numbers", '"exp": 1e+16', '"exp": 1e16', "HashMismatch"],
+    ["unicode", '"\\ue000": 1', '"\\ue001": 1', "HashMismatch"],
+    // Whitespace between tokens is not part of the signed bytes.
+    ["non-finite", '"upper": Infinity', '"upper":    Infinity', "valid"],
+  ];
+  for (const [name, from, to, want] of cases) {
+    const text = await Deno.readTextFile(new URL(`${name}.json`, EDGE));
+    assert.ok(text.includes(from), from);
+    const r = await checkEnvelope(parseEnvelopeText(text.replace(from, to)), edgeStore);
+    assert.equal(r.valid ? "valid" : r.reason, want, `${from} → ${to}`);
+  }
+});
