@@ -115,13 +115,9 @@ export async function buildEnvelope(
     : o.issuedAt instanceof Date
     ? o.issuedAt.toISOString()
     : o.issuedAt;
-  const commitments =
-    (o.inputCommitments ?? withPointerPrefix("/inputs", () => commitInputs(o.inputs!))).map((
-      c,
-    ) => ({
-      name: c.name,
-      sha256: c.sha256,
-    }));
+  const commitments = o.inputCommitments === undefined
+    ? withPointerPrefix("/inputs", () => commitInputs(o.inputs!))
+    : checkedCommitments(o.inputCommitments);
   const psText = withPointerPrefix("/parameter_set", () => canonicalize(o.parameterSet));
   const memo = parameterSetMemo.get(o.parameterSet);
   let psHash: string;
@@ -138,7 +134,7 @@ export async function buildEnvelope(
     depth_budget: { consumed: d.consumed, declared: d.declared },
   };
   if (o.dp !== undefined) env.dp = o.dp;
-  env.input_commitments = commitments;
+  env.input_commitments = commitments as unknown as JsonValue[];
   env.issued_at = issuedAt;
   env.issuer = o.issuer;
   env.parameter_set = o.parameterSet;
@@ -167,4 +163,37 @@ export async function buildEnvelope(
       : o.timestamp;
   }
   return envelope;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Copies of precomputed commitments, checked and sorted by name as {@linkcode commitInputs} sorts. */
+function checkedCommitments(list: InputCommitment[]): InputCommitment[] {
+  if (!Array.isArray(list)) {
+    throw new InputValidationError(
+      "/input_commitments",
+      "array",
+      "inputCommitments must be an array",
+    );
+  }
+  const out = list.map((c, i) => {
+    if (typeof c?.name !== "string" || typeof c.sha256 !== "string" || !HEX64.test(c.sha256)) {
+      throw new InputValidationError(
+        `/input_commitments/${i}`,
+        "commitment",
+        "a commitment is {name: string, sha256: 64 lowercase hex digits}",
+      );
+    }
+    return { name: c.name, sha256: c.sha256 };
+  }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (let i = 1; i < out.length; i++) {
+    if (out[i].name === out[i - 1].name) {
+      throw new InputValidationError(
+        "/input_commitments",
+        "unique-names",
+        `input ${JSON.stringify(out[i].name)} is committed twice`,
+      );
+    }
+  }
+  return out;
 }

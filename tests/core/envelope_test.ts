@@ -551,3 +551,20 @@ Deno.test("envelope: a parameter-set object changed between builds gets its new 
   assert.notEqual(first.parameter_set_hash, second.parameter_set_hash);
   assert.equal(await reason(reparse(second)), "valid");
 });
+
+Deno.test("envelope: precomputed commitments are checked and sorted", async () => {
+  const c = commitInputs({ b: 1, a: 2 });
+  const env = await signed({ inputs: undefined, inputCommitments: [c[1], c[0]] });
+  assert.deepEqual(env.input_commitments.map((x) => x.name), ["a", "b"]);
+  const bad: [unknown, string][] = [
+    [[{ name: "a", sha256: "xyz" }], "/input_commitments/0"],
+    [[{ name: 1, sha256: c[0].sha256 }], "/input_commitments/0"],
+    [[c[0], c[0]], "/input_commitments"],
+  ];
+  for (const [list, pointer] of bad) {
+    await assert.rejects(
+      signed({ inputs: undefined, inputCommitments: list as typeof c }),
+      (e: unknown) => e instanceof InputValidationError && e.pointer === pointer,
+    );
+  }
+});
