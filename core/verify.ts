@@ -144,12 +144,14 @@ export async function verifyEnvelope(
     );
   }
   const bodySha = checkHashes(resolved);
-  // The PEM text usually equals the registered one: reuse its cached key.
-  const embedded = receipt.public_key_pem === registered.pem
+  // The embedded key is usually the registered one (same PEM text, or the
+  // same key written differently): then verify with its cached CryptoKey.
+  let embedded = receipt.public_key_pem === registered.pem
     ? registered
     : checkedEmbeddedKey(receipt.public_key_pem, keyId);
+  if (embedded !== registered && embedded.equals(registered)) embedded = registered;
   await checkSignature(embedded, envelope, body);
-  if (embedded !== registered && !embedded.equals(registered)) {
+  if (embedded !== registered) {
     throw new UntrustedIssuer(
       `embedded public key differs from the key registered for ${JSON.stringify(keyId)}`,
       keyId,
