@@ -80,6 +80,8 @@ export function errorToResponse(
   }
   if (e instanceof HTTPException) {
     const res = e.res;
+    // Our own JSON answers thrown through Hono middleware (bearer auth) pass as they are.
+    if (res && (res.headers.get("content-type") ?? "").startsWith("application/json")) return res;
     const status = res?.status ?? e.status;
     // Hono middleware (body limit, bearer auth, timeout) answers text; keep
     // their headers (WWW-Authenticate) and give the body our JSON shape.

@@ -108,18 +108,18 @@ Deno.test("auth: 401 without, malformed or unknown token; 403 wrong scope; admin
       const none = await h.app.request(path, { method });
       assertEquals(none.status, 401, `${path} without token`);
       assertMatch(none.headers.get("www-authenticate") ?? "", /^Bearer/);
-      assertEquals(typeof (await none.json()).error, "string");
-      for (
-        const bad of [
-          "Bearer not-a-known-token-at-all",
-          "Basic dXNlcjpwYXNz",
-          "Bearer",
-          "Bearer a b",
-        ]
-      ) {
+      assertEquals((await none.json()).error, "missing bearer token");
+      const malformed = "malformed Authorization header (expected 'Bearer <token>')";
+      const answers: [string, string][] = [
+        ["Bearer not-a-known-token-at-all", "unknown bearer token"],
+        ["Basic dXNlcjpwYXNz", malformed],
+        ["Bearer", malformed],
+        ["Bearer a b", malformed],
+      ];
+      for (const [bad, error] of answers) {
         const r = await h.app.request(path, { method, headers: { authorization: bad } });
         assertEquals(r.status, 401, `${path} with '${bad}'`);
-        await r.body?.cancel();
+        assertEquals((await r.json()).error, error, `${path} with '${bad}'`);
       }
       if (scope !== "any") {
         const other = scope === "verify" ? "ledger:read" : "verify";
