@@ -27,12 +27,7 @@ import {
 } from "./envelope_types.ts";
 import { EnvelopeFormatError, InputValidationError } from "./errors.ts";
 import { canonicalize, pointerToken } from "./jcs.ts";
-import {
-  type JsonLimits,
-  type LosslessJsonValue,
-  parseJsonText,
-  toPlainJson,
-} from "./json_text.ts";
+import { type JsonLimits, type LosslessJsonValue, parseJson, parseJsonText } from "./json_text.ts";
 import { compareCodePoints, pythonDumps } from "./python_json.ts";
 
 export * from "./commitments.ts";
@@ -65,19 +60,22 @@ const UNSIGNED = new Set(["receipt", "timestamp"]);
  */
 export function parseEnvelopeText(input: string | Uint8Array, limits?: JsonLimits): ParsedEnvelope {
   // Python writes NaN/Infinity by default, so legacy text may hold them;
-  // JCS then rejects them in native envelopes.
-  const tree = parseJsonText(input, { allowNonFinite: true, ...limits });
-  if (tree === null || typeof tree !== "object" || Array.isArray(tree) || !isPlain(tree)) {
+  // JCS then rejects them in native envelopes. Native envelopes need plain
+  // numbers only; a legacy one is parsed again keeping each number's text.
+  const lim = { allowNonFinite: true, ...limits };
+  const plain = parseJson(input, lim);
+  if (!isPlain(plain)) {
     throw new EnvelopeFormatError("", "object", "an envelope must be a JSON object");
   }
-  const schema = tree.schema;
+  const schema = plain.schema;
+  if (schema === NATIVE_SCHEMA) return fromNativeValue(plain as JsonObject);
   if (schema === LEGACY_SCHEMA) {
-    const value = toPlainJson(tree) as JsonObject;
+    const tree = parseJsonText(input, lim) as { [key: string]: LosslessJsonValue };
+    const value = plain as JsonObject;
     checkShape(value, "legacy");
     const [canonical, body] = canonicalPair(tree, compareCodePoints, (v) => pythonDumps(v));
     return finish("legacy", value, canonical, { body, bodySha256: sha256Hex(body) });
   }
-  if (schema === NATIVE_SCHEMA) return fromNativeValue(toPlainJson(tree) as JsonObject);
   throw new EnvelopeFormatError(
     "/schema",
     "enum",

@@ -104,6 +104,23 @@ const fatalDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  */
 export function parseJsonText(input: string | Uint8Array, limits?: JsonLimits): LosslessJsonValue {
   const lim = { ...DEFAULT_JSON_LIMITS, ...limits };
+  return new Parser(decodeText(input, lim), lim, true).parseDocument() as LosslessJsonValue;
+}
+
+/**
+ * Parse a JSON text with the same rules and limits as
+ * {@linkcode parseJsonText}, but with plain numbers (each number's source
+ * text is dropped; `NaN`/`Infinity` literals, when allowed, become the
+ * non-finite numbers).
+ *
+ * @throws {JsonParseError} naming the rule broken and the offset.
+ */
+export function parseJson(input: string | Uint8Array, limits?: JsonLimits): JsonValue {
+  const lim = { ...DEFAULT_JSON_LIMITS, ...limits };
+  return new Parser(decodeText(input, lim), lim, false).parseDocument() as JsonValue;
+}
+
+function decodeText(input: string | Uint8Array, lim: Required<JsonLimits>): string {
   let text: string;
   if (typeof input === "string") {
     if (input.length > lim.maxBytes) {
@@ -131,17 +148,7 @@ export function parseJsonText(input: string | Uint8Array, limits?: JsonLimits): 
   if (text.charCodeAt(0) === 0xfeff) {
     throw new JsonParseError("syntax", 0, "byte-order mark is not allowed");
   }
-  return new Parser(text, lim).parseDocument();
-}
-
-/**
- * Parse a JSON text with the same limits as {@linkcode parseJsonText}, but
- * return plain numbers (the source text of each number is dropped).
- *
- * @throws {JsonParseError} naming the rule broken and the offset.
- */
-export function parseJson(input: string | Uint8Array, limits?: JsonLimits): JsonValue {
-  return toPlainJson(parseJsonText(input, limits));
+  return text;
 }
 
 /** Replace every {@linkcode LosslessNumber} in `value` by its numeric value. */
@@ -214,22 +221,27 @@ const ESCAPES: Record<string, string> = {
   t: "\t",
 };
 
+/** What the parser builds: numbers lossless or plain. */
+type Node = null | boolean | string | number | LosslessNumber | Node[] | { [key: string]: Node };
+
 class Parser {
   readonly s: string;
   i = 0;
   depth = 0;
   readonly lim: Required<JsonLimits>;
+  readonly lossless: boolean;
 
-  constructor(s: string, lim: Required<JsonLimits>) {
+  constructor(s: string, lim: Required<JsonLimits>, lossless: boolean) {
     this.s = s;
     this.lim = lim;
+    this.lossless = lossless;
   }
 
   fail(rule: string, message: string, at = this.i): never {
     throw new JsonParseError(rule, at, message);
   }
 
-  parseDocument(): LosslessJsonValue {
+  parseDocument(): Node {
     this.ws();
     if (this.i >= this.s.length) this.fail("syntax", "empty input");
     const v = this.value();
@@ -249,7 +261,7 @@ class Parser {
     this.i = i;
   }
 
-  value(): LosslessJsonValue {
+  value(): Node {
     const c = this.s.charCodeAt(this.i);
     switch (c) {
       case 0x7b: // {
@@ -278,20 +290,21 @@ class Parser {
     }
   }
 
-  literal<T extends LosslessJsonValue>(word: string, v: T): T {
+  literal<T extends Node>(word: string, v: T): T {
     if (!this.s.startsWith(word, this.i)) this.fail("syntax", `invalid literal (expected ${word})`);
     this.i += word.length;
     return v;
   }
 
-  nonFinite(word: string): LosslessNumber {
+  nonFinite(word: string): LosslessNumber | number {
     if (!this.s.startsWith(word, this.i)) this.fail("syntax", `invalid literal (expected ${word})`);
     if (!this.lim.allowNonFinite) this.fail("finite", `non-finite number ${word} is not allowed`);
     this.i += word.length;
-    return new LosslessNumber(word);
+    const n = new LosslessNumber(word);
+    return this.lossless ? n : n.value;
   }
 
-  number(): LosslessNumber {
+  number(): LosslessNumber | number {
     const start = this.i;
     NUMBER.lastIndex = start;
     // Bound the regex's work: a 1 MB digit run is rejected by length first.
@@ -313,10 +326,11 @@ class Parser {
     if (m === null || m.index !== start) this.fail("syntax", "invalid number", start);
     const text = m[0];
     this.i = start + text.length;
-    if (!Number.isFinite(Number(text))) {
+    const value = Number(text);
+    if (!Number.isFinite(value)) {
       this.fail("number-range", `number ${text} overflows a double`, start);
     }
-    return new LosslessNumber(text);
+    return this.lossless ? new LosslessNumber(text) : value;
   }
 
   string(): string {
@@ -377,9 +391,9 @@ class Parser {
     this.ws();
   }
 
-  array(): LosslessJsonValue[] {
+  array(): Node[] {
     this.enter();
-    const out: LosslessJsonValue[] = [];
+    const out: Node[] = [];
     if (this.s.charCodeAt(this.i) === 0x5d) {
       this.i++;
       this.depth--;
@@ -400,9 +414,9 @@ class Parser {
     }
   }
 
-  object(): { [key: string]: LosslessJsonValue } {
+  object(): { [key: string]: Node } {
     this.enter();
-    const out: { [key: string]: LosslessJsonValue } = {};
+    const out: { [key: string]: Node } = {};
     if (this.s.charCodeAt(this.i) === 0x7d) {
       this.i++;
       this.depth--;
