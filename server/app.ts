@@ -148,7 +148,10 @@ export function createApp(
         allowed: methods,
       }, { Allow: methods.join(", ") }),
   }));
-  app.use(secureHeaders());
+  // A JSON API: no content may load or frame anything.
+  app.use(secureHeaders({
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+  }));
   if (config.corsOrigins.length > 0) {
     const allowed = new Set(config.corsOrigins);
     app.use(cors({

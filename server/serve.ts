@@ -150,14 +150,26 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   });
 
   const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: host,
-    port,
-    onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
-  }, app.fetch);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: host,
+      port,
+      onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
+    }, app.fetch);
+  } catch (e) {
+    // Could not bind (address in use, permission): release what was opened.
+    await ledger.close();
+    envelopes.close();
+    throw e;
+  }
   const addr = await listening.promise;
   status(`regledger: log ${origin}, verifier key ${ledger.verifierKey}`);
-  status(`regledger: ${envelopes.workers} verification worker(s)`);
+  status(
+    envelopes.workerError === undefined
+      ? `regledger: ${envelopes.workers} verification worker(s)`
+      : `regledger: 0 verification worker(s): ${envelopes.workerError}; verifying on the main thread`,
+  );
   status(`regledger: listening on http://${fmtHost(addr.hostname)}:${addr.port}/`);
 
   const reloadTrustStore = async () => {

@@ -103,9 +103,23 @@ export class TrustedEnvelopes implements EnvelopeService {
   static async open(opts: TrustedEnvelopesOptions): Promise<TrustedEnvelopes> {
     const store = await TrustedEnvelopes.#load(opts);
     const n = opts.verifyWorkers ?? 0;
-    const pool = n > 0 ? await VerifyPool.create(n, store.toJSON()) : undefined;
-    return new TrustedEnvelopes(opts, store, pool);
+    let pool: VerifyPool | undefined;
+    let poolError: string | undefined;
+    if (n > 0) {
+      try {
+        pool = await VerifyPool.create(n, store.toJSON());
+      } catch (e) {
+        // Workers are an optimisation: without them, verify on this thread.
+        poolError = e instanceof Error ? e.message : String(e);
+      }
+    }
+    const t = new TrustedEnvelopes(opts, store, pool);
+    t.workerError = poolError;
+    return t;
   }
+
+  /** Why the requested verification workers could not start, if they could not. */
+  workerError: string | undefined;
 
   static async #load(opts: TrustedEnvelopesOptions): Promise<TrustStore> {
     const path = opts.trustedKeysPath;

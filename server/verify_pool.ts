@@ -83,7 +83,12 @@ export class VerifyPool {
       };
       pool.#slots.push(slot);
     }
-    await pool.setTrustStore(store);
+    try {
+      await pool.setTrustStore(store);
+    } catch (e) {
+      pool.close();
+      throw e;
+    }
     return pool;
   }
 

@@ -116,6 +116,11 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
     });
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message);
+    if (e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.AddrNotAvailable) {
+      throw new UsageError(
+        `cannot listen on ${a.values.host ?? "127.0.0.1"}:${port(a.values.port)}: ${e.message}`,
+      );
+    }
     if (e instanceof Error && /TrustStoreError|LogKeyError|IssuerKeyError/.test(e.name)) {
       throw new UsageError(e.message);
     }

@@ -335,3 +335,41 @@ Deno.test("a closed ledger answers 503, not a 500", async () => {
     await h.close();
   }
 });
+
+Deno.test({
+  name: "startServer: an address in use is refused and releases what it opened",
+  sanitizeResources: false,
+  fn: async () => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const dir = await Deno.makeTempDir();
+    try {
+      await nodeAssert.rejects(
+        startServer({
+          host: "127.0.0.1",
+          port: (listener.addr as Deno.NetAddr).port,
+          dataDir: dir,
+          config: { ...DEFAULT_CONFIG, verifyWorkers: 1 },
+          signals: false,
+          status: () => {},
+        }),
+        Deno.errors.AddrInUse,
+      );
+      // Keys were made; the data directory opens again (nothing left half-open).
+      const again = await startServer({
+        host: "127.0.0.1",
+        port: 0,
+        dataDir: dir,
+        config: { ...DEFAULT_CONFIG, verifyWorkers: 0 },
+        signals: false,
+        status: () => {},
+      });
+      const r = await fetch(`http://127.0.0.1:${again.addr.port}/readyz`);
+      assertEquals(await r.json(), { ready: true, tree_size: 0 });
+      await again.shutdown();
+      await again.finished;
+    } finally {
+      listener.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -67,6 +67,8 @@ Deno.test({
       pool.verify(parseEnvelopeText(await fixtureText("envelopes/drift-valid.json"))),
     );
     await nodeAssert.rejects(VerifyPool.create(0, store.toJSON()), RangeError);
+    // Workers that cannot take the trust store fail the pool's creation (and are stopped).
+    await nodeAssert.rejects(VerifyPool.create(1, { keys: { k: "not a pem" } }), /PEM|pem|key/);
   },
 });
 
