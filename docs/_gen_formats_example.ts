@@ -286,6 +286,15 @@ export async function buildFormatsExample(): Promise<Map<string, string>> {
     ),
   );
 
+  blocks.set(
+    "cli",
+    [
+      "regledger verify -i envelope0.json --trusted-keys trust.json",
+      "regledger proof verify --proof receipt0.tlog-proof --envelope envelope0.json \\",
+      `  --key ${shQuote(verifierKey)}`,
+    ].join("\n"),
+  );
+
   // Sanity: the body hashes to receipt.sha256 and the commitments match.
   if (sha256Hex(signedBodyBytes(parsed0)) !== env0.receipt.sha256) {
     throw new Error("receipt.sha256 is not the SHA-256 of the signed body");

@@ -28,6 +28,8 @@ import {
   renderBlocks,
 } from "../../docs/_gen_formats_example.ts";
 import { parseEnvelopeText } from "../../core/envelope.ts";
+import { runAudit } from "../../core/primitives/audit.ts";
+import { runCli } from "../cli/_capture.ts";
 import { canonicalize } from "../../core/jcs.ts";
 import { type LosslessJsonValue, parseJsonText } from "../../core/json_text.ts";
 import { pythonDumps } from "../../core/python_json.ts";
@@ -497,4 +499,65 @@ Deno.test("formats.md: the shell recomputation prints the stated output", async 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** Split a documented command line as a POSIX shell would (single quotes, `\\` continuations). */
+function shellWords(text: string): string[][] {
+  const out: string[][] = [];
+  for (const line of text.replaceAll("\\\n", " ").split("\n")) {
+    const words: string[] = [];
+    for (const m of line.matchAll(/'([^']*)'|(\S+)/g)) words.push(m[1] ?? m[2]);
+    if (words.length > 0) out.push(words);
+  }
+  return out;
+}
+
+Deno.test("formats.md: the documented regledger commands succeed on the example", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "regledger-formats-cli-" });
+  // The documented file names, resolved in `dir` (no chdir: the process is shared).
+  const files = new Set(["envelope0.json", "trust.json", "receipt0.tlog-proof"]);
+  const args = (words: string[]) => words.slice(1).map((w) => files.has(w) ? `${dir}/${w}` : w);
+  try {
+    await Deno.writeTextFile(`${dir}/envelope0.json`, block("envelope-0"));
+    await Deno.writeTextFile(
+      `${dir}/trust.json`,
+      JSON.stringify({ [kvGet("keys", "issuer key_id")]: block("issuer-pem") + "\n" }),
+    );
+    await Deno.writeTextFile(`${dir}/receipt0.tlog-proof`, block("receipt-entry-0") + "\n");
+    const commands = shellWords(block("cli"));
+    assert.equal(commands.length, 2);
+    for (const words of commands) {
+      assert.equal(words[0], "regledger");
+      const r = await runCli(...args(words));
+      assert.equal(r.code, 0, `${words.join(" ")}: ${r.stdout} ${r.stderr}`);
+      assert.equal(JSON.parse(r.stdout).valid, true);
+    }
+    // The same receipt does not prove envelope 1.
+    await Deno.writeTextFile(`${dir}/envelope0.json`, block("envelope-1"));
+    const r = await runCli(...args(commands[1]));
+    assert.equal(r.code, 1);
+    assert.equal(JSON.parse(r.stdout).valid, false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("formats.md: the example's options are what the drift primitive produces", () => {
+  const o = JSON.parse(block("options-0"));
+  const run = runAudit("drift", { p: o.inputs.p, q: o.inputs.q });
+  assert.deepEqual(run.input, o.inputs);
+  assert.deepEqual(run.result, o.result);
+  assert.deepEqual(run.depth, o.depthBudget);
+  assert.deepEqual(run.regulations, o.regulations);
+  assert.equal(run.backend, o.backend);
+  // backend_version names the release that made the envelope; the rest is fixed.
+  const { backend_version: v, ...rest } = run.parameterSet;
+  const { backend_version: docV, ...docRest } = o.parameterSet;
+  assert.match(String(v), /^regledger \d+\.\d+\.\d+/);
+  assert.match(String(docV), /^regledger \d+\.\d+\.\d+/);
+  assert.deepEqual(rest, docRest);
+  const o1 = { ...o, ...JSON.parse(block("options-1")) };
+  const run1 = runAudit("drift", { p: o1.inputs.p, q: o1.inputs.q });
+  assert.deepEqual(run1.input, o1.inputs);
+  assert.deepEqual(run1.result, o1.result);
 });
