@@ -8,6 +8,7 @@
  */
 import nodeAssert from "node:assert/strict";
 import { buildEnvelope } from "../../core/envelope.ts";
+import { createApp } from "../../server/app.ts";
 import { ConfigError, DEFAULT_CONFIG } from "../../server/config.ts";
 import { startServer } from "../../server/serve.ts";
 import { auth, harness, jsonAuth, post, signedEnvelope, testIssuer } from "./_helpers.ts";
@@ -372,4 +373,23 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("readiness follows the runner's state", async () => {
+  const h = await harness();
+  try {
+    let draining = false;
+    const app = createApp(h.deps, { ...DEFAULT_CONFIG, devMode: true }, {
+      notReady: () => (draining ? "shutting down" : null),
+    });
+    assertEquals((await app.request("/readyz")).status, 200);
+    draining = true;
+    const r = await app.request("/readyz");
+    assertEquals(r.status, 503);
+    assertEquals(await r.json(), { ready: false, error: "shutting down" });
+    // Liveness is unaffected.
+    assertEquals((await app.request("/healthz")).status, 200);
+  } finally {
+    await h.close();
+  }
 });
