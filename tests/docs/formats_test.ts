@@ -30,6 +30,7 @@ import {
 import { parseEnvelopeText } from "../../core/envelope.ts";
 import { runAudit } from "../../core/primitives/audit.ts";
 import { runCli } from "../cli/_capture.ts";
+import { makeEnvelope } from "../ledger/_helpers.ts";
 import { canonicalize } from "../../core/jcs.ts";
 import { type LosslessJsonValue, parseJsonText } from "../../core/json_text.ts";
 import { pythonDumps } from "../../core/python_json.ts";
@@ -560,4 +561,102 @@ Deno.test("formats.md: the example's options are what the drift primitive produc
   const run1 = runAudit("drift", { p: o1.inputs.p, q: o1.inputs.q });
   assert.deepEqual(run1.input, o1.inputs);
   assert.deepEqual(run1.result, o1.result);
+});
+
+/** RFC 6962 §2.1 MTH as §3.3 states it, over leaf byte strings. */
+function mth(leaves: Uint8Array[]): Uint8Array {
+  if (leaves.length === 1) return sha(new Uint8Array([0]), leaves[0]);
+  let k = 1;
+  while (k * 2 < leaves.length) k *= 2;
+  return nodeHashOf(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
+}
+
+/** RFC 9162 §2.1.4.2 consistency verification, written out separately from ledger/merkle.ts. */
+function consistent(n1: number, n2: number, proof: Uint8Array[], r1: Uint8Array, r2: Uint8Array) {
+  const eq = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+  if (n1 === n2) return proof.length === 0 && eq(r1, r2);
+  const p = (n1 & (n1 - 1)) === 0 ? [r1, ...proof] : [...proof];
+  if (p.length === 0) return false;
+  let fn = n1 - 1, sn = n2 - 1;
+  while (fn & 1) {
+    fn >>= 1;
+    sn >>= 1;
+  }
+  let fr: Uint8Array = p[0], sr: Uint8Array = p[0];
+  for (const c of p.slice(1)) {
+    if (sn === 0) return false;
+    if (fn & 1 || fn === sn) {
+      fr = nodeHashOf(c, fr);
+      sr = nodeHashOf(c, sr);
+      while (!(fn & 1) && fn !== 0) {
+        fn >>= 1;
+        sn >>= 1;
+      }
+    } else {
+      sr = nodeHashOf(sr, c);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return eq(fr, r1) && eq(sr, r2) && sn === 0;
+}
+
+Deno.test("formats.md §3 and §5 by the stated rules: chain, MTH, proofs, for sizes 1..11", async () => {
+  const origin = kvGet("keys", "log origin");
+  const signer = await Ed25519NoteSigner.fromSeed(
+    origin,
+    Buffer.from(kvGet("keys", "log seed (hex)"), "hex"),
+  );
+  const ledger = await openLedger({ path: ":memory:", origin, logKey: signer });
+  try {
+    const N = 11;
+    const leaves: Uint8Array[] = [];
+    const roots: Uint8Array[] = [];
+    for (let i = 0; i < N; i++) {
+      const env = await makeEnvelope(i);
+      const r = await ledger.append(env);
+      const leaf = unb64((await ledger.get(i))!.leaf);
+      // §3.1/§3.2: the leaf names the envelope's hash, its index, and the previous leaf hash.
+      const fields = JSON.parse(new TextDecoder().decode(leaf));
+      assert.equal(jcs(fields), new TextDecoder().decode(leaf));
+      assert.equal(fields.index, i);
+      assert.equal(fields.envelope_sha256, b64(sha(env.canonical)));
+      assert.equal(
+        fields.prev,
+        b64(
+          i === 0 ? new Uint8Array(32) : leafHashOf(
+            new TextDecoder().decode(leaves[i - 1]),
+          ),
+        ),
+      );
+      leaves.push(leaf);
+      // §4.1: the checkpoint's third line is MTH of the leaves so far.
+      const [o, size, root] = r.checkpoint.split("\n");
+      assert.equal(o, origin);
+      assert.equal(size, String(i + 1));
+      assert.equal(root, b64(mth(leaves)));
+      roots.push(unb64(root));
+      // §5.1: the receipt's audit path verifies by RFC 9162 §2.1.3.2.
+      assert.deepEqual(
+        inclusionRoot(sha(new Uint8Array([0]), leaf), i, i + 1, r.inclusion_proof.map(unb64)),
+        roots[i],
+      );
+    }
+    for (let n = 1; n <= N; n++) {
+      for (let i = 0; i < n; i++) {
+        const p = await ledger.proveInclusion(i, n);
+        assert.deepEqual(
+          inclusionRoot(sha(new Uint8Array([0]), leaves[i]), i, n, p.proof.map(unb64)),
+          roots[n - 1],
+        );
+      }
+      for (let m = 1; m <= n; m++) {
+        const c = (await ledger.proveConsistency(m, n)).proof.map(unb64);
+        assert.ok(consistent(m, n, c, roots[m - 1], roots[n - 1]), `consistency ${m} -> ${n}`);
+        if (m < n) assert.ok(!consistent(m, n, c, roots[n - 1], roots[n - 1]));
+      }
+    }
+  } finally {
+    await ledger.close();
+  }
 });
