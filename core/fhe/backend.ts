@@ -236,9 +236,10 @@ export class SealBackend implements SlotBackend<SealVector> {
       );
     }
     const decryptor = this.#decryptor;
+    const src = this.#own(v);
     const pt = new this.#seal.Plaintext();
     try {
-      sealCall("decrypt", () => decryptor.decrypt(this.#own(v), pt));
+      sealCall("decrypt", () => decryptor.decrypt(src, pt));
       return Float64Array.from(
         sealCall("decode", () => this.#encoder.decodeFloat64(pt)) as ArrayLike<number>,
       );
@@ -288,18 +289,20 @@ export class SealBackend implements SlotBackend<SealVector> {
 
   /** Negate every slot. */
   negate(a: SealVector): SealVector {
+    const src = this.#own(a);
     const ct = new this.#seal.Ciphertext();
-    sealCall("negate", () => this.#evaluator.negate(this.#own(a), ct));
+    sealCall("negate", () => this.#evaluator.negate(src, ct));
     return this.#track(ct, a.level);
   }
 
   /** Add a plaintext vector or a scalar (to every slot). No level. */
   addPlain(a: SealVector, p: ArrayLike<number> | number): SealVector {
+    const src = this.#own(a);
     const pt = this.#encode(p, this.#scales[a.level], a.level, "/plaintext");
     try {
       const ct = new this.#seal.Ciphertext();
       this.#ops.add++;
-      sealCall("addPlain", () => this.#evaluator.addPlain(this.#own(a), pt, ct));
+      sealCall("addPlain", () => this.#evaluator.addPlain(src, pt, ct));
       return this.#track(ct, a.level);
     } finally {
       pt.delete();
@@ -308,6 +311,7 @@ export class SealBackend implements SlotBackend<SealVector> {
 
   /** Multiply by a plaintext vector or a scalar. One level (exact scale). */
   mulPlain(a: SealVector, p: ArrayLike<number> | number): SealVector {
+    const src = this.#own(a);
     const level = this.#next(a.level);
     const pt = this.#encode(p, this.#scales[a.level], a.level, "/plaintext");
     try {
@@ -315,7 +319,7 @@ export class SealBackend implements SlotBackend<SealVector> {
       this.#ops.rescale++;
       if (pt.isZero()) return this.#zero(level);
       const ct = new this.#seal.Ciphertext();
-      sealCall("multiplyPlain", () => this.#evaluator.multiplyPlain(this.#own(a), pt, ct));
+      sealCall("multiplyPlain", () => this.#evaluator.multiplyPlain(src, pt, ct));
       return this.#rescaled(ct, level);
     } finally {
       pt.delete();
@@ -344,6 +348,7 @@ export class SealBackend implements SlotBackend<SealVector> {
 
   /** Cyclic left rotation with SEAL's Galois automorphism. No level. */
   rotate(a: SealVector, steps: number): SealVector {
+    const src = this.#own(a);
     const c = canonicalRotationStep(steps, this.slots);
     if (c === 0) return a;
     const galois = this.#keys.galoisKeys;
@@ -357,7 +362,7 @@ export class SealBackend implements SlotBackend<SealVector> {
     const ct = new this.#seal.Ciphertext();
     this.#ops.rotate++;
     this.#steps.add(c);
-    sealCall("rotateVector", () => this.#evaluator.rotateVector(this.#own(a), c, galois, ct));
+    sealCall("rotateVector", () => this.#evaluator.rotateVector(src, c, galois, ct));
     return this.#track(ct, a.level);
   }
 
@@ -387,6 +392,22 @@ export class SealBackend implements SlotBackend<SealVector> {
       alignments: this.#alignments,
       zeroEncryptions: this.#zeros,
     };
+  }
+
+  /**
+   * Free vectors the caller will not use again (their ciphertexts are
+   * deleted now rather than at `dispose()` or garbage collection, which
+   * does not see WebAssembly memory). Not part of {@linkcode SlotBackend}:
+   * long evaluations use it to bound memory.
+   */
+  release(...vectors: SealVector[]): void {
+    for (const v of vectors) {
+      const ct = v.ciphertext;
+      if (this.#live.delete(ct)) {
+        this.#registry.unregister(ct);
+        if (!ct.isDeleted()) ct.delete();
+      }
+    }
   }
 
   /** Serialized size in bytes (zstd) of a vector's ciphertext. */

@@ -48,6 +48,7 @@ export function sealCall<T>(operation: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
+    if (e instanceof RegledgerError) throw e; // already ours (a typed check inside fn)
     throw new SealError(operation, describeSealException(e), { cause: e });
   }
 }

@@ -329,6 +329,19 @@ Deno.test("property: random depth-2 programs agree with Float64 evaluation", () 
   }
 });
 
+Deno.test("release frees a vector early; the backend then refuses it", () => {
+  const b = backend();
+  try {
+    const v = b.encrypt([1, 2]);
+    const w = b.add(v, v);
+    b.release(v, v);
+    assertThrows(() => b.decrypt(v), InputValidationError);
+    assert(Math.abs(b.decrypt(w)[1] - 4) < 1e-5);
+  } finally {
+    b.dispose();
+  }
+});
+
 Deno.test("dispose frees keys and refuses further use", () => {
   const b = backend();
   const v = b.encrypt([1]);

@@ -5,7 +5,12 @@
  * 1e-3 for fairness and top-K gaps) from their thresholds must agree with the exact statistic (flip rate measured).
  * Two keyrings for the whole file (N = 2^13 depth 2, N = 2^14 depth 6).
  */
-import { assert, assertEquals } from "./_helpers.ts";
+import { assert, assertEquals, assertThrows } from "./_helpers.ts";
+import { type AnyCircuit, PlaintextBackend, type PlainVector } from "../../core/circuits/index.ts";
+import type { SlotBackend, SlotVector } from "../../core/circuits/slots.ts";
+import { SealBackend, type SealVector } from "../../core/fhe/backend.ts";
+import { canonicalRotationSteps } from "../../core/fhe/keys.ts";
+import { DepthBudgetExceededError } from "../../core/errors.ts";
 import { CIRCUITS, runCircuitPlaintext } from "../../core/circuits/index.ts";
 import { PRIMITIVE_SPECS } from "../../core/primitives/registry.ts";
 import type { InputOf, ResultOf } from "../../core/primitives/registry.ts";
@@ -309,6 +314,87 @@ Deno.test("disagreement: variance and means within 1e-4; breach bit at the margi
     }
   }
   assertEquals(flips["disagreement.breach"].flips, 0);
+});
+
+// ---- the same circuits, unchanged, on both backends -----------------------------------
+
+const SMALL_INPUTS: { [P in PrimitiveName]: unknown } = {
+  fairness: FIXTURES.fairness[4].input,
+  provenance: FIXTURES.provenance[5].input,
+  concordance: FIXTURES.concordance[4].input,
+  calibration: FIXTURES.calibration[5].input,
+  drift: FIXTURES.drift[5].input,
+  disagreement: FIXTURES.disagreement[5].input,
+};
+
+Deno.test("every circuit does the same operations on SEAL as on plaintext, slot for slot", () => {
+  for (const p of Object.keys(SMALL_INPUTS) as PrimitiveName[]) {
+    const circuit = CIRCUITS[p] as AnyCircuit;
+    const input = PRIMITIVE_SPECS[p].parse(SMALL_INPUTS[p]);
+    const slots = ring[p].owner.params.slots;
+    const { vectors, layout } = circuit.prepare(input, slots);
+    const plain = new PlaintextBackend({ slots, depthBudget: circuit.depth });
+    const seal = new SealBackend({
+      evaluator: ring[p].evaluator,
+      owner: ring[p].owner,
+      depthBudget: circuit.depth,
+    });
+    try {
+      const pe: Record<string, PlainVector> = {};
+      const se: Record<string, SealVector> = {};
+      for (const [k, v] of Object.entries(vectors)) {
+        pe[k] = plain.encrypt(v);
+        se[k] = seal.encrypt(v);
+      }
+      const po = circuit.evaluate(plain, pe, layout);
+      const so = circuit.evaluate(seal, se, layout);
+      assertEquals(Object.keys(so).sort(), Object.keys(po).sort());
+      for (const k of Object.keys(po)) {
+        const want = plain.decrypt(po[k]);
+        const got = seal.decrypt(so[k]);
+        const scale = Math.max(1, ...Array.from(want, Math.abs));
+        let err = 0;
+        for (let i = 0; i < slots; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+        assert(err <= 1e-5 * scale, `${p}.${k}: error ${err} (scale ${scale})`);
+        assertEquals(so[k].level, po[k].level, `${p}.${k} level`);
+      }
+      const ps = plain.stats();
+      const ss = seal.stats();
+      assertEquals(ss.ops, ps.ops, `${p} operation counts`);
+      assertEquals(ss.depthConsumed, ps.depthConsumed, `${p} depth`);
+      assertEquals(ss.rotationSteps, canonicalRotationSteps(ps.rotationSteps, slots), `${p} steps`);
+    } finally {
+      seal.dispose();
+    }
+  }
+});
+
+Deno.test("one level short of the declared depth is the same typed error on both backends", () => {
+  for (const p of ["fairness", "provenance", "drift", "disagreement"] as PrimitiveName[]) {
+    const circuit = CIRCUITS[p] as AnyCircuit;
+    const input = PRIMITIVE_SPECS[p].parse(SMALL_INPUTS[p]);
+    const slots = ring[p].owner.params.slots;
+    const { vectors, layout } = circuit.prepare(input, slots);
+    const budget = circuit.depth - 1;
+    const plain = new PlaintextBackend({ slots, depthBudget: budget });
+    const seal = new SealBackend({
+      evaluator: ring[p].evaluator,
+      owner: ring[p].owner,
+      depthBudget: budget,
+    });
+    try {
+      const run = <V extends SlotVector>(be: SlotBackend<V>) => {
+        const enc: Record<string, V> = {};
+        for (const [k, v] of Object.entries(vectors)) enc[k] = be.encrypt(v);
+        circuit.evaluate(be, enc, layout);
+      };
+      const e1 = assertThrows(() => run(plain), DepthBudgetExceededError);
+      const e2 = assertThrows(() => run(seal), DepthBudgetExceededError);
+      assertEquals([e2.declared, e2.attempted], [e1.declared, e1.attempted]);
+    } finally {
+      seal.dispose();
+    }
+  }
 });
 
 Deno.test("flip rates at the decision margin (reported)", () => {
