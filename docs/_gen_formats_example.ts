@@ -49,7 +49,7 @@ export const OPTIONS_0: BuildEnvelopeOptions = {
   backend: "plaintext",
   parameterSet: {
     backend: "plaintext",
-    backend_version: "regledger 0.1.0",
+    backend_version: "regledger-exact/1",
     library: "regledger exact statistics",
     scheme: "none",
     poly_modulus_degree: 0,

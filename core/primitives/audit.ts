@@ -24,15 +24,16 @@ import type { UniformSource } from "../dp/random.ts";
 import { type DpBlock, privatizeResult } from "../dp/release.ts";
 import { type InputOf, parseInput, PRIMITIVE_SPECS, type ResultOf } from "./registry.ts";
 import { topK } from "./provenance.ts";
-import denoJson from "../../deno.json" with { type: "json" };
 
 /**
  * The parameter set of the plaintext backend: no encryption. The same for
- * every primitive, so a trust store can pin it.
+ * every primitive and every release, so a trust store can pin its hash:
+ * `backend_version` names the version of the exact-statistics semantics
+ * (bumped only when a statistic's definition changes), not the package.
  */
 export const PLAINTEXT_PARAMETER_SET: Readonly<JsonObject> = Object.freeze({
   backend: "plaintext",
-  backend_version: `regledger ${denoJson.version}`,
+  backend_version: "regledger-exact/1",
   library: "regledger exact statistics",
   scheme: "none",
   poly_modulus_degree: 0,
