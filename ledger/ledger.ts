@@ -390,8 +390,11 @@ export class Ledger {
       primitive,
       issuedAt,
       keyId,
-      // Value + chunk overhead + two index keys + sha key, conservatively.
-      bytes: canonical.length + 2 * (issuer.length + issuedAt.length) + primitive.length + 1200,
+      // Commit-size budget, conservatively: the envelope, the leaf (which
+      // repeats issuer, issued_at and key_id), up to 64 stored hashes, the
+      // index keys (issuer and issued_at again), and key/encoding overhead.
+      bytes: canonical.length +
+        3 * (utf8(issuer).length + utf8(issuedAt).length) + utf8(keyId).length + 64 * 32 + 1024,
     };
   }
 
