@@ -11,11 +11,10 @@
 import { type CliIO, type Command, parseArgs, printJson, UsageError } from "../io.ts";
 import { type PrimitiveName, PRIMITIVES } from "../../core/envelope_types.ts";
 import { InputValidationError, RegledgerError } from "../../core/errors.ts";
-import { buildEnvelope, type JsonObject } from "../../core/envelope.ts";
+import type { JsonObject } from "../../core/envelope.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
 import { getSchema, type SchemaName } from "../../core/schemas.ts";
 import { validate } from "../../core/validate.ts";
-import type { JsonValue } from "../../core/envelope_types.ts";
 import {
   type AuditBackend,
   type AuditDpOptions,
@@ -23,6 +22,7 @@ import {
   DP_DEFAULT_FIELDS,
   runAudit,
   runAuditWith,
+  signAuditRun,
 } from "../../core/primitives/index.ts";
 import { type DpMechanism, DpParameterError, PrivacyAccountant } from "../../core/dp/index.ts";
 
@@ -137,17 +137,7 @@ export const run: Command = async (args, io) => {
   }
   let envelope;
   try {
-    envelope = await buildEnvelope({
-      primitive: p,
-      backend: auditRun.backend,
-      parameterSet: auditRun.parameterSet,
-      regulations: auditRun.regulations,
-      result: auditRun.result as unknown as JsonObject,
-      inputs: auditRun.input as unknown as Record<string, JsonValue>,
-      depthBudget: auditRun.depth,
-      dp: auditRun.dp as unknown as JsonObject | undefined,
-      issuer,
-    }, signer);
+    envelope = await signAuditRun(auditRun, signer, { issuer });
   } catch (e) {
     if (e instanceof InputValidationError) {
       throw new UsageError(`cannot sign the envelope: ${e.message} (rule ${e.rule})`, { cause: e });

@@ -13,3 +13,4 @@ export * from "./calibration.ts";
 export * from "./drift.ts";
 export * from "./disagreement.ts";
 export * from "./audit.ts";
+export * from "./sign.ts";
