@@ -46,9 +46,15 @@ export class MissingKeyError extends RegledgerError {}
 export class SealVector implements SlotVector {
   /** Levels consumed (primes dropped from the first data level). */
   readonly level: number;
-  /** The ciphertext; deleted by the backend's `dispose()`. */
+  /**
+   * The ciphertext; deleted by the backend's `dispose()`.
+   * @internal (SEAL handle)
+   */
   readonly ciphertext: Ciphertext;
-  /** Build a handle (backend-internal). */
+  /**
+   * Build a handle (backend-internal).
+   * @internal (SEAL handle)
+   */
   constructor(level: number, ciphertext: Ciphertext) {
     this.level = level;
     this.ciphertext = ciphertext;
@@ -256,6 +262,7 @@ export class SealBackend implements SlotBackend<SealVector> {
    * and carry that level's exact scale.
    *
    * @throws {InputValidationError} if its level or scale is not one this backend produces.
+   * @internal (SEAL handle)
    */
   adopt(ct: Ciphertext, pointer = "/ciphertext"): SealVector {
     this.#alive();

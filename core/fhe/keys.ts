@@ -93,11 +93,17 @@ export interface EvaluationKeyOptions {
 
 /** The data owner's keys: secret, public; encrypts and decrypts. */
 export class OwnerKeys {
-  /** The SEAL runtime. */
+  /**
+   * The SEAL runtime.
+   * @internal (SEAL handle)
+   */
   readonly seal: SealModule;
   /** The parameters the keys belong to. */
   readonly params: CkksParameterSet;
-  /** The owner's SEAL context. */
+  /**
+   * The owner's SEAL context.
+   * @internal (SEAL handle)
+   */
   readonly context: SEALContext;
   readonly #keygen: KeyGenerator;
   readonly #publicKey: PublicKey;
@@ -143,6 +149,7 @@ export class OwnerKeys {
    * A new Encryptor (public and secret key: the owner encrypts symmetrically,
    * about 2.4x faster than public-key encryption and half the transport size
    * when seeded) and Decryptor (secret key); the caller deletes both.
+   * @internal (SEAL handle)
    */
   createCryptors(): {
     encryptor: import("node-seal").Encryptor;
@@ -272,23 +279,44 @@ export class OwnerKeys {
 
 /** An evaluator's keys: public, relinearization and Galois keys; no secret key. */
 export class EvaluatorKeys {
-  /** The SEAL runtime. */
+  /**
+   * The SEAL runtime.
+   * @internal (SEAL handle)
+   */
   readonly seal: SealModule;
   /** The parameters the keys belong to. */
   readonly params: CkksParameterSet;
-  /** The evaluator's own SEAL context. */
+  /**
+   * The evaluator's own SEAL context.
+   * @internal (SEAL handle)
+   */
   readonly context: SEALContext;
-  /** Public key (for encryptions of zero). */
+  /**
+   * Public key (for encryptions of zero).
+   * @internal (SEAL handle)
+   */
   readonly publicKey: PublicKey;
-  /** Relinearization keys. */
+  /**
+   * Relinearization keys.
+   * @internal (SEAL handle)
+   */
   readonly relinKeys: RelinKeys;
-  /** Galois keys, or null when no rotation steps were requested. */
+  /**
+   * Galois keys, or null when no rotation steps were requested.
+   * @internal (SEAL handle)
+   */
   readonly galoisKeys: GaloisKeys | null;
   /** Canonical rotation steps the Galois keys cover. */
   readonly rotationSteps: readonly number[];
   #disposed = false;
 
-  /** Wrap already-made keys (used by {@linkcode OwnerKeys.evaluationKeys}). */
+  /**
+
+   * Wrap already-made keys (used by {@linkcode OwnerKeys.evaluationKeys}).
+
+   * @internal (SEAL handle)
+
+   */
   constructor(
     seal: SealModule,
     params: CkksParameterSet,

@@ -195,6 +195,11 @@ export interface EncryptedEnvelopeOptions {
   issuer: string;
   /** RFC 3339 issue time. @default now */
   issuedAt?: string | Date;
+  /**
+   * The inputs to commit, as received (so commitments match the plaintext
+   * path's, which commits the raw JSON). @default the validated input
+   */
+  committedInputs?: Record<string, JsonValue>;
 }
 
 /**
@@ -214,7 +219,7 @@ export function encryptedAuditEnvelope<P extends PrimitiveName>(
     parameterSet: run.parameterSet as unknown as JsonObject,
     regulations: [...PRIMITIVE_SPECS[primitive].regulations],
     result: run.result as unknown as JsonObject,
-    inputs: input as unknown as Record<string, JsonValue>,
+    inputs: options.committedInputs ?? (input as unknown as Record<string, JsonValue>),
     depthBudget: run.depth,
     issuer: options.issuer,
     issuedAt: options.issuedAt,
