@@ -37,7 +37,8 @@ const COMMON = `common options:
   -h, --help     show help`;
 
 const HELPS: Record<string, string> = {
-  append: `usage: regledger ledger append --data DIR -i ENVELOPE [--trusted-keys FILE]
+  append:
+    `usage: regledger ledger append --data DIR -i ENVELOPE [--trusted-keys FILE] [--receipt FILE]
 
 Verify a signed envelope and append it to the log; print the receipt
 {index, tree_size, leaf_hash, envelope_sha256, checkpoint, inclusion_proof,
@@ -49,6 +50,8 @@ A failed verification exits 1 with {"error", "reason"} on stdout.
 options:
   -i, --input FILE        the envelope JSON ("-" for stdin)
   --trusted-keys FILE     trust store JSON
+  --receipt FILE          also write the tlog-proof@v1 receipt text to FILE
+                          (for \`regledger proof verify --proof FILE\`)
 ${COMMON}
 
 example:
@@ -178,7 +181,17 @@ export const run: Command = async (args, io) => {
     throw new UsageError(`unknown ledger command ${JSON.stringify(sub)}\n${HELP}`);
   }
   const spec = {
-    values: ["data", "origin", "input", "trusted-keys", "index", "tree-size", "first", "second"],
+    values: [
+      "data",
+      "origin",
+      "input",
+      "trusted-keys",
+      "receipt",
+      "index",
+      "tree-size",
+      "first",
+      "second",
+    ],
     flags: ["help"],
     aliases: { h: "help", i: "input" },
   };
@@ -188,7 +201,7 @@ export const run: Command = async (args, io) => {
     return 0;
   }
   const allowed: Record<string, string[]> = {
-    append: ["input", "trusted-keys"],
+    append: ["input", "trusted-keys", "receipt"],
     get: ["index"],
     checkpoint: [],
     key: [],
@@ -239,7 +252,11 @@ export const run: Command = async (args, io) => {
     prepared = async () => {
       const ledger = await open(dataDir, p.values.origin);
       try {
-        printJson(io, await ledger.append(env));
+        const appended = await ledger.append(env);
+        if (p.values.receipt !== undefined) {
+          await Deno.writeTextFile(p.values.receipt, appended.tlog_proof);
+        }
+        printJson(io, appended);
         return 0;
       } finally {
         await ledger.close();
