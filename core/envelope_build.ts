@@ -79,6 +79,10 @@ export interface BuildEnvelopeOptions {
  * env.receipt.key_id; // "issuer-1"
  * ```
  *
+ * The envelope holds `options`' own `parameterSet`, `result`, `regulations`
+ * and `dp` objects (no copies, on the hot path): do not change them after
+ * signing, or the envelope no longer verifies.
+ *
  * @throws {InputValidationError} when an option is not I-JSON or mistyped (pointer names it).
  * @throws {SignerError} when an external signer fails closed.
  */
@@ -115,6 +119,13 @@ export async function buildEnvelope(
     : o.issuedAt instanceof Date
     ? o.issuedAt.toISOString()
     : o.issuedAt;
+  if (typeof issuedAt !== "string" || !RFC3339.test(issuedAt)) {
+    throw new InputValidationError(
+      "/issued_at",
+      "rfc3339",
+      "issuedAt must be an RFC 3339 date-time",
+    );
+  }
   const commitments = o.inputCommitments === undefined
     ? withPointerPrefix("/inputs", () => commitInputs(o.inputs!))
     : checkedCommitments(o.inputCommitments);
@@ -144,7 +155,8 @@ export async function buildEnvelope(
   env.result = o.result;
   env.schema = NATIVE_SCHEMA;
   const bodyBytes = canonicalBytes(env);
-  // Web Crypto signs off the main thread: hash the body meanwhile.
+  // Start signing first: an external (KMS/HSM) signer answers remotely, so
+  // hash the body meanwhile.
   const signing = signer.sign(bodyBytes);
   const bodySha256 = sha256Hex(bodyBytes);
   const signature = await signing;
@@ -166,6 +178,7 @@ export async function buildEnvelope(
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
 /** Copies of precomputed commitments, checked and sorted by name as {@linkcode commitInputs} sorts. */
 function checkedCommitments(list: InputCommitment[]): InputCommitment[] {

@@ -568,3 +568,16 @@ Deno.test("envelope: precomputed commitments are checked and sorted", async () =
     );
   }
 });
+
+Deno.test("envelope: issuedAt must be RFC 3339", async () => {
+  for (const bad of ["yesterday", "2026-11-21", "2026-11-21 12:00:00Z", "2026-11-21T12:00:00"]) {
+    await assert.rejects(
+      signed({ issuedAt: bad }),
+      (e: unknown) => e instanceof InputValidationError && e.pointer === "/issued_at",
+    );
+  }
+  const ok = await signed({ issuedAt: "2026-11-21T12:00:00.123456+00:00" });
+  assert.equal(ok.issued_at, "2026-11-21T12:00:00.123456+00:00");
+  const fromDate = await signed({ issuedAt: new Date(Date.UTC(2026, 10, 21)) });
+  assert.equal(fromDate.issued_at, "2026-11-21T00:00:00.000Z");
+});
