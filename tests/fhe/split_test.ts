@@ -2,7 +2,8 @@
  * The split flow end to end: the client encrypts with its own keys and
  * sends JSON; the evaluator, given only that JSON, evaluates without any
  * secret key; the client decrypts, finishes and signs a seal-ckks envelope
- * that verifies against a trust store. Plus every rejection path.
+ * that verifies against a trust store and is appended to a ledger. Plus
+ * every rejection path.
  */
 import { assert, assertEquals } from "./_helpers.ts";
 import { PRIMITIVE_SPECS } from "../../core/primitives/registry.ts";
@@ -14,6 +15,7 @@ import { InProcessKeyProvider } from "../../core/keys.ts";
 import { parameterSetHash, parseEnvelopeValue } from "../../core/envelope.ts";
 import { verifyEnvelope } from "../../core/verify.ts";
 import { TrustStore } from "../../core/trust_store.ts";
+import { openLedger } from "../../ledger/index.ts";
 
 const driftInput = PRIMITIVE_SPECS.drift.parse({
   p: [5, 9, 14, 20, 17, 11, 6, 3, 1, 1],
@@ -62,6 +64,18 @@ Deno.test("split flow: encrypted drift through JSON, decrypted and signed by the
     TrustStore.fromObject({ "client-1": signer.publicKeyPem }),
   );
   assertEquals(verdict.valid, true);
+
+  // The client submits its envelope to a ledger.
+  const dir = await Deno.makeTempDir({ prefix: "regledger-fhe-" });
+  const ledger = await openLedger({ dataDir: dir });
+  try {
+    const appended = await ledger.append(parseEnvelopeValue(env));
+    assertEquals([appended.index, appended.tree_size, appended.existing], [0, 1, false]);
+    assert(appended.tlog_proof.startsWith("c2sp.org/tlog-proof@v1"));
+  } finally {
+    await ledger.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("split flow: fairness and provenance with multi-vector and public-mask layouts", async () => {
