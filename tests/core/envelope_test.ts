@@ -508,7 +508,18 @@ Deno.test("verify property: changing any single field of a signed envelope is ca
         `${add ? "add member to" : "change"} /${path.join("/")} → ${JSON.stringify(value)}`,
       );
     }),
-    { numRuns: 400 },
+    {
+      numRuns: 400,
+      // One run of each kind of verdict is always included.
+      examples: [
+        [{ path: ["parameter_set_hash"], value: "ab".repeat(32), add: false }],
+        [{ path: ["receipt", "key_id"], value: "someone-else", add: false }],
+        [{ path: ["receipt", "signature_b64"], value: "AAAA", add: false }],
+        [{ path: ["receipt"], value: "note", add: true }],
+        [{ path: ["timestamp", "issuer"], value: "other-tsa", add: false }],
+        [{ path: ["result", "demographic_parity_gap"], value: 0.5, add: false }],
+      ],
+    },
   );
   // The runs reached every kind of verdict.
   for (
