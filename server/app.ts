@@ -73,6 +73,8 @@ function routeLabel(c: Context<AppEnv>): string {
   return "unmatched";
 }
 
+const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
 function stackOnly(e: unknown): string {
   if (!(e instanceof Error)) return typeof e;
   // The first stack line repeats the message, which may quote input: drop it.
@@ -123,15 +125,17 @@ export function createApp(
     const seconds = (performance.now() - t0) / 1000;
     const route = routeLabel(c);
     const status = c.res.status;
-    metrics.requests.inc({ method: c.req.method, route, status: String(status) });
-    metrics.latency.observe(seconds, { method: c.req.method, route });
+    // Clients choose the method: keep the label set bounded.
+    const method = KNOWN_METHODS.has(c.req.method) ? c.req.method : "OTHER";
+    metrics.requests.inc({ method, route, status: String(status) });
+    metrics.latency.observe(seconds, { method, route });
     if (config.accessLog) {
       config.accessLog(JSON.stringify({
         ts: new Date().toISOString(),
         level: status >= 500 ? "error" : "info",
         msg: "request",
         request_id: c.get("requestId"),
-        method: c.req.method,
+        method,
         route,
         path: c.req.path.slice(0, 256),
         status,

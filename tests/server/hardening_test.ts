@@ -393,3 +393,21 @@ Deno.test("readiness follows the runner's state", async () => {
     await h.close();
   }
 });
+
+Deno.test("metric labels stay bounded whatever the client sends", async () => {
+  const h = await harness();
+  try {
+    for (let i = 0; i < 50; i++) {
+      const r = await h.app.request(`/junk/${i}`, { method: `M${i}` });
+      assertEquals(r.status, 404);
+      await r.body?.cancel();
+    }
+    const text = h.metrics.render();
+    const series = text.split("\n").filter((l) => l.startsWith("regledger_http_requests_total{"));
+    assertEquals(series, [
+      'regledger_http_requests_total{method="OTHER",route="unmatched",status="404"} 50',
+    ]);
+  } finally {
+    await h.close();
+  }
+});
