@@ -116,7 +116,7 @@ export function buildOpenApi(inp: OpenApiInputs): Obj & { openapi: string } {
   const envelope = inp.envelopeSchema ? ref(inp.envelopeSchema) : { type: "object" };
   const components: Obj = {
     ...Object.fromEntries(Object.entries(inp.schemas).map(([k, v]) => [componentName(k), v])),
-    Error: {
+    Error: inp.schemas["error"] ? ref("error") : {
       type: "object",
       required: ["error"],
       properties: {
@@ -127,7 +127,7 @@ export function buildOpenApi(inp: OpenApiInputs): Obj & { openapi: string } {
         parameter: { type: "string" },
       },
     },
-    Receipt: RECEIPT,
+    Receipt: inp.schemas["append-response"] ? ref("append-response") : RECEIPT,
   };
   const auditPaths: Obj = {};
   for (const p of inp.primitives) {
@@ -302,7 +302,7 @@ export function buildOpenApi(inp: OpenApiInputs): Obj & { openapi: string } {
         },
       }, {
         parameters: [
-          indexParam("first", "query", true, "older tree size (≥ 1)"),
+          indexParam("first", "query", true, "older tree size"),
           indexParam("second", "query", false, "newer tree size (default: current)"),
         ],
       }),
@@ -378,6 +378,22 @@ export function buildOpenApi(inp: OpenApiInputs): Obj & { openapi: string } {
     },
     "/openapi.json": { get: op("This document", null, { "200": { description: "OpenAPI 3.1." } }) },
   };
+  // Where a bundled schema describes an answer, the document points at it.
+  const answers: [string, string, string, string][] = [
+    ["/v1/log/entries/{index}", "get", "200", "log-entry"],
+    ["/v1/log/proof/inclusion", "get", "200", "inclusion-proof"],
+    ["/v1/log/proof/consistency", "get", "200", "consistency-proof"],
+    ["/v1/verify", "post", "200", "verify-response"],
+    ...inp.primitives.map((p) =>
+      [`/v1/audit/${p}`, "post", "201", "audit-response"] as [string, string, string, string]
+    ),
+  ];
+  for (const [path, method, status, name] of answers) {
+    if (!inp.schemas[name]) continue;
+    const o = (paths[path] as Record<string, Obj>)[method];
+    const r = (o.responses as Record<string, Obj>)[status];
+    r.content = json(ref(name));
+  }
   return {
     openapi: "3.1.0",
     info: {
