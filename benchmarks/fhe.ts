@@ -20,7 +20,10 @@
  *
  * @module
  */
-import { CIRCUITS } from "../core/circuits/index.ts";
+import { type AnyCircuit, type Circuit, CIRCUITS } from "../core/circuits/index.ts";
+import { disagreementCircuit, type DisagreementLayout } from "../core/circuits/disagreement.ts";
+import type { SlotBackend, SlotVector } from "../core/circuits/slots.ts";
+import type { DisagreementInput, DisagreementResult } from "../core/primitives/disagreement.ts";
 import type { PrimitiveName } from "../core/envelope_types.ts";
 import { PRIMITIVES } from "../core/envelope_types.ts";
 import { PRIMITIVE_SPECS } from "../core/primitives/registry.ts";
@@ -50,6 +53,82 @@ const PUBLISHED_S: Record<PrimitiveName, number> = {
   drift: 0.27,
   disagreement: 0.31,
 };
+
+/** regaudit-fhe's own per-ring timings (benchmarks/results/SUMMARY.md; concordance is plaintext-side there). */
+const REGAUDIT_SUMMARY_S: Record<number, Record<PrimitiveName, number>> = {
+  14: {
+    fairness: 0.277,
+    provenance: 0.714,
+    concordance: 0,
+    calibration: 0.013,
+    drift: 0.179,
+    disagreement: 0.163,
+  },
+  15: {
+    fairness: 0.583,
+    provenance: 1.523,
+    concordance: 0,
+    calibration: 0.027,
+    drift: 0.394,
+    disagreement: 0.345,
+  },
+};
+
+/**
+ * A proposed disagreement circuit (not the product's): the owner encrypts x,
+ * x² and x³ (it holds x in the clear), so the polynomials need plaintext
+ * products only; depth 2 instead of 3, which fits N = 2^13. Measured here to
+ * support the proposal with numbers.
+ */
+const disagreementPowers: Circuit<DisagreementInput, DisagreementResult, DisagreementLayout> = {
+  ...disagreementCircuit,
+  depth: 2,
+  prepare(input, slots) {
+    const base = disagreementCircuit.prepare(input, slots);
+    const x = base.vectors.x;
+    return {
+      vectors: { x, x2: x.map((v) => v * v), x3: x.map((v) => v * v * v) },
+      layout: base.layout,
+    };
+  },
+  evaluate<V extends SlotVector>(
+    be: SlotBackend<V>,
+    enc: Record<string, V>,
+    layout: DisagreementLayout,
+  ) {
+    const coef = (power: number) => {
+      const out = new Float64Array(layout.modelBlocks * layout.block);
+      for (let i = 0; i < layout.models; i++) {
+        out.fill(layout.coefficients[i][power], i * layout.block, i * layout.block + layout.n);
+      }
+      return out;
+    };
+    const terms = be.add(
+      be.add(be.mulPlain(enc.x, coef(1)), be.mulPlain(enc.x2, coef(2))),
+      be.mulPlain(enc.x3, coef(3)),
+    );
+    const poly = be.addPlain(terms, coef(0));
+    let cross = poly;
+    for (let s = layout.block; s < layout.modelBlocks * layout.block; s *= 2) {
+      cross = be.add(cross, be.rotate(cross, s));
+    }
+    return {
+      model_sums: be.sumSlots(poly, layout.block),
+      sum_of_squares: be.sumSlots(be.square(poly), layout.modelBlocks * layout.block),
+      square_of_sums: be.sumSlots(be.square(cross), layout.block),
+    };
+  },
+};
+
+/** What the benchmark runs: the six product circuits, then the proposal. */
+const ENTRIES: { label: string; primitive: PrimitiveName; circuit: AnyCircuit }[] = [
+  ...PRIMITIVES.map((p) => ({ label: p, primitive: p, circuit: CIRCUITS[p] as AnyCircuit })),
+  {
+    label: "disagreement+powers (proposed)",
+    primitive: "disagreement",
+    circuit: disagreementPowers,
+  },
+];
 
 /** regaudit-fhe's operation counts (its benchmarks/results/SUMMARY.md, same at 2^14 and 2^15). */
 const REGAUDIT_COUNTS: Record<
@@ -237,8 +316,7 @@ let peakRss = Deno.memoryUsage().rss;
 const sampleRss = () => (peakRss = Math.max(peakRss, Deno.memoryUsage().rss));
 
 for (const n of RINGS) {
-  for (const p of PRIMITIVES) {
-    const circuit = CIRCUITS[p];
+  for (const { label, primitive: p, circuit } of ENTRIES) {
     const raw = batchInput(p, rng((n ?? 1) + p.length)) as Record<string, unknown>;
     const input = PRIMITIVE_SPECS[p].parse(raw) as InputOf<typeof p>;
     const exact = PRIMITIVE_SPECS[p].statistic(input as never) as unknown as Record<
@@ -257,7 +335,11 @@ for (const n of RINGS) {
     let run: EncryptedAuditRun<ResultOf<typeof p>> | undefined;
     for (let i = 0; i < REPEATS; i++) {
       const t = performance.now();
-      run = await runEncryptedAudit(p, input as never, { keyring, measureBytes: i === 0 });
+      run = await runEncryptedAudit(p, input as never, {
+        keyring,
+        circuit,
+        measureBytes: i === 0,
+      });
       latencies.push(performance.now() - t);
       sampleRss();
     }
@@ -270,7 +352,11 @@ for (const n of RINGS) {
     if (boundary) {
       for (const b of boundary.inputs) {
         const bi = PRIMITIVE_SPECS[p].parse(b);
-        const got = await runEncryptedAudit(p, bi as never, { keyring, measureBytes: false });
+        const got = await runEncryptedAudit(p, bi as never, {
+          keyring,
+          circuit,
+          measureBytes: false,
+        });
         const want = PRIMITIVE_SPECS[p].statistic(bi as never) as unknown as Record<
           string,
           unknown
@@ -311,8 +397,9 @@ for (const n of RINGS) {
 
     const ours = median(latencies);
     const base = median(baseMs);
+    const summary = REGAUDIT_SUMMARY_S[Math.log2(params.poly_modulus_degree)]?.[p];
     const row = {
-      primitive: p,
+      primitive: label,
       ring: n === undefined ? "auto" : "forced",
       ring_log2: Math.log2(params.poly_modulus_degree),
       batch: p === "fairness" || p === "provenance" ? 64 : 16,
@@ -337,10 +424,11 @@ for (const n of RINGS) {
       ratio_ours_over_regaudit_way: Math.round((ours / base) * 1000) / 1000,
       regaudit_published_native_s: PUBLISHED_S[p],
       ratio_ours_over_published: Math.round((ours / 1000 / PUBLISHED_S[p]) * 1000) / 1000,
+      regaudit_summary_same_ring_s: summary ?? null,
     };
     rows.push(row);
     console.log(
-      `${p.padEnd(12)} 2^${row.ring_log2}${n === undefined ? "*" : " "} keygen ${
+      `${label.padEnd(12)} 2^${row.ring_log2}${n === undefined ? "*" : " "} keygen ${
         String(row.keygen_ms).padStart(6)
       } ms | ours ${row.latency_ms.toFixed(1).padStart(7)} ms | regaudit-way ${
         row.regaudit_way_ms.toFixed(1).padStart(7)
@@ -372,10 +460,31 @@ const out = {
     "regaudit_way = regaudit-fhe's published operation counts replayed on this backend at the same N",
     "published = regaudit-fhe's native TenSEAL timings at 128-bit (same machine not implied)",
     "the machine is shared: compare ratios, not absolute times",
+    "peak_rss_mb is the process's running maximum (WebAssembly memory never shrinks), so a row includes earlier rows",
+    "disagreement+powers (proposed) is a circuit defined in this file, not the product's; see core/fhe/README.md",
   ],
   rows,
 };
+const md = [
+  "| primitive | N | keygen ms | latency ms | regaudit-way ms (ratio) | published s (ratio) | regaudit same-N s | rot | ct×ct | ct×pt | depth | ct bytes in/out | peak RSS MB | max err | flips |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+  ...rows.map((r) => {
+    const x = r as Record<string, unknown> & { depth: { consumed: number; declared: number } };
+    const bytes = x.ciphertext_bytes as { inputs: number; outputs: number };
+    return `| ${x.primitive} | 2^${x.ring_log2}${
+      x.ring === "auto" ? "*" : ""
+    } | ${x.keygen_ms} | ${x.latency_ms} | ` +
+      `${x.regaudit_way_ms} (${x.ratio_ours_over_regaudit_way}) | ${x.regaudit_published_native_s} (${x.ratio_ours_over_published}) | ` +
+      `${x.regaudit_summary_same_ring_s ?? "-"} | ${x.rotations} | ${x.ct_mul} | ${x.pt_mul} | ` +
+      `${x.depth.consumed}/${x.depth.declared} | ${bytes.inputs}/${bytes.outputs} | ${x.peak_rss_mb} | ` +
+      `${(x.max_error_vs_exact as number).toExponential(1)} | ${
+        x.boundary_decisions ? `${x.flip_rate}` : "-"
+      } |`;
+  }),
+].join("\n");
+console.log("\n" + md);
 await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
+await Deno.writeTextFile(new URL("./results/fhe.md", import.meta.url), md + "\n");
 await Deno.writeTextFile(
   new URL("./results/fhe.json", import.meta.url),
   JSON.stringify(out, null, 2) + "\n",
