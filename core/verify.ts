@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { toHex } from "./bytes.ts";
+import { toBase64 } from "./bytes.ts";
 import { decodeSignatureBase64, Ed25519PublicKey } from "./ed25519.ts";
 import { type ResolvedEnvelope, resolveEnvelope } from "./envelope.ts";
 import type { JsonValue, ParsedEnvelope } from "./envelope_types.ts";
@@ -64,7 +64,10 @@ export interface VerificationResult {
   issuer: string;
   /** The envelope's `primitive`. */
   primitive: string;
-  /** Hex SHA-256 of the whole canonical envelope (its ledger identity). */
+  /**
+   * SHA-256 of the whole canonical envelope (its ledger identity), standard
+   * base64 as everywhere in the log API and leaves (CONTRACT §2).
+   */
   envelope_sha256: string;
   /** `receipt.sha256`, recomputed and matched. */
   body_sha256: string;
@@ -84,7 +87,7 @@ export type CheckResult = VerificationResult | {
   trust: "trust-store" | "self-signed-only";
   /** `receipt.key_id`. */
   key_id: string;
-  /** Hex SHA-256 of the whole canonical envelope. */
+  /** SHA-256 of the whole canonical envelope, standard base64. */
   envelope_sha256: string;
 };
 
@@ -230,7 +233,7 @@ async function asCheck(
       message: e.message,
       trust,
       key_id: envelope.value.receipt.key_id,
-      envelope_sha256: toHex(envelope.sha256),
+      envelope_sha256: toBase64(envelope.sha256),
     };
   }
 }
@@ -330,7 +333,7 @@ function result(
     key_id: env.receipt.key_id,
     issuer: String(env.issuer),
     primitive: String(env.primitive),
-    envelope_sha256: toHex(envelope.sha256),
+    envelope_sha256: toBase64(envelope.sha256),
     body_sha256: bodySha,
     timestamp,
   };

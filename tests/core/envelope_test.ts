@@ -170,7 +170,7 @@ Deno.test("envelope: build → text → parse → verify; receipt covers the JCS
     key_id: "issuer-2026",
     issuer: "acme-bank",
     primitive: "fairness",
-    envelope_sha256: toHex(parsed.sha256),
+    envelope_sha256: toBase64(parsed.sha256),
     body_sha256: receipt.sha256,
     timestamp: "absent",
   });

@@ -426,7 +426,7 @@ Deno.test("formats.md: the example verifies, and a changed byte does not", async
   const env0 = parseEnvelopeText(block("envelope-0"));
   const store = TrustStore.fromObject({ [kvGet("keys", "issuer key_id")]: block("issuer-pem") });
   const r = await verifyEnvelope(env0, store);
-  assert.equal(r.envelope_sha256, kvGet("envelope-ids", "envelope 0 sha256 (hex)"));
+  assert.equal(r.envelope_sha256, kvGet("envelope-ids", "envelope 0 sha256 (base64)"));
   assert.equal(r.body_sha256, JSON.parse(block("receipt-0")).sha256);
   const receipt = block("receipt-entry-0") + "\n";
   const vkey = kvGet("log-key", "verifier key");
