@@ -286,7 +286,7 @@ export function entryToJson(entry: LogEntry): string {
 }
 
 function encodeCursor(issuedAt: string, index: number): string {
-  return toBase64(utf8(JSON.stringify([issuedAt, index])));
+  return b64(utf8(JSON.stringify([issuedAt, index])));
 }
 
 function decodeCursor(c: string): { issuedAt: string; index: number } {
@@ -462,7 +462,7 @@ export class Ledger {
     const leaders: Pending[] = [];
     const followers = new Map<string, Pending[]>();
     for (const p of batch) {
-      const k = toBase64(p.sha);
+      const k = b64(p.sha);
       const f = followers.get(k);
       if (f) f.push(p);
       else {
@@ -506,7 +506,7 @@ export class Ledger {
             // The entries are committed; only building their receipts failed.
             for (const p of done) {
               p.reject(e);
-              for (const f of followers.get(toBase64(p.sha)) ?? []) f.reject(e);
+              for (const f of followers.get(b64(p.sha)) ?? []) f.reject(e);
             }
           }
         };
@@ -557,12 +557,12 @@ export class Ledger {
     let prev = vh.head.lastLeafHash;
     todo.forEach((p, i) => {
       const leaf = encodeLeaf({
-        envelope_sha256: toBase64(p.sha),
+        envelope_sha256: b64(p.sha),
         index: n0 + i,
         issued_at: p.issuedAt,
         issuer: p.issuer,
         key_id: p.keyId,
-        prev: toBase64(prev),
+        prev: b64(prev),
         primitive: p.primitive,
         v: LEAF_VERSION,
       });
@@ -636,8 +636,8 @@ export class Ledger {
     return {
       index,
       tree_size: size,
-      leaf_hash: toBase64(lh),
-      envelope_sha256: toBase64(sha),
+      leaf_hash: b64(lh),
+      envelope_sha256: b64(sha),
       checkpoint,
       inclusion_proof: proof.map(b64),
       tlog_proof: formatTlogProof({ extra: leaf, index, proof, checkpoint }),
@@ -688,8 +688,8 @@ export class Ledger {
     if (!e) return null;
     return {
       index,
-      leaf: toBase64(e.leaf),
-      leaf_hash: toBase64(e.hashes[0]),
+      leaf: b64(e.leaf),
+      leaf_hash: b64(e.hashes[0]),
       envelope: new TextDecoder().decode(e.envelope),
     };
   }
@@ -778,7 +778,7 @@ export class Ledger {
         primitive: leaf.primitive,
         key_id: leaf.key_id,
         envelope_sha256: leaf.envelope_sha256,
-        leaf_hash: toBase64(e.hashes[0]),
+        leaf_hash: b64(e.hashes[0]),
       });
     }
     const last = page[page.length - 1];
