@@ -29,6 +29,10 @@
  * if (!verdict.valid) throw new Error(verdict.reason);
  * ```
  *
+ * The HTTP server (Hono app factory and `startServer`) is a separate entry
+ * point, `@regledger/regledger/server`, so that library users who only verify
+ * do not load it.
+ *
  * @module
  */
 export * from "./core/bytes.ts";
@@ -36,6 +40,7 @@ export * from "./core/errors.ts";
 export * from "./core/envelope_types.ts";
 export * from "./core/jcs.ts";
 export * from "./core/json_text.ts";
+export * from "./core/python_json.ts";
 export * from "./core/ed25519.ts";
 export * from "./core/keys.ts";
 export * from "./core/trust_store.ts";

@@ -48,6 +48,9 @@ if (mode === "compile") {
     config,
     ...PERMS,
     "--unstable-kv",
+    // Loaded with new Worker(new URL(...)), which the module graph does not see.
+    "--include",
+    new URL("server/verify_worker.ts", root).pathname,
     "--output",
     out,
     entry,
