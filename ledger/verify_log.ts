@@ -164,16 +164,22 @@ export async function verifyLog(store: KvStore, opts: VerifyLogOptions): Promise
       throw new Bad(undefined, "meta: the stored origin or verifier key is not this log's");
     }
 
-    // Checkpoint keys: sizes must be integers in [1, size].
-    const checkpoints = new Map<number, Uint8Array>();
-    for await (const r of kv.list<Uint8Array>({ prefix: ["cp"] })) {
-      const s = r.key[1];
-      if (r.key.length !== 2 || typeof s !== "number" || !Number.isSafeInteger(s) || s < 1) {
+    // Checkpoints, streamed in size order beside the entries (one per commit:
+    // not held in memory). Keys must be integer sizes >= 1; sizes beyond the
+    // head were appended after it was read and are left for the next audit.
+    const cpIt = kv.list<Uint8Array>({ prefix: ["cp"] }, { batchSize: 500 })[
+      Symbol.asyncIterator
+    ]();
+    const nextCheckpoint = async (): Promise<{ size: number; value: Uint8Array } | null> => {
+      const r = await cpIt.next();
+      if (r.done) return null;
+      const s = r.value.key[1];
+      if (r.value.key.length !== 2 || typeof s !== "number" || !Number.isSafeInteger(s) || s < 1) {
         throw new Bad(undefined, `checkpoint key ${String(s)} is not a tree size`);
       }
-      // Appends after the head was read are not part of this audit.
-      if (s <= size) checkpoints.set(s, r.value);
-    }
+      return s <= size ? { size: s, value: r.value.value } : null;
+    };
+    let nextCp = await nextCheckpoint();
 
     // Entries, in order.
     const expected = new SetDigest();
@@ -248,7 +254,11 @@ export async function verifyLog(store: KvStore, opts: VerifyLogOptions): Promise
       for (const [key, value] of derivedPairs(n, envSha, leaf)) expected.add(key, value);
       prev = lh;
       n++;
-      const cp = checkpoints.get(n);
+      let cp: Uint8Array | undefined;
+      if (nextCp !== null && nextCp.size === n) {
+        cp = nextCp.value;
+        nextCp = await nextCheckpoint();
+      }
       if (d.endsCommit !== (cp !== undefined)) {
         throw new Bad(
           n - 1,
