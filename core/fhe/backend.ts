@@ -135,7 +135,9 @@ export class SealBackend implements SlotBackend<SealVector> {
       );
     }
     if (
-      options.owner && options.owner.params.poly_modulus_degree !== keys.params.poly_modulus_degree
+      options.owner &&
+      (options.owner.params.poly_modulus_degree !== keys.params.poly_modulus_degree ||
+        options.owner.params.coeff_mod_bit_sizes.join() !== keys.params.coeff_mod_bit_sizes.join())
     ) {
       throw new InputValidationError(
         "/owner",

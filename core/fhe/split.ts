@@ -440,7 +440,7 @@ function validateLayout(
     }
     case "disagreement": {
       const block = pow2("block", 1, slots);
-      const n = int("n", 1, block);
+      int("n", 1, block);
       const mb = pow2("modelBlocks", 4, Math.floor(slots / block));
       const m = int("models", 3, mb);
       finiteArray("coefficients", m).forEach((c, i) => {
@@ -455,7 +455,6 @@ function validateLayout(
           );
         }
       });
-      void n;
       break;
     }
   }

@@ -342,6 +342,19 @@ Deno.test("release frees a vector early; the backend then refuses it", () => {
   }
 });
 
+Deno.test("owner and evaluator keys for different parameters cannot share a backend", async () => {
+  const other = await OwnerKeys.generate(chooseParameters({ depth: 1 }));
+  try {
+    const e = assertThrows(
+      () => new SealBackend({ evaluator: evalKeys, owner: other }),
+      InputValidationError,
+    );
+    assertEquals(e.pointer, "/owner");
+  } finally {
+    other.dispose();
+  }
+});
+
 Deno.test("dispose frees keys and refuses further use", () => {
   const b = backend();
   const v = b.encrypt([1]);
