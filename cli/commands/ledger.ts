@@ -1,6 +1,9 @@
 /**
- * `regledger ledger <cmd> --data DIR`: the log on the command line, JSON on
- * stdout in the shapes of the HTTP API (CONTRACT §5).
+ * `regledger ledger <cmd> (--data DIR | --server URL)`: the log on the
+ * command line, JSON on stdout in the shapes of the HTTP API (CONTRACT §5).
+ * With `--server` the same commands go to a running server (see
+ * `../remote_log.ts`) and print the same output; `verify` then audits the
+ * log from the client side.
  *
  * - `append -i ENVELOPE [--trusted-keys FILE]`: verify, append, print the receipt.
  * - `get --index N`: `{index, leaf, leaf_hash, envelope}` (envelope text spliced raw).
@@ -15,8 +18,17 @@
  *
  * @module
  */
-import { type CliIO, type Command, parseArgs, printJson, UsageError } from "../io.ts";
+import {
+  type CliIO,
+  type Command,
+  parseArgs,
+  printJson,
+  readInputFile,
+  UsageError,
+} from "../io.ts";
+import { RemoteLog, RemoteLogError } from "../remote_log.ts";
 import { parseEnvelopeText } from "../../core/envelope.ts";
+import type { ParsedEnvelope } from "../../core/envelope_types.ts";
 import { EnvelopeVerificationError, RegledgerError } from "../../core/errors.ts";
 import { TrustStore } from "../../core/trust_store.ts";
 import { verifyEnvelope, verifySelfSignedOnly } from "../../core/verify.ts";
@@ -30,22 +42,26 @@ import {
   openLedger,
 } from "../../ledger/index.ts";
 
-const COMMON = `common options:
-  --data DIR     the ledger's data directory (KV file DIR/ledger.kv, log key DIR/log-key,
+const COMMON = `where the log is (one of):
+  --data DIR     a local data directory (KV file DIR/ledger.kv, log key DIR/log-key,
                  created with mode 0600 on first use)
-  --origin NAME  checkpoint origin / log key name (default regledger.local/log)
+  --origin NAME  with --data: checkpoint origin / log key name (default regledger.local/log)
+  --server URL   a running regledger server (same output as --data)
+  --token T      with --server: API token (default: the REGLEDGER_TOKEN environment variable)
   -h, --help     show help`;
 
 const HELPS: Record<string, string> = {
   append:
-    `usage: regledger ledger append --data DIR -i ENVELOPE [--trusted-keys FILE] [--receipt FILE]
+    `usage: regledger ledger append (--data DIR | --server URL) -i ENVELOPE [--trusted-keys FILE] [--receipt FILE]
 
 Verify a signed envelope and append it to the log; print the receipt
 {index, tree_size, leaf_hash, envelope_sha256, checkpoint, inclusion_proof,
 tlog_proof, existing}. The same envelope again prints its existing entry
 with "existing": true. With --trusted-keys the issuer must be in the trust
 store; without it only the envelope's own hashes and signature are checked.
-A failed verification exits 1 with {"error", "reason"} on stdout.
+Against a server, the server's trust store decides (and --trusted-keys, when
+given, is checked here first). A failed verification exits 1 with
+{"error", "reason"} on stdout.
 
 options:
   -i, --input FILE        the envelope JSON ("-" for stdin)
@@ -54,8 +70,10 @@ options:
                           (for \`regledger proof verify --proof FILE\`)
 ${COMMON}
 
-example:
+examples:
   regledger ledger append --data ./data -i envelope.json --trusted-keys trust.json
+  REGLEDGER_TOKEN=$(cat data/admin-token) \\
+    regledger ledger append --server http://127.0.0.1:8080 -i envelope.json --receipt receipt.txt
 `,
   get: `usage: regledger ledger get --data DIR --index N
 
@@ -113,21 +131,29 @@ ${COMMON}
 example:
   regledger ledger consistency --data ./data --first 5 --second 10
 `,
-  verify: `usage: regledger ledger verify --data DIR
+  verify: `usage: regledger ledger verify (--data DIR | --server URL [--key VKEY])
 
 Read the whole log back and recompute the hash chain, leaf and envelope
 hashes, the Merkle tree, every stored checkpoint (signature and root), the
 head and the indexes. Prints {ok, size} and exits 0, or exits 1 with
 {ok: false, size, first_bad_index, reason}.
 
+Against a server this is a client-side audit that trusts nothing the server
+says: the latest checkpoint must be signed by the log key (pin it with
+--key; without it the key the server publishes is used), and every entry is
+downloaded and rehashed (envelope, leaf, chain, tree) up to that root.
+
+options:
+  --key FILE     with --server: the log's verifier key file (from \`ledger key\`)
 ${COMMON}
 
-example:
+examples:
   regledger ledger verify --data ./data
+  regledger ledger verify --server https://log.example --key log.vkey
 `,
 };
 
-const HELP = `usage: regledger ledger <command> --data DIR [options]
+const HELP = `usage: regledger ledger <command> (--data DIR | --server URL) [options]
 
 commands:
   append        verify an envelope and append it; print the receipt
@@ -157,15 +183,6 @@ function intOption(
   return Number(v);
 }
 
-async function readInput(path: string): Promise<Uint8Array> {
-  try {
-    if (path === "-") return new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
-    return await Deno.readFile(path);
-  } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
 /**
  * Run `regledger ledger` with `args`; returns the exit code.
  *
@@ -191,6 +208,9 @@ export const run: Command = async (args, io) => {
       "tree-size",
       "first",
       "second",
+      "server",
+      "token",
+      "key",
     ],
     flags: ["help"],
     aliases: { h: "help", i: "input" },
@@ -209,46 +229,33 @@ export const run: Command = async (args, io) => {
     consistency: ["first", "second"],
     verify: [],
   };
+  const where = ["data", "origin", "server", "token"];
   for (const k of Object.keys(p.values)) {
-    if (k !== "data" && k !== "origin" && !allowed[sub].includes(k)) {
+    if (k === "key" && sub === "verify") continue;
+    if (!where.includes(k) && !allowed[sub].includes(k)) {
       throw new UsageError(`option --${k} does not apply to 'ledger ${sub}'`);
     }
   }
   if (p.positional.length > 0) throw new UsageError(`unexpected argument ${p.positional[0]}`);
+  const server = p.values.server;
+  if (server !== undefined) {
+    for (const k of ["data", "origin"]) {
+      if (p.values[k] !== undefined) throw new UsageError(`--${k} and --server exclude each other`);
+    }
+    return await runRemote(sub, new RemoteLog(server, p.values.token ?? envToken()), p.values, io);
+  }
+  for (const k of ["token", "key"]) {
+    if (p.values[k] !== undefined) throw new UsageError(`--${k} applies only with --server`);
+  }
   const dataDir = p.values.data;
-  if (!dataDir) throw new UsageError("--data DIR is required");
+  if (!dataDir) throw new UsageError("--data DIR or --server URL is required");
 
   // Validate and read the input before touching the ledger.
   let prepared: (() => Promise<number>) | undefined;
   if (sub === "append") {
-    const input = p.values.input;
-    if (!input) throw new UsageError("-i ENVELOPE is required");
-    const bytes = await readInput(input);
-    let trust: TrustStore | undefined;
-    if (p.values["trusted-keys"] !== undefined) {
-      try {
-        trust = TrustStore.fromJsonText(await readInput(p.values["trusted-keys"]));
-      } catch (e) {
-        if (e instanceof UsageError) throw e;
-        throw new UsageError(`--trusted-keys: ${(e as Error).message}`, { cause: e });
-      }
-    }
-    let env;
-    try {
-      env = parseEnvelopeText(bytes);
-    } catch (e) {
-      throw new UsageError(`${input}: ${(e as Error).message}`, { cause: e });
-    }
-    try {
-      if (trust) await verifyEnvelope(env, trust);
-      else await verifySelfSignedOnly(env);
-    } catch (e) {
-      if (e instanceof EnvelopeVerificationError) {
-        printJson(io, { error: e.message, reason: e.name });
-        return 1;
-      }
-      throw e;
-    }
+    const checked = await readAndCheckEnvelope(p.values, io, true);
+    if (typeof checked === "number") return checked;
+    const { env } = checked;
     prepared = async () => {
       const ledger = await open(dataDir, p.values.origin);
       try {
@@ -274,6 +281,139 @@ export const run: Command = async (args, io) => {
     }
   });
 };
+
+/**
+ * Read `-i` and parse it as an envelope (exit 2 when unreadable or malformed),
+ * then verify it: against `--trusted-keys` when given, else self-signed only
+ * when `selfCheck`. A failed verification prints `{error, reason}` and
+ * returns exit code 1.
+ */
+async function readAndCheckEnvelope(
+  values: Record<string, string>,
+  io: CliIO,
+  selfCheck: boolean,
+): Promise<number | { bytes: Uint8Array; env: ParsedEnvelope }> {
+  const input = values.input;
+  if (!input) throw new UsageError("-i ENVELOPE is required");
+  const bytes = await readInputFile(input);
+  let trust: TrustStore | undefined;
+  if (values["trusted-keys"] !== undefined) {
+    try {
+      trust = TrustStore.fromJsonText(await readInputFile(values["trusted-keys"]));
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`--trusted-keys: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  let env;
+  try {
+    env = parseEnvelopeText(bytes);
+  } catch (e) {
+    throw new UsageError(`${input}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    if (trust) await verifyEnvelope(env, trust);
+    else if (selfCheck) await verifySelfSignedOnly(env);
+  } catch (e) {
+    if (e instanceof EnvelopeVerificationError) {
+      printJson(io, { error: e.message, reason: e.name });
+      return 1;
+    }
+    throw e;
+  }
+  return { bytes, env };
+}
+
+function envToken(): string | undefined {
+  try {
+    return Deno.env.get("REGLEDGER_TOKEN") || undefined;
+  } catch {
+    return undefined; // no --allow-env: the token must be given with --token
+  }
+}
+
+/** The ledger commands against a server; same output as {@linkcode runRead}. */
+async function runRemote(
+  sub: string,
+  log: RemoteLog,
+  values: Record<string, string>,
+  io: CliIO,
+): Promise<number> {
+  try {
+    switch (sub) {
+      case "append": {
+        const checked = await readAndCheckEnvelope(values, io, false);
+        if (typeof checked === "number") return checked;
+        const r = await log.append(checked.bytes);
+        if (!r.ok) {
+          printJson(io, r.body);
+          return 1;
+        }
+        if (values.receipt !== undefined) {
+          await Deno.writeTextFile(values.receipt, String(r.receipt.tlog_proof));
+        }
+        printJson(io, r.receipt);
+        return 0;
+      }
+      case "get":
+        io.stdout((await log.entryText(intOption(values, "index", true)!)).trimEnd() + "\n");
+        return 0;
+      case "checkpoint":
+        io.stdout(await log.checkpoint());
+        return 0;
+      case "key":
+        io.stdout(await log.key() + "\n");
+        return 0;
+      case "proof":
+        printJson(
+          io,
+          await log.proveInclusion(
+            intOption(values, "index", true)!,
+            intOption(values, "tree-size", false),
+          ),
+        );
+        return 0;
+      case "consistency":
+        printJson(
+          io,
+          await log.proveConsistency(
+            intOption(values, "first", true)!,
+            intOption(values, "second", true)!,
+          ),
+        );
+        return 0;
+      default: {
+        // verify
+        const key = values.key === undefined
+          ? undefined
+          : new TextDecoder().decode(await readInputFile(values.key)).trim();
+        let last = 0;
+        const r = await log.verify(
+          key,
+          io.isTerminal
+            ? (checked, total) => {
+              if (checked - last >= 10000 || checked === total) {
+                last = checked;
+                io.stderr(`verified ${checked}/${total} entries\n`);
+              }
+            }
+            : undefined,
+        );
+        printJson(io, r);
+        return r.ok ? 0 : 1;
+      }
+    }
+  } catch (e) {
+    if (e instanceof RemoteLogError) {
+      // A refused request (bad index, auth) is bad use; an unreachable or failing server too.
+      throw new UsageError(e.message, { cause: e });
+    }
+    if (e instanceof LogKeyError || (e instanceof RegledgerError && !(e instanceof UsageError))) {
+      throw new UsageError(e.message, { cause: e });
+    }
+    throw e;
+  }
+}
 
 async function runRead(
   sub: string,
