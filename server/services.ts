@@ -6,20 +6,15 @@
  *
  * @module
  */
-import {
-  buildEnvelope,
-  type JsonObject,
-  parseEnvelopeText,
-  parseEnvelopeValue,
-} from "../core/envelope.ts";
-import {
-  type JsonValue,
-  type ParsedEnvelope,
-  type PrimitiveName,
-  PRIMITIVES,
-} from "../core/envelope_types.ts";
+import { parseEnvelopeText, parseEnvelopeValue } from "../core/envelope.ts";
+import { type ParsedEnvelope, type PrimitiveName, PRIMITIVES } from "../core/envelope_types.ts";
 import type { KeyProvider } from "../core/keys.ts";
-import { type AuditBackend, runAudit, runAuditWith } from "../core/primitives/index.ts";
+import {
+  type AuditBackend,
+  runAudit,
+  runAuditWith,
+  signAuditRun,
+} from "../core/primitives/index.ts";
 import { validate } from "../core/validate.ts";
 import { VerifyPool } from "./verify_pool.ts";
 import type { Ledger } from "../ledger/ledger.ts";
@@ -235,21 +230,7 @@ export function ledgerLog(ledger: Ledger): LogService {
  * loop for the run's duration, which is why the runner enables it only on
  * request (`REGLEDGER_CKKS=1`).
  */
-export function ckksAuditBackend(): AuditBackend {
-  return {
-    name: "seal-ckks",
-    async run(primitive, circuit, input) {
-      const fhe = await import("../core/fhe/run.ts");
-      const r = await fhe.runEncryptedAudit(primitive, input, { circuit });
-      return {
-        result: r.result,
-        stats: r.stats,
-        depth: r.depth,
-        parameterSet: r.parameterSet as unknown as JsonObject,
-      };
-    },
-  };
-}
+export { ckksAuditBackend } from "../core/fhe/audit_backend.ts";
 
 /**
  * {@linkcode AuditService} over `core/primitives`' `runAudit` (plaintext:
@@ -282,17 +263,7 @@ export class ServerAudits implements AuditService {
     const r = backend === "ckks"
       ? await runAuditWith(primitive, input, this.#ckks!)
       : runAudit(primitive, input);
-    const env = await buildEnvelope({
-      primitive,
-      backend: r.backend,
-      parameterSet: r.parameterSet,
-      regulations: r.regulations,
-      result: r.result as unknown as JsonObject,
-      inputs: r.input as unknown as Record<string, JsonValue>,
-      depthBudget: r.depth,
-      dp: r.dp as unknown as JsonObject | undefined,
-      issuer: this.#issuer,
-    }, this.#signer);
+    const env = await signAuditRun(r, this.#signer, { issuer: this.#issuer });
     return parseEnvelopeValue(env);
   }
 }

@@ -11,12 +11,10 @@
 import { type CliIO, type Command, parseArgs, printJson, UsageError } from "../io.ts";
 import { type PrimitiveName, PRIMITIVES } from "../../core/envelope_types.ts";
 import { InputValidationError, RegledgerError } from "../../core/errors.ts";
-import type { JsonObject } from "../../core/envelope.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
 import { getSchema, type SchemaName } from "../../core/schemas.ts";
 import { validate } from "../../core/validate.ts";
 import {
-  type AuditBackend,
   type AuditDpOptions,
   type AuditRun,
   DP_DEFAULT_FIELDS,
@@ -25,6 +23,7 @@ import {
   signAuditRun,
 } from "../../core/primitives/index.ts";
 import { type DpMechanism, DpParameterError, PrivacyAccountant } from "../../core/dp/index.ts";
+import { ckksAuditBackend } from "../../core/fhe/audit_backend.ts";
 
 const MAX_INPUT = 256 * 1024 * 1024;
 
@@ -157,7 +156,7 @@ async function audit(
   try {
     validate(`${p}.input` as SchemaName, value);
     if (backendName === "plaintext") return runAudit(p, value, { dp });
-    return await runAuditWith(p, value, await ckksBackend(), { dp });
+    return await runAuditWith(p, value, ckksAuditBackend(), { dp });
   } catch (e) {
     if (e instanceof InputValidationError) {
       throw new UsageError(`invalid ${p} input: ${e.message} (rule ${e.rule})`, { cause: e });
@@ -167,23 +166,6 @@ async function audit(
     }
     throw e;
   }
-}
-
-/** The CKKS backend of core/fhe, loaded only when asked for. */
-async function ckksBackend(): Promise<AuditBackend> {
-  const fhe = await import("../../core/fhe/run.ts");
-  return {
-    name: "seal-ckks",
-    async run(primitive, circuit, input) {
-      const r = await fhe.runEncryptedAudit(primitive, input, { circuit });
-      return {
-        result: r.result,
-        stats: r.stats,
-        depth: r.depth,
-        parameterSet: r.parameterSet as unknown as JsonObject,
-      };
-    },
-  };
 }
 
 function dpOptions(p: PrimitiveName, v: Record<string, string>): AuditDpOptions | undefined {
