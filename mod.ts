@@ -31,7 +31,9 @@
  *
  * The HTTP server (Hono app factory and `startServer`) is a separate entry
  * point, `@regledger/regledger/server`, so that library users who only verify
- * do not load it.
+ * do not load it. Encrypted audits (CKKS on node-seal: keys with owner and
+ * evaluator separated, the one-process runner, the split client/evaluator
+ * flow) are `@regledger/regledger/fhe`, which loads the SEAL WebAssembly.
  *
  * @module
  */
