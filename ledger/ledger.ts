@@ -30,7 +30,7 @@
  *
  * @module
  */
-import { sha256, toBase64, utf8 } from "../core/bytes.ts";
+import { sha256, utf8 } from "../core/bytes.ts";
 import { RegledgerError } from "../core/errors.ts";
 import { resolveEnvelope } from "../core/envelope.ts";
 import { type ParsedEnvelope, PRIMITIVES } from "../core/envelope_types.ts";
@@ -48,6 +48,7 @@ import {
 } from "./merkle.ts";
 import type { Ed25519NoteSigner } from "./note.ts";
 import { formatTlogProof } from "./tlog_proof.ts";
+import { b64 } from "./base64.ts";
 import {
   isTransientKvError,
   KV_MAX_CHECKS,
@@ -801,13 +802,6 @@ export class Ledger {
     while (this.#flushing) await this.#flushing;
     this.store.close();
   }
-}
-
-type NativeBase64 = Uint8Array & { toBase64?: () => string };
-/** Standard base64, by the runtime's `Uint8Array.prototype.toBase64` when it has one (much faster). */
-function b64(bytes: Uint8Array): string {
-  const native = (bytes as NativeBase64).toBase64;
-  return native ? native.call(bytes) : toBase64(bytes);
 }
 
 function overlay(store: HashReader, base: number, fresh: Uint8Array[]): HashReader {

@@ -27,6 +27,7 @@ import { openCheckpoint } from "./checkpoint.ts";
 import { decodeLeaf, LEAF_VERSION, type LeafFields } from "./leaf.ts";
 import { EMPTY_TREE_HASH, leafHash, nodeHash } from "./merkle.ts";
 import { parseVerifierKey } from "./note.ts";
+import { b64 } from "./base64.ts";
 import { decodeEntryValue, encodeIndexValue, indexKeys, type KvStore } from "./kv_store.ts";
 
 /** Progress of a running audit. */
@@ -317,12 +318,6 @@ export async function verifyLog(store: KvStore, opts: VerifyLogOptions): Promise
     }
     return { ok: false, size, reason: `audit failed: ${(e as Error).message}` };
   }
-}
-
-type NativeBase64 = Uint8Array & { toBase64?: () => string };
-function b64(bytes: Uint8Array): string {
-  const native = (bytes as NativeBase64).toBase64;
-  return native ? native.call(bytes) : toBase64(bytes);
 }
 
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
