@@ -180,8 +180,11 @@ function decodeHead(v: unknown): LogHead {
 
 /** Encode an entry index as the 8-byte big-endian value of an `["s", sha]` key. */
 export function encodeIndexValue(n: number): Uint8Array {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`bad entry index ${n}`);
   const v = new Uint8Array(8);
-  new DataView(v.buffer).setBigUint64(0, BigInt(n));
+  const dv = new DataView(v.buffer);
+  dv.setUint32(0, Math.floor(n / 0x1_0000_0000));
+  dv.setUint32(4, n >>> 0);
   return v;
 }
 

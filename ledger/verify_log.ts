@@ -75,36 +75,54 @@ class Bad extends Error {
 class SetDigest {
   lanes = new Uint32Array(4);
   count = 0;
+  #h0 = 0;
+  #h1 = 0;
+  #h2 = 0;
+  #h3 = 0;
+  #mix(x: number): void {
+    this.#h0 = Math.imul(this.#h0 ^ x, 0x01000193);
+    this.#h1 = Math.imul(this.#h1 ^ x, 0x5bd1e995);
+    this.#h2 = Math.imul((this.#h2 ^ x) + 0x27d4eb2d, 0x165667b1);
+    this.#h3 = Math.imul(this.#h3 ^ (x + (this.#h3 >>> 15)), 0x85ebca77);
+  }
+  // Lengths are mixed first, so packing several units per word stays unambiguous.
+  #mixBytes(b: Uint8Array): void {
+    this.#mix(b.length);
+    let i = 0;
+    for (; i + 4 <= b.length; i += 4) {
+      this.#mix((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]);
+    }
+    for (; i < b.length; i++) this.#mix(b[i]);
+  }
+  #mixText(s: string): void {
+    this.#mix(s.length);
+    let i = 0;
+    for (; i + 2 <= s.length; i += 2) this.#mix((s.charCodeAt(i) << 16) | s.charCodeAt(i + 1));
+    if (i < s.length) this.#mix(s.charCodeAt(i));
+  }
   add(parts: readonly Deno.KvKeyPart[], value: Uint8Array): void {
-    const h = [0x811c9dc5, 0x01000193 ^ 0x9e3779b9, 0x85ebca6b, 0xc2b2ae35];
-    const mix = (x: number) => {
-      h[0] = Math.imul(h[0] ^ x, 0x01000193);
-      h[1] = Math.imul(h[1] ^ x, 0x5bd1e995);
-      h[2] = Math.imul((h[2] ^ x) + 0x27d4eb2d, 0x165667b1);
-      h[3] = Math.imul(h[3] ^ (x + (h[3] >>> 15)), 0x85ebca77);
-    };
+    this.#h0 = 0x811c9dc5;
+    this.#h1 = 0x01000193 ^ 0x9e3779b9;
+    this.#h2 = 0x85ebca6b;
+    this.#h3 = 0xc2b2ae35;
     for (const p of parts) {
       if (typeof p === "string") {
-        mix(1);
-        mix(p.length);
-        for (let i = 0; i < p.length; i++) mix(p.charCodeAt(i));
+        this.#mix(1);
+        this.#mixText(p);
       } else if (typeof p === "number") {
-        mix(2);
-        const s = Object.is(p, -0) ? "-0" : String(p);
-        for (let i = 0; i < s.length; i++) mix(s.charCodeAt(i));
+        this.#mix(2);
+        this.#mixText(Object.is(p, -0) ? "-0" : String(p));
       } else if (p instanceof Uint8Array) {
-        mix(3);
-        mix(p.length);
-        for (let i = 0; i < p.length; i++) mix(p[i]);
+        this.#mix(3);
+        this.#mixBytes(p);
       } else {
-        mix(4);
-        const s = String(p) + typeof p;
-        for (let i = 0; i < s.length; i++) mix(s.charCodeAt(i));
+        this.#mix(4);
+        this.#mixText(String(p) + typeof p);
       }
     }
-    mix(5);
-    mix(value.length);
-    for (let i = 0; i < value.length; i++) mix(value[i]);
+    this.#mix(5);
+    this.#mixBytes(value);
+    const h = [this.#h0, this.#h1, this.#h2, this.#h3];
     for (let i = 0; i < 4; i++) {
       let x = h[i];
       x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
@@ -148,176 +166,231 @@ function derivedPairs(
 export async function verifyLog(store: KvStore, opts: VerifyLogOptions): Promise<VerifyLogResult> {
   const kv = store.kv;
   let size = 0;
+  let derived: Promise<unknown> | undefined;
   try {
-    const verifier = parseVerifierKey(opts.verifierKey);
-    const meta = await store.readMeta().catch((e) => {
-      throw new Bad(undefined, `meta: ${(e as Error).message}`);
-    });
-    const vh = await store.readHead().catch((e) => {
-      throw new Bad(undefined, `head: ${(e as Error).message}`);
-    });
-    size = vh.head.size;
-    if (vh.version === null) {
-      if (meta !== null) throw new Bad(undefined, "meta: present but the head is missing");
-    } else if (meta === null) {
-      throw new Bad(undefined, "meta: the ledger identity record is missing");
-    } else if (meta.origin !== opts.origin || meta.verifierKey !== opts.verifierKey) {
-      throw new Bad(undefined, "meta: the stored origin or verifier key is not this log's");
-    }
+    return await audit();
+  } finally {
+    // A fault found among the entries returns before the index scan is done: let it finish.
+    await derived?.catch(() => {});
+  }
 
-    // Checkpoints, streamed in size order beside the entries (one per commit:
-    // not held in memory). Keys must be integer sizes >= 1; sizes beyond the
-    // head were appended after it was read and are left for the next audit.
-    const cpIt = kv.list<Uint8Array>({ prefix: ["cp"] }, { batchSize: 500 })[
-      Symbol.asyncIterator
-    ]();
-    const nextCheckpoint = async (): Promise<{ size: number; value: Uint8Array } | null> => {
-      const r = await cpIt.next();
-      if (r.done) return null;
-      const s = r.value.key[1];
-      if (r.value.key.length !== 2 || typeof s !== "number" || !Number.isSafeInteger(s) || s < 1) {
-        throw new Bad(undefined, `checkpoint key ${String(s)} is not a tree size`);
+  async function audit(): Promise<VerifyLogResult> {
+    try {
+      const verifier = parseVerifierKey(opts.verifierKey);
+      const meta = await store.readMeta().catch((e) => {
+        throw new Bad(undefined, `meta: ${(e as Error).message}`);
+      });
+      const vh = await store.readHead().catch((e) => {
+        throw new Bad(undefined, `head: ${(e as Error).message}`);
+      });
+      size = vh.head.size;
+      if (vh.version === null) {
+        if (meta !== null) throw new Bad(undefined, "meta: present but the head is missing");
+      } else if (meta === null) {
+        throw new Bad(undefined, "meta: the ledger identity record is missing");
+      } else if (meta.origin !== opts.origin || meta.verifierKey !== opts.verifierKey) {
+        throw new Bad(undefined, "meta: the stored origin or verifier key is not this log's");
       }
-      return s <= size ? { size: s, value: r.value.value } : null;
-    };
-    let nextCp = await nextCheckpoint();
 
-    // Entries, in order.
-    const expected = new SetDigest();
-    let chunkCount = 0;
-    let prev: Uint8Array | null = null;
-    const frontier: Uint8Array[] = []; // roots of the complete subtrees, left to right
-    const levels: number[] = [];
-    let n = 0;
-    let pendingBad: Bad | undefined;
-    const every = opts.progressEvery ?? 10000;
-    const it = kv.list<Uint8Array>({ start: ["e"], end: ["e", size] }, { batchSize: 1000 });
-    for await (const r of it) {
-      const k = r.key[1];
-      if (r.key.length !== 2 || !Object.is(k, n)) {
-        throw new Bad(
-          n,
-          typeof k === "number" && k > n
-            ? `entry ${n} is missing`
-            : `entry key ${String(k)} is malformed`,
-        );
-      }
-      if (n >= size) throw new Bad(n, `entry ${n} lies beyond the head (size ${size})`);
-      let d;
-      try {
-        d = decodeEntryValue(r.value, n);
-      } catch (e) {
-        throw new Bad(n, (e as Error).message);
-      }
-      let envelope = d.first;
-      if (d.chunkCount > 0) {
+      // Checkpoints, streamed in size order beside the entries (one per commit:
+      // not held in memory). Keys must be integer sizes >= 1; sizes beyond the
+      // head were appended after it was read and are left for the next audit.
+      const cpIt = kv.list<Uint8Array>({ prefix: ["cp"] }, { batchSize: 500 })[
+        Symbol.asyncIterator
+      ]();
+      const nextCheckpoint = async (): Promise<{ size: number; value: Uint8Array } | null> => {
+        const r = await cpIt.next();
+        if (r.done) return null;
+        const s = r.value.key[1];
+        if (
+          r.value.key.length !== 2 || typeof s !== "number" || !Number.isSafeInteger(s) || s < 1
+        ) {
+          throw new Bad(undefined, `checkpoint key ${String(s)} is not a tree size`);
+        }
+        return s <= size ? { size: s, value: r.value.value } : null;
+      };
+      let nextCp = await nextCheckpoint();
+
+      // The index and chunk keys are read beside the entries (the KV reads
+      // overlap the entry checks); compared once every entry has been checked.
+      const scan = scanDerived(kv, size);
+      derived = scan;
+      scan.catch(() => {}); // an entry fault may be reported first; then this result is unused
+
+      // Entries, in order, each batch read while the previous one is checked.
+      const expected = new SetDigest();
+      let chunkCount = 0;
+      let prev: Uint8Array | null = null;
+      const frontier: Uint8Array[] = []; // roots of the complete subtrees, left to right
+      const levels: number[] = [];
+      let n = 0;
+      let pendingBad: Bad | undefined;
+      const every = opts.progressEvery ?? 10000;
+      for await (const r of entriesReadAhead(kv, size)) {
+        const k = r.key[1];
+        if (r.key.length !== 2 || !Object.is(k, n)) {
+          throw new Bad(
+            n,
+            typeof k === "number" && k > n
+              ? `entry ${n} is missing`
+              : `entry key ${String(k)} is malformed`,
+          );
+        }
+        if (n >= size) throw new Bad(n, `entry ${n} lies beyond the head (size ${size})`);
+        let d;
         try {
-          envelope = (await store.finishEntry(n, d)).envelope;
+          d = decodeEntryValue(r.value, n);
         } catch (e) {
           throw new Bad(n, (e as Error).message);
         }
-        chunkCount += d.chunkCount;
-      }
-      const leaf = readLeaf(d.leaf, n);
-      if (leaf.index !== n) throw new Bad(n, `entry ${n}: leaf names index ${leaf.index}`);
-      const lh = leafHash(d.leaf);
-      const prevWant = prev ?? new Uint8Array(32);
-      if (leaf.prev !== b64(prevWant)) {
-        throw new Bad(n, `entry ${n}: chain broken (prev is not the previous leaf hash)`);
-      }
-      const envSha = sha256(envelope);
-      if (leaf.envelope_sha256 !== b64(envSha)) {
-        throw new Bad(n, `entry ${n}: envelope bytes do not hash to the leaf's envelope_sha256`);
-      }
-      // Stored hashes: the leaf hash, then each subtree this record completes.
-      if (d.hashes.length === 0 || !bytesEqual(d.hashes[0], lh)) {
-        throw new Bad(n, `entry ${n}: stored leaf hash is wrong`);
-      }
-      frontier.push(lh);
-      levels.push(0);
-      let j = 1;
-      while (levels.length >= 2 && levels[levels.length - 1] === levels[levels.length - 2]) {
-        const right = frontier.pop()!;
-        const left = frontier.pop()!;
-        const level = levels.pop()! + 1;
-        levels.pop();
-        const h = nodeHash(left, right);
-        frontier.push(h);
-        levels.push(level);
-        if (j >= d.hashes.length || !bytesEqual(d.hashes[j], h)) {
-          throw new Bad(n, `entry ${n}: stored node hash at level ${level} is wrong`);
-        }
-        j++;
-      }
-      if (j !== d.hashes.length) {
-        throw new Bad(n, `entry ${n}: stores ${d.hashes.length - j} extra hashes`);
-      }
-      for (const [key, value] of derivedPairs(n, envSha, leaf)) expected.add(key, value);
-      prev = lh;
-      n++;
-      let cp: Uint8Array | undefined;
-      if (nextCp !== null && nextCp.size === n) {
-        cp = nextCp.value;
-        nextCp = await nextCheckpoint();
-      }
-      if (d.endsCommit !== (cp !== undefined)) {
-        throw new Bad(
-          n - 1,
-          d.endsCommit
-            ? `checkpoint for size ${n} (commit ended at entry ${n - 1}) is missing`
-            : `checkpoint for size ${n} is stored but no commit ended at entry ${n - 1}`,
-        );
-      }
-      if (cp !== undefined) {
-        const root = rootOf(frontier);
-        try {
-          const c = await openCheckpoint(cp, verifier, { origin: opts.origin });
-          if (c.size !== n || !bytesEqual(c.root, root)) {
-            throw new Error("size or root is not the tree's");
+        let envelope = d.first;
+        if (d.chunkCount > 0) {
+          try {
+            envelope = (await store.finishEntry(n, d)).envelope;
+          } catch (e) {
+            throw new Bad(n, (e as Error).message);
           }
-        } catch (e) {
-          pendingBad = new Bad(n - 1, `checkpoint for size ${n}: ${(e as Error).message}`);
-          break;
+          chunkCount += d.chunkCount;
         }
+        const leaf = readLeaf(d.leaf, n);
+        if (leaf.index !== n) throw new Bad(n, `entry ${n}: leaf names index ${leaf.index}`);
+        const lh = leafHash(d.leaf);
+        const prevWant = prev ?? new Uint8Array(32);
+        if (leaf.prev !== b64(prevWant)) {
+          throw new Bad(n, `entry ${n}: chain broken (prev is not the previous leaf hash)`);
+        }
+        const envSha = sha256(envelope);
+        if (leaf.envelope_sha256 !== b64(envSha)) {
+          throw new Bad(n, `entry ${n}: envelope bytes do not hash to the leaf's envelope_sha256`);
+        }
+        // Stored hashes: the leaf hash, then each subtree this record completes.
+        if (d.hashes.length === 0 || !bytesEqual(d.hashes[0], lh)) {
+          throw new Bad(n, `entry ${n}: stored leaf hash is wrong`);
+        }
+        frontier.push(lh);
+        levels.push(0);
+        let j = 1;
+        while (levels.length >= 2 && levels[levels.length - 1] === levels[levels.length - 2]) {
+          const right = frontier.pop()!;
+          const left = frontier.pop()!;
+          const level = levels.pop()! + 1;
+          levels.pop();
+          const h = nodeHash(left, right);
+          frontier.push(h);
+          levels.push(level);
+          if (j >= d.hashes.length || !bytesEqual(d.hashes[j], h)) {
+            throw new Bad(n, `entry ${n}: stored node hash at level ${level} is wrong`);
+          }
+          j++;
+        }
+        if (j !== d.hashes.length) {
+          throw new Bad(n, `entry ${n}: stores ${d.hashes.length - j} extra hashes`);
+        }
+        for (const [key, value] of derivedPairs(n, envSha, leaf)) expected.add(key, value);
+        prev = lh;
+        n++;
+        let cp: Uint8Array | undefined;
+        if (nextCp !== null && nextCp.size === n) {
+          cp = nextCp.value;
+          nextCp = await nextCheckpoint();
+        }
+        if (d.endsCommit !== (cp !== undefined)) {
+          throw new Bad(
+            n - 1,
+            d.endsCommit
+              ? `checkpoint for size ${n} (commit ended at entry ${n - 1}) is missing`
+              : `checkpoint for size ${n} is stored but no commit ended at entry ${n - 1}`,
+          );
+        }
+        if (cp !== undefined) {
+          const root = rootOf(frontier);
+          try {
+            const c = await openCheckpoint(cp, verifier, { origin: opts.origin });
+            if (c.size !== n || !bytesEqual(c.root, root)) {
+              throw new Error("size or root is not the tree's");
+            }
+          } catch (e) {
+            pendingBad = new Bad(n - 1, `checkpoint for size ${n}: ${(e as Error).message}`);
+            break;
+          }
+        }
+        if (opts.onProgress && n % every === 0) opts.onProgress({ checked: n, total: size });
       }
-      if (opts.onProgress && n % every === 0) opts.onProgress({ checked: n, total: size });
-    }
-    if (pendingBad) return await locate(store, pendingBad, size);
-    if (n < size) throw new Bad(n, `entry ${n} is missing (head names ${size} entries)`);
-    const root = rootOf(frontier);
-    if (!bytesEqual(vh.head.root, root)) {
-      throw new Bad(undefined, "head: root is not the tree's root");
-    }
-    if (!bytesEqual(vh.head.lastLeafHash, prev ?? new Uint8Array(32))) {
-      throw new Bad(undefined, "head: last leaf hash is not the last entry's");
-    }
-    // Indexes and chunks: exactly what the entries imply.
-    let chunks = 0;
-    for await (const r of kv.list({ prefix: ["c"] })) {
-      if (!(typeof r.key[1] === "number" && r.key[1] >= size)) chunks++;
-    }
-    const actual = new SetDigest();
-    for (const p of INDEX_PREFIXES) {
-      for await (const r of kv.list<Uint8Array>({ prefix: [p] }, { batchSize: 1000 })) {
-        if (entryOfIndexKey(r.key, r.value) >= size) continue; // appended after the head was read
-        actual.add(r.key, r.value instanceof Uint8Array ? r.value : new Uint8Array([0xff]));
+      if (pendingBad) return await locate(store, pendingBad, size);
+      if (n < size) throw new Bad(n, `entry ${n} is missing (head names ${size} entries)`);
+      const root = rootOf(frontier);
+      if (!bytesEqual(vh.head.root, root)) {
+        throw new Bad(undefined, "head: root is not the tree's root");
       }
+      if (!bytesEqual(vh.head.lastLeafHash, prev ?? new Uint8Array(32))) {
+        throw new Bad(undefined, "head: last leaf hash is not the last entry's");
+      }
+      // Indexes and chunks: exactly what the entries imply.
+      const { chunks, actual } = await scan;
+      if (!actual.equals(expected)) {
+        return await locate(store, new Bad(undefined, "indexes do not match the entries"), size);
+      }
+      if (chunks !== chunkCount) {
+        throw new Bad(undefined, `${chunks - chunkCount} envelope chunk keys belong to no entry`);
+      }
+      opts.onProgress?.({ checked: n, total: size });
+      return { ok: true, size };
+    } catch (e) {
+      if (e instanceof Bad) {
+        if (e.index !== undefined) return await locate(store, e, size);
+        return { ok: false, size, reason: e.message };
+      }
+      return { ok: false, size, reason: `audit failed: ${(e as Error).message}` };
     }
-    if (!actual.equals(expected)) {
-      return await locate(store, new Bad(undefined, "indexes do not match the entries"), size);
-    }
-    if (chunks !== chunkCount) {
-      throw new Bad(undefined, `${chunks - chunkCount} envelope chunk keys belong to no entry`);
-    }
-    opts.onProgress?.({ checked: n, total: size });
-    return { ok: true, size };
-  } catch (e) {
-    if (e instanceof Bad) {
-      if (e.index !== undefined) return await locate(store, e, size);
-      return { ok: false, size, reason: e.message };
-    }
-    return { ok: false, size, reason: `audit failed: ${(e as Error).message}` };
   }
+}
+
+/**
+ * The `["e", …]` rows below `["e", size]` (and any malformed `["e", …]` key
+ * sorting before them), in key order, in contiguous ranges of 1,000 keys:
+ * the next range is read while the caller checks the current one.
+ */
+async function* entriesReadAhead(
+  kv: Deno.Kv,
+  size: number,
+): AsyncGenerator<Deno.KvEntry<Uint8Array>> {
+  const RANGE = 1000;
+  const read = (a: number) =>
+    Array.fromAsync(
+      kv.list<Uint8Array>({
+        start: a === 0 ? ["e"] : ["e", a],
+        end: ["e", Math.min(a + RANGE, size)],
+      }, { batchSize: RANGE }),
+    );
+  let next: Promise<Deno.KvEntry<Uint8Array>[]> | null = read(0);
+  try {
+    for (let a = 0; next !== null; a += RANGE) {
+      const rows: Deno.KvEntry<Uint8Array>[] = await next;
+      next = a + RANGE < size ? read(a + RANGE) : null;
+      yield* rows;
+    }
+  } finally {
+    await next?.catch(() => {}); // stopped early: let the read in flight finish
+  }
+}
+
+/** Digest of the index keys and count of chunk keys, leaving out those of entries >= size. */
+async function scanDerived(
+  kv: Deno.Kv,
+  size: number,
+): Promise<{ chunks: number; actual: SetDigest }> {
+  let chunks = 0;
+  for await (const r of kv.list({ prefix: ["c"] })) {
+    if (!(typeof r.key[1] === "number" && r.key[1] >= size)) chunks++;
+  }
+  const actual = new SetDigest();
+  for (const p of INDEX_PREFIXES) {
+    for await (const r of kv.list<Uint8Array>({ prefix: [p] }, { batchSize: 1000 })) {
+      if (entryOfIndexKey(r.key, r.value) >= size) continue; // appended after the head was read
+      actual.add(r.key, r.value instanceof Uint8Array ? r.value : new Uint8Array([0xff]));
+    }
+  }
+  return { chunks, actual };
 }
 
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

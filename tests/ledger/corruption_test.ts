@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { openLedger } from "../../ledger/index.ts";
+import { parseEnvelopeValue } from "../../core/envelope.ts";
 import { fixtureEnvelope, makeEnvelope } from "./_helpers.ts";
 
 /** Small deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
@@ -137,3 +138,46 @@ Deno.test("verifyLog detects 100% of single-byte value flips and single-bit key 
 function fmtKey(k: Deno.KvKey): string {
   return JSON.stringify(k.map((p) => p instanceof Uint8Array ? `bytes(${p.length})` : String(p)));
 }
+
+Deno.test("verifyLog reads entries in ranges: faults at and between range edges are named", async () => {
+  const root = await Deno.makeTempDir({ prefix: "regledger-ranges-" });
+  const pristine = `${root}/pristine`;
+  const work = `${root}/work`;
+  try {
+    const ledger = await openLedger({ dataDir: pristine });
+    const template = await makeEnvelope(0);
+    const envs = [];
+    for (let i = 0; i < 2101; i++) {
+      const v = structuredClone(template.value) as unknown as Record<string, unknown>;
+      v.result = { ...(v.result as Record<string, unknown>), n: i };
+      envs.push(parseEnvelopeValue(v));
+    }
+    await Promise.all(envs.map((e) => ledger.append(e)));
+    assert.deepEqual(await ledger.verify(), { ok: true, size: 2101 });
+    await ledger.close();
+    await Deno.mkdir(work);
+    await Deno.copyFile(`${pristine}/log-key`, `${work}/log-key`);
+    await Deno.chmod(`${work}/log-key`, 0o600);
+    const cases: [string, (kv: Deno.Kv) => Promise<unknown>, number | undefined][] = [
+      ["entry 999 deleted", (kv) => kv.delete(["e", 999]), 999],
+      ["entry 1000 deleted", (kv) => kv.delete(["e", 1000]), 1000],
+      ["entry 2100 deleted", (kv) => kv.delete(["e", 2100]), 2100],
+      ["stray key between 999 and 1000", (kv) => kv.set(["e", 999.5], new Uint8Array(1)), 1000],
+      ["stray key after entry 1999", (kv) => kv.set(["e", 1999, 0], new Uint8Array(1)), 2000],
+      ["stray string key", (kv) => kv.set(["e", "x"], new Uint8Array(1)), 0],
+    ];
+    for (const [what, corrupt, bad] of cases) {
+      await copyDb(pristine, work);
+      const kv = await Deno.openKv(`${work}/ledger.kv`);
+      await corrupt(kv);
+      kv.close();
+      const l = await openLedger({ dataDir: work, audit: true });
+      const res = await l.verify();
+      await l.close();
+      assert.equal(res.ok, false, `undetected: ${what}`);
+      assert.equal(res.first_bad_index, bad, `${what}: ${res.reason}`);
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
