@@ -102,6 +102,8 @@ export function parseIndex(
 
 /** Reject query parameters other than `allowed` (typos should not silently do nothing). */
 export function onlyParams(c: Context, allowed: readonly string[]): void {
+  // Most requests have no query: skip building a URL for them.
+  if (!c.req.url.includes("?")) return;
   const url = new URL(c.req.url);
   const seen = new Set<string>();
   for (const k of url.searchParams.keys()) {

@@ -243,6 +243,68 @@ Deno.test("timeout: a stuck dependency is a 503 JSON answer", async () => {
   }
 });
 
+Deno.test("timeout: one shared timer; only the stuck request times out, within its window", async () => {
+  let stall = false;
+  const h = await harness({
+    config: { requestTimeoutMs: 200 },
+    wrapLog: (log) => ({
+      ...log,
+      verifierKey: log.verifierKey,
+      size: async () => {
+        if (stall) await new Promise((r) => setTimeout(r, 600));
+        return await log.size();
+      },
+    }),
+  });
+  try {
+    // Requests that finish in time are answered normally, before and after a timeout.
+    assertEquals((await h.app.request("/healthz")).status, 200);
+    stall = true;
+    const t0 = performance.now();
+    const stuck = Promise.resolve(h.app.request("/readyz"));
+    const quick = await h.app.request("/healthz"); // in flight beside the stuck one
+    assertEquals(quick.status, 200);
+    const r = await stuck;
+    const waited = performance.now() - t0;
+    assertEquals(r.status, 503);
+    assertEquals((await r.json()).error, "request timed out");
+    // Deadline 200 ms, swept every 10 ms: not early, and not much later.
+    assert(waited >= 195, `timed out after ${waited} ms`);
+    assert(waited < 500, `timed out only after ${waited} ms`);
+    stall = false;
+    assertEquals((await h.app.request("/healthz")).status, 200);
+    await new Promise((r) => setTimeout(r, 600)); // let the stalled call finish
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("query parameters: unknown or repeated ones are a 400; none at all is fine", async () => {
+  const h = await harness();
+  try {
+    const valid = JSON.stringify(await signedEnvelope(77));
+    for (
+      const [path, status, msg] of [
+        ["/v1/envelopes?x=1", 400, "unknown query parameter 'x'"],
+        ["/v1/envelopes?", 201, undefined],
+        ["/v1/envelopes", 200, undefined],
+      ] as const
+    ) {
+      const r = await post(h.app, path, valid, jsonAuth("ledger:append"));
+      const b = await r.json();
+      assertEquals(r.status, status, `${path}: ${JSON.stringify(b)}`);
+      if (msg) assertEquals(b.error, msg);
+    }
+    const r = await h.app.request("/v1/log/entries?limit=1&limit=2", {
+      headers: auth("ledger:read"),
+    });
+    assertEquals(r.status, 400);
+    assertEquals((await r.json()).error, "query parameter 'limit' given twice");
+  } finally {
+    await h.close();
+  }
+});
+
 Deno.test("a server bug is a 500 with the request id; the log line holds no message or payload", async () => {
   const h = await harness({
     wrapLog: (log) => ({
