@@ -124,17 +124,21 @@ export function parseEnvelopeValue(envelope: unknown): ParsedEnvelope {
 function fromNativeValue(value: JsonObject): ParsedEnvelope {
   checkShape(value, "native");
   let pair: [Uint8Array, Uint8Array];
-  let psHash: string;
+  let psText: string | undefined;
   try {
-    pair = canonicalPair(value, undefined, canonicalize);
-    psHash = parameterSetHash(value.parameter_set as JsonObject);
+    // JCS(parameter_set) is written once, as a member, and hashed from there.
+    pair = canonicalPair(value, undefined, canonicalize, (k, text) => {
+      if (k === "parameter_set") psText = text;
+    });
   } catch (e) {
     throw asFormatError(e);
   }
   return finish("native", value, pair[0], {
     body: pair[1],
     bodySha256: sha256Hex(pair[1]),
-    parameterSetHash: psHash,
+    parameterSetHash: psText === undefined
+      ? parameterSetHash(value.parameter_set as JsonObject)
+      : sha256Hex(psText),
   });
 }
 
@@ -168,12 +172,14 @@ function finish(
 
 /**
  * Canonical bytes of the whole envelope and of its signed body, writing each
- * member once. `order` undefined means UTF-16 code-unit order (JCS).
+ * member once (`written`, when given, sees each member's value text). `order`
+ * undefined means UTF-16 code-unit order (JCS).
  */
 function canonicalPair<T>(
   obj: { [key: string]: T },
   order: ((a: string, b: string) => number) | undefined,
   write: (v: T) => string,
+  written?: (key: string, text: string) => void,
 ): [Uint8Array, Uint8Array] {
   const keys = Object.keys(obj).sort(order);
   const all: string[] = [];
@@ -181,7 +187,9 @@ function canonicalPair<T>(
   for (const k of keys) {
     let member: string;
     try {
-      member = JSON.stringify(k) + ":" + write(obj[k]);
+      const text = write(obj[k]);
+      written?.(k, text);
+      member = JSON.stringify(k) + ":" + text;
     } catch (e) {
       if (e instanceof InputValidationError) {
         throw new InputValidationError("/" + pointerToken(k) + e.pointer, e.rule, tail(e.message));
