@@ -595,14 +595,16 @@ export class Ledger {
       off += count;
     });
     const head: LogHead = { size, root, lastLeafHash: prev };
-    const r = await this.store.commit(vh.version, { entries, head, checkpoint, meta: this.#meta });
-    if (!r.ok) {
-      if (vh.version === null) await this.#checkMeta().catch((e) => Promise.reject(e));
-      return { ok: false };
-    }
-    this.#head = { head, version: r.version };
-    this.store.rememberHashes(base, fresh);
-    const results = async () => {
+    const committing = this.store.commit(vh.version, {
+      entries,
+      head,
+      checkpoint,
+      meta: this.#meta,
+    });
+    // The receipts (proofs, tlog-proof texts) depend only on the new tree, so
+    // they are computed while the commit is in flight; they are handed out
+    // only if it succeeds, and dropped otherwise.
+    const receipts = (async () => {
       const out: AppendResult[] = [];
       for (let i = 0; i < todo.length; i++) {
         const proof = await proveRecord(size, n0 + i, reader);
@@ -620,7 +622,16 @@ export class Ledger {
         );
       }
       return out;
-    };
+    })();
+    receipts.catch(() => {}); // a failure is reported when the receipts are delivered
+    const r = await committing;
+    if (!r.ok) {
+      if (vh.version === null) await this.#checkMeta().catch((e) => Promise.reject(e));
+      return { ok: false };
+    }
+    this.#head = { head, version: r.version };
+    this.store.rememberHashes(base, fresh);
+    const results = () => receipts;
     return { ok: true, results };
   }
 
