@@ -24,6 +24,7 @@ import {
 } from "../../core/primitives/index.ts";
 import { type DpMechanism, DpParameterError, PrivacyAccountant } from "../../core/dp/index.ts";
 import { ckksAuditBackend } from "../../core/fhe/audit_backend.ts";
+import type { KeyGenProgress } from "../../core/fhe/keys.ts";
 
 const MAX_INPUT = 256 * 1024 * 1024;
 
@@ -126,7 +127,7 @@ export const run: Command = async (args, io) => {
   const dp = dpOptions(p, a.values);
 
   const value = await readJson(inputPath);
-  const auditRun = await audit(p, value, backendName, dp);
+  const auditRun = await audit(p, value, backendName, dp, io);
 
   let signer: InProcessKeyProvider;
   try {
@@ -152,11 +153,20 @@ async function audit(
   value: unknown,
   backendName: "plaintext" | "ckks",
   dp: AuditDpOptions | undefined,
+  io: CliIO,
 ): Promise<AuditRun<PrimitiveName>> {
   try {
     validate(`${p}.input` as SchemaName, value);
     if (backendName === "plaintext") return runAudit(p, value, { dp });
-    return await runAuditWith(p, value, ckksAuditBackend(), { dp });
+    // Key generation takes seconds (Galois keys ~0.2 s a rotation step): show it on a terminal.
+    const onProgress = io.isTerminal
+      ? (g: KeyGenProgress) =>
+        io.stderr(
+          `ckks: ${g.stage}${g.rotationSteps ? ` (${g.rotationSteps} rotation steps)` : ""} ` +
+            `[${g.completed}/${g.total}]\n`,
+        )
+      : undefined;
+    return await runAuditWith(p, value, ckksAuditBackend({ onProgress }), { dp });
   } catch (e) {
     if (e instanceof InputValidationError) {
       throw new UsageError(`invalid ${p} input: ${e.message} (rule ${e.rule})`, { cause: e });

@@ -12,14 +12,24 @@
  */
 import type { JsonObject } from "../envelope.ts";
 import type { AuditBackend } from "../primitives/audit.ts";
+import type { KeyGenProgressCallback } from "./keys.ts";
+
+/** Options of {@linkcode ckksAuditBackend}. */
+export interface CkksAuditBackendOptions {
+  /** Told of each key-generation stage (never key material). */
+  onProgress?: KeyGenProgressCallback;
+}
 
 /** The `seal-ckks` audit backend (fresh keys per run; see `runEncryptedAudit`). */
-export function ckksAuditBackend(): AuditBackend {
+export function ckksAuditBackend(options: CkksAuditBackendOptions = {}): AuditBackend {
   return {
     name: "seal-ckks",
     async run(primitive, circuit, input) {
       const { runEncryptedAudit } = await import("./run.ts");
-      const r = await runEncryptedAudit(primitive, input, { circuit });
+      const r = await runEncryptedAudit(primitive, input, {
+        circuit,
+        onProgress: options.onProgress,
+      });
       return {
         result: r.result,
         stats: r.stats,

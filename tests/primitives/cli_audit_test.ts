@@ -11,16 +11,16 @@ import { run as keygen } from "../../cli/commands/keygen.ts";
 import { run as verify } from "../../cli/commands/verify.ts";
 import { PRIMITIVES } from "../../core/envelope_types.ts";
 
-function capture(): CliIO & { out: string; err: string } {
-  const io = { out: "", err: "", isTerminal: false } as CliIO & { out: string; err: string };
+function capture(isTerminal = false): CliIO & { out: string; err: string } {
+  const io = { out: "", err: "", isTerminal } as CliIO & { out: string; err: string };
   io.stdout = (t) => void (io.out += t);
   io.stderr = (t) => void (io.err += t);
   return io;
 }
 
 /** Run a command like cli/main.ts does: UsageError → exit 2 with the message on stderr. */
-async function cli(cmd: typeof audit, args: string[]) {
-  const io = capture();
+async function cli(cmd: typeof audit, args: string[], isTerminal = false) {
+  const io = capture(isTerminal);
   let code: number;
   try {
     code = await cmd(args, io);
@@ -235,8 +235,11 @@ Deno.test("cli audit --backend ckks: a seal-ckks envelope that verifies --strict
     "acme-2026-11",
     "--backend",
     "ckks",
-  ]);
+  ], true);
   assert.equal(r.code, 0, r.err);
+  // On a terminal, key generation shows its stages on stderr (and nothing else goes there).
+  assert.match(r.err, /^ckks: secret-key \[1\/\d\]\n/);
+  assert.match(r.err, /ckks: galois-keys \(\d+ rotation steps\) \[\d\/\d\]\n$/);
   const env = JSON.parse(r.out);
   assert.equal(env.backend, "seal-ckks");
   assert.equal(env.parameter_set.security_bits, 128);
