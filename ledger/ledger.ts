@@ -400,9 +400,12 @@ export class Ledger {
   }
 
   /**
-   * One flush at a time. After a commit succeeds, the next batch is built
-   * and its commit started BEFORE the previous batch's receipts (proofs,
-   * tlog-proof texts) are computed, so that CPU work overlaps the KV write.
+   * One flush at a time. A batch's receipts (proofs, tlog-proof texts) are
+   * computed while its own commit is in flight, and delivered after it
+   * succeeded. When at least as many appends are queued as the last batch
+   * held, the next batch's commit is started before those receipts are
+   * delivered, so that the delivery overlaps the KV write; otherwise the
+   * receipts go first, so that their callers' next appends join the batch.
    */
   async #flush(): Promise<void> {
     let deferred: { size: number; run: () => Promise<void> } | null = null;
