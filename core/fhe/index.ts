@@ -53,4 +53,4 @@ export {
   RESPONSE_VERSION,
 } from "./split.ts";
 export { CKKS_TOLERANCES, DECISION_MARGIN } from "./tolerances.ts";
-export { ckksAuditBackend } from "./audit_backend.ts";
+export { ckksAuditBackend, type CkksAuditBackendOptions } from "./audit_backend.ts";
