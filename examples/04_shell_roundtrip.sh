@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Example 4 — a shell-only round trip with the compiled binary: keys, an audit,
-# verification, a local log, a receipt checked offline, and a tampered envelope caught.
+# Example 4 — a shell-only round trip with the compiled binary: keys, an audit (plaintext
+# and CKKS), verification, a local log, a receipt checked offline, and a tampered envelope caught.
 #
 #   bash examples/04_shell_roundtrip.sh dist/regledger WORKDIR
 set -euo pipefail
@@ -20,6 +20,14 @@ grep -q '"valid": true' verdict.json
 "$bin" ledger append --data log -i envelope.json --trusted-keys trust.json --receipt receipt.tlog-proof > appended.json
 "$bin" ledger key --data log > log.vkey
 "$bin" proof verify --proof receipt.tlog-proof --key log.vkey --envelope envelope.json --trusted-keys trust.json
+"$bin" ledger verify --data log
+
+# The same audit under CKKS encryption (node-seal's WebAssembly travels inside the binary).
+"$bin" audit drift -i drift-input.json --key issuer.pem --key-id acme-1 --issuer "Acme Bank" --backend ckks -o envelope-ckks.json
+"$bin" verify -i envelope-ckks.json --trusted-keys trust.json --strict > verdict-ckks.json
+grep -q '"valid": true' verdict-ckks.json
+grep -q '"backend": "seal-ckks"' envelope-ckks.json
+"$bin" ledger append --data log -i envelope-ckks.json --trusted-keys trust.json > /dev/null
 "$bin" ledger verify --data log
 
 # Tampering: change the result; both checks must now fail with exit 1.

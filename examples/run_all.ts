@@ -13,6 +13,14 @@
  * @module
  */
 const root = new URL("../", import.meta.url);
+const existsSync = (p: string) => {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const here = (p: string) => new URL(p, root).pathname;
 const deno = Deno.execPath();
 const work = await Deno.makeTempDir({ prefix: "regledger-examples-" });
@@ -124,7 +132,12 @@ try {
   const bin = here("dist/regledger");
   // Always rebuild: the round trip must exercise the code as it is now.
   await run([deno, "task", "--config", here("deno.json"), "compile"]);
-  await run(["bash", here("examples/04_shell_roundtrip.sh"), bin, `${work}/shell`]);
+  // From another directory, with no deno on PATH and a fresh unpack cache: self-contained.
+  const noDeno = (Deno.env.get("PATH") ?? "").split(":")
+    .filter((d) => !existsSync(`${d}/deno`)).join(":");
+  await run(["bash", here("examples/04_shell_roundtrip.sh"), bin, `${work}/shell`], {
+    env: { PATH: noDeno, REGLEDGER_CACHE: `${work}/cache` },
+  });
 
   console.error("\nall examples passed");
 } finally {

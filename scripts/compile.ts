@@ -6,10 +6,13 @@
  * embedded). That needs Deno's `denort` runtime, which `deno compile`
  * downloads from dl.deno.land unless `DENORT_BIN` points at one; where
  * neither is possible (machines that reach only the npm registry) the
- * script says so and builds the fallback: the whole module graph bundled
- * into one executable file (a shell/JavaScript polyglot) that runs with the
- * `deno` on PATH, or with `npx -y deno@2.9.6` when there is none. Either way
- * nothing is read relative to the working directory.
+ * script says so and builds the fallback: one self-extracting executable
+ * holding the Deno runtime this script runs on, the program bundled into
+ * one module, the verification worker, and node-seal's WebAssembly. Its
+ * first run unpacks them into a per-build cache directory; every run then
+ * executes the bundled program with that runtime. Either way it needs
+ * nothing installed and reads nothing relative to the working directory.
+ * (The fallback is for the platform it is built on: Linux x86_64 here.)
  *
  * @module
  */
@@ -25,6 +28,7 @@ const root = new URL("../", import.meta.url);
 const dist = new URL("dist/", root);
 const out = new URL("regledger", dist).pathname;
 const entry = new URL("cli/main.ts", root).pathname;
+const worker = new URL("server/verify_worker.ts", root).pathname;
 const config = new URL("deno.json", root).pathname;
 
 async function deno(args: string[]): Promise<{ ok: boolean; stderr: string }> {
@@ -50,7 +54,7 @@ if (mode === "compile") {
     "--unstable-kv",
     // Loaded with new Worker(new URL(...)), which the module graph does not see.
     "--include",
-    new URL("server/verify_worker.ts", root).pathname,
+    worker,
     "--output",
     out,
     entry,
@@ -67,36 +71,104 @@ if (mode === "compile") {
   console.error(
     `deno compile could not build a native executable here: ${reason.trim()}\n` +
       "(it needs the denort runtime from dl.deno.land, or DENORT_BIN pointing at one).\n" +
-      "Building the single-file bundle instead.",
+      "Building the self-extracting executable instead.",
   );
 }
 
-const js = new URL("regledger.bundle.js", dist).pathname;
-const b = await deno([
-  "bundle",
-  "--config",
-  config,
-  "--platform",
-  "deno",
-  "--quiet",
-  "-o",
-  js,
-  entry,
-]);
-if (!b.ok) {
-  console.error(b.stderr);
-  Deno.exit(1);
+// The fallback: a self-extracting file holding this Deno runtime, the bundled
+// program, the verification worker and node-seal's WebAssembly.
+const stage = await Deno.makeTempDir({ dir: dist.pathname, prefix: ".build-" });
+try {
+  for (const [name, src] of [["main.js", entry], ["verify_worker.js", worker]]) {
+    const b = await deno([
+      "bundle",
+      "--config",
+      config,
+      "--platform",
+      "deno",
+      "--quiet",
+      "-o",
+      `${stage}/${name}`,
+      src,
+    ]);
+    if (!b.ok) {
+      console.error(b.stderr);
+      Deno.exit(1);
+    }
+  }
+  // The pool starts its worker from a URL beside the module; in the bundle that is main.js.
+  const main = await Deno.readTextFile(`${stage}/main.js`);
+  const workerRef = '"./verify_worker.ts"';
+  if (!main.includes(workerRef)) {
+    console.error(`the bundle no longer names ${workerRef}: update scripts/compile.ts`);
+    Deno.exit(1);
+  }
+  await Deno.writeTextFile(`${stage}/main.js`, main.replaceAll(workerRef, '"./verify_worker.js"'));
+  // node-seal loads seal_throws.wasm from beside the script that embeds it.
+  await Deno.copyFile(await sealWasm(), `${stage}/seal_throws.wasm`);
+  await Deno.copyFile(Deno.execPath(), `${stage}/deno`);
+  await Deno.chmod(`${stage}/deno`, 0o755);
+
+  const payload = `${stage}.tar.gz`;
+  const tar = await new Deno.Command("tar", {
+    args: ["-czf", payload, "-C", stage, "deno", "main.js", "verify_worker.js", "seal_throws.wasm"],
+    stderr: "inherit",
+  }).output();
+  if (!tar.success) Deno.exit(1);
+  const bytes = await Deno.readFile(payload);
+  await Deno.remove(payload);
+  const id = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)).slice(0, 8)]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  const flags = [...PERMS, "--unstable-kv", "--no-config"].join(" ");
+  const header = [
+    "#!/bin/sh",
+    "# regledger: one self-contained file. It holds the Deno runtime it was built with,",
+    "# the bundled program and its WebAssembly; the first run unpacks them into",
+    "# ${REGLEDGER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/regledger}/<build id>.",
+    "set -e",
+    `id=${id}`,
+    'base="${REGLEDGER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/regledger}"',
+    'dir="$base/$id"',
+    'if [ ! -x "$dir/deno" ] || [ ! -f "$dir/main.js" ]; then',
+    '  mkdir -p "$base"',
+    '  tmp="$dir.tmp.$$"',
+    '  rm -rf "$tmp"; mkdir -p "$tmp"',
+    '  tail -n +PAYLOAD_LINE "$0" | tar -xzf - -C "$tmp"',
+    '  mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"',
+    "fi",
+    `exec "$dir/deno" run -q ${flags} "$dir/main.js" "$@"`,
+  ];
+  const text = header.join("\n").replace("PAYLOAD_LINE", String(header.length + 1)) + "\n";
+  const file = await Deno.open(out, { write: true, create: true, truncate: true, mode: 0o755 });
+  try {
+    await file.write(new TextEncoder().encode(text));
+    let off = 0;
+    while (off < bytes.length) off += await file.write(bytes.subarray(off));
+  } finally {
+    file.close();
+  }
+  await Deno.chmod(out, 0o755);
+  console.error(
+    `built ${out} (${
+      (bytes.length / 1e6).toFixed(1)
+    } MB self-extracting: Deno ${Deno.version.deno} ` +
+      `for ${Deno.build.target}, the bundled program, node-seal's WebAssembly)`,
+  );
+} finally {
+  await Deno.remove(stage, { recursive: true });
 }
-const body = await Deno.readTextFile(js);
-await Deno.remove(js);
-const flags = [...PERMS, "--unstable-kv", "--no-config", "--ext=js"].join(" ");
-// Line 2 is a comment to JavaScript and a command to sh (`//bin/true` is /bin/true).
-const launcher = [
-  "#!/bin/sh",
-  `//bin/true; if command -v deno >/dev/null 2>&1; then exec deno run -q ${flags} "$0" "$@"; ` +
-  `else exec npx -y deno@2.9.6 run -q ${flags} "$0" "$@"; fi`,
-  "",
-].join("\n");
-await Deno.writeTextFile(out, launcher + body);
-await Deno.chmod(out, 0o755);
-console.error(`built ${out} (single-file bundle; runs with deno on PATH or npx deno@2.9.6)`);
+
+/** node-seal's seal_throws.wasm in Deno's npm cache (the version pinned in deno.json). */
+async function sealWasm(): Promise<string> {
+  const cfg = JSON.parse(await Deno.readTextFile(config)) as { imports: Record<string, string> };
+  const m = /^npm:node-seal@(.+)$/.exec(cfg.imports["node-seal"] ?? "");
+  if (!m) throw new Error("deno.json does not pin node-seal");
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdout: "piped",
+  })
+    .output();
+  const npmCache = (JSON.parse(new TextDecoder().decode(info.stdout)) as { npmCache: string })
+    .npmCache;
+  return `${npmCache}/registry.npmjs.org/node-seal/${m[1]}/dist/seal_throws.wasm`;
+}
