@@ -13,6 +13,7 @@
 import type { JsonObject } from "../envelope.ts";
 import type { AuditBackend } from "../primitives/audit.ts";
 import type { KeyGenProgressCallback } from "./keys.ts";
+import type { EncryptedAuditRequest, EncryptedAuditResponse } from "./split.ts";
 
 /** Options of {@linkcode ckksAuditBackend}. */
 export interface CkksAuditBackendOptions {
@@ -36,6 +37,62 @@ export function ckksAuditBackend(options: CkksAuditBackendOptions = {}): AuditBa
         depth: r.depth,
         parameterSet: r.parameterSet as unknown as JsonObject,
       };
+    },
+  };
+}
+
+/**
+ * Sends a split-flow request to an evaluator and returns its answer (for
+ * example `POST /v1/ckks/evaluate` on a regledger server). The request holds
+ * evaluation keys and ciphertexts only; the answer is checked by the client.
+ */
+export type CkksEvaluatorTransport = (request: EncryptedAuditRequest) => Promise<unknown>;
+
+/**
+ * The split flow behind the {@linkcode AuditBackend} seam: this process (the
+ * data owner) generates keys, encrypts and sends the request through
+ * `evaluate`; the evaluator computes on ciphertexts without any secret key;
+ * this process decrypts and finishes the statistic. Depth used is read from
+ * the returned ciphertexts; operation counts are the evaluator's own report.
+ */
+export function splitCkksAuditBackend(
+  evaluate: CkksEvaluatorTransport,
+  options: CkksAuditBackendOptions = {},
+): AuditBackend {
+  return {
+    name: "seal-ckks",
+    async run(primitive, _circuit, input) {
+      const { EncryptedAuditClient } = await import("./split.ts");
+      const client = await EncryptedAuditClient.create(primitive, input, {
+        onProgress: options.onProgress,
+      });
+      try {
+        const response = await evaluate(client.request);
+        const run = client.finish(response);
+        const s = (response as EncryptedAuditResponse).stats;
+        const count = (
+          n: unknown,
+        ) => (Number.isSafeInteger(n) && (n as number) >= 0 ? n as number : 0);
+        return {
+          result: run.result,
+          stats: {
+            depthDeclared: run.depth.declared,
+            depthConsumed: run.depth.consumed,
+            ops: {
+              add: count(s?.add),
+              mulPlain: count(s?.mul_plain),
+              mul: count(s?.mul),
+              rotate: count(s?.rotate),
+              rescale: count(s?.rescale),
+            },
+            rotationSteps: [...client.request.evaluation_keys.rotation_steps],
+          },
+          depth: run.depth,
+          parameterSet: run.parameterSet as unknown as JsonObject,
+        };
+      } finally {
+        client.dispose();
+      }
     },
   };
 }

@@ -53,4 +53,9 @@ export {
   RESPONSE_VERSION,
 } from "./split.ts";
 export { CKKS_TOLERANCES, DECISION_MARGIN } from "./tolerances.ts";
-export { ckksAuditBackend, type CkksAuditBackendOptions } from "./audit_backend.ts";
+export {
+  ckksAuditBackend,
+  type CkksAuditBackendOptions,
+  type CkksEvaluatorTransport,
+  splitCkksAuditBackend,
+} from "./audit_backend.ts";

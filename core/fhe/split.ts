@@ -76,7 +76,14 @@ export interface EncryptedAuditResponse {
   /** Encrypted outputs by name. */
   ciphertexts: Record<string, string>;
   /** The evaluator's operation counts (informative; the client reads depth from the ciphertexts). */
-  stats: { depth_consumed: number; add: number; mul_plain: number; mul: number; rotate: number };
+  stats: {
+    depth_consumed: number;
+    add: number;
+    mul_plain: number;
+    mul: number;
+    rotate: number;
+    rescale: number;
+  };
 }
 
 /** Options of {@linkcode EncryptedAuditClient.create}. */
@@ -308,6 +315,7 @@ export async function evaluateEncryptedAudit(request: unknown): Promise<Encrypte
         mul_plain: st.ops.mulPlain,
         mul: st.ops.mul,
         rotate: st.ops.rotate,
+        rescale: st.ops.rescale,
       },
     };
   } finally {

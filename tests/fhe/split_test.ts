@@ -176,3 +176,34 @@ Deno.test("the client rejects a response for another primitive or with foreign c
 });
 
 globalThis.addEventListener("unload", () => client.dispose());
+
+Deno.test("split backend behind runAuditWith: the evaluator sees only the request; the run is exact within tolerance", async () => {
+  const { splitCkksAuditBackend } = await import("../../core/fhe/audit_backend.ts");
+  const { runAuditWith } = await import("../../core/primitives/index.ts");
+  const seen: string[] = [];
+  const backend = splitCkksAuditBackend(async (request) => {
+    const text = JSON.stringify(request);
+    seen.push(text);
+    return JSON.parse(JSON.stringify(await evaluateEncryptedAudit(JSON.parse(text))));
+  });
+  const raw = { p: [5, 9, 14, 20, 17, 11, 6, 3, 1, 1], q: [2, 4, 8, 13, 18, 19, 15, 10, 6, 3] };
+  const run = await runAuditWith("drift", raw, backend);
+  assertEquals(seen.length, 1);
+  assert(!/secret/i.test(seen[0]));
+  // The histograms never travel in the clear.
+  assert(!seen[0].includes("[5,9,14,20,17,11,6,3,1,1]"));
+  const exact = PRIMITIVE_SPECS.drift.statistic(PRIMITIVE_SPECS.drift.parse(raw));
+  assert(Math.abs(run.result.distance - exact.distance) <= CKKS_TOLERANCES.drift);
+  assertEquals(run.result.drift_bit, exact.drift_bit);
+  assertEquals(run.backend, "seal-ckks");
+  assertEquals(run.depth, { declared: 1, consumed: 1 });
+  assert(run.stats !== null && run.stats.ops.rotate > 0, "the evaluator's rotations are reported");
+
+  // A transport that answers for another primitive is refused by the client.
+  const liar = splitCkksAuditBackend(async (request) => {
+    const r = await evaluateEncryptedAudit(request);
+    return { ...r, primitive: "fairness" };
+  });
+  const err = await runAuditWith("drift", raw, liar).then(() => null, (e) => e);
+  assert(err instanceof InputValidationError, `expected InputValidationError, got ${err}`);
+});
