@@ -68,18 +68,29 @@ interface Rate {
   p99_ms: number;
   /** CPU time (all threads) of the process doing the work, per operation; null without /proc. */
   cpu_us_per_op: number | null;
+  /**
+   * CPU time of that process's JavaScript thread alone, per operation: HTTP,
+   * parsing, middleware and the ledger's JS all take turns on it.
+   */
+  main_thread_us_per_op: number | null;
+  /** HTTP rows: CPU of this process (the 64 clients), per operation, on the same cores. */
+  client_cpu_us_per_op?: number | null;
 }
 
-/** User + system CPU milliseconds of process `pid` (Linux /proc), or null. */
-function cpuMs(pid: number | "self"): number | null {
+/** User + system CPU milliseconds of process `pid` (or its thread `tid`) from Linux /proc, or null. */
+function cpuMs(pid: number | "self", tid?: number): number | null {
   try {
-    const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+    const f = Deno.readTextFileSync(path).split(") ")[1].split(" ");
     const hz = 100; // USER_HZ on Linux
     return ((Number(f[11]) + Number(f[12])) * 1000) / hz;
   } catch {
     return null;
   }
 }
+
+const perOp = (a: number | null, b: number | null, n: number) =>
+  a === null || b === null ? null : Math.round(((b - a) * 1000) / n);
 
 /** Run `work(i)` for i < n with `c` workers; returns rate and latency quantiles. */
 async function drive(
@@ -90,7 +101,9 @@ async function drive(
 ): Promise<Rate> {
   const lat: number[] = new Array(n);
   let next = 0;
-  const cpu0 = cpuMs(pid);
+  // A process's main thread has the process id as its thread id.
+  const mainTid = pid === "self" ? Deno.pid : pid;
+  const cpu0 = cpuMs(pid), main0 = cpuMs(pid, mainTid), client0 = cpuMs("self");
   const t0 = performance.now();
   await Promise.all(Array.from({ length: c }, async () => {
     for (let i = next++; i < n; i = next++) {
@@ -100,26 +113,34 @@ async function drive(
     }
   }));
   const secs = (performance.now() - t0) / 1000;
-  const cpu1 = cpuMs(pid);
+  const cpu1 = cpuMs(pid), main1 = cpuMs(pid, mainTid), client1 = cpuMs("self");
   lat.sort((a, b) => a - b);
   return {
     per_s: Math.round(n / secs),
     p50_ms: +quantile(lat, 0.5).toFixed(2),
     p99_ms: +quantile(lat, 0.99).toFixed(2),
-    cpu_us_per_op: cpu0 === null || cpu1 === null ? null : Math.round(((cpu1 - cpu0) * 1000) / n),
+    cpu_us_per_op: perOp(cpu0, cpu1, n),
+    main_thread_us_per_op: perOp(main0, main1, n),
+    ...(pid === "self" ? {} : { client_cpu_us_per_op: perOp(client0, client1, n) }),
   };
 }
 
 /** The median round by rate (CPU per operation: the median over rounds). */
 function median(rounds: Rate[]): Rate & { rounds: number[] } {
   const sorted = [...rounds].sort((a, b) => a.per_s - b.per_s);
-  const cpus = rounds.map((r) => r.cpu_us_per_op).filter((x): x is number => x !== null)
-    .sort((a, b) => a - b);
-  return {
+  const med = (key: "cpu_us_per_op" | "main_thread_us_per_op" | "client_cpu_us_per_op") => {
+    const xs = rounds.map((r) => r[key]).filter((x): x is number => typeof x === "number")
+      .sort((a, b) => a - b);
+    return xs.length ? xs[Math.floor((xs.length - 1) / 2)] : null;
+  };
+  const out: Rate & { rounds: number[] } = {
     ...sorted[Math.floor((sorted.length - 1) / 2)],
-    cpu_us_per_op: cpus.length ? cpus[Math.floor((cpus.length - 1) / 2)] : null,
+    cpu_us_per_op: med("cpu_us_per_op"),
+    main_thread_us_per_op: med("main_thread_us_per_op"),
     rounds: rounds.map((r) => r.per_s),
   };
+  if ("client_cpu_us_per_op" in out) out.client_cpu_us_per_op = med("client_cpu_us_per_op");
+  return out;
 }
 
 const tmp = await Deno.makeTempDir({ prefix: "regledger-bench-server-" });
@@ -281,6 +302,14 @@ const result = {
   ratio_server_cpu_to_ledger_cpu: httpRate.cpu_us_per_op && appendRate.cpu_us_per_op
     ? +(httpRate.cpu_us_per_op / appendRate.cpu_us_per_op).toFixed(3)
     : null,
+  // The rate at which server and clients together would keep every core busy:
+  // no configuration of this machine can serve more submissions than this.
+  cpu_ceiling_per_s: httpRate.cpu_us_per_op && httpRate.client_cpu_us_per_op
+    ? Math.round(
+      (navigator.hardwareConcurrency * 1e6) /
+        (httpRate.cpu_us_per_op + httpRate.client_cpu_us_per_op),
+    )
+    : null,
   goal: {
     submissions_per_s: 3000,
     p99_ms: 50,
@@ -289,14 +318,17 @@ const result = {
   note: "Median round of interleaved rounds. 2-core machine shared with other jobs; " +
     "serve runs in its own process, the 64 clients in this one. CPU µs/op: CPU time of " +
     "the process doing the work (the server for HTTP rows, this process otherwise), " +
-    "all threads, per operation: less sensitive to the machine's load than rates.",
+    "all threads, per operation: less sensitive to the machine's load than rates. " +
+    "main_thread_us_per_op: that process's JavaScript thread only. client_cpu_us_per_op: " +
+    "the clients' CPU, which shares the cores. cpu_ceiling_per_s: cores × 1e6 / (server + " +
+    "client CPU µs/op), the rate at which both would use every core.",
 };
 
 console.log(
   `regledger server benchmark (${ROUNDS} interleaved rounds of ${PER_ROUND}, ${CONCURRENCY} concurrent; median round)`,
 );
-console.log("| what | per s | p50 ms | p99 ms | CPU µs/op | rounds (per s) |");
-console.log("| --- | ---: | ---: | ---: | ---: | --- |");
+console.log("| what | per s | p50 ms | p99 ms | CPU µs/op | main thread µs/op | rounds (per s) |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
 for (
   const [name, r] of [
     [`HTTP POST /v1/envelopes (sockets, default: ${withDefault.workers} verify workers)`, httpRate],
@@ -307,8 +339,8 @@ for (
 ) {
   console.log(
     `| ${name} | ${r.per_s} | ${r.p50_ms} | ${r.p99_ms} | ${r.cpu_us_per_op ?? "-"} | ${
-      r.rounds.join(", ")
-    } |`,
+      r.main_thread_us_per_op ?? "-"
+    } | ${r.rounds.join(", ")} |`,
   );
 }
 console.log(
@@ -316,7 +348,8 @@ console.log(
     `HTTP/in-process app ${result.ratio_http_to_in_process_app}, ` +
     `1 worker/default ${result.ratio_one_worker_to_default}; ` +
     `server CPU/ledger CPU ${result.ratio_server_cpu_to_ledger_cpu}; ` +
-    `mean group-commit batch over HTTP ${batchDefault}; goal met: ${result.goal.met}`,
+    `mean group-commit batch over HTTP ${batchDefault}; clients' CPU ${httpRate.client_cpu_us_per_op} µs/op; ` +
+    `CPU ceiling ${result.cpu_ceiling_per_s}/s; goal met: ${result.goal.met}`,
 );
 await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
 await Deno.writeTextFile(
