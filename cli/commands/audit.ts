@@ -23,7 +23,11 @@ import {
   signAuditRun,
 } from "../../core/primitives/index.ts";
 import { type DpMechanism, DpParameterError, PrivacyAccountant } from "../../core/dp/index.ts";
-import { ckksAuditBackend } from "../../core/fhe/audit_backend.ts";
+import {
+  ckksAuditBackend,
+  type CkksEvaluatorTransport,
+  splitCkksAuditBackend,
+} from "../../core/fhe/audit_backend.ts";
 import type { KeyGenProgress } from "../../core/fhe/keys.ts";
 
 const MAX_INPUT = 256 * 1024 * 1024;
@@ -48,6 +52,14 @@ options:
                           (default: NAME-YYYY-MM, keygen's default)
   --backend NAME          plaintext (default: exact statistics) or ckks
                           (encrypted with Microsoft SEAL through node-seal)
+  --evaluator URL         with --backend ckks: the split flow. Keys are made and
+                          the input encrypted here; a regledger server started
+                          with REGLEDGER_CKKS=1 evaluates the ciphertexts with
+                          evaluation keys only (POST /v1/ckks/evaluate); the
+                          result is decrypted and signed here. Without it, all
+                          of it runs in this process.
+  --token T               bearer token for --evaluator (scope audit:run);
+                          default: $REGLEDGER_TOKEN
   --schema                print the primitive's input JSON Schema and exit
   -h, --help              show this help
 
@@ -66,6 +78,8 @@ example:
   regledger audit fairness -i fairness.json --key acme.key.pem --key-id acme-2026-11 \\
     --issuer acme -o envelope.json
   regledger verify -i envelope.json --trusted-keys trust.json --strict
+  regledger audit drift -i drift.json --key acme.key.pem --key-id acme-2026-11 \\
+    --backend ckks --evaluator https://regulator.example -o envelope.json
 `;
 
 /**
@@ -81,6 +95,8 @@ export const run: Command = async (args, io) => {
       "issuer",
       "key-id",
       "backend",
+      "evaluator",
+      "token",
       "dp-epsilon",
       "dp-sensitivity",
       "dp-mechanism",
@@ -124,10 +140,20 @@ export const run: Command = async (args, io) => {
   if (backendName !== "plaintext" && backendName !== "ckks") {
     throw new UsageError(`--backend must be plaintext or ckks, got '${backendName}'`);
   }
+  const evaluatorUrl = a.values["evaluator"];
+  if (evaluatorUrl !== undefined && backendName !== "ckks") {
+    throw new UsageError("--evaluator applies to --backend ckks only");
+  }
+  if (a.values["token"] !== undefined && evaluatorUrl === undefined) {
+    throw new UsageError("--token applies with --evaluator only");
+  }
+  const evaluator = evaluatorUrl === undefined
+    ? undefined
+    : remoteEvaluator(evaluatorUrl, a.values["token"] ?? envToken());
   const dp = dpOptions(p, a.values);
 
   const value = await readJson(inputPath);
-  const auditRun = await audit(p, value, backendName, dp, io);
+  const auditRun = await audit(p, value, backendName, dp, io, evaluator);
 
   let signer: InProcessKeyProvider;
   try {
@@ -154,6 +180,7 @@ async function audit(
   backendName: "plaintext" | "ckks",
   dp: AuditDpOptions | undefined,
   io: CliIO,
+  evaluator?: CkksEvaluatorTransport,
 ): Promise<AuditRun<PrimitiveName>> {
   try {
     validate(`${p}.input` as SchemaName, value);
@@ -166,7 +193,10 @@ async function audit(
             `[${g.completed}/${g.total}]\n`,
         )
       : undefined;
-    return await runAuditWith(p, value, ckksAuditBackend({ onProgress }), { dp });
+    const backend = evaluator
+      ? splitCkksAuditBackend(evaluator, { onProgress })
+      : ckksAuditBackend({ onProgress });
+    return await runAuditWith(p, value, backend, { dp });
   } catch (e) {
     if (e instanceof InputValidationError) {
       throw new UsageError(`invalid ${p} input: ${e.message} (rule ${e.rule})`, { cause: e });
@@ -271,4 +301,51 @@ async function writeOutput(io: CliIO, path: string | undefined, text: string): P
 
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+function envToken(): string | undefined {
+  try {
+    return Deno.env.get("REGLEDGER_TOKEN") || undefined;
+  } catch {
+    return undefined; // no --allow-env: the token must be given with --token
+  }
+}
+
+/** `POST URL/v1/ckks/evaluate` as the split flow's transport; failures are exit 2. */
+function remoteEvaluator(url: string, token: string | undefined): CkksEvaluatorTransport {
+  let endpoint: URL;
+  try {
+    endpoint = new URL("v1/ckks/evaluate", url.endsWith("/") ? url : url + "/");
+  } catch {
+    throw new UsageError(`--evaluator must be a URL, got ${JSON.stringify(url)}`);
+  }
+  if (endpoint.protocol !== "http:" && endpoint.protocol !== "https:") {
+    throw new UsageError(`--evaluator must be an http or https URL, got ${endpoint.protocol}`);
+  }
+  return async (request) => {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    let res: Response;
+    try {
+      res = await fetch(endpoint, { method: "POST", headers, body: JSON.stringify(request) });
+    } catch (e) {
+      throw new UsageError(`cannot reach ${endpoint.origin}: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let detail = text.slice(0, 300);
+      try {
+        const body = JSON.parse(text);
+        if (typeof body?.error === "string") detail = body.error;
+      } catch { /* not JSON */ }
+      throw new UsageError(`evaluator answered ${res.status}: ${detail}`);
+    }
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new UsageError("the evaluator's answer is not JSON");
+    }
+  };
 }
