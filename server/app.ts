@@ -84,9 +84,9 @@ function stackOnly(e: unknown): string {
 /**
  * Hono's `timeout` middleware (503 once `ms` pass) with one shared timer
  * instead of one timer per request: a sweep every `ms / 20` (at most 1 s)
- * fails the requests past their deadline, so a request times out between
- * `ms` and `ms + ms / 20` after it started. The sweep stops when nothing is
- * in flight.
+ * fails the requests past their deadline, so a request times out at most one
+ * sweep period after `ms` (plus however late the event loop runs the sweep).
+ * The sweep stops when nothing is in flight.
  */
 function requestTimeout(ms: number): MiddlewareHandler<AppEnv> {
   interface Waiter {

@@ -45,7 +45,11 @@ interface Slot {
 /**
  * Default pool size: one worker per core beyond the main thread, at most 4;
  * none on two cores or fewer, where a worker competes with the main thread
- * (benchmarks/server.ts measured 0.8× the main-thread rate on 2 shared cores).
+ * (benchmarks/server.ts measured 0.8× the main-thread rate on 2 shared cores,
+ * and 0.92–0.99× once the ledger got faster). Without workers the signature
+ * check is still off the JavaScript thread: Deno runs Web Crypto's Ed25519
+ * verify on its blocking pool (measured ~5–10 µs of JS-thread time per
+ * verify, ~50 µs elsewhere), so a worker mainly adds a re-parse and messages.
  */
 export function defaultVerifyWorkers(): number {
   const cores = typeof navigator !== "undefined" ? navigator.hardwareConcurrency ?? 2 : 2;
