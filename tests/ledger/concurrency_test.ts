@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { buildEnvelope } from "../../core/envelope.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
 import { openLedger } from "../../ledger/index.ts";
+import { verifyTlogProof } from "../../ledger/tlog_proof.ts";
 import { makeEnvelope } from "./_helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -164,6 +165,16 @@ Deno.test("in-process: two handles, concurrent appends with duplicates: one entr
         [...Array(150).keys()],
       );
       assert.deepEqual(await a.verify(), { ok: true, size: 150 });
+      // Commits that lost a race to the other handle were retried: every
+      // receipt handed out is for a stored checkpoint and the stored entry
+      // (receipts are built while a commit is in flight, never from a lost one).
+      for (const r of rs) {
+        assert.equal(await a.store.readCheckpoint(r.tree_size), r.checkpoint);
+        const e = await a.get(r.index);
+        assert.equal(e?.leaf_hash, r.leaf_hash);
+        const opened = await verifyTlogProof(r.tlog_proof, a.verifierKey);
+        assert.equal(opened.index, r.index);
+      }
     } finally {
       await a.close();
       await b.close();
