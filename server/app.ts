@@ -112,20 +112,30 @@ function requestTimeout(ms: number): MiddlewareHandler<AppEnv> {
     }
     stopIfIdle();
   };
-  return async (_c, next) => {
-    const w: Waiter = { deadline: performance.now() + ms, fail: () => {} };
-    const expired = new Promise<never>((_, reject) => {
-      w.fail = reject;
+  // One promise per request, settled by whichever comes first: the handler
+  // chain or the sweep (no Promise.race, no async frame).
+  return (_c, next) =>
+    new Promise<void>((resolve, reject) => {
+      const w: Waiter = { deadline: performance.now() + ms, fail: reject };
+      inflight.add(w);
+      sweeper ??= setInterval(sweep, period);
+      const done = () => {
+        inflight.delete(w);
+        stopIfIdle();
+      };
+      const failed = (e: unknown) => {
+        done();
+        reject(e);
+      };
+      try {
+        next().then(() => {
+          done();
+          resolve();
+        }, failed);
+      } catch (e) {
+        failed(e);
+      }
     });
-    inflight.add(w);
-    sweeper ??= setInterval(sweep, period);
-    try {
-      await Promise.race([next(), expired]);
-    } finally {
-      inflight.delete(w);
-      stopIfIdle();
-    }
-  };
 }
 
 /**
