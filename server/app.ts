@@ -30,6 +30,7 @@ import { buildOpenApi } from "./openapi.ts";
 import { rateLimit, TokenBuckets } from "./rate_limit.ts";
 import { auditRoute } from "./routes/audit.ts";
 import { submitEnvelope, verifyRoute } from "./routes/envelopes.ts";
+import { CKKS_EVALUATE_PATH, ckksEvaluateRoute } from "./routes/ckks.ts";
 import {
   bundleRoute,
   checkpointRoute,
@@ -223,13 +224,18 @@ export function createApp(
     }));
   }
   app.use(requestTimeout(config.requestTimeoutMs));
-  app.use(bodyLimit({
-    maxSize: config.bodyLimit,
-    onError: () =>
-      jsonError(413, `request body over the limit of ${config.bodyLimit} bytes`, {
-        limit: config.bodyLimit,
-      }),
-  }));
+  const limitOf = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: () =>
+        jsonError(413, `request body over the limit of ${maxSize} bytes`, { limit: maxSize }),
+    });
+  const defaultLimit = limitOf(config.bodyLimit);
+  // The split flow's requests carry Galois keys: that one route has its own limit.
+  const ckksLimit = limitOf(config.ckksBodyLimit ?? config.bodyLimit);
+  app.use((c, next) =>
+    c.req.path === CKKS_EVALUATE_PATH ? ckksLimit(c, next) : defaultLimit(c, next)
+  );
 
   app.onError((e, c) =>
     errorToResponse(e, c, (err) =>
@@ -278,6 +284,7 @@ export function createApp(
   app.get("/v1/log/proof/inclusion", guard("ledger:read"), inclusionRoute(deps));
   app.get("/v1/log/proof/consistency", guard("ledger:read"), consistencyRoute(deps));
   app.post("/v1/verify", guard("verify"), verifyRoute(deps));
+  app.post(CKKS_EVALUATE_PATH, guard("audit:run"), ckksEvaluateRoute(config.ckks));
   app.get("/v1/schemas", guard("any"), (c) => {
     onlyParams(c, []);
     return c.json({ schemas: deps.schemas.list() });

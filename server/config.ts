@@ -12,7 +12,8 @@
  * | `REGLEDGER_REQUEST_TIMEOUT_MS` | request timeout | 30000 |
  * | `REGLEDGER_CORS_ORIGINS` | comma-separated origin allow-list | none |
  * | `REGLEDGER_ACCESS_LOG` | `0` turns the JSON access log off | on |
- * | `REGLEDGER_CKKS` | `1` enables `POST /v1/audit/*?backend=ckks` (each run blocks the event loop for ~1 s or more) | off |
+ * | `REGLEDGER_CKKS` | `1` enables `POST /v1/audit/*?backend=ckks` and `POST /v1/ckks/evaluate` (each run blocks the event loop for ~1 s or more) | off |
+ * | `REGLEDGER_CKKS_BODY_LIMIT` | body limit of `POST /v1/ckks/evaluate` in bytes | 268435456 |
  * | `REGLEDGER_VERIFY_WORKERS` | worker threads verifying submissions, `0` = main thread, or `auto` | `auto` (cores − 1 up to 4; 0 on ≤ 2 cores) |
  *
  * @module
@@ -64,8 +65,16 @@ export interface ServerConfig {
   accessLog: ((line: string) => void) | null;
   /** Worker threads verifying envelopes for the runner; `0` verifies on the main thread. @default {"auto"} */
   verifyWorkers: number | "auto";
-  /** Offer the CKKS backend on `POST /v1/audit/*` (runner only). @default {false} */
+  /**
+   * Offer CKKS: `?backend=ckks` on `POST /v1/audit/*` (runner only) and the
+   * split flow's evaluator, `POST /v1/ckks/evaluate`. @default {false}
+   */
   ckks: boolean;
+  /**
+   * Body limit of `POST /v1/ckks/evaluate` in bytes (its requests carry
+   * Galois keys: megabytes to tens of megabytes). @default {268435456}
+   */
+  ckksBodyLimit: number;
 }
 
 /** Defaults of every {@linkcode ServerConfig} field. */
@@ -79,6 +88,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   accessLog: null,
   verifyWorkers: "auto",
   ckks: false,
+  ckksBodyLimit: 256 * 1024 * 1024,
 });
 
 /** Raised for a malformed configuration value; the message names the variable. */
@@ -194,6 +204,13 @@ export function configFromEnv(env: Record<string, string | undefined>): ServerCo
   if (ckks !== undefined && ckks !== "" && ckks !== "0") {
     if (ckks !== "1") throw new ConfigError(`REGLEDGER_CKKS: expected 1 or 0, got '${ckks}'`);
     cfg.ckks = true;
+  }
+  if (env.REGLEDGER_CKKS_BODY_LIMIT) {
+    cfg.ckksBodyLimit = positiveInt(
+      "REGLEDGER_CKKS_BODY_LIMIT",
+      env.REGLEDGER_CKKS_BODY_LIMIT,
+      1024,
+    );
   }
   if (env.REGLEDGER_API_KEYS) cfg.apiKeys = parseApiKeys(env.REGLEDGER_API_KEYS);
   if (env.REGLEDGER_BODY_LIMIT) {

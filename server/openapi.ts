@@ -327,6 +327,48 @@ export function buildOpenApi(inp: OpenApiInputs): Obj & { openapi: string } {
         },
       }, { requestBody: { required: true, content: json(envelope) } }),
     },
+    "/v1/ckks/evaluate": {
+      post: op(
+        "The split flow's evaluator: run a primitive's circuit on the client's ciphertexts with its evaluation keys (no secret key); nothing is appended. Offered when the server runs with REGLEDGER_CKKS=1 (404 otherwise).",
+        "audit:run",
+        {
+          "200": {
+            description:
+              "`regledger.ckks-response.v1`: encrypted outputs only the client can decrypt.",
+            content: json({
+              type: "object",
+              required: ["v", "primitive", "ciphertexts", "stats"],
+              properties: {
+                v: { const: "regledger.ckks-response.v1" },
+                primitive: { type: "string" },
+                ciphertexts: { type: "object", additionalProperties: { type: "string" } },
+                stats: { type: "object" },
+              },
+            }),
+          },
+        },
+        {
+          requestBody: {
+            required: true,
+            content: json({
+              type: "object",
+              description:
+                "`regledger.ckks-request.v1`: parameter set, layout, evaluation keys (public, relinearization, Galois) and ciphertexts, base64 of zstd SEAL bytes.",
+              required: [
+                "v",
+                "primitive",
+                "parameter_set",
+                "depth_budget",
+                "evaluation_keys",
+                "layout",
+                "ciphertexts",
+              ],
+              properties: { v: { const: "regledger.ckks-request.v1" } },
+            }),
+          },
+        },
+      ),
+    },
     "/v1/schemas": {
       get: op("Names of the bundled JSON Schemas", "any", {
         "200": {
