@@ -36,7 +36,9 @@ async function withServer(
     trustedKeys: `${dir}/trust.json`,
     config: {
       ...DEFAULT_CONFIG,
-      apiKeys: parseApiKeys(`${TOKEN}:audit:run,ledger:append,ledger:read;reader-token-0123456789:ledger:read`),
+      apiKeys: parseApiKeys(
+        `${TOKEN}:audit:run,ledger:append,ledger:read;reader-token-0123456789:ledger:read`,
+      ),
       verifyWorkers: 0,
       ...config,
     },
