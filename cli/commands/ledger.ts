@@ -272,6 +272,15 @@ export const run: Command = async (args, io) => {
   }
   if (prepared) return await guard(prepared);
 
+  // Reading never creates a log: a mistyped --data must not audit as an empty, valid log.
+  try {
+    await Deno.stat(`${dataDir}/ledger.kv`);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new UsageError(
+      `no ledger at ${dataDir} (${dataDir}/ledger.kv does not exist; \`ledger append\` creates one)`,
+    );
+  }
   return await guard(async () => {
     const ledger = await open(dataDir, p.values.origin, sub === "verify");
     try {

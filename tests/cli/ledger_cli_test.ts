@@ -221,3 +221,17 @@ Deno.test("ledger CLI: verify exits 1 naming the first bad index of a corrupted 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("ledger reads never create a log: a mistyped --data is exit 2, not an empty valid log", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const args of [["verify"], ["key"], ["checkpoint"], ["get", "--index", "0"]]) {
+      const r = await cli(args[0], "--data", `${dir}/typo`, ...args.slice(1));
+      assert.equal(r.code, 2, args.join(" "));
+      assert.match(r.stderr, /no ledger at .*typo/);
+    }
+    await assert.rejects(Deno.stat(`${dir}/typo`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

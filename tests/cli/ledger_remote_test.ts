@@ -12,6 +12,7 @@ import { verifyTlogProof } from "../../ledger/tlog_proof.ts";
 import { DEFAULT_CONFIG, parseApiKeys } from "../../server/config.ts";
 import { type RunningServer, startServer } from "../../server/serve.ts";
 import { runCli } from "./_capture.ts";
+import { openLedger } from "../../ledger/index.ts";
 
 const FIX = new URL("../../../shared/fixtures/regaudit-fhe/", import.meta.url);
 const TRUST = new URL("trust_store.json", FIX).pathname;
@@ -181,7 +182,7 @@ Deno.test({
       assert.deepEqual(JSON.parse(ok.stdout), { ok: true, size: valid.length });
 
       // Pinned to another log's key: the checkpoint is refused before any entry is read.
-      await runCli("ledger", "key", "--data", `${dir}/other`);
+      await (await openLedger({ dataDir: `${dir}/other` })).close();
       const otherKey = `${dir}/other.vkey`;
       await Deno.writeTextFile(
         otherKey,

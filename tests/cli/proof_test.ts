@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { runCli } from "./_capture.ts";
+import { openLedger } from "../../ledger/index.ts";
 
 async function setup() {
   const dir = await Deno.makeTempDir({ prefix: "regledger-proof-" });
@@ -106,6 +107,7 @@ Deno.test("proof verify: tampered proof, foreign log key, inconsistent newer che
     assert.equal(JSON.parse(bad.stdout).reason, "inclusion");
 
     // Another log's key (same origin, different key) does not verify the checkpoint.
+    await (await openLedger({ dataDir: p("other") })).close();
     const other = await runCli("ledger", "key", "--data", p("other"));
     assert.equal(other.code, 0, other.stderr);
     const foreign = await runCli(
