@@ -28,7 +28,9 @@ const root = new URL("../", import.meta.url);
 const dist = new URL("dist/", root);
 const out = new URL("regledger", dist).pathname;
 const entry = new URL("cli/main.ts", root).pathname;
-const worker = new URL("server/verify_worker.ts", root).pathname;
+// Loaded with new Worker(new URL(...)), which the module graph does not see.
+const WORKERS = ["verify_worker", "ckks_worker"];
+const workerPath = (w: string) => new URL(`server/${w}.ts`, root).pathname;
 const config = new URL("deno.json", root).pathname;
 
 async function deno(args: string[]): Promise<{ ok: boolean; stderr: string }> {
@@ -52,9 +54,7 @@ if (mode === "compile") {
     config,
     ...PERMS,
     "--unstable-kv",
-    // Loaded with new Worker(new URL(...)), which the module graph does not see.
-    "--include",
-    worker,
+    ...WORKERS.flatMap((w) => ["--include", workerPath(w)]),
     "--output",
     out,
     entry,
@@ -79,7 +79,8 @@ if (mode === "compile") {
 // program, the verification worker and node-seal's WebAssembly.
 const stage = await Deno.makeTempDir({ dir: dist.pathname, prefix: ".build-" });
 try {
-  for (const [name, src] of [["main.js", entry], ["verify_worker.js", worker]]) {
+  const sources = [["main.js", entry], ...WORKERS.map((w) => [`${w}.js`, workerPath(w)])];
+  for (const [name, src] of sources) {
     const b = await deno([
       "bundle",
       "--config",
@@ -96,14 +97,17 @@ try {
       Deno.exit(1);
     }
   }
-  // The pool starts its worker from a URL beside the module; in the bundle that is main.js.
-  const main = await Deno.readTextFile(`${stage}/main.js`);
-  const workerRef = '"./verify_worker.ts"';
-  if (!main.includes(workerRef)) {
-    console.error(`the bundle no longer names ${workerRef}: update scripts/compile.ts`);
-    Deno.exit(1);
+  // The server starts its workers from URLs beside the module; in the bundle that is main.js.
+  let main = await Deno.readTextFile(`${stage}/main.js`);
+  for (const w of WORKERS) {
+    const ref = `"./${w}.ts"`;
+    if (!main.includes(ref)) {
+      console.error(`the bundle no longer names ${ref}: update scripts/compile.ts`);
+      Deno.exit(1);
+    }
+    main = main.replaceAll(ref, `"./${w}.js"`);
   }
-  await Deno.writeTextFile(`${stage}/main.js`, main.replaceAll(workerRef, '"./verify_worker.js"'));
+  await Deno.writeTextFile(`${stage}/main.js`, main);
   // node-seal loads seal_throws.wasm from beside the script that embeds it.
   await Deno.copyFile(await sealWasm(), `${stage}/seal_throws.wasm`);
   await Deno.copyFile(Deno.execPath(), `${stage}/deno`);
@@ -111,7 +115,16 @@ try {
 
   const payload = `${stage}.tar.gz`;
   const tar = await new Deno.Command("tar", {
-    args: ["-czf", payload, "-C", stage, "deno", "main.js", "verify_worker.js", "seal_throws.wasm"],
+    args: [
+      "-czf",
+      payload,
+      "-C",
+      stage,
+      "deno",
+      "main.js",
+      ...WORKERS.map((w) => `${w}.js`),
+      "seal_throws.wasm",
+    ],
     stderr: "inherit",
   }).output();
   if (!tar.success) Deno.exit(1);

@@ -30,7 +30,7 @@ import { buildOpenApi } from "./openapi.ts";
 import { rateLimit, TokenBuckets } from "./rate_limit.ts";
 import { auditRoute } from "./routes/audit.ts";
 import { submitEnvelope, verifyRoute } from "./routes/envelopes.ts";
-import { CKKS_EVALUATE_PATH, ckksEvaluateRoute } from "./routes/ckks.ts";
+import { CKKS_EVALUATE_PATH, ckksEvaluateRoute, evaluateInThread } from "./routes/ckks.ts";
 import {
   bundleRoute,
   checkpointRoute,
@@ -284,7 +284,13 @@ export function createApp(
   app.get("/v1/log/proof/inclusion", guard("ledger:read"), inclusionRoute(deps));
   app.get("/v1/log/proof/consistency", guard("ledger:read"), consistencyRoute(deps));
   app.post("/v1/verify", guard("verify"), verifyRoute(deps));
-  app.post(CKKS_EVALUATE_PATH, guard("audit:run"), ckksEvaluateRoute(config.ckks));
+  app.post(
+    CKKS_EVALUATE_PATH,
+    guard("audit:run"),
+    ckksEvaluateRoute(
+      config.ckks ? (deps.ckksEvaluate ?? evaluateInThread) : null,
+    ),
+  );
   app.get("/v1/schemas", guard("any"), (c) => {
     onlyParams(c, []);
     return c.json({ schemas: deps.schemas.list() });

@@ -12,7 +12,7 @@
  * | `REGLEDGER_REQUEST_TIMEOUT_MS` | request timeout | 30000 |
  * | `REGLEDGER_CORS_ORIGINS` | comma-separated origin allow-list | none |
  * | `REGLEDGER_ACCESS_LOG` | `0` turns the JSON access log off | on |
- * | `REGLEDGER_CKKS` | `1` enables `POST /v1/audit/*?backend=ckks` and `POST /v1/ckks/evaluate` (each run blocks the event loop for ~1 s or more) | off |
+ * | `REGLEDGER_CKKS` | `1` enables `POST /v1/audit/*?backend=ckks` and `POST /v1/ckks/evaluate` (runs in one worker thread, one job at a time; each takes ~0.1–2 s of a core) | off |
  * | `REGLEDGER_CKKS_BODY_LIMIT` | body limit of `POST /v1/ckks/evaluate` in bytes | 268435456 |
  * | `REGLEDGER_VERIFY_WORKERS` | worker threads verifying submissions, `0` = main thread, or `auto` | `auto` (cores − 1 up to 4; 0 on ≤ 2 cores) |
  *

@@ -117,4 +117,9 @@ export interface ServerDeps {
   schemas: SchemaService;
   /** Log origin (shown by `/version`). */
   origin: string;
+  /**
+   * The split flow's evaluator behind `POST /v1/ckks/evaluate` (the runner
+   * gives one running in a worker). Default: evaluate in this thread.
+   */
+  ckksEvaluate?: (request: unknown) => Promise<unknown>;
 }

@@ -16,13 +16,8 @@ import type { AuditService, LogService, ServerDeps } from "./deps.ts";
 import { loadOrCreateIssuerKey } from "./keys.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { defaultVerifyWorkers } from "./verify_pool.ts";
-import {
-  bundledSchemas,
-  ckksAuditBackend,
-  ledgerLog,
-  ServerAudits,
-  TrustedEnvelopes,
-} from "./services.ts";
+import { CkksRunner } from "./ckks_runner.ts";
+import { bundledSchemas, ledgerLog, ServerAudits, TrustedEnvelopes } from "./services.ts";
 
 /** File holding the bootstrap admin token when no API keys are configured. */
 export const ADMIN_TOKEN_FILE = "admin-token";
@@ -137,12 +132,21 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     throw e;
   }
   const log: LogService = ledgerLog(ledger);
+  // CKKS is seconds of synchronous WebAssembly: it runs in a worker, one job at a time.
+  const ckks = config.ckks ? new CkksRunner() : null;
   const audits: AuditService = new ServerAudits(
     issuer.provider,
     origin,
-    config.ckks ? { ckks: ckksAuditBackend() } : {},
+    ckks ? { ckks: ckks.auditBackend() } : {},
   );
-  const deps: ServerDeps = { log, envelopes, audits, schemas: bundledSchemas(), origin };
+  const deps: ServerDeps = {
+    log,
+    envelopes,
+    audits,
+    schemas: bundledSchemas(),
+    origin,
+    ...(ckks ? { ckksEvaluate: (r: unknown) => ckks.evaluate(r) } : {}),
+  };
   let draining = false;
   const app = createApp(deps, config, {
     metrics: new ServerMetrics(),
@@ -161,6 +165,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     // Could not bind (address in use, permission): release what was opened.
     await ledger.close();
     envelopes.close();
+    ckks?.close();
     throw e;
   }
   const addr = await listening.promise;
@@ -195,6 +200,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       await server.shutdown(); // stops accepting; waits for in-flight requests
       await ledger.close(); // waits for queued appends; closes KV
       envelopes.close(); // stops the verification workers
+      ckks?.close(); // stops the CKKS worker
       status("regledger: stopped");
     })();
     return stopping;

@@ -225,10 +225,9 @@ export function ledgerLog(ledger: Ledger): LogService {
 }
 
 /**
- * The CKKS backend of `core/fhe` as an audit backend (loaded on first use).
- * Each run is CPU-heavy and synchronous WebAssembly: it blocks the event
- * loop for the run's duration, which is why the runner enables it only on
- * request (`REGLEDGER_CKKS=1`).
+ * The CKKS backend of `core/fhe` as an audit backend, in this thread (loaded
+ * on first use). The runner uses `CkksRunner` (server/ckks_runner.ts)
+ * instead, which runs the same work in a worker.
  */
 export { ckksAuditBackend } from "../core/fhe/audit_backend.ts";
 

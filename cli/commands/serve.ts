@@ -35,7 +35,7 @@ environment:
   REGLEDGER_VERIFY_WORKERS      threads verifying submissions: auto (cores-1 up to 4, none on 2
                                 cores or fewer) or a number; 0 = on the main thread
   REGLEDGER_CKKS=1              offer ?backend=ckks on /v1/audit/* and the split flow's evaluator
-                                POST /v1/ckks/evaluate (each run blocks ~1 s or more)
+                                POST /v1/ckks/evaluate (one worker thread, one job at a time)
   REGLEDGER_CKKS_BODY_LIMIT     body limit of /v1/ckks/evaluate in bytes (default 268435456)
 
 example:

@@ -19,11 +19,20 @@ import { type AppEnv, decodeUtf8, onlyParams, readJsonBody } from "../http.ts";
 /** The route's path. */
 export const CKKS_EVALUATE_PATH = "/v1/ckks/evaluate";
 
-/** The route handler; `enabled` is `REGLEDGER_CKKS=1`. */
-export function ckksEvaluateRoute(enabled: boolean): (c: Context<AppEnv>) => Promise<Response> {
+/** Evaluate in this thread (what `createApp` uses when its deps give no evaluator). */
+export async function evaluateInThread(request: unknown): Promise<unknown> {
+  // Loaded on first use: the SEAL WebAssembly is not needed by any other route.
+  const { evaluateEncryptedAudit } = await import("../../core/fhe/split.ts");
+  return await evaluateEncryptedAudit(request);
+}
+
+/** The route handler; `evaluate` is `null` unless the server runs with `REGLEDGER_CKKS=1`. */
+export function ckksEvaluateRoute(
+  evaluate: ((request: unknown) => Promise<unknown>) | null,
+): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
     onlyParams(c, []);
-    if (!enabled) {
+    if (evaluate === null) {
       throw new ApiError(404, "the CKKS evaluator is not offered by this server", {
         hint: "the server offers CKKS only when started with REGLEDGER_CKKS=1",
       });
@@ -35,8 +44,6 @@ export function ckksEvaluateRoute(enabled: boolean): (c: Context<AppEnv>) => Pro
     } catch (e) {
       throw new ApiError(400, `the body is not JSON: ${(e as Error).message.slice(0, 200)}`);
     }
-    // Loaded on first use: the SEAL WebAssembly is not needed by any other route.
-    const { evaluateEncryptedAudit } = await import("../../core/fhe/split.ts");
-    return c.json(await evaluateEncryptedAudit(request));
+    return c.json(await evaluate(request) as Record<string, unknown>);
   };
 }
