@@ -24,6 +24,9 @@ import { leafHash, MemoryHashStore, treeHash } from "../ledger/merkle.ts";
 import { parseVerifierKey } from "../ledger/note.ts";
 import { UsageError } from "./io.ts";
 
+/** Tries of one request when the server answers 429 or 503 with `Retry-After`. */
+const MAX_ATTEMPTS = 30;
+
 /** An HTTP answer the CLI could not use: a 4xx/5xx, or a network failure. */
 export class RemoteLogError extends Error {
   /** HTTP status (0 for a network failure). */
@@ -77,10 +80,24 @@ export class RemoteLog {
     const headers = new Headers(init.headers);
     if (this.#token !== undefined) headers.set("authorization", `Bearer ${this.#token}`);
     let res: Response;
-    try {
-      res = await fetch(new URL(path, this.#base), { ...init, headers });
-    } catch (e) {
-      throw new RemoteLogError(0, `cannot reach ${this.#base.origin}: ${(e as Error).message}`);
+    for (let attempt = 1;; attempt++) {
+      try {
+        res = await fetch(new URL(path, this.#base), { ...init, headers });
+      } catch (e) {
+        throw new RemoteLogError(0, `cannot reach ${this.#base.origin}: ${(e as Error).message}`);
+      }
+      // Rate-limited (a full-log audit makes one request per entry) or briefly
+      // unavailable: wait as told and try again, a bounded number of times.
+      const retryAfter = Number(res.headers.get("retry-after"));
+      if (
+        (res.status === 429 || res.status === 503) && attempt < MAX_ATTEMPTS &&
+        Number.isFinite(retryAfter) && retryAfter >= 0 && res.headers.has("retry-after")
+      ) {
+        await res.body?.cancel();
+        await new Promise((r) => setTimeout(r, Math.min(retryAfter, 30) * 1000 + 50));
+        continue;
+      }
+      break;
     }
     if (res.status >= 400 && res.status !== 422) {
       let message = `${res.status} ${res.statusText}`;

@@ -13,6 +13,9 @@ import { DEFAULT_CONFIG, parseApiKeys } from "../../server/config.ts";
 import { type RunningServer, startServer } from "../../server/serve.ts";
 import { runCli } from "./_capture.ts";
 import { openLedger } from "../../ledger/index.ts";
+import { InProcessKeyProvider } from "../../core/keys.ts";
+import { parseEnvelopeValue } from "../../core/envelope.ts";
+import { runAudit, signAuditRun } from "../../core/primitives/index.ts";
 
 const FIX = new URL("../../../shared/fixtures/regaudit-fhe/", import.meta.url);
 const TRUST = new URL("trust_store.json", FIX).pathname;
@@ -292,4 +295,45 @@ Deno.test({
       const size = JSON.parse(await (await fetch(`${url}/readyz`)).text()).tree_size;
       assert.equal(size, 0);
     }),
+});
+
+Deno.test({
+  name:
+    "ledger verify --server under a tight rate limit: waits as told by Retry-After and succeeds",
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const server = await startServer({
+      host: "127.0.0.1",
+      port: 0,
+      dataDir: `${dir}/server`,
+      trustedKeys: TRUST,
+      config: {
+        ...DEFAULT_CONFIG,
+        apiKeys: parseApiKeys(`${TOKEN}:admin`),
+        verifyWorkers: 0,
+        rateLimit: { ratePerSecond: 20, burst: 4 },
+      },
+      signals: false,
+      status: () => {},
+    });
+    try {
+      const signer = await InProcessKeyProvider.generate("rate-test");
+      const n = 24;
+      for (let i = 0; i < n; i++) {
+        const run = runAudit("drift", { p: [1 + i, 2, 3], q: [3, 2, 1 + i] });
+        const env = await signAuditRun(run, signer, { issuer: "rate-test" });
+        await server.log.append(parseEnvelopeValue(env));
+      }
+      const url = `http://127.0.0.1:${server.addr.port}`;
+      // More requests than the burst allows: without retries this would be a 429 (exit 2).
+      const r = await runCli("ledger", "verify", "--server", url, "--token", TOKEN);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), { ok: true, size: n });
+    } finally {
+      await server.shutdown();
+      await server.finished;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
