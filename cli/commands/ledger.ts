@@ -43,8 +43,8 @@ import {
 } from "../../ledger/index.ts";
 
 const COMMON = `where the log is (one of):
-  --data DIR     a local data directory (KV file DIR/ledger.kv, log key DIR/log-key,
-                 created with mode 0600 on first use)
+  --data DIR     a local data directory (KV file DIR/ledger.kv, log key DIR/log-key
+                 with mode 0600; the first \`append\` creates them, reads never do)
   --origin NAME  with --data: checkpoint origin / log key name (default regledger.local/log)
   --server URL   a running regledger server (same output as --data)
   --token T      with --server: API token (default: the REGLEDGER_TOKEN environment variable)
@@ -142,6 +142,9 @@ Against a server this is a client-side audit that trusts nothing the server
 says: the latest checkpoint must be signed by the log key (pin it with
 --key; without it the key the server publishes is used), and every entry is
 downloaded and rehashed (envelope, leaf, chain, tree) up to that root.
+That is one request per entry: the token's rate limit on the server
+(REGLEDGER_RATE_LIMIT, 200/s by default) sets the pace, and 429 answers are
+waited out as their Retry-After says.
 
 options:
   --key FILE     with --server: the log's verifier key file (from \`ledger key\`)
