@@ -75,7 +75,7 @@ examples:
   REGLEDGER_TOKEN=$(cat data/admin-token) \\
     regledger ledger append --server http://127.0.0.1:8080 -i envelope.json --receipt receipt.txt
 `,
-  get: `usage: regledger ledger get --data DIR --index N
+  get: `usage: regledger ledger get (--data DIR | --server URL) --index N
 
 Print entry N as {index, leaf, leaf_hash, envelope}; the envelope is its
 canonical text exactly as stored (legacy numbers such as 1.0 kept).
@@ -87,7 +87,7 @@ ${COMMON}
 example:
   regledger ledger get --data ./data --index 0
 `,
-  checkpoint: `usage: regledger ledger checkpoint --data DIR
+  checkpoint: `usage: regledger ledger checkpoint (--data DIR | --server URL)
 
 Print the latest signed C2SP checkpoint (text).
 
@@ -96,7 +96,7 @@ ${COMMON}
 example:
   regledger ledger checkpoint --data ./data > checkpoint.txt
 `,
-  key: `usage: regledger ledger key --data DIR
+  key: `usage: regledger ledger key (--data DIR | --server URL)
 
 Print the log's verifier key in Go note format (name+keyid+base64 key).
 
@@ -105,7 +105,7 @@ ${COMMON}
 example:
   regledger ledger key --data ./data > log.vkey
 `,
-  proof: `usage: regledger ledger proof --data DIR --index N [--tree-size M]
+  proof: `usage: regledger ledger proof (--data DIR | --server URL) --index N [--tree-size M]
 
 Print the RFC 6962 inclusion proof of entry N in the tree of size M
 (default: the current size) as {index, tree_size, leaf_hash, proof}.
@@ -118,7 +118,7 @@ ${COMMON}
 example:
   regledger ledger proof --data ./data --index 3 --tree-size 10
 `,
-  consistency: `usage: regledger ledger consistency --data DIR --first A --second B
+  consistency: `usage: regledger ledger consistency (--data DIR | --server URL) --first A --second B
 
 Print the RFC 6962 consistency proof between tree sizes A <= B as
 {first, second, proof}.
