@@ -11,7 +11,7 @@
  * | `["e", n]` | entry n: format, flags (ends its commit), leaf, the stored hashes its append wrote, envelope (first part) |
  * | `["c", n, j]` | chunk j ≥ 1 of entry n's envelope when it exceeds one 64 KiB value |
  * | `["s", sha256]` | u64 index of the entry holding the envelope with this SHA-256 |
- * | `["i", issuer, issued_at, n]`, `["p", primitive, issued_at, n]` | empty: secondary indexes (queries by time alone merge the six primitive indexes) |
+ * | `["i", issuer, t, n]`, `["p", primitive, t, n]` | empty: secondary indexes; `t` is `issued_at` as a UTC key (`ledger/time_key.ts`) so text order is time order (queries by time alone merge the six primitive indexes) |
  * | `["cp", size]` | UTF-8 signed checkpoint for tree size `size` |
  *
  * Node hashes use tlog's dense numbering; the hashes written by entry n's
@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { indexTime } from "./time_key.ts";
 import { bytesEqual, concatBytes, utf8 } from "../core/bytes.ts";
 import { RegledgerError } from "../core/errors.ts";
 import { PRIMITIVES } from "../core/envelope_types.ts";
@@ -223,9 +224,10 @@ function decodeMeta(v: unknown): LedgerMeta {
 export function indexKeys(
   e: { index: number; issuer: string; primitive: string; issuedAt: string },
 ): Deno.KvKey[] {
+  const t = indexTime(e.issuedAt);
   return [
-    ["i", e.issuer, e.issuedAt, e.index],
-    ["p", e.primitive, e.issuedAt, e.index],
+    ["i", e.issuer, t, e.index],
+    ["p", e.primitive, t, e.index],
   ];
 }
 
@@ -474,7 +476,7 @@ export class KvStore implements LedgerStore {
     return hits;
   }
 
-  /** Hits of one `[kind, value, issued_at, n]` index in key order, within the selector's bounds. */
+  /** Hits of one `[kind, value, t, n]` index (t: UTC time key) in key order, within the selector's bounds. */
   async *#scan(prefix: Deno.KvKey, sel: IndexSelector, limit: number): AsyncGenerator<IndexHit> {
     let start: Deno.KvKey | undefined = sel.from !== undefined ? [...prefix, sel.from] : undefined;
     if (sel.after) {

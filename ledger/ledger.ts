@@ -30,6 +30,7 @@
  *
  * @module
  */
+import { utcTimeKey } from "./time_key.ts";
 import { sha256, utf8 } from "../core/bytes.ts";
 import { RegledgerError } from "../core/errors.ts";
 import { resolveEnvelope } from "../core/envelope.ts";
@@ -172,9 +173,9 @@ export interface QueryOptions {
   issuer?: string;
   /** Only this primitive. */
   primitive?: string;
-  /** `issued_at >= from` (RFC 3339 text order; use UTC `Z` times). */
+  /** `issued_at >= from`, compared as instants (any RFC 3339 offset and precision). */
   from?: string;
-  /** `issued_at < to`. */
+  /** `issued_at < to`, compared as instants. */
   to?: string;
   /** `next_cursor` of the previous page. */
   cursor?: string;
@@ -769,14 +770,27 @@ export class Ledger {
         throw new LedgerRangeError(k, "must be a string of at most 512 bytes");
       }
     }
+    // Bounds compare with the index keys' UTC form, whatever offset the caller wrote.
+    const bound = (k: "from" | "to") => {
+      const v = opts[k];
+      if (v === undefined) return undefined;
+      // A full date alone means its midnight UTC.
+      const key = utcTimeKey(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
+      if (key === undefined) {
+        throw new LedgerRangeError(k, "must be an RFC 3339 date-time (or a full date)");
+      }
+      return key;
+    };
+    const from = bound("from");
+    const to = bound("to");
     const after = opts.cursor !== undefined && opts.cursor !== null
       ? decodeCursor(opts.cursor)
       : undefined;
     const hits = await this.store.scanIndex({
       issuer: opts.issuer,
       primitive: opts.primitive,
-      from: opts.from,
-      to: opts.to,
+      from,
+      to,
       after,
     }, limit + 1);
     const more = hits.length > limit;

@@ -91,9 +91,9 @@ export interface IndexSelector {
   issuer?: string;
   /** Only entries with this primitive. */
   primitive?: string;
-  /** Only entries with `issued_at >= from` (text order). */
+  /** Only entries with index time >= from (UTC keys, `ledger/time_key.ts`: text order is time order). */
   from?: string;
-  /** Only entries with `issued_at < to` (text order). */
+  /** Only entries with index time < to (UTC key). */
   to?: string;
   /** Resume strictly after this (issued_at, index) position. */
   after?: { issuedAt: string; index: number };

@@ -224,41 +224,70 @@ Deno.test("envelopes over one KV value are chunked and read back exactly", async
   }
 });
 
-Deno.test("query: issuer, primitive and time filters with cursors equal brute force", async () => {
+/** `ms` (a UTC instant) written with `offsetMin` minutes of offset and `frac` fraction digits. */
+function rfc3339(ms: number, offsetMin: number, frac: number): string {
+  const local = new Date(ms + offsetMin * 60_000).toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
+  const digits = local.slice(20, 23).padEnd(9, "0").slice(0, frac);
+  const zone = offsetMin === 0 && frac % 2 === 0
+    ? "Z"
+    : `${offsetMin < 0 ? "-" : "+"}${
+      String(Math.floor(Math.abs(offsetMin) / 60)).padStart(2, "0")
+    }:${String(Math.abs(offsetMin) % 60).padStart(2, "0")}`;
+  return local.slice(0, 19) + (frac > 0 ? "." + digits : "") + zone;
+}
+
+Deno.test("query: issuer, primitive and time filters with cursors equal brute force, across offsets", async () => {
   await using t = await tempDir();
   const ledger = await openLedger({ dataDir: t.dir });
   try {
-    const meta: { issuer: string; primitive: string; issuedAt: string }[] = [];
+    const meta: { issuer: string; primitive: string; issuedAt: string; ms: number }[] = [];
     const envs = [];
+    const offsets = [0, 120, -330, 0, 345, -600];
     for (let i = 0; i < 60; i++) {
+      // Instants a few hours apart around month boundaries, written with different offsets
+      // and precisions: text order differs from time order for many pairs.
+      const ms = Date.UTC(
+        2026,
+        0,
+        1 + ((i * 7) % 28),
+        (i * 5) % 24,
+        (i * 13) % 60,
+        0,
+        (i * 37) % 1000,
+      );
       const m = {
         issuer: `issuer-${i % 3}`,
         primitive: PRIMS[i % PRIMS.length],
-        issuedAt: `2026-01-${String(1 + ((i * 7) % 28)).padStart(2, "0")}T00:00:00Z`,
+        issuedAt: rfc3339(ms, offsets[i % offsets.length], [0, 3, 6, 9][i % 4]),
+        ms,
       };
+      assertEquals(Date.parse(m.issuedAt), m.issuedAt.includes(".") ? ms : ms - (ms % 1000));
+      m.ms = Date.parse(m.issuedAt);
       meta.push(m);
       envs.push(await makeEnvelope(i, m));
     }
     const rs = await Promise.all(envs.map((e) => ledger.append(e)));
     const rows = rs.map((r, i) => ({ index: r.index, ...meta[i] }));
-    const filters = [
+    const filters: Record<string, string>[] = [
       {},
       { issuer: "issuer-1" },
       { primitive: "drift" },
       { issuer: "issuer-2", primitive: "fairness" },
       { from: "2026-01-10", to: "2026-01-20" },
-      { issuer: "issuer-0", from: "2026-01-05T00:00:00Z" },
-      { primitive: "calibration", to: "2026-01-15" },
+      { issuer: "issuer-0", from: "2026-01-05T03:00:00+03:00" },
+      { primitive: "calibration", to: "2026-01-15T12:00:00.5-04:00" },
+      { from: "2026-01-08T00:00:00Z", to: "2026-01-08T23:59:59.999999999Z" },
     ];
     for (const f of filters) {
+      const fromMs = f.from === undefined
+        ? -Infinity
+        : Date.parse(f.from.length === 10 ? `${f.from}T00:00:00Z` : f.from);
+      const toMs = f.to === undefined ? Infinity : Date.parse(f.to);
       const want = rows.filter((r) =>
         (!("issuer" in f) || r.issuer === f.issuer) &&
         (!("primitive" in f) || r.primitive === f.primitive) &&
-        (!("from" in f) || r.issuedAt >= f.from!) &&
-        (!("to" in f) || r.issuedAt < f.to!)
-      ).sort((a, b) =>
-        a.issuedAt < b.issuedAt ? -1 : a.issuedAt > b.issuedAt ? 1 : a.index - b.index
-      )
+        r.ms >= fromMs && r.ms < toMs
+      ).sort((a, b) => a.ms - b.ms || a.index - b.index)
         .map((r) => r.index);
       for (const limit of [1, 4, 100]) {
         const got: number[] = [];
@@ -268,6 +297,7 @@ Deno.test("query: issuer, primitive and time filters with cursors equal brute fo
           assert(q.entries.length <= limit);
           for (const e of q.entries) {
             const row = rows.find((r) => r.index === e.index)!;
+            // Entries keep the issuer's own text.
             assertEquals([e.issuer, e.primitive, e.issued_at], [
               row.issuer,
               row.primitive,
@@ -281,6 +311,9 @@ Deno.test("query: issuer, primitive and time filters with cursors equal brute fo
         assertEquals(got, want, `filter ${JSON.stringify(f)} limit ${limit}`);
       }
     }
+    await assertRejects(() => ledger.query({ from: "last tuesday" }), LedgerRangeError);
+    // The log with its UTC index keys audits clean.
+    assertEquals((await ledger.verify()).ok, true);
   } finally {
     await ledger.close();
   }
