@@ -80,6 +80,9 @@ export function fromHex(hex: string): Uint8Array {
 
 /** Standard base64 (RFC 4648 §4, with padding). */
 export function toBase64(bytes: Uint8Array): string {
+  // The runtime's encoder when it has one (same alphabet and padding, several times faster).
+  const native = (bytes as Uint8Array & { toBase64?: () => string }).toBase64;
+  if (native) return native.call(bytes);
   let s = "";
   const CHUNK = 0x8000;
   for (let i = 0; i < bytes.length; i += CHUNK) {

@@ -21,7 +21,13 @@ import { bytesEqual, fromBase64, toBase64 } from "../core/bytes.ts";
 import { canonicalBytes } from "../core/jcs.ts";
 import { RegledgerError } from "../core/errors.ts";
 import { leafHash } from "./merkle.ts";
-import { BASE64_HASH } from "./base64.ts";
+
+/**
+ * Canonical standard base64 of exactly 32 bytes: 42 free characters, a 43rd
+ * whose two low bits are zero, and one `=`. Matches exactly the strings
+ * `fromBase64` accepts and decodes to 32 bytes.
+ */
+export const BASE64_HASH = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
 /** The `v` of every leaf this version writes. */
 export const LEAF_VERSION = "regledger.leaf.v1";

@@ -31,7 +31,7 @@
  * @module
  */
 import { utcTimeKey } from "./time_key.ts";
-import { sha256, utf8 } from "../core/bytes.ts";
+import { sha256, toBase64, utf8 } from "../core/bytes.ts";
 import { RegledgerError } from "../core/errors.ts";
 import { resolveEnvelope } from "../core/envelope.ts";
 import { type ParsedEnvelope, PRIMITIVES } from "../core/envelope_types.ts";
@@ -49,7 +49,6 @@ import {
 } from "./merkle.ts";
 import type { Ed25519NoteSigner } from "./note.ts";
 import { formatTlogProof } from "./tlog_proof.ts";
-import { b64 } from "./base64.ts";
 import {
   isTransientKvError,
   KV_MAX_CHECKS,
@@ -288,7 +287,7 @@ export function entryToJson(entry: LogEntry): string {
 }
 
 function encodeCursor(issuedAt: string, index: number): string {
-  return b64(utf8(JSON.stringify([issuedAt, index])));
+  return toBase64(utf8(JSON.stringify([issuedAt, index])));
 }
 
 function decodeCursor(c: string): { issuedAt: string; index: number } {
@@ -467,7 +466,7 @@ export class Ledger {
     const leaders: Pending[] = [];
     const followers = new Map<string, Pending[]>();
     for (const p of batch) {
-      const k = b64(p.sha);
+      const k = toBase64(p.sha);
       const f = followers.get(k);
       if (f) f.push(p);
       else {
@@ -511,7 +510,7 @@ export class Ledger {
             // The entries are committed; only building their receipts failed.
             for (const p of done) {
               p.reject(e);
-              for (const f of followers.get(b64(p.sha)) ?? []) f.reject(e);
+              for (const f of followers.get(toBase64(p.sha)) ?? []) f.reject(e);
             }
           }
         };
@@ -562,12 +561,12 @@ export class Ledger {
     let prev = vh.head.lastLeafHash;
     todo.forEach((p, i) => {
       const leaf = encodeLeaf({
-        envelope_sha256: b64(p.sha),
+        envelope_sha256: toBase64(p.sha),
         index: n0 + i,
         issued_at: p.issuedAt,
         issuer: p.issuer,
         key_id: p.keyId,
-        prev: b64(prev),
+        prev: toBase64(prev),
         primitive: p.primitive,
         v: LEAF_VERSION,
       });
@@ -652,10 +651,10 @@ export class Ledger {
     return {
       index,
       tree_size: size,
-      leaf_hash: b64(lh),
-      envelope_sha256: b64(sha),
+      leaf_hash: toBase64(lh),
+      envelope_sha256: toBase64(sha),
       checkpoint,
-      inclusion_proof: proof.map(b64),
+      inclusion_proof: proof.map((h) => toBase64(h)),
       tlog_proof: formatTlogProof({ extra: leaf, index, proof, checkpoint }),
       existing,
     };
@@ -704,8 +703,8 @@ export class Ledger {
     if (!e) return null;
     return {
       index,
-      leaf: b64(e.leaf),
-      leaf_hash: b64(e.hashes[0]),
+      leaf: toBase64(e.leaf),
+      leaf_hash: toBase64(e.hashes[0]),
       envelope: new TextDecoder().decode(e.envelope),
     };
   }
@@ -736,7 +735,12 @@ export class Ledger {
     const e = await this.store.readEntry(index);
     if (!e) throw new LedgerStateError(`entry ${index} missing`);
     const proof = await proveRecord(t, index, this.store);
-    return { index, tree_size: t, leaf_hash: b64(e.hashes[0]), proof: proof.map(b64) };
+    return {
+      index,
+      tree_size: t,
+      leaf_hash: toBase64(e.hashes[0]),
+      proof: proof.map((h) => toBase64(h)),
+    };
   }
 
   /**
@@ -752,7 +756,7 @@ export class Ledger {
     }
     if (first > second) throw new LedgerRangeError("first", `${first} exceeds second ${second}`);
     const proof = first === 0 ? [] : await proveTree(second, first, this.store);
-    return { first, second, proof: proof.map(b64) };
+    return { first, second, proof: proof.map((h) => toBase64(h)) };
   }
 
   /**
@@ -807,7 +811,7 @@ export class Ledger {
         primitive: leaf.primitive,
         key_id: leaf.key_id,
         envelope_sha256: leaf.envelope_sha256,
-        leaf_hash: b64(e.hashes[0]),
+        leaf_hash: toBase64(e.hashes[0]),
       });
     }
     const last = page[page.length - 1];

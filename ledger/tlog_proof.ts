@@ -17,8 +17,7 @@
  *
  * @module
  */
-import { bytesEqual, fromBase64, fromHex } from "../core/bytes.ts";
-import { b64 } from "./base64.ts";
+import { bytesEqual, fromBase64, fromHex, toBase64 } from "../core/bytes.ts";
 import { RegledgerError } from "../core/errors.ts";
 import {
   checkCheckpointConsistency,
@@ -80,13 +79,13 @@ export function formatTlogProof(p: TlogProof): string {
   }
   if (p.proof.length > MAX_PROOF_HASHES) throw new RangeError("proof has too many hashes");
   let text = TLOG_PROOF_HEADER + "\n";
-  if (p.extra !== undefined) text += `extra ${b64(p.extra)}\n`;
+  if (p.extra !== undefined) text += `extra ${toBase64(p.extra)}\n`;
   text += `index ${p.index}\n`;
   p.proof.forEach((h, i) => {
     if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {
       throw new RangeError(`proof[${i}] must be a 32-byte hash`);
     }
-    text += b64(h) + "\n";
+    text += toBase64(h) + "\n";
   });
   if (typeof p.checkpoint !== "string" || !p.checkpoint.endsWith("\n")) {
     throw new RangeError("checkpoint must be a signed note ending with a newline");

@@ -27,7 +27,6 @@ import { openCheckpoint } from "./checkpoint.ts";
 import { decodeLeaf, LEAF_VERSION, type LeafFields } from "./leaf.ts";
 import { EMPTY_TREE_HASH, leafHash, nodeHash } from "./merkle.ts";
 import { parseVerifierKey } from "./note.ts";
-import { b64 } from "./base64.ts";
 import { decodeEntryValue, encodeIndexValue, indexKeys, type KvStore } from "./kv_store.ts";
 
 /** Progress of a running audit. */
@@ -256,11 +255,11 @@ export async function verifyLog(store: KvStore, opts: VerifyLogOptions): Promise
         if (leaf.index !== n) throw new Bad(n, `entry ${n}: leaf names index ${leaf.index}`);
         const lh = leafHash(d.leaf);
         const prevWant = prev ?? new Uint8Array(32);
-        if (leaf.prev !== b64(prevWant)) {
+        if (leaf.prev !== toBase64(prevWant)) {
           throw new Bad(n, `entry ${n}: chain broken (prev is not the previous leaf hash)`);
         }
         const envSha = sha256(envelope);
-        if (leaf.envelope_sha256 !== b64(envSha)) {
+        if (leaf.envelope_sha256 !== toBase64(envSha)) {
           throw new Bad(n, `entry ${n}: envelope bytes do not hash to the leaf's envelope_sha256`);
         }
         // Stored hashes: the leaf hash, then each subtree this record completes.

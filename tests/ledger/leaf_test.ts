@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { fromBase64, toBase64 } from "../../core/bytes.ts";
 import { canonicalBytes } from "../../core/jcs.ts";
-import { BASE64_HASH } from "../../ledger/base64.ts";
+import { BASE64_HASH } from "../../ledger/leaf.ts";
 import { decodeLeaf, encodeLeaf, LEAF_VERSION, type LeafFields } from "../../ledger/leaf.ts";
 
 function outcome(f: () => Uint8Array): string {
