@@ -139,7 +139,7 @@ export async function readInputFile(
       const info = await Deno.stat(path);
       if (!info.isFile) throw new UsageError(`${path} is not a file`);
       if (info.size > maxBytes) {
-        throw new UsageError(`${path} is ${info.size} bytes; the limit is ${maxBytes}`);
+        throw new UsageError(`${path} is ${info.size} bytes; inputs are limited to ${maxBytes}`);
       }
       // The stream closes the file at its end or when reading stops early.
       stream = (await Deno.open(path)).readable;
@@ -148,7 +148,9 @@ export async function readInputFile(
     let n = 0;
     for await (const chunk of stream) {
       n += chunk.length;
-      if (n > maxBytes) throw new UsageError(`${label} is larger than ${maxBytes} bytes`);
+      if (n > maxBytes) {
+        throw new UsageError(`${label} exceeds ${maxBytes} bytes; inputs are limited to that`);
+      }
       chunks.push(chunk);
     }
     const out = new Uint8Array(n);

@@ -10,7 +10,14 @@
  *
  * @module
  */
-import { type CliIO, type Command, parseArgs, printJson, UsageError } from "../io.ts";
+import {
+  type CliIO,
+  type Command,
+  parseArgs,
+  printJson,
+  readInputFile,
+  UsageError,
+} from "../io.ts";
 import { parseEnvelopeText } from "../../core/envelope.ts";
 import { EnvelopeFormatError, JsonParseError, TrustStoreError } from "../../core/errors.ts";
 import { DEFAULT_JSON_LIMITS } from "../../core/json_text.ts";
@@ -82,7 +89,7 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
     }
   }
 
-  const bytes = await readInput(input);
+  const bytes = await readInputFile(input, MAX_INPUT);
   let parsed;
   try {
     parsed = parseEnvelopeText(bytes);
@@ -115,40 +122,4 @@ function label(input: string): string {
 
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** Read the file (or stdin for "-"), refusing more than MAX_INPUT bytes. */
-async function readInput(input: string): Promise<Uint8Array> {
-  try {
-    if (input === "-") return await readCapped(Deno.stdin.readable);
-    const info = await Deno.stat(input);
-    if (!info.isFile) throw new UsageError(`${input} is not a file`);
-    if (info.size > MAX_INPUT) {
-      throw new UsageError(`${input} is ${info.size} bytes; envelopes are limited to ${MAX_INPUT}`);
-    }
-    // The stream closes the file at its end or when reading stops early.
-    return await readCapped((await Deno.open(input)).readable);
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot read ${label(input)}: ${describe(e)}`, { cause: e });
-  }
-}
-
-async function readCapped(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for await (const chunk of stream) {
-    n += chunk.length;
-    if (n > MAX_INPUT) {
-      throw new UsageError(`input exceeds ${MAX_INPUT} bytes; envelopes are limited to that`);
-    }
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
 }
