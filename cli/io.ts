@@ -179,3 +179,12 @@ export async function readTextFile(path: string, maxBytes?: number): Promise<str
     });
   }
 }
+
+/** `REGLEDGER_TOKEN`, the default of `--token` (undefined without it or without env permission). */
+export function tokenFromEnv(): string | undefined {
+  try {
+    return Deno.env.get("REGLEDGER_TOKEN") || undefined;
+  } catch {
+    return undefined; // no --allow-env: the token must be given with --token
+  }
+}

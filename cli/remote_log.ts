@@ -60,17 +60,17 @@ export class RemoteLog {
   readonly #token: string | undefined;
 
   /**
-   * @throws {UsageError} when `url` is not an http(s) URL.
+   * @throws {UsageError} when `url` is not an http(s) URL (named as `option`).
    */
-  constructor(url: string, token: string | undefined) {
+  constructor(url: string, token: string | undefined, option = "--server") {
     let base: URL;
     try {
       base = new URL(url.endsWith("/") ? url : url + "/");
     } catch {
-      throw new UsageError(`--server must be a URL, got ${JSON.stringify(url)}`);
+      throw new UsageError(`${option} must be a URL, got ${JSON.stringify(url)}`);
     }
     if (base.protocol !== "http:" && base.protocol !== "https:") {
-      throw new UsageError(`--server must be an http or https URL, got ${base.protocol}`);
+      throw new UsageError(`${option} must be an http or https URL, got ${base.protocol}`);
     }
     this.#base = base;
     this.#token = token;
@@ -127,6 +127,20 @@ export class RemoteLog {
     const body = await res.json();
     if (res.status === 422) return { ok: false, body };
     return { ok: true, receipt: { ...body, existing: res.status === 200 } };
+  }
+
+  /** `POST /v1/ckks/evaluate`: the split flow's evaluator (a server run with `REGLEDGER_CKKS=1`). */
+  async evaluateCkks(request: unknown): Promise<unknown> {
+    const res = await this.#fetch("v1/ckks/evaluate", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(request),
+    });
+    try {
+      return await res.json();
+    } catch {
+      throw new RemoteLogError(res.status, "the evaluator's answer is not JSON");
+    }
   }
 
   /** `GET /v1/log/entries/{index}` as the server's exact JSON text. */

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { type CliIO, type Command, parseArgs, printJson, UsageError } from "../io.ts";
+import { type CliIO, type Command, parseArgs, printJson, tokenFromEnv, UsageError } from "../io.ts";
+import { RemoteLog, RemoteLogError } from "../remote_log.ts";
 import { type PrimitiveName, PRIMITIVES } from "../../core/envelope_types.ts";
 import { InputValidationError, RegledgerError } from "../../core/errors.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
@@ -149,7 +150,7 @@ export const run: Command = async (args, io) => {
   }
   const evaluator = evaluatorUrl === undefined
     ? undefined
-    : remoteEvaluator(evaluatorUrl, a.values["token"] ?? envToken());
+    : remoteEvaluator(evaluatorUrl, a.values["token"] ?? tokenFromEnv());
   const dp = dpOptions(p, a.values);
 
   const value = await readJson(inputPath);
@@ -303,49 +304,17 @@ function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function envToken(): string | undefined {
-  try {
-    return Deno.env.get("REGLEDGER_TOKEN") || undefined;
-  } catch {
-    return undefined; // no --allow-env: the token must be given with --token
-  }
-}
-
-/** `POST URL/v1/ckks/evaluate` as the split flow's transport; failures are exit 2. */
+/** `POST URL/v1/ckks/evaluate` (RemoteLog) as the split flow's transport; failures are exit 2. */
 function remoteEvaluator(url: string, token: string | undefined): CkksEvaluatorTransport {
-  let endpoint: URL;
-  try {
-    endpoint = new URL("v1/ckks/evaluate", url.endsWith("/") ? url : url + "/");
-  } catch {
-    throw new UsageError(`--evaluator must be a URL, got ${JSON.stringify(url)}`);
-  }
-  if (endpoint.protocol !== "http:" && endpoint.protocol !== "https:") {
-    throw new UsageError(`--evaluator must be an http or https URL, got ${endpoint.protocol}`);
-  }
+  const server = new RemoteLog(url, token, "--evaluator");
   return async (request) => {
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    let res: Response;
     try {
-      res = await fetch(endpoint, { method: "POST", headers, body: JSON.stringify(request) });
+      return await server.evaluateCkks(request);
     } catch (e) {
-      throw new UsageError(`cannot reach ${endpoint.origin}: ${(e as Error).message}`, {
+      if (!(e instanceof RemoteLogError)) throw e;
+      throw new UsageError(e.status === 0 ? e.message : `evaluator answered ${e.message}`, {
         cause: e,
       });
-    }
-    const text = await res.text();
-    if (!res.ok) {
-      let detail = text.slice(0, 300);
-      try {
-        const body = JSON.parse(text);
-        if (typeof body?.error === "string") detail = body.error;
-      } catch { /* not JSON */ }
-      throw new UsageError(`evaluator answered ${res.status}: ${detail}`);
-    }
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new UsageError("the evaluator's answer is not JSON");
     }
   };
 }

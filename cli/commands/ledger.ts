@@ -24,6 +24,7 @@ import {
   parseArgs,
   printJson,
   readInputFile,
+  tokenFromEnv,
   UsageError,
 } from "../io.ts";
 import { RemoteLog, RemoteLogError } from "../remote_log.ts";
@@ -245,7 +246,12 @@ export const run: Command = async (args, io) => {
     for (const k of ["data", "origin"]) {
       if (p.values[k] !== undefined) throw new UsageError(`--${k} and --server exclude each other`);
     }
-    return await runRemote(sub, new RemoteLog(server, p.values.token ?? envToken()), p.values, io);
+    return await runRemote(
+      sub,
+      new RemoteLog(server, p.values.token ?? tokenFromEnv()),
+      p.values,
+      io,
+    );
   }
   for (const k of ["token", "key"]) {
     if (p.values[k] !== undefined) throw new UsageError(`--${k} applies only with --server`);
@@ -334,14 +340,6 @@ async function readAndCheckEnvelope(
     throw e;
   }
   return { bytes, env };
-}
-
-function envToken(): string | undefined {
-  try {
-    return Deno.env.get("REGLEDGER_TOKEN") || undefined;
-  } catch {
-    return undefined; // no --allow-env: the token must be given with --token
-  }
 }
 
 /** The ledger commands against a server; same output as {@linkcode runRead}. */
