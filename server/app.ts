@@ -232,7 +232,7 @@ export function createApp(
     });
   const defaultLimit = limitOf(config.bodyLimit);
   // The split flow's requests carry Galois keys: that one route has its own limit.
-  const ckksLimit = limitOf(config.ckksBodyLimit ?? config.bodyLimit);
+  const ckksLimit = limitOf(config.ckksBodyLimit);
   app.use((c, next) =>
     c.req.path === CKKS_EVALUATE_PATH ? ckksLimit(c, next) : defaultLimit(c, next)
   );

@@ -11,6 +11,7 @@
 import { CIRCUITS } from "../core/circuits/index.ts";
 import type { PrimitiveName } from "../core/envelope_types.ts";
 import { InputValidationError } from "../core/errors.ts";
+import { ckksAuditBackend } from "../core/fhe/audit_backend.ts";
 
 /** Messages the runner sends. */
 export type CkksJob =
@@ -37,15 +38,12 @@ scope.onmessage = async (e: MessageEvent<CkksJob>) => {
       scope.postMessage({ id: job.id, ok: true, value: await evaluateEncryptedAudit(job.request) });
       return;
     }
-    const { runEncryptedAudit } = await import("../core/fhe/run.ts");
-    const r = await runEncryptedAudit(job.primitive, job.input as never, {
-      circuit: CIRCUITS[job.primitive] as never,
-    });
-    scope.postMessage({
-      id: job.id,
-      ok: true,
-      value: { result: r.result, stats: r.stats, depth: r.depth, parameterSet: r.parameterSet },
-    });
+    const value = await ckksAuditBackend().run(
+      job.primitive,
+      CIRCUITS[job.primitive] as never,
+      job.input as never,
+    );
+    scope.postMessage({ id: job.id, ok: true, value });
   } catch (err) {
     const base = { id: job.id, ok: false as const };
     if (err instanceof InputValidationError) {
