@@ -27,6 +27,7 @@ import {
   signedBodyBytes,
 } from "../core/envelope.ts";
 import { Ed25519PrivateKey } from "../core/ed25519.ts";
+import { PLAINTEXT_PARAMETER_SET } from "../core/primitives/audit.ts";
 import { InProcessKeyProvider } from "../core/keys.ts";
 import type { JsonValue } from "../core/envelope_types.ts";
 import { encodeLeaf, LEAF_VERSION, ZERO_PREV } from "../ledger/leaf.ts";
@@ -47,18 +48,7 @@ export const ISSUER_KEY_ID = "example-2026-01";
 export const OPTIONS_0: BuildEnvelopeOptions = {
   primitive: "drift",
   backend: "plaintext",
-  parameterSet: {
-    backend: "plaintext",
-    backend_version: "regledger-exact/1",
-    library: "regledger exact statistics",
-    scheme: "none",
-    poly_modulus_degree: 0,
-    coeff_mod_bit_sizes: [],
-    scaling_factor_bits: 0,
-    security_bits: 0,
-    multiplicative_depth: 0,
-    slots: 0,
-  },
+  parameterSet: structuredClone(PLAINTEXT_PARAMETER_SET),
   regulations: ["EU_AI_ACT_ART15", "FDA_SAMD_PCCP", "BASEL_III"],
   result: { distance: 0.2222222222222222, w1_distance: 0.6666666666666667, drift_bit: true },
   inputs: { p: [1, 2, 3], q: [3, 2, 1], drift_threshold: 0.005 },

@@ -9,15 +9,25 @@ export interface CliRun {
   stderr: string;
 }
 
+/** A CliIO that collects standard output in `out` and standard error in `err`. */
+export function captureIO(isTerminal = false): CliIO & { out: string; err: string } {
+  const io = {
+    out: "",
+    err: "",
+    isTerminal,
+    stdout(t: string) {
+      io.out += t;
+    },
+    stderr(t: string) {
+      io.err += t;
+    },
+  };
+  return io;
+}
+
 /** Run `regledger <args>` in-process. */
 export async function runCli(...args: string[]): Promise<CliRun> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    isTerminal: false,
-  };
+  const io = captureIO();
   const code = await main(args, io);
-  return { code, stdout, stderr };
+  return { code, stdout: io.out, stderr: io.err };
 }

@@ -6,28 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { main } from "../../cli/main.ts";
-import type { CliIO } from "../../cli/io.ts";
 import { buildEnvelope } from "../../core/envelope.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
 import { TrustStore } from "../../core/trust_store.ts";
+import { captureIO as capture } from "./_capture.ts";
 
 const FIXTURES = new URL("../core/fixtures/regaudit_fhe_0.0.8/", import.meta.url);
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
-
-function capture(): CliIO & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    isTerminal: false,
-    stdout(t: string) {
-      io.out += t;
-    },
-    stderr(t: string) {
-      io.err += t;
-    },
-  };
-  return io;
-}
 
 async function cli(...args: string[]) {
   const io = capture();

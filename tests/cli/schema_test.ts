@@ -4,23 +4,9 @@
  */
 import nodeAssert from "node:assert/strict";
 import { run } from "../../cli/commands/schema.ts";
-import { type CliIO, UsageError } from "../../cli/io.ts";
+import { UsageError } from "../../cli/io.ts";
 import { getBundledSchema, getSchema, SCHEMA_NAMES } from "../../core/schemas.ts";
-
-function capture(): CliIO & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    isTerminal: false,
-    stdout(t: string) {
-      io.out += t;
-    },
-    stderr(t: string) {
-      io.err += t;
-    },
-  };
-  return io;
-}
+import { captureIO as capture } from "./_capture.ts";
 
 async function usageError(args: string[]): Promise<string> {
   const io = capture();

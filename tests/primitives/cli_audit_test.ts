@@ -4,19 +4,12 @@
  * exits 2 naming the field and the rule.
  */
 import assert from "node:assert/strict";
-import type { CliIO } from "../../cli/io.ts";
 import { UsageError } from "../../cli/io.ts";
 import { run as audit } from "../../cli/commands/audit.ts";
 import { run as keygen } from "../../cli/commands/keygen.ts";
 import { run as verify } from "../../cli/commands/verify.ts";
 import { PRIMITIVES } from "../../core/envelope_types.ts";
-
-function capture(isTerminal = false): CliIO & { out: string; err: string } {
-  const io = { out: "", err: "", isTerminal } as CliIO & { out: string; err: string };
-  io.stdout = (t) => void (io.out += t);
-  io.stderr = (t) => void (io.err += t);
-  return io;
-}
+import { captureIO as capture } from "../cli/_capture.ts";
 
 /** Run a command like cli/main.ts does: UsageError → exit 2 with the message on stderr. */
 async function cli(cmd: typeof audit, args: string[], isTerminal = false) {
