@@ -44,6 +44,26 @@ export function utf8(s: string): Uint8Array {
   return encoder.encode(s);
 }
 
+/**
+ * Length in bytes of `s` encoded as UTF-8 (as `TextEncoder` encodes it: a
+ * lone surrogate counts as U+FFFD, 3 bytes), without encoding it.
+ */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    // Counted so far: 1 per UTF-16 unit. U+0080–U+07FF: 2 bytes; the rest of
+    // the BMP and a lone surrogate (U+FFFD): 3; a surrogate pair: 4 for 2 units.
+    n += c < 0x800 ? 1 : 2;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+  }
+  return n;
+}
+
 /** Concatenate byte arrays. */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let n = 0;

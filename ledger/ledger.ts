@@ -31,7 +31,7 @@
  * @module
  */
 import { utcTimeKey } from "./time_key.ts";
-import { sha256, toBase64, utf8 } from "../core/bytes.ts";
+import { sha256, toBase64, utf8, utf8Length } from "../core/bytes.ts";
 import { RegledgerError } from "../core/errors.ts";
 import { resolveEnvelope } from "../core/envelope.ts";
 import { type ParsedEnvelope, PRIMITIVES } from "../core/envelope_types.ts";
@@ -266,7 +266,7 @@ function fieldString(v: Record<string, unknown>, name: keyof typeof MAX_FIELD_BY
   if (typeof x !== "string" || x.length === 0) {
     throw new LedgerInputError(pointer, "must be a non-empty string");
   }
-  if (utf8(x).length > MAX_FIELD_BYTES[name]) {
+  if (utf8Length(x) > MAX_FIELD_BYTES[name]) {
     throw new LedgerInputError(pointer, `must be at most ${MAX_FIELD_BYTES[name]} UTF-8 bytes`);
   }
   return x;
@@ -395,7 +395,7 @@ export class Ledger {
       // repeats issuer, issued_at and key_id), up to 64 stored hashes, the
       // index keys (issuer and issued_at again), and key/encoding overhead.
       bytes: canonical.length +
-        3 * (utf8(issuer).length + utf8(issuedAt).length) + utf8(keyId).length + 64 * 32 + 1024,
+        3 * (utf8Length(issuer) + utf8Length(issuedAt)) + utf8Length(keyId) + 64 * 32 + 1024,
     };
   }
 
@@ -770,7 +770,7 @@ export class Ledger {
     }
     for (const k of ["issuer", "primitive", "from", "to"] as const) {
       const v = opts[k];
-      if (v !== undefined && (typeof v !== "string" || utf8(v).length > 512)) {
+      if (v !== undefined && (typeof v !== "string" || utf8Length(v) > 512)) {
         throw new LedgerRangeError(k, "must be a string of at most 512 bytes");
       }
     }
