@@ -41,7 +41,7 @@ import { bundledSchemas, ledgerLog, ServerAudits, TrustedEnvelopes } from "../se
 
 const quick = Deno.args.includes("--quick");
 const ROUNDS = quick ? 2 : 4;
-const PER_ROUND = quick ? 1000 : 2500;
+const PER_ROUND = quick ? 1000 : 5000;
 const CONCURRENCY = 64;
 const TOKEN = "bench-token-0123456789abcdef";
 
