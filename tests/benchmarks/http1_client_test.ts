@@ -43,7 +43,7 @@ Deno.test("http1 client: answers match fetch's on a real Deno.serve, bodies of e
 });
 
 /** A raw TCP server writing `chunks` (with pauses) in answer to the first request. */
-async function rawServer(chunks: string[]) {
+function rawServer(chunks: string[]) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const done = (async () => {
     const conn = await listener.accept();
@@ -71,7 +71,7 @@ Deno.test("http1 client: a response split anywhere, even inside CRLFCRLF, is rea
       resp.length - 2,
     ]
   ) {
-    const s = await rawServer([resp.slice(0, cut), resp.slice(cut)]);
+    const s = rawServer([resp.slice(0, cut), resp.slice(cut)]);
     const c = await Http1Connection.open("127.0.0.1", s.port);
     const r = await c.request(encodeRequest("GET", "/", {}));
     assert.equal(r.status, 422, `cut at ${cut}`);
@@ -96,7 +96,7 @@ Deno.test("http1 client: refuses what it does not implement, with the reason", a
     ["HTTP/1.1 200 OK\r\nbroken header\r\ncontent-length: 0\r\n\r\n", /malformed header/],
   ];
   for (const [resp, why] of cases) {
-    const s = await rawServer([resp]);
+    const s = rawServer([resp]);
     const c = await Http1Connection.open("127.0.0.1", s.port);
     await assert.rejects(c.request(encodeRequest("GET", "/", {})), why);
     c.close();
