@@ -263,18 +263,15 @@ const connectionsOf = async (s: Served) => {
     Array.from({ length: CONCURRENCY }, () => Http1Connection.open("127.0.0.1", port)),
   );
 };
-const leanConns = new Map<Served, Http1Connection[]>([
-  [withDefault, await connectionsOf(withDefault)],
-  [oneWorker, await connectionsOf(oneWorker)],
-]);
+const defaultConns = await connectionsOf(withDefault);
+const workerConns = await connectionsOf(oneWorker);
 const dec = new TextDecoder();
 /** Lean clients: each of the 64 has its own connection and sends one request at a time. */
-const lean = (s: Served) => async (texts: string[]) => {
+const lean = (s: Served, conns: Http1Connection[]) => async (texts: string[]) => {
   const host = new URL(s.base).host;
   const requests = texts.map((t) =>
     encodeRequest("POST", "/v1/envelopes", { host, ...headers }, t)
   );
-  const conns = leanConns.get(s)!;
   return await drive(texts.length, CONCURRENCY, async (i, client) => {
     const r = await conns[client].request(requests[i]);
     if (r.status !== 201) throw new Error(`server answered ${r.status}: ${dec.decode(r.body)}`);
@@ -299,9 +296,9 @@ const modes: [string, (texts: string[]) => Promise<Rate>][] = [
       if (r.status !== 201) throw new Error(`in-process app answered ${r.status}`);
       await r.body?.cancel();
     })],
-  ["http_default", lean(withDefault)],
+  ["http_default", lean(withDefault, defaultConns)],
   ["http_fetch", viaFetch(withDefault)],
-  ["http_worker", lean(oneWorker)],
+  ["http_worker", lean(oneWorker, workerConns)],
 ];
 // One unrecorded warm-up round per mode (JIT, connection pools, the KV file's
 // first pages), then interleaved rounds: every mode sees the same machine
@@ -323,8 +320,8 @@ async function meanBatch(base: string): Promise<number | null> {
 }
 const batchDefault = await meanBatch(withDefault.base);
 const batchWorker = await meanBatch(oneWorker.base);
+for (const c of [...defaultConns, ...workerConns]) c.close();
 for (const s of [withDefault, oneWorker]) {
-  for (const c of leanConns.get(s)!) c.close();
   s.child.kill("SIGTERM");
   const exit = await s.child.status;
   if (exit.code !== 0) throw new Error(`serve exited with ${exit.code}`);
