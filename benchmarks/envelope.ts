@@ -65,12 +65,12 @@ const body = signedBodyBytes(parsed) as Uint8Array<ArrayBuffer>;
 const signature = fromBase64(env.receipt.signature_b64);
 const legacyText = await Deno.readFile(
   new URL(
-    "../tests/core/fixtures/regaudit_fhe_0.0.8/envelopes/fairness-valid.json",
+    "../tests/fixtures/regaudit-fhe/envelopes/fairness-valid.json",
     import.meta.url,
   ),
 );
 const legacyStore = await TrustStore.fromFile(
-  new URL("../tests/core/fixtures/regaudit_fhe_0.0.8/trust_store.json", import.meta.url).pathname,
+  new URL("../tests/fixtures/regaudit-fhe/trust_store.json", import.meta.url).pathname,
 );
 const legacyParsed = parseEnvelopeText(legacyText);
 

@@ -11,7 +11,7 @@ import { InProcessKeyProvider } from "../../core/keys.ts";
 import { TrustStore } from "../../core/trust_store.ts";
 import { captureIO as capture } from "./_capture.ts";
 
-const FIXTURES = new URL("../core/fixtures/regaudit_fhe_0.0.8/", import.meta.url);
+const FIXTURES = new URL("../fixtures/regaudit-fhe/", import.meta.url);
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 
 async function cli(...args: string[]) {

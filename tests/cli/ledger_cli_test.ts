@@ -15,7 +15,7 @@ import { verifyTlogProof } from "../../ledger/tlog_proof.ts";
 import { buildEnvelope } from "../../core/envelope.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
 
-const FIX = new URL("../../../shared/fixtures/regaudit-fhe/", import.meta.url);
+const FIX = new URL("../fixtures/regaudit-fhe/", import.meta.url);
 
 interface Out {
   code: number;

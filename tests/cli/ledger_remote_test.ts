@@ -17,7 +17,7 @@ import { InProcessKeyProvider } from "../../core/keys.ts";
 import { parseEnvelopeValue } from "../../core/envelope.ts";
 import { runAudit, signAuditRun } from "../../core/primitives/index.ts";
 
-const FIX = new URL("../../../shared/fixtures/regaudit-fhe/", import.meta.url);
+const FIX = new URL("../fixtures/regaudit-fhe/", import.meta.url);
 const TRUST = new URL("trust_store.json", FIX).pathname;
 const TOKEN = "remote-cli-test-token";
 

@@ -12,7 +12,7 @@ import { type LosslessJsonValue, LosslessNumber, parseJsonText } from "../../cor
 import { pythonDumps } from "../../core/python_json.ts";
 import fc from "fast-check";
 
-const FIXTURES = new URL("./fixtures/regaudit_fhe_0.0.8/", import.meta.url);
+const FIXTURES = new URL("../fixtures/regaudit-fhe/", import.meta.url);
 const expected: Record<string, string> = JSON.parse(
   await Deno.readTextFile(new URL("expected.json", FIXTURES)),
 );

@@ -29,7 +29,7 @@ import { Ed25519NoteSigner } from "../../ledger/note.ts";
 import { formatTlogProof } from "../../ledger/tlog_proof.ts";
 import { parseInput } from "../../core/primitives/registry.ts";
 
-const FIXTURES = new URL("../../../shared/fixtures/regaudit-fhe/", import.meta.url);
+const FIXTURES = new URL("../fixtures/regaudit-fhe/", import.meta.url);
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
 const assertEquals = (actual: unknown, expected: unknown, message?: string): void =>

@@ -36,7 +36,7 @@ Deno.test("trust store: bare key_id → PEM mapping, including a key id named 'k
 });
 
 Deno.test("trust store: the fixtures' store loads from file and from text", async () => {
-  const path = new URL("./fixtures/regaudit_fhe_0.0.8/trust_store.json", import.meta.url).pathname;
+  const path = new URL("../fixtures/regaudit-fhe/trust_store.json", import.meta.url).pathname;
   const s = await TrustStore.fromFile(path);
   assert.deepEqual(s.keyIds, ["acme-2026-04", "old-2025", "pinned-1"]);
   assert.equal(s.isRevoked("old-2025"), true);

@@ -202,7 +202,7 @@ Deno.test("formats.md: the canonical-form rules of §1 hold", () => {
 });
 
 Deno.test("formats.md: legacy parameter_set_hash is SHA-256 of the legacy form (fixtures)", async () => {
-  const dir = new URL("../../../shared/fixtures/regaudit-fhe/envelopes/", import.meta.url);
+  const dir = new URL("../fixtures/regaudit-fhe/envelopes/", import.meta.url);
   let n = 0;
   for await (const f of Deno.readDir(dir)) {
     if (!f.name.endsWith("-valid.json")) continue;

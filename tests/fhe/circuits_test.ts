@@ -23,7 +23,7 @@ import { CKKS_TOLERANCES, DECISION_MARGIN } from "../../core/fhe/tolerances.ts";
 
 const FIXTURES = JSON.parse(
   await Deno.readTextFile(
-    new URL("../../../shared/fixtures/regaudit-fhe/primitives.json", import.meta.url),
+    new URL("../fixtures/regaudit-fhe/primitives.json", import.meta.url),
   ),
 ).cases as Record<PrimitiveName, { input: unknown }[]>;
 

@@ -53,7 +53,7 @@ export async function makeEnvelope(i: number, o: MakeOptions = {}): Promise<Pars
 /** Parse a fixture envelope from the shared regaudit-fhe fixtures. */
 export async function fixtureEnvelope(name: string): Promise<ParsedEnvelope> {
   const text = await Deno.readTextFile(
-    new URL(`../../../shared/fixtures/regaudit-fhe/envelopes/${name}`, import.meta.url),
+    new URL(`../fixtures/regaudit-fhe/envelopes/${name}`, import.meta.url),
   );
   return parseEnvelopeText(text);
 }

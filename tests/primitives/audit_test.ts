@@ -20,7 +20,7 @@ import {
 
 const fixtures = JSON.parse(
   await Deno.readTextFile(
-    new URL("./fixtures/regaudit_fhe_0.0.8_primitives.json", import.meta.url),
+    new URL("../fixtures/regaudit-fhe/primitives.json", import.meta.url),
   ),
 ) as { cases: Record<string, { input: unknown; result: unknown }[]> };
 

@@ -27,7 +27,7 @@ async function cli(cmd: typeof audit, args: string[], isTerminal = false) {
 
 const fixtures = JSON.parse(
   await Deno.readTextFile(
-    new URL("./fixtures/regaudit_fhe_0.0.8_primitives.json", import.meta.url),
+    new URL("../fixtures/regaudit-fhe/primitives.json", import.meta.url),
   ),
 ) as { cases: Record<string, { input: unknown; result: unknown }[]> };
 

@@ -1,6 +1,6 @@
 /**
  * Every regaudit-fhe 0.0.8 fixture case (a verbatim copy of
- * shared/fixtures/regaudit-fhe/primitives.json) gives the recorded result to
+ * tests/fixtures/regaudit-fhe/primitives.json) gives the recorded result to
  * 1e-9 relative through the public registry.
  */
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
@@ -9,7 +9,7 @@ import { exactStatistic, parseInput } from "../../core/primitives/index.ts";
 
 const fixtures = JSON.parse(
   await Deno.readTextFile(
-    new URL("./fixtures/regaudit_fhe_0.0.8_primitives.json", import.meta.url),
+    new URL("../fixtures/regaudit-fhe/primitives.json", import.meta.url),
   ),
 ) as { cases: Record<string, { input: unknown; result: Record<string, unknown> }[]> };
 

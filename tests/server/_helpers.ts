@@ -23,7 +23,7 @@ import {
 } from "../../server/services.ts";
 
 /** The shared regaudit-fhe fixtures directory. */
-export const FIXTURES = new URL("../../../shared/fixtures/regaudit-fhe/", import.meta.url);
+export const FIXTURES = new URL("../fixtures/regaudit-fhe/", import.meta.url);
 
 /** Read a fixture file as text. */
 export function fixtureText(rel: string): Promise<string> {
