@@ -61,7 +61,7 @@ export * from "./core/circuits/index.ts";
 export * from "./core/dp/index.ts";
 export * from "./ledger/index.ts";
 export type * from "./ledger/store.ts";
-export * from "./ledger/merkle.ts";
+export * from "./ledger/merkle/mod.ts";
 export * from "./ledger/leaf.ts";
 export * from "./ledger/note.ts";
 export * from "./ledger/checkpoint.ts";

@@ -17,7 +17,7 @@
  */
 import { fromBase64, toBase64 } from "../core/bytes.ts";
 import { RegledgerError } from "../core/errors.ts";
-import { HASH_SIZE, MAX_TREE_SIZE, ProofError, verifyConsistency } from "./merkle.ts";
+import { HASH_SIZE, MAX_TREE_SIZE, ProofError, verifyConsistency } from "./merkle/mod.ts";
 import {
   NoteError,
   type NoteSigner,

@@ -26,7 +26,7 @@ import {
   type VerifiedCheckpoint,
 } from "./checkpoint.ts";
 import { decodeLeaf, LeafError, type LeafFields } from "./leaf.ts";
-import { HASH_SIZE, leafHash, MAX_TREE_SIZE, ProofError, verifyInclusion } from "./merkle.ts";
+import { HASH_SIZE, leafHash, MAX_TREE_SIZE, ProofError, verifyInclusion } from "./merkle/mod.ts";
 import { type NoteVerifier, parseVerifierKey } from "./note.ts";
 
 /** First line of every `tlog-proof@v1` text. */

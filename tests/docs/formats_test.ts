@@ -122,7 +122,7 @@ function pubFromRaw(raw: Uint8Array): KeyObject {
 const leafHashOf = (leaf: string) => sha(new Uint8Array([0]), leaf);
 const nodeHashOf = (l: Uint8Array, r: Uint8Array) => sha(new Uint8Array([1]), l, r);
 
-/** RFC 9162 §2.1.3.2 inclusion verification, written out separately from ledger/merkle.ts. */
+/** RFC 9162 §2.1.3.2 inclusion verification, written out separately from ledger/merkle/verify.ts. */
 function inclusionRoot(leafHash: Uint8Array, index: number, size: number, proof: Uint8Array[]) {
   let fn = index, sn = size - 1, r: Uint8Array = leafHash;
   for (const p of proof) {
@@ -567,7 +567,7 @@ function mth(leaves: Uint8Array[]): Uint8Array {
   return nodeHashOf(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
 }
 
-/** RFC 9162 §2.1.4.2 consistency verification, written out separately from ledger/merkle.ts. */
+/** RFC 9162 §2.1.4.2 consistency verification, written out separately from ledger/merkle/verify.ts. */
 function consistent(n1: number, n2: number, proof: Uint8Array[], r1: Uint8Array, r2: Uint8Array) {
   const eq = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
   if (n1 === n2) return proof.length === 0 && eq(r1, r2);
