@@ -57,6 +57,8 @@ export {
   withDefaults,
 } from "./core/validate.ts";
 export * from "./core/primitives/index.ts";
+export * from "./core/audit/run.ts";
+export * from "./core/audit/sign.ts";
 export * from "./core/circuits/index.ts";
 export * from "./core/dp/index.ts";
 export * from "./ledger/index.ts";

@@ -27,7 +27,7 @@ import {
   signedBodyBytes,
 } from "../core/envelope.ts";
 import { Ed25519PrivateKey } from "../core/ed25519.ts";
-import { PLAINTEXT_PARAMETER_SET } from "../core/primitives/audit.ts";
+import { PLAINTEXT_PARAMETER_SET } from "../core/audit/index.ts";
 import { InProcessKeyProvider } from "../core/keys.ts";
 import type { JsonValue } from "../core/envelope_types.ts";
 import { encodeLeaf, LEAF_VERSION, ZERO_PREV } from "../ledger/leaf.ts";

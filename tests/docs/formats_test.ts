@@ -28,7 +28,7 @@ import {
   renderBlocks,
 } from "../../docs/_gen_formats_example.ts";
 import { parseEnvelopeText } from "../../core/envelope.ts";
-import { runAudit } from "../../core/primitives/audit.ts";
+import { runAudit } from "../../core/audit/index.ts";
 import { runCli } from "../cli/_capture.ts";
 import { makeEnvelope } from "../ledger/_helpers.ts";
 import { canonicalize } from "../../core/jcs.ts";
