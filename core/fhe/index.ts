@@ -30,8 +30,8 @@ export {
   SealBackend,
   type SealBackendOptions,
   type SealEvaluationStats,
-  SealVector,
 } from "./backend.ts";
+export { SealVector } from "./vector.ts";
 export {
   type CkksKeyring,
   createKeyring,
