@@ -1,5 +1,6 @@
 /**
- * Native envelopes: building, canonical bytes, commitments and parameter-set hashes against CPython's, frozen parsing, and the builder's checks.
+ * Native envelopes: building, canonical bytes, commitments and parameter-set
+ * hashes against CPython's, frozen parsing, and the builder's checks.
  */
 import assert from "node:assert/strict";
 import { fromBase64, sha256Hex, toBase64, toHex } from "../../core/bytes.ts";

@@ -1,5 +1,6 @@
 /**
- * A fast-check property: any single change to a signed envelope is caught with the right reason.
+ * A fast-check property: any single change to a signed envelope is caught
+ * with the right reason.
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";

@@ -1,5 +1,7 @@
 /**
- * Native envelope verification: every typed failure in regaudit-fhe's order, timestamps outside the signed body, trust-store requirements and malformed envelopes.
+ * Native envelope verification: every typed failure in regaudit-fhe's order,
+ * timestamps outside the signed body, trust-store requirements and malformed
+ * envelopes.
  */
 import assert from "node:assert/strict";
 import { fromBase64, sha256Hex, toBase64 } from "../../core/bytes.ts";

@@ -1,5 +1,8 @@
 /**
- * The bundled JSON Schemas (core/schemas.ts) as a catalogue: Draft 2020-12 with ids, titles and frozen defaults; they compile under an independent strict ajv, stand alone when bundled, and load with no file reads from any cwd.
+ * The bundled JSON Schemas (core/schemas.ts) as a catalogue: Draft 2020-12
+ * with ids, titles and frozen defaults; they compile under an independent
+ * strict ajv, stand alone when bundled, and load with no file reads from any
+ * cwd.
  */
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020";

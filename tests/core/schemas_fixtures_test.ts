@@ -1,5 +1,7 @@
 /**
- * The bundled JSON Schemas accept the regaudit-fhe fixtures (inputs, results, envelopes, trust store) and what the other modules make (native envelopes, leaves, checkpoints, tlog-proofs).
+ * The bundled JSON Schemas accept the regaudit-fhe fixtures (inputs,
+ * results, envelopes, trust store) and what the other modules make (native
+ * envelopes, leaves, checkpoints, tlog-proofs).
  */
 import { check } from "../../core/validate.ts";
 import { PRIMITIVES } from "../../core/envelope_types.ts";

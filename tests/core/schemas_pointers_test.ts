@@ -1,5 +1,6 @@
 /**
- * Bad documents fail validation (core/validate.ts) at the exact JSON pointer with a stable rule.
+ * Bad documents fail validation (core/validate.ts) at the exact JSON pointer
+ * with a stable rule.
  */
 import { check } from "../../core/validate.ts";
 import { toBase64 } from "../../core/bytes.ts";

@@ -1,5 +1,7 @@
 /**
- * validate() and check() (core/validate.ts): messages, no mutation, properties over random documents, hostile nesting, and the date-time format.
+ * validate() and check() (core/validate.ts): messages, no mutation,
+ * properties over random documents, hostile nesting, and the date-time
+ * format.
  */
 import fc from "fast-check";
 import { SCHEMA_NAMES, type SchemaName } from "../../core/schemas.ts";
