@@ -57,11 +57,13 @@ export {
   withDefaults,
 } from "./core/validate.ts";
 export * from "./core/primitives/index.ts";
+export * from "./core/audit/run.ts";
+export * from "./core/audit/sign.ts";
 export * from "./core/circuits/index.ts";
 export * from "./core/dp/index.ts";
 export * from "./ledger/index.ts";
 export type * from "./ledger/store.ts";
-export * from "./ledger/merkle.ts";
+export * from "./ledger/merkle/mod.ts";
 export * from "./ledger/leaf.ts";
 export * from "./ledger/note.ts";
 export * from "./ledger/checkpoint.ts";

@@ -28,7 +28,8 @@ import type { PrimitiveName } from "../core/envelope_types.ts";
 import { PRIMITIVES } from "../core/envelope_types.ts";
 import { PRIMITIVE_SPECS } from "../core/primitives/registry.ts";
 import type { InputOf, ResultOf } from "../core/primitives/registry.ts";
-import { SealBackend, type SealVector } from "../core/fhe/backend.ts";
+import { SealBackend } from "../core/fhe/backend.ts";
+import type { SealVector } from "../core/fhe/vector.ts";
 import { chooseParameters, type PolyModulusDegree } from "../core/fhe/params.ts";
 import {
   createKeyring,

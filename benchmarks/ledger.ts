@@ -33,7 +33,7 @@ import {
   storedHashesForBatch,
   storedHashIndex,
   treeHash,
-} from "../ledger/merkle.ts";
+} from "../ledger/merkle/mod.ts";
 import { KvStore, openLedger } from "../ledger/index.ts";
 import { loadOrCreateLogKey } from "../ledger/log_key.ts";
 import type { NewEntry } from "../ledger/store.ts";

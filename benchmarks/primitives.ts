@@ -23,8 +23,8 @@ import {
   driftStatistic,
   fairnessStatistic,
   provenanceStatistic,
-  runAudit,
 } from "../core/primitives/index.ts";
+import { runAudit } from "../core/audit/index.ts";
 import { type AnyCircuit, CIRCUITS, runCircuitPlaintext } from "../core/circuits/index.ts";
 import type { PrimitiveName } from "../core/envelope_types.ts";
 

@@ -20,7 +20,7 @@ import { type LosslessJsonValue, parseJsonText, toPlainJson } from "../core/json
 import { pythonDumps } from "../core/python_json.ts";
 import { openCheckpoint } from "../ledger/checkpoint.ts";
 import { decodeLeaf, prevFor } from "../ledger/leaf.ts";
-import { leafHash, MemoryHashStore, treeHash } from "../ledger/merkle.ts";
+import { leafHash, MemoryHashStore, treeHash } from "../ledger/merkle/mod.ts";
 import { parseVerifierKey } from "../ledger/note.ts";
 import { UsageError } from "./io.ts";
 

@@ -27,11 +27,11 @@ import {
   signedBodyBytes,
 } from "../core/envelope.ts";
 import { Ed25519PrivateKey } from "../core/ed25519.ts";
-import { PLAINTEXT_PARAMETER_SET } from "../core/primitives/audit.ts";
+import { PLAINTEXT_PARAMETER_SET } from "../core/audit/index.ts";
 import { InProcessKeyProvider } from "../core/keys.ts";
 import type { JsonValue } from "../core/envelope_types.ts";
 import { encodeLeaf, LEAF_VERSION, ZERO_PREV } from "../ledger/leaf.ts";
-import { leafHash, nodeHash } from "../ledger/merkle.ts";
+import { leafHash, nodeHash } from "../ledger/merkle/mod.ts";
 import { signCheckpoint } from "../ledger/checkpoint.ts";
 import { Ed25519NoteSigner } from "../ledger/note.ts";
 import { formatTlogProof } from "../ledger/tlog_proof.ts";

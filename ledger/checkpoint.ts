@@ -17,7 +17,7 @@
  */
 import { fromBase64, toBase64 } from "../core/bytes.ts";
 import { RegledgerError } from "../core/errors.ts";
-import { HASH_SIZE, MAX_TREE_SIZE, ProofError, verifyConsistency } from "./merkle.ts";
+import { HASH_SIZE, MAX_TREE_SIZE, ProofError, verifyConsistency } from "./merkle/mod.ts";
 import {
   NoteError,
   type NoteSigner,
@@ -69,6 +69,17 @@ const CONTROL_RE = /[\x00-\x1f]/;
 /**
  * The note text of a checkpoint (what gets signed).
  *
+ * @example
+ * ```ts
+ * import { formatCheckpoint } from "./checkpoint.ts";
+ * import { EMPTY_TREE_HASH } from "./merkle/mod.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   formatCheckpoint({ origin: "example.com/log", size: 0, root: EMPTY_TREE_HASH }),
+ *   "example.com/log\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+ * );
+ * ```
+ *
  * @throws {CheckpointError} `malformed` when a field would not round-trip.
  */
 export function formatCheckpoint(cp: Checkpoint): string {
@@ -95,6 +106,21 @@ export function formatCheckpoint(cp: Checkpoint): string {
  * Parse checkpoint note text (without signatures) strictly: at least three
  * lines, a non-empty origin, a decimal size without leading zeros, a
  * canonical base64 32-byte root, non-empty extension lines, final newline.
+ *
+ * @example
+ * ```ts
+ * import { CheckpointError, parseCheckpointText } from "./checkpoint.ts";
+ * import assert from "node:assert/strict";
+ * const cp = parseCheckpointText("example.com/log\n7\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n");
+ * assert.equal(cp.origin, "example.com/log");
+ * assert.equal(cp.size, 7);
+ * assert.equal(cp.root.length, 32);
+ * // Leading zeros would give one tree head two texts: refused.
+ * assert.throws(
+ *   () => parseCheckpointText("example.com/log\n07\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"),
+ *   CheckpointError,
+ * );
+ * ```
  *
  * @throws {CheckpointError} `malformed`, naming the line.
  */
@@ -134,11 +160,13 @@ export function parseCheckpointText(text: string): Checkpoint {
  * ```ts
  * import { Ed25519NoteSigner } from "./note.ts";
  * import { openCheckpoint, signCheckpoint } from "./checkpoint.ts";
+ * import assert from "node:assert/strict";
  * const key = await Ed25519NoteSigner.generate("example.com/log");
  * const signed = await signCheckpoint(
  *   { origin: "example.com/log", size: 1, root: new Uint8Array(32) }, [key]);
+ * assert.ok(signed.startsWith("example.com/log\n1\n"));
  * const cp = await openCheckpoint(signed, key.verifier());
- * if (cp.size !== 1) throw new Error("round trip failed");
+ * assert.equal(cp.size, 1);
  * ```
  *
  * @throws {CheckpointError} `malformed` for a bad checkpoint.
@@ -160,6 +188,27 @@ export interface OpenCheckpointOptions {
  * Verify a signed checkpoint with the log's verifier (and any other known
  * keys) and parse it. At least one known signature must verify, and the
  * origin must be the expected one.
+ *
+ * @example
+ * ```ts
+ * import { CheckpointError, openCheckpoint, signCheckpoint } from "./checkpoint.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { EMPTY_TREE_HASH } from "./merkle/mod.ts";
+ * import assert from "node:assert/strict";
+ * const log = await Ed25519NoteSigner.generate("example.com/log");
+ * const signed = await signCheckpoint(
+ *   { origin: "example.com/log", size: 0, root: EMPTY_TREE_HASH },
+ *   [log],
+ * );
+ * const cp = await openCheckpoint(signed, log.verifier());
+ * assert.equal(cp.text, "example.com/log\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n");
+ * // Another log's key does not open it.
+ * const other = await Ed25519NoteSigner.generate("example.com/log");
+ * await assert.rejects(
+ *   openCheckpoint(signed, other.verifier()),
+ *   (e) => e instanceof CheckpointError && e.rule === "signature",
+ * );
+ * ```
  *
  * @throws {CheckpointError} `signature` (cause: {@link NoteError}),
  *   `malformed` or `origin`.
@@ -194,6 +243,24 @@ export async function openCheckpoint(
  * Check that `newer` extends `older` (same origin, and `proof` is an RFC
  * 6962 §2.1.2 consistency proof from older.size to newer.size). Both
  * checkpoints must already be signature-verified by the caller.
+ *
+ * @example
+ * ```ts
+ * import { CheckpointError, checkCheckpointConsistency } from "./checkpoint.ts";
+ * import { MemoryHashStore, proveTree, treeHash } from "./merkle/mod.ts";
+ * import assert from "node:assert/strict";
+ * const store = new MemoryHashStore();
+ * for (const b of [1, 2, 3]) await store.append(new Uint8Array([b]));
+ * const origin = "example.com/log";
+ * const older = { origin, size: 2, root: await treeHash(2, store) };
+ * const newer = { origin, size: 3, root: await treeHash(3, store) };
+ * const proof = await proveTree(3, 2, store);
+ * checkCheckpointConsistency(older, newer, proof); // returns: consistent
+ * assert.throws(
+ *   () => checkCheckpointConsistency(older, { ...newer, root: older.root }, proof),
+ *   (e) => e instanceof CheckpointError && e.rule === "inconsistent",
+ * );
+ * ```
  *
  * @throws {CheckpointError} `origin` or `inconsistent` (cause: {@link ProofError}).
  */

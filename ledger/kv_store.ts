@@ -25,7 +25,7 @@ import { indexTime } from "./time_key.ts";
 import { bytesEqual, concatBytes, utf8 } from "../core/bytes.ts";
 import { RegledgerError } from "../core/errors.ts";
 import { PRIMITIVES } from "../core/envelope_types.ts";
-import { EMPTY_TREE_HASH, HASH_SIZE, splitStoredHashIndex } from "./merkle.ts";
+import { EMPTY_TREE_HASH, HASH_SIZE, splitStoredHashIndex } from "./merkle/mod.ts";
 import type {
   CommitBatch,
   CommitResult,

@@ -20,7 +20,7 @@
 import { bytesEqual, fromBase64, toBase64 } from "../core/bytes.ts";
 import { canonicalBytes } from "../core/jcs.ts";
 import { RegledgerError } from "../core/errors.ts";
-import { leafHash } from "./merkle.ts";
+import { leafHash } from "./merkle/mod.ts";
 
 /**
  * Canonical standard base64 of exactly 32 bytes: 42 free characters, a 43rd

@@ -46,7 +46,7 @@ import {
   storedHashesForBatch,
   storedHashIndex,
   treeHash,
-} from "./merkle.ts";
+} from "./merkle/mod.ts";
 import type { Ed25519NoteSigner } from "./note.ts";
 import { formatTlogProof } from "./tlog_proof.ts";
 import {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { HashReader } from "./merkle.ts";
+import type { HashReader } from "./merkle/mod.ts";
 
 /** The log's head: what the latest commit made the tree. */
 export interface LogHead {

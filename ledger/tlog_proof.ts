@@ -26,7 +26,7 @@ import {
   type VerifiedCheckpoint,
 } from "./checkpoint.ts";
 import { decodeLeaf, LeafError, type LeafFields } from "./leaf.ts";
-import { HASH_SIZE, leafHash, MAX_TREE_SIZE, ProofError, verifyInclusion } from "./merkle.ts";
+import { HASH_SIZE, leafHash, MAX_TREE_SIZE, ProofError, verifyInclusion } from "./merkle/mod.ts";
 import { type NoteVerifier, parseVerifierKey } from "./note.ts";
 
 /** First line of every `tlog-proof@v1` text. */
@@ -71,6 +71,16 @@ export class TlogProofError extends RegledgerError {
 /**
  * Build a `tlog-proof@v1` text.
  *
+ * @example
+ * ```ts
+ * import { formatTlogProof, parseTlogProof } from "./tlog_proof.ts";
+ * import assert from "node:assert/strict";
+ * const checkpoint = "example.com/log\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n— sig\n";
+ * const text = formatTlogProof({ extra: new Uint8Array([1]), index: 0, proof: [], checkpoint });
+ * assert.equal(text, "c2sp.org/tlog-proof@v1\nextra AQ==\nindex 0\n\n" + checkpoint);
+ * assert.deepEqual(parseTlogProof(text).extra, new Uint8Array([1]));
+ * ```
+ *
  * @throws {RangeError} for a bad index, hash or checkpoint.
  */
 export function formatTlogProof(p: TlogProof): string {
@@ -97,6 +107,18 @@ export function formatTlogProof(p: TlogProof): string {
  * Parse a `tlog-proof@v1` text strictly (header, optional `extra`,
  * `index` without leading zeros, 32-byte base64 hashes, blank line,
  * checkpoint). Nothing is verified: see {@link verifyTlogProof}.
+ *
+ * @example
+ * ```ts
+ * import { parseTlogProof, TlogProofError } from "./tlog_proof.ts";
+ * import assert from "node:assert/strict";
+ * const hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+ * const p = parseTlogProof(`c2sp.org/tlog-proof@v1\nindex 3\n${hash}\n\ncheckpoint note\n`);
+ * assert.equal(p.index, 3);
+ * assert.equal(p.proof.length, 1);
+ * assert.equal(p.checkpoint, "checkpoint note\n");
+ * assert.throws(() => parseTlogProof("c2sp.org/tlog-proof@v1\nindex 03\n\nx\n"), TlogProofError);
+ * ```
  *
  * @throws {TlogProofError} `malformed`, naming the line.
  */
@@ -206,6 +228,41 @@ function envelopeHashBytes(v: Uint8Array | string): Uint8Array {
  * leaf is a valid regledger leaf naming that index and (if given) the
  * envelope hash.
  *
+ * @example
+ * ```ts
+ * import { formatTlogProof, TlogProofError, verifyTlogProof } from "./tlog_proof.ts";
+ * import { signCheckpoint } from "./checkpoint.ts";
+ * import { encodeLeaf, LEAF_VERSION, prevFor } from "./leaf.ts";
+ * import { leafHash } from "./merkle/mod.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { toBase64 } from "../core/bytes.ts";
+ * import assert from "node:assert/strict";
+ * const envelopeSha256 = new Uint8Array(32).fill(7);
+ * const leaf = encodeLeaf({
+ *   envelope_sha256: toBase64(envelopeSha256),
+ *   index: 0,
+ *   issued_at: "2026-11-21T12:00:00Z",
+ *   issuer: "acme",
+ *   key_id: "acme-1",
+ *   prev: prevFor(null),
+ *   primitive: "drift",
+ *   v: LEAF_VERSION,
+ * });
+ * // A one-entry log: the root is the leaf hash and the proof is empty.
+ * const log = await Ed25519NoteSigner.generate("example.com/log");
+ * const checkpoint = await signCheckpoint(
+ *   { origin: "example.com/log", size: 1, root: leafHash(leaf) },
+ *   [log],
+ * );
+ * const receipt = formatTlogProof({ extra: leaf, index: 0, proof: [], checkpoint });
+ * const ok = await verifyTlogProof(receipt, log.verifierKey(), { envelopeSha256 });
+ * assert.equal(ok.fields.issuer, "acme");
+ * await assert.rejects(
+ *   verifyTlogProof(receipt, log.verifierKey(), { envelopeSha256: new Uint8Array(32) }),
+ *   (e) => e instanceof TlogProofError && e.rule === "envelope-mismatch",
+ * );
+ * ```
+ *
  * @throws {TlogProofError} naming the rule that failed.
  */
 export async function verifyTlogProof(
@@ -268,6 +325,29 @@ export async function verifyTlogProof(
  * receipt, given the consistency proof between their sizes (RFC 6962
  * §2.1.2). Verifies the newer checkpoint's signature too, and returns it.
  * The receipt itself should be verified with {@link verifyTlogProof}.
+ *
+ * @example
+ * ```ts
+ * import { formatTlogProof, verifyReceiptConsistency } from "./tlog_proof.ts";
+ * import { signCheckpoint } from "./checkpoint.ts";
+ * import { MemoryHashStore, proveTree, treeHash } from "./merkle/mod.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import assert from "node:assert/strict";
+ * const log = await Ed25519NoteSigner.generate("example.com/log");
+ * const store = new MemoryHashStore();
+ * for (const b of [1, 2, 3]) await store.append(new Uint8Array([b]));
+ * const sign = async (size: number) =>
+ *   signCheckpoint({ origin: "example.com/log", size, root: await treeHash(size, store) }, [log]);
+ * // (The receipt's leaf is not checked here, only its checkpoint.)
+ * const receipt = formatTlogProof({ index: 0, proof: [], checkpoint: await sign(2) });
+ * const newer = await verifyReceiptConsistency(
+ *   receipt,
+ *   await sign(3),
+ *   await proveTree(3, 2, store),
+ *   log.verifierKey(),
+ * );
+ * assert.equal(newer.size, 3);
+ * ```
  *
  * @throws {TlogProofError} `checkpoint` or `inconsistent`.
  */

@@ -25,7 +25,7 @@
 import { bytesEqual, sha256, toBase64 } from "../core/bytes.ts";
 import { openCheckpoint } from "./checkpoint.ts";
 import { decodeLeaf, LEAF_VERSION, type LeafFields } from "./leaf.ts";
-import { EMPTY_TREE_HASH, leafHash, nodeHash } from "./merkle.ts";
+import { EMPTY_TREE_HASH, leafHash, nodeHash } from "./merkle/mod.ts";
 import { parseVerifierKey } from "./note.ts";
 import { decodeEntryValue, encodeIndexValue, indexKeys, type KvStore } from "./kv_store.ts";
 

@@ -9,7 +9,7 @@
  * @module
  */
 import { InputValidationError } from "../core/errors.ts";
-import type { AuditBackend } from "../core/primitives/audit.ts";
+import type { AuditBackend } from "../core/audit/index.ts";
 import type { CkksAnswer, CkksJob } from "./ckks_worker.ts";
 
 type Job = CkksJob extends infer J ? (J extends unknown ? Omit<J, "id"> : never) : never;

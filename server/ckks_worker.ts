@@ -11,7 +11,7 @@
 import { CIRCUITS } from "../core/circuits/index.ts";
 import type { PrimitiveName } from "../core/envelope_types.ts";
 import { InputValidationError } from "../core/errors.ts";
-import { ckksAuditBackend } from "../core/fhe/audit_backend.ts";
+import { ckksAuditBackend } from "../core/audit/index.ts";
 
 /** Messages the runner sends. */
 export type CkksJob =

@@ -9,12 +9,7 @@
 import { parseEnvelopeText, parseEnvelopeValue } from "../core/envelope.ts";
 import { type ParsedEnvelope, type PrimitiveName, PRIMITIVES } from "../core/envelope_types.ts";
 import type { KeyProvider } from "../core/keys.ts";
-import {
-  type AuditBackend,
-  runAudit,
-  runAuditWith,
-  signAuditRun,
-} from "../core/primitives/index.ts";
+import { type AuditBackend, runAudit, runAuditWith, signAuditRun } from "../core/audit/index.ts";
 import { validate } from "../core/validate.ts";
 import { VerifyPool } from "./verify_pool.ts";
 import type { Ledger } from "../ledger/ledger.ts";
@@ -229,7 +224,7 @@ export function ledgerLog(ledger: Ledger): LogService {
  * on first use). The runner uses `CkksRunner` (server/ckks_runner.ts)
  * instead, which runs the same work in a worker.
  */
-export { ckksAuditBackend } from "../core/fhe/audit_backend.ts";
+export { ckksAuditBackend } from "../core/audit/index.ts";
 
 /**
  * {@linkcode AuditService} over `core/primitives`' `runAudit` (plaintext:

@@ -22,13 +22,13 @@ import {
   runAudit,
   runAuditWith,
   signAuditRun,
-} from "../../core/primitives/index.ts";
+} from "../../core/audit/index.ts";
 import { type DpMechanism, DpParameterError, PrivacyAccountant } from "../../core/dp/index.ts";
 import {
   ckksAuditBackend,
   type CkksEvaluatorTransport,
   splitCkksAuditBackend,
-} from "../../core/fhe/audit_backend.ts";
+} from "../../core/audit/index.ts";
 import type { KeyGenProgress } from "../../core/fhe/keys.ts";
 
 const MAX_INPUT = 256 * 1024 * 1024;

@@ -28,7 +28,7 @@ import { TrustStore } from "../../core/trust_store.ts";
 import { checkEnvelope } from "../../core/verify.ts";
 import type { ParsedEnvelope } from "../../core/envelope_types.ts";
 import { parseVerifierKey } from "../../ledger/note.ts";
-import { leafHash } from "../../ledger/merkle.ts";
+import { leafHash } from "../../ledger/merkle/mod.ts";
 import {
   parseTlogProof,
   TlogProofError,

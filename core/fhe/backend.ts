@@ -4,15 +4,9 @@
  * Depth is read from the modulus chain: a vector's `level` is how many
  * primes its ciphertext has lost (`first level size - coeffModulusSize()`).
  *
- * Scales are exact, not approximate. Every ciphertext at level ℓ carries the
- * same scale S_ℓ, with S_0 = 2^scale_bits and S_{ℓ+1} = S_ℓ² / q_ℓ (q_ℓ the
- * prime dropped by the rescale at level ℓ), which is what a ciphertext
- * product gives after rescaling. A plaintext multiplier at level ℓ is encoded
- * at scale S_ℓ, so its product rescales to S_{ℓ+1} too. Operands at different
- * levels are aligned by mod-switching the shallower one to one level above
- * the target and multiplying by 1 encoded so the rescale lands exactly on the
- * target scale. Nothing is ever "set to 2^40 and hoped close", which at
- * N = 2^15 would cost up to 2e-5 relative error per multiplication.
+ * Scales are exact at every level (see `chain.ts`): a vector at level ℓ
+ * always carries the scale S_ℓ, and operands at different levels are
+ * aligned so that the rescale lands exactly on the deeper one's scale.
  *
  * @module
  */
@@ -22,15 +16,9 @@ import type {
   Decryptor,
   Encryptor,
   Evaluator,
-  ParmsIdType,
   Plaintext,
 } from "node-seal";
-import type {
-  EvaluationStats,
-  OperationCounts,
-  SlotBackend,
-  SlotVector,
-} from "../circuits/slots.ts";
+import type { EvaluationStats, OperationCounts, SlotBackend } from "../circuits/slots.ts";
 import { DepthBudgetExceededError, InputValidationError, RegledgerError } from "../errors.ts";
 import type { EvaluatorKeys, OwnerKeys } from "./keys.ts";
 import { canonicalRotationStep } from "./keys.ts";
@@ -38,28 +26,11 @@ import { toBase64 } from "../bytes.ts";
 import type { CkksParameterSet } from "./params.ts";
 import type { SealModule } from "./seal.ts";
 import { sealCall, SealError } from "./seal.ts";
+import { ModulusChain, slotValues } from "./chain.ts";
+import { CiphertextPool, type SealVector } from "./vector.ts";
 
 /** An operation needs a key this backend does not hold (secret key, Galois key). */
 export class MissingKeyError extends RegledgerError {}
-
-/** A ciphertext-backed slot vector. Its ciphertext belongs to the backend that made it. */
-export class SealVector implements SlotVector {
-  /** Levels consumed (primes dropped from the first data level). */
-  readonly level: number;
-  /**
-   * The ciphertext; deleted by the backend's `dispose()`.
-   * @internal (SEAL handle)
-   */
-  readonly ciphertext: Ciphertext;
-  /**
-   * Build a handle (backend-internal).
-   * @internal (SEAL handle)
-   */
-  constructor(level: number, ciphertext: Ciphertext) {
-    this.level = level;
-    this.ciphertext = ciphertext;
-  }
-}
 
 /** Options of {@linkcode SealBackend}. */
 export interface SealBackendOptions {
@@ -104,19 +75,13 @@ export class SealBackend implements SlotBackend<SealVector> {
   readonly #evaluator: Evaluator;
   readonly #encryptor: Encryptor;
   readonly #decryptor: Decryptor | null;
-  readonly #parmsIds: ParmsIdType[] = [];
-  readonly #primes: number[] = [];
-  readonly #scales: number[] = [];
-  readonly #firstSize: number;
-  readonly #live = new Set<Ciphertext>();
-  readonly #registry: FinalizationRegistry<Ciphertext>;
+  readonly #chain: ModulusChain;
+  readonly #pool = new CiphertextPool();
   readonly #lowered = new WeakMap<SealVector, Map<number, SealVector>>();
   readonly #ops: OperationCounts = { add: 0, mulPlain: 0, mul: 0, rotate: 0, rescale: 0 };
   readonly #steps = new Set<number>();
-  #depthConsumed = 0;
   #alignments = 0;
   #zeros = 0;
-  #disposed = false;
 
   /** Build a backend over existing keys. */
   constructor(options: SealBackendOptions) {
@@ -158,53 +123,25 @@ export class SealBackend implements SlotBackend<SealVector> {
       this.#encryptor = new seal.Encryptor(context, keys.publicKey);
       this.#decryptor = null;
     }
-    // Walk the modulus chain once: parms_id, dropped prime and exact scale per level.
-    let data = context.firstContextData();
-    this.#firstSize = keys.params.coeff_mod_bit_sizes.length - 1;
-    for (let level = 0;; level++) {
-      this.#parmsIds.push(data.parmsId());
-      const parms = data.parms();
-      const moduli = parms.coeffModulus();
-      const last = moduli.get(moduli.size() - 1)!;
-      this.#primes.push(Number(last.value()));
-      last.delete();
-      moduli.delete();
-      parms.delete();
-      const index = data.chainIndex();
-      if (index === 0) {
-        data.delete();
-        break;
-      }
-      const next = data.nextContextData();
-      data.delete();
-      data = next;
-    }
-    this.#scales.push(2 ** keys.params.scaling_factor_bits);
-    for (let l = 0; l < this.#parmsIds.length - 1; l++) {
-      const s = this.#scales[l];
-      this.#scales.push((s * s) / this.#primes[l]);
-    }
-    this.#registry = new FinalizationRegistry((ct: Ciphertext) => {
-      if (this.#live.delete(ct) && !ct.isDeleted()) ct.delete();
-    });
+    this.#chain = new ModulusChain(context, keys.params);
   }
 
   // ---- owner side ----------------------------------------------------------
 
   /** Encrypt `values` (zero-padded to `slots`) at level 0. Owner only. */
   encrypt(values: ArrayLike<number>): SealVector {
-    this.#alive();
+    this.#pool.alive();
     if (this.#decryptor === null) {
       throw new MissingKeyError(
         "encrypt is the data owner's step: this backend holds only evaluation keys",
       );
     }
-    const pt = this.#encode(values, this.#scales[0], 0, "/values");
+    const pt = this.#encode(values, this.#chain.scales[0], 0, "/values");
     try {
       const ct = new this.#seal.Ciphertext();
       // The owner holds the secret key: symmetric encryption (same security, faster).
       sealCall("encrypt", () => this.#encryptor.encryptSymmetric(pt, ct));
-      return this.#track(ct, 0);
+      return this.#pool.track(ct, 0);
     } finally {
       pt.delete();
     }
@@ -216,13 +153,13 @@ export class SealBackend implements SlotBackend<SealVector> {
    * an ordinary ciphertext at level 0.
    */
   encryptForTransport(values: ArrayLike<number>): string {
-    this.#alive();
+    this.#pool.alive();
     if (this.#decryptor === null) {
       throw new MissingKeyError(
         "encrypt is the data owner's step: this backend holds only evaluation keys",
       );
     }
-    const pt = this.#encode(values, this.#scales[0], 0, "/values");
+    const pt = this.#encode(values, this.#chain.scales[0], 0, "/values");
     try {
       const ser = sealCall("encrypt", () => this.#encryptor.encryptSymmetricSerializable(pt));
       try {
@@ -237,14 +174,14 @@ export class SealBackend implements SlotBackend<SealVector> {
 
   /** Decrypt and decode all `slots` values. Owner only. */
   decrypt(v: SealVector): Float64Array {
-    this.#alive();
+    this.#pool.alive();
     if (this.#decryptor === null) {
       throw new MissingKeyError(
         "decrypt needs the owner's secret key: this backend holds only evaluation keys",
       );
     }
     const decryptor = this.#decryptor;
-    const src = this.#own(v);
+    const src = this.#pool.own(v);
     const pt = new this.#seal.Plaintext();
     try {
       sealCall("decrypt", () => decryptor.decrypt(src, pt));
@@ -267,8 +204,8 @@ export class SealBackend implements SlotBackend<SealVector> {
    * @internal (SEAL handle)
    */
   adopt(ct: Ciphertext, pointer = "/ciphertext"): SealVector {
-    this.#alive();
-    const level = this.#firstSize - ct.coeffModulusSize();
+    this.#pool.alive();
+    const level = this.#chain.levelOf(ct);
     if (level < 0 || level > this.depthBudget) {
       throw new InputValidationError(
         pointer,
@@ -276,14 +213,14 @@ export class SealBackend implements SlotBackend<SealVector> {
         `ciphertext level ${level} is outside [0, ${this.depthBudget}]`,
       );
     }
-    if (ct.scale() !== this.#scales[level] || ct.size() !== 2) {
+    if (ct.scale() !== this.#chain.scales[level] || ct.size() !== 2) {
       throw new InputValidationError(
         pointer,
         "scale",
         `ciphertext scale or size does not match level ${level}`,
       );
     }
-    return this.#track(ct, level);
+    return this.#pool.track(ct, level);
   }
 
   /** Add two vectors slot-wise. */
@@ -298,21 +235,21 @@ export class SealBackend implements SlotBackend<SealVector> {
 
   /** Negate every slot. */
   negate(a: SealVector): SealVector {
-    const src = this.#own(a);
+    const src = this.#pool.own(a);
     const ct = new this.#seal.Ciphertext();
     sealCall("negate", () => this.#evaluator.negate(src, ct));
-    return this.#track(ct, a.level);
+    return this.#pool.track(ct, a.level);
   }
 
   /** Add a plaintext vector or a scalar (to every slot). No level. */
   addPlain(a: SealVector, p: ArrayLike<number> | number): SealVector {
-    const src = this.#own(a);
-    const pt = this.#encode(p, this.#scales[a.level], a.level, "/plaintext");
+    const src = this.#pool.own(a);
+    const pt = this.#encode(p, this.#chain.scales[a.level], a.level, "/plaintext");
     try {
       const ct = new this.#seal.Ciphertext();
       this.#ops.add++;
       sealCall("addPlain", () => this.#evaluator.addPlain(src, pt, ct));
-      return this.#track(ct, a.level);
+      return this.#pool.track(ct, a.level);
     } finally {
       pt.delete();
     }
@@ -320,9 +257,9 @@ export class SealBackend implements SlotBackend<SealVector> {
 
   /** Multiply by a plaintext vector or a scalar. One level (exact scale). */
   mulPlain(a: SealVector, p: ArrayLike<number> | number): SealVector {
-    const src = this.#own(a);
+    const src = this.#pool.own(a);
     const level = this.#next(a.level);
-    const pt = this.#encode(p, this.#scales[a.level], a.level, "/plaintext");
+    const pt = this.#encode(p, this.#chain.scales[a.level], a.level, "/plaintext");
     try {
       this.#ops.mulPlain++;
       this.#ops.rescale++;
@@ -357,7 +294,7 @@ export class SealBackend implements SlotBackend<SealVector> {
 
   /** Cyclic left rotation with SEAL's Galois automorphism. No level. */
   rotate(a: SealVector, steps: number): SealVector {
-    const src = this.#own(a);
+    const src = this.#pool.own(a);
     const c = canonicalRotationStep(steps, this.slots);
     if (c === 0) return a;
     const galois = this.#keys.galoisKeys;
@@ -372,7 +309,7 @@ export class SealBackend implements SlotBackend<SealVector> {
     this.#ops.rotate++;
     this.#steps.add(c);
     sealCall("rotateVector", () => this.#evaluator.rotateVector(src, c, galois, ct));
-    return this.#track(ct, a.level);
+    return this.#pool.track(ct, a.level);
   }
 
   /** Rotate-and-add: slot i gets the sum of slots [i, i + width). */
@@ -395,7 +332,7 @@ export class SealBackend implements SlotBackend<SealVector> {
   stats(): SealEvaluationStats {
     return {
       depthDeclared: this.depthBudget,
-      depthConsumed: this.#depthConsumed,
+      depthConsumed: this.#pool.deepest,
       ops: { ...this.#ops },
       rotationSteps: [...this.#steps].sort((x, y) => x - y),
       alignments: this.#alignments,
@@ -410,30 +347,18 @@ export class SealBackend implements SlotBackend<SealVector> {
    * long evaluations use it to bound memory.
    */
   release(...vectors: SealVector[]): void {
-    for (const v of vectors) {
-      const ct = v.ciphertext;
-      if (this.#live.delete(ct)) {
-        this.#registry.unregister(ct);
-        if (!ct.isDeleted()) ct.delete();
-      }
-    }
+    this.#pool.release(vectors);
   }
 
   /** Serialized size in bytes (zstd) of a vector's ciphertext. */
   ciphertextBytes(v: SealVector): number {
-    return (this.#own(v).saveToArray(this.#seal.ComprModeType.zstd) as Uint8Array).length;
+    return (this.#pool.own(v).saveToArray(this.#seal.ComprModeType.zstd) as Uint8Array).length;
   }
 
   /** Free every ciphertext and SEAL helper of this evaluation. Idempotent; keys are not touched. */
   dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    for (const ct of this.#live) {
-      this.#registry.unregister(ct);
-      if (!ct.isDeleted()) ct.delete();
-    }
-    this.#live.clear();
-    for (const p of this.#parmsIds) p.delete();
+    if (!this.#pool.dispose()) return;
+    this.#chain.delete();
     this.#encoder.delete();
     this.#evaluator.delete();
     this.#encryptor.delete();
@@ -441,30 +366,6 @@ export class SealBackend implements SlotBackend<SealVector> {
   }
 
   // ---- internals -----------------------------------------------------------
-
-  #alive(): void {
-    if (this.#disposed) throw new SealError("SealBackend", "the evaluation was disposed");
-  }
-
-  #own(v: SealVector): Ciphertext {
-    this.#alive();
-    if (!(v instanceof SealVector) || !this.#live.has(v.ciphertext)) {
-      throw new InputValidationError(
-        "/vector",
-        "same-backend",
-        "vector does not belong to this evaluation",
-      );
-    }
-    return v.ciphertext;
-  }
-
-  #track(ct: Ciphertext, level: number): SealVector {
-    const v = new SealVector(level, ct);
-    this.#live.add(ct);
-    this.#registry.register(v, ct, ct);
-    if (level > this.#depthConsumed) this.#depthConsumed = level;
-    return v;
-  }
 
   /** The level after one multiplication from `level`, or the typed budget error. */
   #next(level: number): number {
@@ -483,8 +384,8 @@ export class SealBackend implements SlotBackend<SealVector> {
       throw e;
     }
     // Same double arithmetic as SEAL (S*S then / q); snapping removes any last-ulp drift.
-    ct.setScale(this.#scales[level]);
-    return this.#track(ct, level);
+    ct.setScale(this.#chain.scales[level]);
+    return this.#pool.track(ct, level);
   }
 
   #binary(op: "add" | "sub", a: SealVector, b: SealVector): SealVector {
@@ -498,7 +399,7 @@ export class SealBackend implements SlotBackend<SealVector> {
       if (e instanceof SealError && e.message.includes("transparent")) return this.#zero(x.level);
       throw e;
     }
-    return this.#track(ct, x.level);
+    return this.#pool.track(ct, x.level);
   }
 
   /** An encryption of zero at `level` with that level's scale (for exact cancellations). */
@@ -506,17 +407,17 @@ export class SealBackend implements SlotBackend<SealVector> {
     const ct = new this.#seal.Ciphertext();
     sealCall("encryptZero", () => {
       this.#encryptor.encryptZero(ct);
-      if (level > 0) this.#evaluator.cipherModSwitchToInplace(ct, this.#parmsIds[level]);
+      if (level > 0) this.#evaluator.cipherModSwitchToInplace(ct, this.#chain.parmsIds[level]);
     });
-    ct.setScale(this.#scales[level]);
+    ct.setScale(this.#chain.scales[level]);
     this.#zeros++;
-    return this.#track(ct, level);
+    return this.#pool.track(ct, level);
   }
 
   /** Bring two operands to the deeper one's level (see the module doc). */
   #align(a: SealVector, b: SealVector): [SealVector, SealVector] {
-    this.#own(a);
-    this.#own(b);
+    this.#pool.own(a);
+    this.#pool.own(b);
     if (a.level === b.level) return [a, b];
     return a.level < b.level ? [this.#lower(a, b.level), b] : [a, this.#lower(b, a.level)];
   }
@@ -524,19 +425,18 @@ export class SealBackend implements SlotBackend<SealVector> {
   #lower(v: SealVector, target: number): SealVector {
     let cache = this.#lowered.get(v);
     const hit = cache?.get(target);
-    if (hit && this.#live.has(hit.ciphertext)) return hit;
+    if (hit && this.#pool.has(hit)) return hit;
     const ct = v.ciphertext.copy();
     const pt = new this.#seal.Plaintext();
     try {
       sealCall("align", () => {
         if (target - 1 > v.level) {
-          this.#evaluator.cipherModSwitchToInplace(ct, this.#parmsIds[target - 1]);
+          this.#evaluator.cipherModSwitchToInplace(ct, this.#chain.parmsIds[target - 1]);
         }
-        // (S_v * X) / q_{target-1} = S_target  ⇒  X = S_target * q / S_v
-        const x = (this.#scales[target] * this.#primes[target - 1]) / this.#scales[v.level];
+        const x = this.#chain.alignFactor(v.level, target);
         const ones = new Float64Array(this.slots).fill(1);
         this.#encoder.encode(ones, x, pt);
-        this.#evaluator.plainModSwitchToInplace(pt, this.#parmsIds[target - 1]);
+        this.#evaluator.plainModSwitchToInplace(pt, this.#chain.parmsIds[target - 1]);
         this.#evaluator.multiplyPlainInplace(ct, pt);
         this.#evaluator.rescaleToNextInplace(ct);
       });
@@ -546,43 +446,22 @@ export class SealBackend implements SlotBackend<SealVector> {
     } finally {
       pt.delete();
     }
-    ct.setScale(this.#scales[target]);
+    ct.setScale(this.#chain.scales[target]);
     this.#alignments++;
-    const out = this.#track(ct, target);
+    const out = this.#pool.track(ct, target);
     if (!cache) this.#lowered.set(v, cache = new Map());
     cache.set(target, out);
     return out;
   }
 
   #encode(p: ArrayLike<number> | number, scale: number, level: number, pointer: string): Plaintext {
-    this.#alive();
-    const values = new Float64Array(this.slots);
-    if (typeof p === "number") {
-      if (!Number.isFinite(p)) {
-        throw new InputValidationError(pointer, "finite", `scalar must be finite, got ${p}`);
-      }
-      values.fill(p);
-    } else {
-      if (p.length > this.slots) {
-        throw new InputValidationError(
-          pointer,
-          "max-length",
-          `${p.length} values exceed ${this.slots} slots`,
-        );
-      }
-      for (let i = 0; i < p.length; i++) {
-        const x = p[i];
-        if (!Number.isFinite(x)) {
-          throw new InputValidationError(`${pointer}/${i}`, "finite", `value must be finite`);
-        }
-        values[i] = x;
-      }
-    }
+    this.#pool.alive();
+    const values = slotValues(p, this.slots, pointer);
     const pt = new this.#seal.Plaintext();
     try {
       sealCall("encode", () => {
         this.#encoder.encode(values, scale, pt);
-        if (level > 0) this.#evaluator.plainModSwitchToInplace(pt, this.#parmsIds[level]);
+        if (level > 0) this.#evaluator.plainModSwitchToInplace(pt, this.#chain.parmsIds[level]);
       });
     } catch (e) {
       pt.delete();

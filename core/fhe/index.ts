@@ -30,8 +30,8 @@ export {
   SealBackend,
   type SealBackendOptions,
   type SealEvaluationStats,
-  SealVector,
 } from "./backend.ts";
+export { SealVector } from "./vector.ts";
 export {
   type CkksKeyring,
   createKeyring,
@@ -53,9 +53,3 @@ export {
   RESPONSE_VERSION,
 } from "./split.ts";
 export { CKKS_TOLERANCES, DECISION_MARGIN } from "./tolerances.ts";
-export {
-  ckksAuditBackend,
-  type CkksAuditBackendOptions,
-  type CkksEvaluatorTransport,
-  splitCkksAuditBackend,
-} from "./audit_backend.ts";

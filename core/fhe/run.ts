@@ -19,7 +19,8 @@ import { buildEnvelope } from "../envelope.ts";
 import type { JsonObject } from "../envelope.ts";
 import type { KeyProvider } from "../keys.ts";
 import type { Envelope, JsonValue } from "../envelope_types.ts";
-import { SealBackend, type SealEvaluationStats, type SealVector } from "./backend.ts";
+import { SealBackend, type SealEvaluationStats } from "./backend.ts";
+import type { SealVector } from "./vector.ts";
 import { type EvaluatorKeys, type KeyGenProgressCallback, OwnerKeys } from "./keys.ts";
 import { chooseParameters, type CkksParameterSet, type PolyModulusDegree } from "./params.ts";
 

@@ -27,7 +27,8 @@ import { CIRCUITS } from "../circuits/index.ts";
 import type { AnyCircuit, BaseLayout } from "../circuits/circuit.ts";
 import type { InputOf, ResultOf } from "../primitives/registry.ts";
 import { InputValidationError } from "../errors.ts";
-import { SealBackend, type SealVector } from "./backend.ts";
+import { SealBackend } from "./backend.ts";
+import type { SealVector } from "./vector.ts";
 import {
   EvaluatorKeys,
   type KeyGenProgressCallback,

@@ -1,6 +1,6 @@
 /**
  * The six audit primitives: validated inputs, exact statistics, regulation
- * tags and the high-level {@linkcode runAudit}.
+ * tags. Running and signing an audit is `core/audit`.
  *
  * @module
  */
@@ -12,5 +12,3 @@ export * from "./concordance.ts";
 export * from "./calibration.ts";
 export * from "./drift.ts";
 export * from "./disagreement.ts";
-export * from "./audit.ts";
-export * from "./sign.ts";

@@ -9,7 +9,7 @@ import { fromBase64 } from "../../core/bytes.ts";
 import { type CliIO, UsageError } from "../../cli/io.ts";
 import { run } from "../../cli/commands/ledger.ts";
 import { openCheckpoint } from "../../ledger/checkpoint.ts";
-import { checkRecord, checkTree } from "../../ledger/merkle.ts";
+import { checkRecord, checkTree } from "../ledger/tlog_check.ts";
 import { parseVerifierKey } from "../../ledger/note.ts";
 import { verifyTlogProof } from "../../ledger/tlog_proof.ts";
 import { buildEnvelope } from "../../core/envelope.ts";

@@ -15,7 +15,7 @@ import { runCli } from "./_capture.ts";
 import { openLedger } from "../../ledger/index.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
 import { parseEnvelopeValue } from "../../core/envelope.ts";
-import { runAudit, signAuditRun } from "../../core/primitives/index.ts";
+import { runAudit, signAuditRun } from "../../core/audit/index.ts";
 
 const FIX = new URL("../fixtures/regaudit-fhe/", import.meta.url);
 const TRUST = new URL("trust_store.json", FIX).pathname;

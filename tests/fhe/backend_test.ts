@@ -13,7 +13,8 @@ import {
 } from "../../core/fhe/params.ts";
 import type { CkksParameterSet, PolyModulusDegree } from "../../core/fhe/params.ts";
 import { EvaluatorKeys, loadCiphertext, OwnerKeys, saveCiphertext } from "../../core/fhe/keys.ts";
-import { MissingKeyError, SealBackend, type SealVector } from "../../core/fhe/backend.ts";
+import { MissingKeyError, SealBackend } from "../../core/fhe/backend.ts";
+import type { SealVector } from "../../core/fhe/vector.ts";
 import { loadSeal } from "../../core/fhe/seal.ts";
 import { DepthBudgetExceededError, InputValidationError } from "../../core/errors.ts";
 

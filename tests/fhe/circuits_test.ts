@@ -8,7 +8,8 @@
 import { assert, assertEquals, assertThrows } from "./_helpers.ts";
 import { type AnyCircuit, PlaintextBackend, type PlainVector } from "../../core/circuits/index.ts";
 import type { SlotBackend, SlotVector } from "../../core/circuits/slots.ts";
-import { SealBackend, type SealVector } from "../../core/fhe/backend.ts";
+import { SealBackend } from "../../core/fhe/backend.ts";
+import type { SealVector } from "../../core/fhe/vector.ts";
 import { canonicalRotationSteps } from "../../core/fhe/keys.ts";
 import { DepthBudgetExceededError } from "../../core/errors.ts";
 import { CIRCUITS, runCircuitPlaintext } from "../../core/circuits/index.ts";

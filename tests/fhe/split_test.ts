@@ -178,8 +178,8 @@ Deno.test("the client rejects a response for another primitive or with foreign c
 globalThis.addEventListener("unload", () => client.dispose());
 
 Deno.test("split backend behind runAuditWith: the evaluator sees only the request; the run is exact within tolerance", async () => {
-  const { splitCkksAuditBackend } = await import("../../core/fhe/audit_backend.ts");
-  const { runAuditWith } = await import("../../core/primitives/index.ts");
+  const { splitCkksAuditBackend } = await import("../../core/audit/index.ts");
+  const { runAuditWith } = await import("../../core/audit/index.ts");
   const seen: string[] = [];
   const backend = splitCkksAuditBackend(async (request) => {
     const text = JSON.stringify(request);

@@ -11,7 +11,7 @@ import {
   parseCheckpointText,
   signCheckpoint,
 } from "../../ledger/checkpoint.ts";
-import { leafHash, MemoryHashStore, proveTree, treeHash } from "../../ledger/merkle.ts";
+import { leafHash, MemoryHashStore, proveTree, treeHash } from "../../ledger/merkle/mod.ts";
 import { Ed25519NoteSigner, NoteError, parseSignerKey, signNote } from "../../ledger/note.ts";
 
 const ORIGIN = "regledger.local/log";

@@ -26,8 +26,6 @@ import { openCheckpoint, signCheckpoint } from "../../ledger/checkpoint.ts";
 import { encodeLeaf, LEAF_VERSION, prevFor } from "../../ledger/leaf.ts";
 import { formatTlogProof, verifyTlogProof } from "../../ledger/tlog_proof.ts";
 import {
-  checkRecord,
-  checkTree,
   leafHash,
   MemoryHashStore,
   ProofError,
@@ -36,7 +34,8 @@ import {
   treeHash,
   verifyConsistency,
   verifyInclusion,
-} from "../../ledger/merkle.ts";
+} from "../../ledger/merkle/mod.ts";
+import { checkRecord, checkTree } from "./tlog_check.ts";
 import {
   Ed25519NoteSigner,
   NoteError,

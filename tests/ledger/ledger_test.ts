@@ -8,13 +8,8 @@ import assert from "node:assert/strict";
 import { fromBase64, sha256, toBase64 } from "../../core/bytes.ts";
 import { openCheckpoint, parseCheckpointText } from "../../ledger/checkpoint.ts";
 import { decodeLeaf } from "../../ledger/leaf.ts";
-import {
-  checkRecord,
-  checkTree,
-  leafHash,
-  MemoryHashStore,
-  treeHash,
-} from "../../ledger/merkle.ts";
+import { leafHash, MemoryHashStore, treeHash } from "../../ledger/merkle/mod.ts";
+import { checkRecord, checkTree } from "./tlog_check.ts";
 import { Ed25519NoteSigner, parseVerifierKey } from "../../ledger/note.ts";
 import { verifyTlogProof } from "../../ledger/tlog_proof.ts";
 import {

@@ -14,7 +14,7 @@ import {
   KvStore,
   LedgerCorruptionError,
 } from "../../ledger/kv_store.ts";
-import { leafHash, MemoryHashStore, storedHashCount } from "../../ledger/merkle.ts";
+import { leafHash, MemoryHashStore, storedHashCount } from "../../ledger/merkle/mod.ts";
 import { openLedger } from "../../ledger/index.ts";
 import type { NewEntry } from "../../ledger/store.ts";
 import { makeEnvelope } from "./_helpers.ts";

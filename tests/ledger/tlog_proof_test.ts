@@ -23,7 +23,7 @@ import {
   proveRecord,
   proveTree,
   treeHash,
-} from "../../ledger/merkle.ts";
+} from "../../ledger/merkle/mod.ts";
 import { Ed25519NoteSigner } from "../../ledger/note.ts";
 import {
   formatTlogProof,

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type PrimitiveName, PRIMITIVES } from "../../core/envelope_types.ts";
 import { InputValidationError } from "../../core/errors.ts";
-import { runAudit } from "../../core/primitives/index.ts";
+import { runAudit } from "../../core/audit/index.ts";
 
 const base: Record<PrimitiveName, Record<string, unknown>> = {
   fairness: {

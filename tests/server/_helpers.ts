@@ -8,7 +8,7 @@
 import { buildEnvelope } from "../../core/envelope.ts";
 import type { Envelope, PrimitiveName } from "../../core/envelope_types.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
-import type { AuditBackend } from "../../core/primitives/index.ts";
+import type { AuditBackend } from "../../core/audit/index.ts";
 import { type Ledger, openLedger } from "../../ledger/ledger.ts";
 import { createApp, type RegledgerApp } from "../../server/app.ts";
 import { type ApiKey, DEFAULT_CONFIG, type Scope, type ServerConfig } from "../../server/config.ts";

@@ -9,7 +9,7 @@ import { CkksRunner } from "../../server/ckks_runner.ts";
 import { EncryptedAuditClient } from "../../core/fhe/split.ts";
 import { InputValidationError } from "../../core/errors.ts";
 import { PRIMITIVE_SPECS } from "../../core/primitives/registry.ts";
-import { runAuditWith } from "../../core/primitives/index.ts";
+import { runAuditWith } from "../../core/audit/index.ts";
 import { CKKS_TOLERANCES } from "../../core/fhe/tolerances.ts";
 
 const raw = { p: [5, 9, 14, 20, 17, 11, 6, 3, 1, 1], q: [2, 4, 8, 13, 18, 19, 15, 10, 6, 3] };

@@ -15,7 +15,7 @@ import { getSchema, SCHEMA_NAMES, type SchemaName } from "../../core/schemas.ts"
 import { TrustStore } from "../../core/trust_store.ts";
 import { verifyEnvelope } from "../../core/verify.ts";
 import { openCheckpoint } from "../../ledger/checkpoint.ts";
-import { verifyConsistency, verifyInclusion } from "../../ledger/merkle.ts";
+import { verifyConsistency, verifyInclusion } from "../../ledger/merkle/mod.ts";
 import { parseVerifierKey } from "../../ledger/note.ts";
 import { verifyTlogProof } from "../../ledger/tlog_proof.ts";
 import { ckksAuditBackend } from "../../server/services.ts";

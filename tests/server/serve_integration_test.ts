@@ -19,7 +19,7 @@ import { fromBase64 } from "../../core/bytes.ts";
 import { parseEnvelopeText } from "../../core/envelope.ts";
 import { openCheckpoint } from "../../ledger/checkpoint.ts";
 import { openLedger } from "../../ledger/ledger.ts";
-import { verifyConsistency } from "../../ledger/merkle.ts";
+import { verifyConsistency } from "../../ledger/merkle/mod.ts";
 import { parseVerifierKey } from "../../ledger/note.ts";
 import { verifyTlogProof } from "../../ledger/tlog_proof.ts";
 import { fixtureText, signedEnvelope, TOKENS, writeTrustFile } from "./_helpers.ts";

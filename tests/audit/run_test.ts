@@ -8,15 +8,13 @@ import {
   PrivacyBudgetExceededError,
   seededUniformForTestsOnly,
 } from "../../core/dp/index.ts";
+import { exactStatistic, parseInput, REGULATIONS } from "../../core/primitives/index.ts";
 import {
   type AuditBackend,
-  exactStatistic,
-  parseInput,
   PLAINTEXT_PARAMETER_SET,
-  REGULATIONS,
   runAudit,
   runAuditWith,
-} from "../../core/primitives/index.ts";
+} from "../../core/audit/index.ts";
 
 const fixtures = JSON.parse(
   await Deno.readTextFile(

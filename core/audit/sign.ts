@@ -7,7 +7,7 @@
 import { buildEnvelope, type JsonObject } from "../envelope.ts";
 import type { Envelope, JsonValue, PrimitiveName } from "../envelope_types.ts";
 import type { KeyProvider } from "../keys.ts";
-import type { AuditRun } from "./audit.ts";
+import type { AuditRun } from "./run.ts";
 
 /** Who signs an audit, and when. */
 export interface SignAuditOptions {
@@ -33,13 +33,16 @@ export interface SignAuditOptions {
  * @example
  * ```ts
  * import { InProcessKeyProvider } from "../keys.ts";
- * import { runAudit } from "./audit.ts";
+ * import { runAudit } from "./run.ts";
  * import { signAuditRun } from "./sign.ts";
+ * import assert from "node:assert/strict";
  * const key = await InProcessKeyProvider.generate("acme-1");
  * const envelope = await signAuditRun(runAudit("drift", { p: [1, 2], q: [2, 1] }), key, {
  *   issuer: "acme",
  * });
- * envelope.primitive; // "drift"
+ * assert.equal(envelope.primitive, "drift");
+ * assert.equal(envelope.issuer, "acme");
+ * assert.equal(envelope.receipt.key_id, "acme-1");
  * ```
  *
  * @throws {InputValidationError} when the run holds a value that is not I-JSON.

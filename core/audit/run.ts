@@ -22,8 +22,13 @@ import type { DpSpec } from "../dp/mechanisms.ts";
 import type { PrivacyAccountant } from "../dp/accountant.ts";
 import type { UniformSource } from "../dp/random.ts";
 import { type DpBlock, privatizeResult } from "../dp/release.ts";
-import { type InputOf, parseInput, PRIMITIVE_SPECS, type ResultOf } from "./registry.ts";
-import { topK } from "./provenance.ts";
+import {
+  type InputOf,
+  parseInput,
+  PRIMITIVE_SPECS,
+  type ResultOf,
+} from "../primitives/registry.ts";
+import { topK } from "../primitives/provenance.ts";
 
 /**
  * The parameter set of the plaintext backend: no encryption. The same for
@@ -135,10 +140,11 @@ export interface AuditBackend {
  *
  * @example
  * ```ts
- * import { runAudit } from "./audit.ts";
+ * import { runAudit } from "./run.ts";
+ * import assert from "node:assert/strict";
  * const run = runAudit("drift", { p: [1, 2, 3], q: [3, 2, 1] });
- * run.result.drift_bit; // true
- * run.depth; // { declared: 1, consumed: 1 }
+ * assert.equal(run.result.drift_bit, true);
+ * assert.deepEqual(run.depth, { declared: 1, consumed: 1 });
  * ```
  * @throws {InputValidationError} naming the field and rule, before computing.
  * @throws {DpParameterError} on invalid DP options.

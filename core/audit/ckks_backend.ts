@@ -11,9 +11,9 @@
  * @module
  */
 import type { JsonObject } from "../envelope.ts";
-import type { AuditBackend } from "../primitives/audit.ts";
-import type { KeyGenProgressCallback } from "./keys.ts";
-import type { EncryptedAuditRequest, EncryptedAuditResponse } from "./split.ts";
+import type { AuditBackend } from "./run.ts";
+import type { KeyGenProgressCallback } from "../fhe/keys.ts";
+import type { EncryptedAuditRequest, EncryptedAuditResponse } from "../fhe/split.ts";
 
 /** Options of {@linkcode ckksAuditBackend}. */
 export interface CkksAuditBackendOptions {
@@ -26,7 +26,7 @@ export function ckksAuditBackend(options: CkksAuditBackendOptions = {}): AuditBa
   return {
     name: "seal-ckks",
     async run(primitive, circuit, input) {
-      const { runEncryptedAudit } = await import("./run.ts");
+      const { runEncryptedAudit } = await import("../fhe/run.ts");
       const r = await runEncryptedAudit(primitive, input, {
         circuit,
         onProgress: options.onProgress,
@@ -62,7 +62,7 @@ export function splitCkksAuditBackend(
   return {
     name: "seal-ckks",
     async run(primitive, _circuit, input) {
-      const { EncryptedAuditClient } = await import("./split.ts");
+      const { EncryptedAuditClient } = await import("../fhe/split.ts");
       const client = await EncryptedAuditClient.create(primitive, input, {
         onProgress: options.onProgress,
       });
