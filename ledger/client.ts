@@ -1,6 +1,6 @@
 /**
- * A client of one regledger server's log (the HTTP API, docs/formats.md and
- * CONTRACT §5): the same reads as a local `Ledger` — entries,
+ * A client of one regledger server's log (its HTTP API, docs/architecture.md;
+ * formats in docs/formats.md): the same reads as a local `Ledger` — entries,
  * checkpoint, proofs, {@link LogClient.query} — and appends, so a caller
  * (the CLI's `--server`, a regulator's script) uses a remote log as it uses
  * a local one.

@@ -2,14 +2,14 @@
  * The ledger's leaf format and its hash-chain rule.
  *
  * Leaf bytes are the UTF-8 RFC 8785 (JCS) bytes of a flat object
- * (docs/DESIGN-NOTES.md, "Ledger formats"):
+ * (docs/formats.md §3.1, "Leaf bytes"):
  *
  * ```json
  * {"envelope_sha256":"<b64>","index":N,"issued_at":"…","issuer":"…",
  *  "key_id":"…","prev":"<b64>","primitive":"…","v":"regledger.leaf.v1"}
  * ```
  *
- * Chain rule (CONTRACT.md §4): entry N's `prev` is the RFC 6962 leaf hash
+ * Chain rule (docs/formats.md §3.2): entry N's `prev` is the RFC 6962 leaf hash
  * `SHA-256(0x00 || leaf(N-1))` of the previous entry's exact leaf bytes, and
  * 32 zero bytes for entry 0. So the log is a SHA-256 hash chain as well as a
  * Merkle tree over the same bytes, and rewriting any entry breaks every later

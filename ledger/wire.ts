@@ -1,12 +1,12 @@
 /**
  * The ledger's wire types: what an append, a read, a proof and a query
- * return, in the JSON shapes of the HTTP API (CONTRACT §5) so the server
+ * return, in the JSON shapes of the HTTP API (schemas/*.json) so the server
  * and the log client pass them through unchanged.
  *
  * @module
  */
 
-/** The receipt of an append (CONTRACT §5 `POST /v1/envelopes`). */
+/** The receipt of an append (`POST /v1/envelopes`, schemas/append-response.json). */
 export interface AppendResult {
   /** The entry's index. */
   index: number;
