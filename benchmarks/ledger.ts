@@ -172,7 +172,9 @@ for (let round = 0; round < ROUNDS; round++) {
   // leaf and envelope: the floor for any audit that reads the store.
   const kStart = performance.now();
   let rows = 0;
-  for await (const r of ledger.store.kv.list<Uint8Array>({ prefix: [] }, { batchSize: 1000 })) {
+  for await (
+    const r of (ledger.store as KvStore).kv.list<Uint8Array>({ prefix: [] }, { batchSize: 1000 })
+  ) {
     rows++;
     if (r.key[0] === "e") sink ^= sha256(r.value)[0];
   }
@@ -274,7 +276,7 @@ async function proofLatencies(samples: number): Promise<
   { cold: number[]; warm: number[]; get: number[]; maxLen: number }
 > {
   const l = await openLedger({ dataDir: proofDir });
-  const kv = l.store.kv;
+  const kv = (l.store as KvStore).kv;
   const cold: number[] = [];
   const warm: number[] = [];
   const get: number[] = [];

@@ -1,7 +1,7 @@
 /**
- * The ledger's public API: open a log on Deno KV, append, read, prove,
- * query and audit; plus the pure verifiers (Merkle proofs, checkpoints,
- * receipts) that run anywhere.
+ * The ledger's public API: open a log on a store (Deno KV or memory),
+ * append, read, prove, query and audit; the store interface a new engine
+ * implements; the log client for a remote server.
  *
  * @module
  */
@@ -13,6 +13,7 @@ export {
   entryToJson,
   type InclusionProofJson,
   Ledger,
+  LedgerCorruptionError,
   LedgerInputError,
   LedgerRangeError,
   LedgerStateError,
@@ -28,11 +29,9 @@ export {
   type VerifyLogResult,
   type VerifyProgress,
 } from "./verify_log.ts";
+export { type CheckedEntry, checkEntry, EntryCheckError, type EntryRule } from "./entry_check.ts";
 export { DEFAULT_ORIGIN, loadOrCreateLogKey, LOG_KEY_FILE, LogKeyError } from "./log_key.ts";
-export {
-  type DecodedEntryValue,
-  KvStore,
-  LedgerCorruptionError,
-  MAX_ENVELOPE_BYTES,
-} from "./kv_store.ts";
+export { KvStore } from "./kv_store.ts";
+export { MAX_ENVELOPE_BYTES } from "./kv_codec.ts";
+export { MemoryStore, type MemoryStoreOptions } from "./memory_store.ts";
 export type * from "./store.ts";

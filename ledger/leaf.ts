@@ -2,18 +2,18 @@
  * The ledger's leaf format and its hash-chain rule.
  *
  * Leaf bytes are the UTF-8 RFC 8785 (JCS) bytes of a flat object
- * (docs/DESIGN-NOTES.md, "Ledger formats"):
+ * (docs/formats.md §3.1, "Leaf bytes"):
  *
  * ```json
  * {"envelope_sha256":"<b64>","index":N,"issued_at":"…","issuer":"…",
  *  "key_id":"…","prev":"<b64>","primitive":"…","v":"regledger.leaf.v1"}
  * ```
  *
- * Chain rule (CONTRACT.md §4): entry N's `prev` is the RFC 6962 leaf hash
+ * Chain rule (docs/formats.md §3.2): entry N's `prev` is the RFC 6962 leaf hash
  * `SHA-256(0x00 || leaf(N-1))` of the previous entry's exact leaf bytes, and
  * 32 zero bytes for entry 0. So the log is a SHA-256 hash chain as well as a
  * Merkle tree over the same bytes, and rewriting any entry breaks every later
- * link.
+ * link. `ledger/entry_check.ts` checks the rule.
  *
  * @module
  */
@@ -83,24 +83,6 @@ export class LeafError extends RegledgerError {
   constructor(field: string, rule: string, message: string, options?: ErrorOptions) {
     super(`leaf${field ? "." + field : ""}: ${message}`, options);
     this.field = field;
-    this.rule = rule;
-  }
-}
-
-/**
- * A leaf breaks the hash chain. `index` is the entry at fault; `rule` is
- * `prev` (its `prev` is not the previous leaf hash) or `index` (its index
- * does not follow the previous entry's).
- */
-export class ChainError extends RegledgerError {
-  /** Index of the entry whose link is broken. */
-  readonly index: number;
-  /** The rule that failed. */
-  readonly rule: string;
-  /** Build a chain error. */
-  constructor(index: number, rule: string, message: string, options?: ErrorOptions) {
-    super(`entry ${index}: ${message}`, options);
-    this.index = index;
     this.rule = rule;
   }
 }
@@ -222,30 +204,6 @@ export function decodeLeaf(bytes: Uint8Array): LeafFields {
     throw new LeafError("", "canonical", "leaf bytes are not in canonical (JCS) form");
   }
   return leaf;
-}
-
-/**
- * Check the hash-chain link of `leaf` (bytes or fields) to the previous
- * entry's exact leaf bytes (`null` when `leaf` is entry 0): its `index` is
- * one more than the previous entry's (0 first) and its `prev` is
- * `SHA-256(0x00 || prevLeafBytes)` ({@link ZERO_PREV} first).
- *
- * @throws {ChainError} naming the entry and the rule broken.
- * @throws {LeafError} when either leaf is malformed.
- */
-export function checkChainLink(
-  prevLeafBytes: Uint8Array | null,
-  leaf: Uint8Array | LeafFields,
-): void {
-  const cur = leaf instanceof Uint8Array ? decodeLeaf(leaf) : validate(leaf);
-  const expectedIndex = prevLeafBytes === null ? 0 : decodeLeaf(prevLeafBytes).index + 1;
-  if (cur.index !== expectedIndex) {
-    throw new ChainError(cur.index, "index", `index should be ${expectedIndex}`);
-  }
-  const expectedPrev = prevLeafBytes === null ? ZERO_PREV : leafHash(prevLeafBytes);
-  if (!bytesEqual(fromBase64(cur.prev), expectedPrev)) {
-    throw new ChainError(cur.index, "prev", "prev is not the leaf hash of the previous entry");
-  }
 }
 
 /** `prev` for the entry after the one with leaf bytes `prevLeafBytes` (null: entry 0), as base64. */

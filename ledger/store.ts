@@ -2,7 +2,12 @@
  * The ledger's storage interface: a small reader/writer that the ledger
  * logic (group commit, proofs, audit) is written against, in the spirit of
  * tlog's one-method `ReadHashes`. `ledger/kv_store.ts` implements it on
- * Deno KV; the Merkle math only ever sees the {@link HashReader} half.
+ * Deno KV and `ledger/memory_store.ts` in memory; the Merkle math only ever
+ * sees the {@link HashReader} half. Nothing above a store knows its keys or
+ * its engine's limits: the group commit asks {@link LedgerStore.commitBudget}
+ * how much one commit holds, and the audit (`verifyLog`) reads the derived
+ * records through {@link LedgerStore.scanDerived}. The contract every store
+ * meets is the test suite in `tests/ledger/store_contract.ts`.
  *
  * Every write goes through {@link LedgerStore.commit}: one atomic batch that
  * succeeds only if the head is still the version the writer read, so two
@@ -107,8 +112,59 @@ export interface IndexHit {
   issuedAt: string;
 }
 
+/** One stored checkpoint. */
+export interface StoredCheckpoint {
+  /** The tree size it is for. */
+  size: number;
+  /** The signed checkpoint text. */
+  text: string;
+}
+
+/** What one entry adds to a commit, for {@link CommitBudget.add}. */
+export interface EntrySize {
+  /** Canonical envelope bytes. */
+  envelopeBytes: number;
+  /** UTF-8 bytes of `issuer`, `primitive`, `issued_at` and `key_id` together. */
+  fieldBytes: number;
+}
+
+/** A commit being filled: it takes entries while they fit in one atomic commit of the store. */
+export interface CommitBudget {
+  /**
+   * Count `entry` in if it fits; false (nothing counted) when it does not.
+   * The first entry always fits (the store refuses larger envelopes up
+   * front, see {@link StoreLimits.maxEnvelopeBytes}).
+   */
+  add(entry: EntrySize): boolean;
+}
+
+/** Fixed limits of a store. */
+export interface StoreLimits {
+  /** Largest envelope (canonical bytes) the store keeps. */
+  maxEnvelopeBytes: number;
+  /** Most entries one commit may hold. */
+  maxBatchEntries: number;
+}
+
+/**
+ * One derived record a store keeps beside the entries (what an audit checks
+ * against the entries): the envelope-hash index, the issuer and primitive
+ * indexes (`time` is the entry's `issued_at` as a UTC index key,
+ * `ledger/time_key.ts`), or a stored record the store cannot attribute to
+ * any entry (`unaccounted`, with what it is).
+ */
+export type DerivedRecord =
+  | { kind: "envelope"; sha256: Uint8Array; index: number }
+  | { kind: "issuer"; issuer: string; time: string; index: number }
+  | { kind: "primitive"; primitive: string; time: string; index: number }
+  | { kind: "unaccounted"; what: string; index?: number };
+
 /** Storage of one ledger. All methods may be called concurrently. */
 export interface LedgerStore extends HashReader {
+  /** The store's fixed limits. */
+  readonly limits: StoreLimits;
+  /** A fresh budget for one commit (the group commit fills a batch with it). */
+  commitBudget(): CommitBudget;
   /** The current head and its version. */
   readHead(): Promise<VersionedHead>;
   /** The stored ledger identity, or null before the first commit. */
@@ -117,19 +173,41 @@ export interface LedgerStore extends HashReader {
   findEnvelopes(sha256s: Uint8Array[]): Promise<(number | null)[]>;
   /** Entry `index`, or null when absent. */
   readEntry(index: number): Promise<StoredEntry | null>;
-  /** Entries in [start, end), in order; stops early at the first missing one. */
+  /**
+   * Entries in [start, end), in order; stops early at the first missing one.
+   * @throws {LedgerCorruptionError} naming the entry when stored data does not decode.
+   */
   readEntries(start: number, end: number): Promise<StoredEntry[]>;
   /** The checkpoint stored for tree size `size`, or null. */
   readCheckpoint(size: number): Promise<string | null>;
   /**
+   * Every stored checkpoint for a tree size in [start, end), in size order.
+   * @throws {LedgerCorruptionError} when a stored checkpoint or its key does not decode.
+   */
+  readCheckpoints(start: number, end: number): AsyncIterable<StoredCheckpoint>;
+  /**
    * Atomically write `batch` if the head is still at `expectedVersion`
    * (and none of the batch's envelopes is already indexed). Returns
    * `{ok: false}` when another writer got there first; may throw on I/O
-   * errors, in which case the batch may or may not have been written.
+   * errors, in which case the batch may or may not have been written. The
+   * batch must fit one {@link commitBudget}.
    */
   commit(expectedVersion: string | null, batch: CommitBatch): Promise<CommitResult>;
   /** Secondary-index hits in (issued_at, index) order, at most `limit`. */
   scanIndex(selector: IndexSelector, limit: number): Promise<IndexHit[]>;
+  /**
+   * For an audit: every derived record the store holds, in any order,
+   * leaving out those of entries at or beyond `size` (appended after the
+   * audit read the head). Anything stored that is neither an entry, a
+   * checkpoint, the head, the identity nor a derived record the store can
+   * attribute comes out as `unaccounted`.
+   */
+  scanDerived(size: number): AsyncIterable<DerivedRecord>;
+  /**
+   * Whether an error thrown by {@link commit} or a read is transient
+   * contention (a lock, a serialization failure) worth retrying at once.
+   */
+  isTransient(error: unknown): boolean;
   /** Release the store. */
   close(): void;
 }

@@ -9,7 +9,8 @@
  * @module
  */
 import { type CliIO, type Command, parseArgs, printJson, tokenFromEnv, UsageError } from "../io.ts";
-import { RemoteLog, RemoteLogError } from "../remote_log.ts";
+import { LogClientError as RemoteLogError } from "../../ledger/client.ts";
+import { logClientFor } from "./ledger.ts";
 import { type PrimitiveName, PRIMITIVES } from "../../core/envelope_types.ts";
 import { InputValidationError, RegledgerError } from "../../core/errors.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
@@ -304,9 +305,9 @@ function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** `POST URL/v1/ckks/evaluate` (RemoteLog) as the split flow's transport; failures are exit 2. */
+/** `POST URL/v1/ckks/evaluate` (LogClient) as the split flow's transport; failures are exit 2. */
 function remoteEvaluator(url: string, token: string | undefined): CkksEvaluatorTransport {
-  const server = new RemoteLog(url, token, "--evaluator");
+  const server = logClientFor(url, token, "--evaluator");
   return async (request) => {
     try {
       return await server.evaluateCkks(request);

@@ -2,7 +2,7 @@
  * `regledger ledger <cmd> (--data DIR | --server URL)`: the log on the
  * command line, JSON on stdout in the shapes of the HTTP API (CONTRACT §5).
  * With `--server` the same commands go to a running server (see
- * `../remote_log.ts`) and print the same output; `verify` then audits the
+ * `ledger/client.ts`) and print the same output; `verify` then audits the
  * log from the client side.
  *
  * - `append -i ENVELOPE [--trusted-keys FILE]`: verify, append, print the receipt.
@@ -27,7 +27,7 @@ import {
   tokenFromEnv,
   UsageError,
 } from "../io.ts";
-import { RemoteLog, RemoteLogError } from "../remote_log.ts";
+import { LogClient, LogClientError as RemoteLogError } from "../../ledger/client.ts";
 import { parseEnvelopeText } from "../../core/envelope.ts";
 import type { ParsedEnvelope } from "../../core/envelope_types.ts";
 import { EnvelopeVerificationError, RegledgerError } from "../../core/errors.ts";
@@ -248,7 +248,7 @@ export const run: Command = async (args, io) => {
     }
     return await runRemote(
       sub,
-      new RemoteLog(server, p.values.token ?? tokenFromEnv()),
+      logClientFor(server, p.values.token ?? tokenFromEnv(), "--server"),
       p.values,
       io,
     );
@@ -342,10 +342,20 @@ async function readAndCheckEnvelope(
   return { bytes, env };
 }
 
+/** A log client for `url`; a URL that is not http(s) is bad command-line use (exit 2). */
+export function logClientFor(url: string, token: string | undefined, option: string): LogClient {
+  try {
+    return new LogClient(url, { token, name: option });
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(e.message, { cause: e });
+    throw e;
+  }
+}
+
 /** The ledger commands against a server; same output as {@linkcode runRead}. */
 async function runRemote(
   sub: string,
-  log: RemoteLog,
+  log: LogClient,
   values: Record<string, string>,
   io: CliIO,
 ): Promise<number> {

@@ -181,13 +181,14 @@ export function consistencyRoute(deps: ServerDeps): (c: Context<AppEnv>) => Prom
 }
 
 /**
- * `GET /v1/log/entries?issuer=&primitive=&from=&to=&cursor=&limit=`: entry
+ * `GET /v1/log/entries?issuer=&primitive=&from=&to=&breached=&cursor=&limit=`: entry
  * summaries in (issued_at, index) order; `from` inclusive, `to` exclusive (RFC 3339);
+ * `breached=true|false` keeps results that do (not) breach their threshold;
  * `next_cursor` continues the scan.
  */
 export function queryRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
-    onlyParams(c, ["issuer", "primitive", "from", "to", "cursor", "limit"]);
+    onlyParams(c, ["issuer", "primitive", "from", "to", "breached", "cursor", "limit"]);
     const limit = parseIndex("limit", c.req.query("limit"), true) ?? PAGE_LIMIT.default;
     if (limit < 1 || limit > PAGE_LIMIT.max) {
       throw new ApiError(400, `parameter 'limit' must be between 1 and ${PAGE_LIMIT.max}`, {
@@ -205,6 +206,15 @@ export function queryRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Re
     if (to !== undefined) q.to = to;
     if (from !== undefined && to !== undefined && Date.parse(from) > Date.parse(to)) {
       throw new ApiError(400, "parameter 'from' is after 'to'", { parameter: "from" });
+    }
+    const breached = c.req.query("breached");
+    if (breached !== undefined) {
+      if (breached !== "true" && breached !== "false") {
+        throw new ApiError(400, "parameter 'breached' must be true or false", {
+          parameter: "breached",
+        });
+      }
+      q.breached = breached === "true";
     }
     const cursor = c.req.query("cursor");
     if (cursor !== undefined) {

@@ -3,11 +3,13 @@
  * bit in one component of one stored key (moving the value there), in a
  * real on-disk Deno KV ledger file, many times from a pristine copy.
  * `verifyLog` must detect every single one, and for an entry value name
- * that entry as the first bad index.
+ * that entry as the first bad index. (Deno KV specific: keys come from
+ * ledger/kv_layout.ts; the store-generic audit tests are in verify_log_test.ts.)
  */
 import assert from "node:assert/strict";
 import { openLedger } from "../../ledger/index.ts";
 import { parseEnvelopeValue } from "../../core/envelope.ts";
+import { entryKey, KIND } from "../../ledger/kv_layout.ts";
 import { fixtureEnvelope, makeEnvelope } from "./_helpers.ts";
 
 /** Small deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
@@ -103,7 +105,7 @@ Deno.test("verifyLog detects 100% of single-byte value flips and single-bit key 
         v[pos] ^= 1 + Math.floor(r() * 255);
         await kv.set(e.key, v);
         what = `value of ${fmtKey(e.key)} byte ${pos}`;
-        if (e.key[0] === "e") entryIndex = e.key[1] as number;
+        if (e.key[0] === KIND.entry) entryIndex = e.key[1] as number;
         values++;
       } else {
         // Key flip: one bit of one component; the value moves to the flipped key.
@@ -159,12 +161,20 @@ Deno.test("verifyLog reads entries in ranges: faults at and between range edges 
     await Deno.copyFile(`${pristine}/log-key`, `${work}/log-key`);
     await Deno.chmod(`${work}/log-key`, 0o600);
     const cases: [string, (kv: Deno.Kv) => Promise<unknown>, number | undefined][] = [
-      ["entry 999 deleted", (kv) => kv.delete(["e", 999]), 999],
-      ["entry 1000 deleted", (kv) => kv.delete(["e", 1000]), 1000],
-      ["entry 2100 deleted", (kv) => kv.delete(["e", 2100]), 2100],
-      ["stray key between 999 and 1000", (kv) => kv.set(["e", 999.5], new Uint8Array(1)), 1000],
-      ["stray key after entry 1999", (kv) => kv.set(["e", 1999, 0], new Uint8Array(1)), 2000],
-      ["stray string key", (kv) => kv.set(["e", "x"], new Uint8Array(1)), 0],
+      ["entry 999 deleted", (kv) => kv.delete(entryKey(999)), 999],
+      ["entry 1000 deleted", (kv) => kv.delete(entryKey(1000)), 1000],
+      ["entry 2100 deleted", (kv) => kv.delete(entryKey(2100)), 2100],
+      [
+        "stray key between 999 and 1000",
+        (kv) => kv.set([KIND.entry, 999.5], new Uint8Array(1)),
+        1000,
+      ],
+      [
+        "stray key after entry 1999",
+        (kv) => kv.set([...entryKey(1999), 0], new Uint8Array(1)),
+        2000,
+      ],
+      ["stray string key", (kv) => kv.set([KIND.entry, "x"], new Uint8Array(1)), 0],
     ];
     for (const [what, corrupt, bad] of cases) {
       await copyDb(pristine, work);

@@ -7,13 +7,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { sha256 } from "../../core/bytes.ts";
-import {
-  decodeEntryValue,
-  encodeEntry,
-  KV_MAX_VALUE,
-  KvStore,
-  LedgerCorruptionError,
-} from "../../ledger/kv_store.ts";
+import { decodeEntryValue, encodeEntry, KV_MAX_VALUE } from "../../ledger/kv_codec.ts";
+import { LedgerCorruptionError } from "../../ledger/errors.ts";
+import { KvStore } from "../../ledger/kv_store.ts";
 import { leafHash, MemoryHashStore, storedHashCount } from "../../ledger/merkle/mod.ts";
 import { openLedger } from "../../ledger/index.ts";
 import type { NewEntry } from "../../ledger/store.ts";

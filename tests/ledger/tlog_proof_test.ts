@@ -6,9 +6,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { fromBase64, sha256, toBase64, toHex, utf8 } from "../../core/bytes.ts";
 import { signCheckpoint } from "../../ledger/checkpoint.ts";
+import { checkEntry, EntryCheckError } from "../../ledger/entry_check.ts";
 import {
-  ChainError,
-  checkChainLink,
   decodeLeaf,
   encodeLeaf,
   LEAF_VERSION,
@@ -133,31 +132,39 @@ Deno.test("decodeLeaf is strict: fields, types, hashes, version, canonical form"
   );
 });
 
-Deno.test("hash chain: every link checks, and any rewritten entry breaks the next link", async () => {
+Deno.test("hash chain: the entry checker accepts every link; a rewritten entry breaks the next", async () => {
   const { leaves } = await buildLog(30);
-  checkChainLink(null, leaves[0]);
-  for (let i = 1; i < leaves.length; i++) checkChainLink(leaves[i - 1], leaves[i]);
+  const env = (i: number, e = `env-${i}`) => utf8(e);
+  let prev = ZERO_PREV;
+  for (let i = 0; i < leaves.length; i++) {
+    const c = checkEntry(i, leaves[i], env(i), prev);
+    assert.equal(c.fields.index, i);
+    assert.deepEqual(c.envelopeSha256, sha256(env(i)));
+    prev = c.leafHash;
+  }
   // prev of entry i is SHA-256(0x00 || leaf(i-1)).
   assert.deepEqual(fromBase64(decodeLeaf(leaves[5]).prev), sha256(new Uint8Array([0]), leaves[4]));
-  // Rewrite entry 10 (another envelope): entry 11's link breaks.
+  // Rewrite entry 10 (another envelope): entry 10 checks against its own envelope, entry 11's
+  // link breaks.
   const forged = encodeLeaf(leafFields(10, leaves[9], "forged"));
-  checkChainLink(leaves[9], forged);
+  checkEntry(10, forged, env(10, "forged"), leafHash(leaves[9]));
+  const rule = (index: number, r: string) => (e: unknown) =>
+    e instanceof EntryCheckError && e.index === index && e.rule === r;
+  assert.throws(() => checkEntry(11, leaves[11], env(11), leafHash(forged)), rule(11, "prev"));
+  // The original envelope no longer matches the forged leaf.
   assert.throws(
-    () => checkChainLink(forged, leaves[11]),
-    (e: unknown) => e instanceof ChainError && e.index === 11 && e.rule === "prev",
+    () => checkEntry(10, forged, env(10), leafHash(leaves[9])),
+    rule(10, "envelope_sha256"),
   );
-  assert.throws(
-    () => checkChainLink(leaves[9], leaves[11]),
-    (e: unknown) => e instanceof ChainError && e.rule === "index",
-  );
-  assert.throws(
-    () => checkChainLink(null, leaves[1]),
-    (e: unknown) => e instanceof ChainError && e.rule === "index",
-  );
-  assert.throws(
-    () => checkChainLink(null, { ...decodeLeaf(leaves[0]), prev: toBase64(sha256()) }),
-    (e: unknown) => e instanceof ChainError && e.rule === "prev",
-  );
+  // Entry 11 where entry 10 was expected, and entry 1 first.
+  assert.throws(() => checkEntry(10, leaves[11], env(11), leafHash(leaves[9])), rule(10, "index"));
+  assert.throws(() => checkEntry(0, leaves[1], env(1), ZERO_PREV), rule(0, "index"));
+  // Entry 0 must chain to 32 zero bytes.
+  const notZero = encodeLeaf({ ...decodeLeaf(leaves[0]), prev: toBase64(sha256()) });
+  assert.throws(() => checkEntry(0, notZero, env(0), ZERO_PREV), rule(0, "prev"));
+  // Leaf bytes that are not canonical JCS.
+  const spaced = utf8(new TextDecoder().decode(leaves[0]).replace(":", ": "));
+  assert.throws(() => checkEntry(0, spaced, env(0), ZERO_PREV), rule(0, "leaf"));
 });
 
 // ---------------------------------------------------------------------------

@@ -1,34 +1,38 @@
 /**
- * The `ledger` commands against a running server (`--server URL --token T`):
- * the same operations as a local data directory, over the HTTP API of
- * CONTRACT §5, with the same output.
+ * A client of one regledger server's log (its HTTP API, docs/architecture.md;
+ * formats in docs/formats.md): the same reads as a local `Ledger` — entries,
+ * checkpoint, proofs, {@link LogClient.query} — and appends, so a caller
+ * (the CLI's `--server`, a regulator's script) uses a remote log as it uses
+ * a local one.
  *
- * `verify` against a server is a full audit by a client that trusts nothing
+ * {@link LogClient.verify} is a full audit by a client that trusts nothing
  * the server says: it checks the latest checkpoint against the log key (the
- * one given with `--key`, or else the one the server publishes), then
- * downloads every entry, recomputes each envelope's hash from the envelope
- * itself, each leaf hash, the hash chain and the RFC 6962 tree, and compares
- * the root with the signed checkpoint.
+ * one given, or else the one the server publishes), then downloads every
+ * entry and runs the one entry checker (`ledger/entry_check.ts`) on it —
+ * envelope hash recomputed from the envelope itself, canonical leaf, index,
+ * hash chain — and recomputes the RFC 6962 tree, comparing the root with
+ * the signed checkpoint.
  *
  * @module
  */
 import { bytesEqual, fromBase64, toBase64, utf8 } from "../core/bytes.ts";
 import { parseEnvelopeText } from "../core/envelope.ts";
-import { LEGACY_SCHEMA, type ParsedEnvelope } from "../core/envelope_types.ts";
+import { LEGACY_SCHEMA } from "../core/envelope_types.ts";
 import { canonicalize } from "../core/jcs.ts";
 import { type LosslessJsonValue, parseJsonText, toPlainJson } from "../core/json_text.ts";
 import { pythonDumps } from "../core/python_json.ts";
-import { openCheckpoint } from "../ledger/checkpoint.ts";
-import { decodeLeaf, prevFor } from "../ledger/leaf.ts";
-import { leafHash, MemoryHashStore, treeHash } from "../ledger/merkle/mod.ts";
-import { parseVerifierKey } from "../ledger/note.ts";
-import { UsageError } from "./io.ts";
+import { openCheckpoint } from "./checkpoint.ts";
+import { checkEntry, EntryCheckError } from "./entry_check.ts";
+import { ZERO_PREV } from "./leaf.ts";
+import { leafHash, MemoryHashStore, treeHash } from "./merkle/mod.ts";
+import { parseVerifierKey } from "./note.ts";
+import type { EntrySummary, QueryOptions, QueryResult } from "./wire.ts";
 
 /** Tries of one request when the server answers 429 or 503 with `Retry-After`. */
 const MAX_ATTEMPTS = 30;
 
-/** An HTTP answer the CLI could not use: a 4xx/5xx, or a network failure. */
-export class RemoteLogError extends Error {
+/** An HTTP answer the client could not use: a 4xx/5xx, or a network failure. */
+export class LogClientError extends Error {
   /** HTTP status (0 for a network failure). */
   readonly status: number;
   /** The server's `reason`, when it gave one. */
@@ -36,7 +40,7 @@ export class RemoteLogError extends Error {
   /** Build the error. */
   constructor(status: number, message: string, reason?: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = "RemoteLogError";
+    this.name = "LogClientError";
     this.status = status;
     this.reason = reason;
   }
@@ -54,24 +58,49 @@ export interface RemoteVerifyResult {
   reason?: string;
 }
 
-/** A client of one regledger server. */
-export class RemoteLog {
+/** Options of {@link LogClient}. */
+export interface LogClientOptions {
+  /** Bearer token sent with every request. */
+  token?: string;
+  /**
+   * What the URL is called in error messages (the CLI passes its option name).
+   * @default {"url"}
+   */
+  name?: string;
+}
+
+/**
+ * A client of one regledger server's log.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LogClient } from "./client.ts";
+ * const log = new LogClient("http://127.0.0.1:8080", { token: "t" });
+ * assert.ok(log instanceof LogClient);
+ * assert.throws(() => new LogClient("ftp://example"), RangeError);
+ * ```
+ */
+export class LogClient {
   readonly #base: URL;
   readonly #token: string | undefined;
 
   /**
-   * @throws {UsageError} when `url` is not an http(s) URL (named as `option`).
+   * A client of the server at `url` (its prefix: `URL/v1/...`).
+   * @throws {RangeError} when `url` is not an http(s) URL (named as `options.name`).
    */
-  constructor(url: string, token: string | undefined, option = "--server") {
+  constructor(url: string, options: LogClientOptions = {}) {
+    const name = options.name ?? "url";
     let base: URL;
     try {
       base = new URL(url.endsWith("/") ? url : url + "/");
     } catch {
-      throw new UsageError(`${option} must be a URL, got ${JSON.stringify(url)}`);
+      throw new RangeError(`${name} must be a URL, got ${JSON.stringify(url)}`);
     }
     if (base.protocol !== "http:" && base.protocol !== "https:") {
-      throw new UsageError(`${option} must be an http or https URL, got ${base.protocol}`);
+      throw new RangeError(`${name} must be an http or https URL, got ${base.protocol}`);
     }
+    const token = options.token;
     this.#base = base;
     this.#token = token;
   }
@@ -84,7 +113,7 @@ export class RemoteLog {
       try {
         res = await fetch(new URL(path, this.#base), { ...init, headers });
       } catch (e) {
-        throw new RemoteLogError(0, `cannot reach ${this.#base.origin}: ${(e as Error).message}`);
+        throw new LogClientError(0, `cannot reach ${this.#base.origin}: ${(e as Error).message}`);
       }
       // Rate-limited (a full-log audit makes one request per entry) or briefly
       // unavailable: wait as told and try again, a bounded number of times.
@@ -107,7 +136,7 @@ export class RemoteLog {
         if (typeof body?.error === "string") message = `${res.status}: ${body.error}`;
         if (typeof body?.reason === "string") reason = body.reason;
       } catch { /* not JSON */ }
-      throw new RemoteLogError(res.status, message, reason);
+      throw new LogClientError(res.status, message, reason);
     }
     return res;
   }
@@ -139,7 +168,7 @@ export class RemoteLog {
     try {
       return await res.json();
     } catch {
-      throw new RemoteLogError(res.status, "the evaluator's answer is not JSON");
+      throw new LogClientError(res.status, "the evaluator's answer is not JSON");
     }
   }
 
@@ -171,6 +200,36 @@ export class RemoteLog {
   }
 
   /**
+   * `GET /v1/log/entries?issuer=&primitive=&from=&to=&breached=&cursor=&limit=`:
+   * the same page `Ledger.query` returns for the same options.
+   * @throws {LogClientError} when the server refuses the query (a bad bound or cursor: 400).
+   */
+  async query(opts: QueryOptions = {}): Promise<QueryResult> {
+    const q = new URLSearchParams();
+    for (const k of ["issuer", "primitive", "from", "to", "cursor"] as const) {
+      const v = opts[k];
+      if (v !== undefined && v !== null) q.set(k, v);
+    }
+    if (opts.breached !== undefined) q.set("breached", String(opts.breached));
+    if (opts.limit !== undefined) q.set("limit", String(opts.limit));
+    const qs = q.toString();
+    const res = await this.#fetch(`v1/log/entries${qs ? `?${qs}` : ""}`);
+    let body: { entries?: unknown; next_cursor?: unknown };
+    try {
+      body = await res.json();
+    } catch {
+      throw new LogClientError(res.status, "the query answer is not JSON");
+    }
+    if (
+      !Array.isArray(body?.entries) ||
+      !(body.next_cursor === null || typeof body.next_cursor === "string")
+    ) {
+      throw new LogClientError(res.status, "the query answer is not {entries, next_cursor}");
+    }
+    return { entries: body.entries as EntrySummary[], next_cursor: body.next_cursor };
+  }
+
+  /**
    * Audit the whole log as a client: see the module documentation.
    * `expectedKey` pins the log key; without it the server's published key is used.
    */
@@ -188,7 +247,7 @@ export class RemoteLog {
     }
     const size = cp.size;
     const tree = new MemoryHashStore();
-    let prevLeaf: Uint8Array | null = null;
+    let prev = ZERO_PREV;
     const WINDOW = 16;
     for (let start = 0; start < size; start += WINDOW) {
       const batch = await Promise.all(
@@ -199,12 +258,12 @@ export class RemoteLog {
       );
       for (let k = 0; k < batch.length; k++) {
         const index = start + k;
-        const problem = checkEntry(batch[k], index, prevLeaf);
-        if (typeof problem === "string") {
-          return { ok: false, size, first_bad_index: index, reason: problem };
+        const checked = checkEntryText(batch[k], index, prev);
+        if (typeof checked === "string") {
+          return { ok: false, size, first_bad_index: index, reason: checked };
         }
-        await tree.appendLeafHash(leafHash(problem));
-        prevLeaf = problem;
+        await tree.appendLeafHash(checked);
+        prev = checked;
       }
       onProgress?.(Math.min(start + WINDOW, size), size);
     }
@@ -221,8 +280,11 @@ export class RemoteLog {
   }
 }
 
-/** Check one downloaded entry; the leaf bytes when good, else what is wrong. */
-function checkEntry(text: string, index: number, prevLeaf: Uint8Array | null): Uint8Array | string {
+/**
+ * Check one downloaded entry (`GET /v1/log/entries/{index}` text) with the
+ * entry checker; its leaf hash when good, else what is wrong.
+ */
+function checkEntryText(text: string, index: number, prev: Uint8Array): Uint8Array | string {
   let value: LosslessJsonValue;
   try {
     value = parseJsonText(text);
@@ -239,24 +301,18 @@ function checkEntry(text: string, index: number, prevLeaf: Uint8Array | null): U
     return "leaf is not base64";
   }
   if (plain.leaf_hash !== toBase64(leafHash(leaf))) return "leaf_hash is not the leaf's hash";
-  let fields;
+  let canonical: Uint8Array;
   try {
-    fields = decodeLeaf(leaf);
-  } catch (e) {
-    return `leaf: ${(e as Error).message}`;
-  }
-  if (fields.index !== index) return `leaf names index ${fields.index}`;
-  if (fields.prev !== prevFor(prevLeaf)) return "hash chain broken (prev)";
-  let envelope: ParsedEnvelope;
-  try {
-    envelope = parseEnvelopeText(envelopeCanonicalText(obj));
+    canonical = parseEnvelopeText(envelopeCanonicalText(obj)).canonical;
   } catch (e) {
     return `envelope: ${(e as Error).message}`;
   }
-  if (toBase64(envelope.sha256) !== fields.envelope_sha256) {
-    return "envelope does not hash to the leaf's envelope_sha256";
+  try {
+    return checkEntry(index, leaf, canonical, prev).leafHash;
+  } catch (e) {
+    if (e instanceof EntryCheckError) return e.message;
+    throw e;
   }
-  return leaf;
 }
 
 /** The envelope's canonical text from a lossless parse of the entry. */

@@ -1,0 +1,84 @@
+/**
+ * The Deno KV key layout of a ledger: every key the KV store reads or
+ * writes is built here, and nowhere else.
+ *
+ * One KV database per ledger:
+ *
+ * | key | value |
+ * | --- | --- |
+ * | `["meta"]` | UTF-8 JSON `{origin, verifier_key}`, written by the first commit |
+ * | `["head"]` | 72 bytes: u64 size, root, last leaf hash |
+ * | `["e", n]` | entry n: format, flags (ends its commit), leaf, the stored hashes its append wrote, envelope (first part) |
+ * | `["c", n, j]` | chunk j ≥ 1 of entry n's envelope when it exceeds one 64 KiB value |
+ * | `["s", sha256]` | u64 index of the entry holding the envelope with this SHA-256 |
+ * | `["i", issuer, t, n]`, `["p", primitive, t, n]` | empty: secondary indexes; `t` is `issued_at` as a UTC key (`ledger/time_key.ts`) so text order is time order (queries by time alone merge the six primitive indexes) |
+ * | `["cp", size]` | UTF-8 signed checkpoint for tree size `size` |
+ *
+ * Node hashes use tlog's dense numbering; the hashes written by entry n's
+ * append are packed into `["e", n]`, so an append costs a constant number of
+ * mutations and a proof reads at most log2(size) entries.
+ *
+ * @module
+ */
+import { indexTime } from "./time_key.ts";
+
+/** First part of each kind of key. */
+export const KIND = {
+  meta: "meta",
+  head: "head",
+  entry: "e",
+  chunk: "c",
+  envelope: "s",
+  issuer: "i",
+  primitive: "p",
+  checkpoint: "cp",
+} as const;
+
+/** `["meta"]`: the ledger identity. */
+export const META_KEY: Deno.KvKey = [KIND.meta];
+/** `["head"]`: the log head. */
+export const HEAD_KEY: Deno.KvKey = [KIND.head];
+
+/** `true` sorts after every string and number in Deno KV key order. */
+export const MAX_KEY_PART = true;
+
+/** `["e", n]`: entry n. */
+export function entryKey(n: number): Deno.KvKey {
+  return [KIND.entry, n];
+}
+
+/** `["c", n, j]`: chunk j (from 1) of entry n's envelope. */
+export function chunkKey(n: number, j: number): Deno.KvKey {
+  return [KIND.chunk, n, j];
+}
+
+/** `["s", sha256]`: the entry index of the envelope with this SHA-256. */
+export function envelopeKey(sha256: Uint8Array): Deno.KvKey {
+  return [KIND.envelope, sha256];
+}
+
+/** `["cp", size]`: the checkpoint for tree size `size`. */
+export function checkpointKey(size: number): Deno.KvKey {
+  return [KIND.checkpoint, size];
+}
+
+/** `["i", issuer]`: prefix of one issuer's index keys. */
+export function issuerPrefix(issuer: string): Deno.KvKey {
+  return [KIND.issuer, issuer];
+}
+
+/** `["p", primitive]`: prefix of one primitive's index keys. */
+export function primitivePrefix(primitive: string): Deno.KvKey {
+  return [KIND.primitive, primitive];
+}
+
+/** The secondary index keys of one entry: `["i", issuer, t, n]` and `["p", primitive, t, n]`. */
+export function indexKeys(
+  e: { index: number; issuer: string; primitive: string; issuedAt: string },
+): Deno.KvKey[] {
+  const t = indexTime(e.issuedAt);
+  return [
+    [KIND.issuer, e.issuer, t, e.index],
+    [KIND.primitive, e.primitive, t, e.index],
+  ];
+}
