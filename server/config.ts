@@ -19,8 +19,12 @@
  * @module
  */
 
-/** The scopes a bearer token can carry. `admin` implies every other scope. */
-export type Scope = "audit:run" | "ledger:append" | "ledger:read" | "verify" | "admin";
+/**
+ * The scopes a bearer token can carry. `admin` implies every other scope.
+ * `metrics` reads `GET /metrics` and nothing else, so a Prometheus scrape
+ * token cannot read the log; `ledger:read` does not include it.
+ */
+export type Scope = "audit:run" | "ledger:append" | "ledger:read" | "verify" | "metrics" | "admin";
 
 /** Every scope, in a fixed order. */
 export const SCOPES: readonly Scope[] = [
@@ -28,6 +32,7 @@ export const SCOPES: readonly Scope[] = [
   "ledger:append",
   "ledger:read",
   "verify",
+  "metrics",
   "admin",
 ];
 

@@ -7,7 +7,7 @@
  */
 import nodeAssert from "node:assert/strict";
 import fc from "fast-check";
-import { ApiKeyring, hasScope, tokenHash } from "../../server/auth.ts";
+import { ApiKeyring, hasScope, tokenHash } from "../../server/middleware/auth/index.ts";
 import {
   ConfigError,
   configFromEnv,
@@ -18,7 +18,7 @@ import {
 import { jsonWithRaw, parseIndex } from "../../server/http.ts";
 import { ISSUER_KEY_FILE, IssuerKeyError, loadOrCreateIssuerKey } from "../../server/keys.ts";
 import { Counter, Histogram } from "../../server/metrics.ts";
-import { TokenBuckets } from "../../server/rate_limit.ts";
+import { TokenBuckets } from "../../server/middleware/rate_limit/index.ts";
 import { mergedTrustStore } from "../../server/services.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
 import { TrustStoreError } from "../../core/errors.ts";
