@@ -25,15 +25,7 @@ import {
   leafH,
   mth,
 } from "./_assert.ts";
-import {
-  auth,
-  fixtureText,
-  harness,
-  jsonAuth,
-  post,
-  signedEnvelope,
-  TOKENS,
-} from "./_helpers.ts";
+import { auth, fixtureText, harness, jsonAuth, post, signedEnvelope, TOKENS } from "./_helpers.ts";
 
 Deno.test("public routes: probes, version, checkpoint and key need no token", async () => {
   const h = await harness();
