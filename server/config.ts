@@ -5,7 +5,7 @@
  *
  * | variable | meaning | default |
  * | --- | --- | --- |
- * | `REGLEDGER_API_KEYS` | `token:scope,scope;token:scope` | none (every protected route answers 401) |
+ * | `REGLEDGER_API_KEYS` | `token:scope,scope;token:scope` (scopes: {@linkcode SCOPES}) | none (every protected route answers 401) |
  * | `REGLEDGER_DEV_MODE` | `1` disables auth; only loopback may be bound | off |
  * | `REGLEDGER_BODY_LIMIT` | maximum request body in bytes | 1048576 |
  * | `REGLEDGER_RATE_LIMIT` | per-token `rate[/burst]` in requests/s; `0` disables | `200/400` |

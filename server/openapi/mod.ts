@@ -60,7 +60,7 @@ const capitalised = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
  * if (doc.openapi !== "3.1.0") throw new Error("not OpenAPI 3.1");
  * ```
  */
-export function buildOpenApi(inp: OpenApiInputs): Obj & { openapi: string } {
+export function buildOpenApi(inp: OpenApiInputs): Record<string, unknown> & { openapi: string } {
   const paths: Record<string, Record<string, Obj>> = {};
   const add = (path: string, method: string, op: Obj) => {
     (paths[path] ??= {})[method.toLowerCase()] = op;
@@ -102,6 +102,6 @@ export function buildOpenApi(inp: OpenApiInputs): Obj & { openapi: string } {
 }
 
 /** The OpenAPI document of an app built over `deps`. */
-export function openApiOf(deps: ServerDeps): Obj & { openapi: string } {
+export function openApiOf(deps: ServerDeps): Record<string, unknown> & { openapi: string } {
   return buildOpenApi({ version: SERVER_VERSION, primitives: deps.audits.primitives });
 }
