@@ -225,7 +225,7 @@ async function startServe(verifyWorkers: string, tag: string) {
     ],
     cwd: new URL("../", import.meta.url).pathname,
     env: {
-      REGLEDGER_API_KEYS: `${TOKEN}:ledger:append,ledger:read`,
+      REGLEDGER_API_KEYS: `${TOKEN}:ledger:append,ledger:read,metrics`,
       REGLEDGER_RATE_LIMIT: "0",
       REGLEDGER_VERIFY_WORKERS: verifyWorkers,
     },

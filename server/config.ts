@@ -5,7 +5,7 @@
  *
  * | variable | meaning | default |
  * | --- | --- | --- |
- * | `REGLEDGER_API_KEYS` | `token:scope,scope;token:scope` | none (every protected route answers 401) |
+ * | `REGLEDGER_API_KEYS` | `token:scope,scope;token:scope` (scopes: {@linkcode SCOPES}) | none (every protected route answers 401) |
  * | `REGLEDGER_DEV_MODE` | `1` disables auth; only loopback may be bound | off |
  * | `REGLEDGER_BODY_LIMIT` | maximum request body in bytes | 1048576 |
  * | `REGLEDGER_RATE_LIMIT` | per-token `rate[/burst]` in requests/s; `0` disables | `200/400` |
@@ -19,8 +19,12 @@
  * @module
  */
 
-/** The scopes a bearer token can carry. `admin` implies every other scope. */
-export type Scope = "audit:run" | "ledger:append" | "ledger:read" | "verify" | "admin";
+/**
+ * The scopes a bearer token can carry. `admin` implies every other scope.
+ * `metrics` reads `GET /metrics` and nothing else, so a Prometheus scrape
+ * token cannot read the log; `ledger:read` does not include it.
+ */
+export type Scope = "audit:run" | "ledger:append" | "ledger:read" | "verify" | "metrics" | "admin";
 
 /** Every scope, in a fixed order. */
 export const SCOPES: readonly Scope[] = [
@@ -28,6 +32,7 @@ export const SCOPES: readonly Scope[] = [
   "ledger:append",
   "ledger:read",
   "verify",
+  "metrics",
   "admin",
 ];
 

@@ -49,8 +49,6 @@ export interface LogService {
   query(opts: QueryOptions): Promise<QueryResult>;
   /** Index of the entry holding the envelope with this SHA-256, if logged. */
   findByEnvelopeHash?(sha256: Uint8Array): Promise<number | undefined>;
-  /** Group-commit batch sizes observed since the last call (optional ledger hook). */
-  drainBatchSizes?(): number[];
   /** Wait for in-flight appends and close storage. */
   close(): Promise<void>;
 }

@@ -7,19 +7,9 @@
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Principal } from "./auth.ts";
 import { ApiError } from "./errors.ts";
 
-/** The Hono environment of the regledger app. */
-export interface AppEnv {
-  /** Per-request variables. */
-  Variables: {
-    /** Set by Hono's request-id middleware. */
-    requestId: string;
-    /** Set by authentication. */
-    principal: Principal;
-  };
-}
+export type { AppEnv } from "./env.ts";
 
 const fatalUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 

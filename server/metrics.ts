@@ -2,8 +2,15 @@
  * Prometheus metrics (text exposition format 0.0.4), kept per app instance:
  * counters and histograms with labels, rendered on demand. No module state.
  *
+ * Group-commit figures come from the ledger's own `onCommit` hook
+ * ({@linkcode ServerMetrics.recordCommit}); the process series (resident
+ * memory, CPU seconds, build info) are read when `/metrics` is scraped.
+ *
  * @module
  */
+import process from "node:process";
+import type { CommitInfo } from "../ledger/ledger.ts";
+import { SERVER_VERSION } from "./version.ts";
 
 /** Default latency buckets in seconds (1 ms … 10 s). */
 export const LATENCY_BUCKETS: readonly number[] = [
@@ -118,14 +125,60 @@ export class Histogram {
 
 /** A gauge whose value is read when rendered. */
 export class Gauge {
-  /** Build a gauge that calls `read` at render time. */
-  constructor(readonly name: string, readonly help: string, readonly read: () => number) {}
+  /**
+   * Build a gauge that calls `read` at render time.
+   *
+   * @param type the exposition type: a value read from elsewhere that only
+   *   grows (CPU seconds) is a `counter`. @default {"gauge"}
+   * @param labels constant labels of the one series. @default {{}}
+   */
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly read: () => number,
+    readonly type: "gauge" | "counter" = "gauge",
+    readonly labels: Labels = {},
+  ) {}
   /** Exposition text. */
   render(): string {
-    return `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} gauge\n${this.name} ${
-      fmt(this.read())
-    }\n`;
+    return `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} ${this.type}\n${this.name}${
+      labelText(this.labels)
+    } ${fmt(this.read())}\n`;
   }
+}
+
+/**
+ * The standard process series of Prometheus client libraries, read at
+ * render time: `process_resident_memory_bytes`, `process_cpu_seconds_total`
+ * (user + system) and `process_start_time_seconds`, plus
+ * `regledger_build_info{version, runtime}` (always 1).
+ */
+export function processGauges(version: string): Gauge[] {
+  const runtime = typeof Deno !== "undefined" ? `deno ${Deno.version.deno}` : "unknown";
+  const started = Math.round(Date.now() - performance.now()) / 1000;
+  return [
+    new Gauge(
+      "process_resident_memory_bytes",
+      "Resident memory size in bytes.",
+      () => Deno.memoryUsage().rss,
+    ),
+    new Gauge("process_cpu_seconds_total", "Total user and system CPU time in seconds.", () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e6;
+    }, "counter"),
+    new Gauge(
+      "process_start_time_seconds",
+      "Start time of the process since the Unix epoch in seconds.",
+      () => started,
+    ),
+    new Gauge(
+      "regledger_build_info",
+      "The running regledger version and runtime (value 1).",
+      () => 1,
+      "gauge",
+      { version, runtime },
+    ),
+  ];
 }
 
 /** The server's metric families. */
@@ -156,17 +209,31 @@ export class ServerMetrics {
     "regledger_trust_store_reloads_total",
     "Trust-store reloads by result (ok or error).",
   );
-  /** Group-commit batch sizes as reported by the ledger. */
+  /** Group-commit batch sizes as reported by the ledger's `onCommit` hook. */
   readonly batches: Histogram = new Histogram(
     "regledger_group_commit_batch_size",
-    "Entries written per ledger commit (group commit).",
+    "Entries written per ledger commit (group commit), from the ledger's onCommit hook.",
     BATCH_BUCKETS,
   );
-  readonly #gauges: Gauge[] = [];
+  /** Commit attempts that lost to another writer and were retried. */
+  readonly commitRetries: Counter = new Counter(
+    "regledger_group_commit_retries_total",
+    "Group-commit attempts retried because another writer committed first.",
+  );
+  readonly #gauges: Gauge[] = processGauges(SERVER_VERSION);
 
   /** Add a gauge read at render time. */
   addGauge(g: Gauge): void {
     this.#gauges.push(g);
+  }
+
+  /**
+   * Record one group commit: pass this as the ledger's `onCommit`
+   * (`openLedger({ onCommit: (i) => metrics.recordCommit(i) })`).
+   */
+  recordCommit(info: CommitInfo): void {
+    this.batches.observe(info.entries);
+    if (info.attempts > 1) this.commitRetries.inc({}, info.attempts - 1);
   }
 
   /** The whole exposition text. */
@@ -178,6 +245,7 @@ export class ServerMetrics {
       this.rejections.render(),
       this.reloads.render(),
       this.batches.render(),
+      this.commitRetries.render(),
       ...this.#gauges.map((g) => g.render()),
     ].join("");
   }

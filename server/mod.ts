@@ -33,7 +33,7 @@ export {
   type ServerConfig,
 } from "./config.ts";
 export type * from "./deps.ts";
-export { Counter, Gauge, Histogram, type Labels, ServerMetrics } from "./metrics.ts";
+export { Counter, Gauge, Histogram, type Labels, processGauges, ServerMetrics } from "./metrics.ts";
 export {
   ADMIN_TOKEN_FILE,
   loadOrCreateAdminToken,
@@ -49,4 +49,4 @@ export type {
   ParsedEnvelope,
   PrimitiveName,
 } from "../core/envelope_types.ts";
-export type { EntrySummary } from "../ledger/ledger.ts";
+export type { CommitInfo, EntrySummary } from "../ledger/ledger.ts";

@@ -124,9 +124,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     maxBytes: config.bodyLimit,
     verifyWorkers: config.verifyWorkers === "auto" ? defaultVerifyWorkers() : config.verifyWorkers,
   });
+  const metrics = new ServerMetrics();
   let ledger: Ledger;
   try {
-    ledger = await openLedger({ dataDir: opts.dataDir, origin });
+    ledger = await openLedger({
+      dataDir: opts.dataDir,
+      origin,
+      onCommit: (info) => metrics.recordCommit(info),
+    });
   } catch (e) {
     envelopes.close();
     throw e;
@@ -149,7 +154,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   };
   let draining = false;
   const app = createApp(deps, config, {
-    metrics: new ServerMetrics(),
+    metrics,
     notReady: () => (draining ? "shutting down" : null),
   });
 

@@ -175,33 +175,14 @@ export function bundledSchemas(): SchemaService {
 
 /**
  * {@linkcode LogService} over a real `Ledger`, adding envelope lookup by
- * hash through the store's dedup index (for `POST /v1/verify`) and
- * group-commit batch sizes for `/metrics`.
- *
- * The ledger has no batch-size hook, so sizes are derived from the appends'
- * receipts: every entry of one group commit is acknowledged with the same
- * `tree_size` (the batch's checkpoint), and a batch's acknowledgements all
- * settle in the same turn of the event loop. Entries appended by other
- * processes sharing the KV database are not counted.
+ * hash through the store's dedup index (for `POST /v1/verify`). Group-commit
+ * metrics come from the ledger itself: open it with
+ * `onCommit: (i) => metrics.recordCommit(i)`.
  */
 export function ledgerLog(ledger: Ledger): LogService {
-  let batchTreeSize = -1;
-  let batchCount = 0;
-  const done: number[] = [];
   return {
     verifierKey: ledger.verifierKey,
-    append: async (p) => {
-      const r = await ledger.append(p);
-      if (!r.existing) {
-        if (r.tree_size !== batchTreeSize) {
-          if (batchCount > 0) done.push(batchCount);
-          batchTreeSize = r.tree_size;
-          batchCount = 0;
-        }
-        batchCount++;
-      }
-      return r;
-    },
+    append: (p) => ledger.append(p),
     size: () => ledger.size(),
     get: (i) => ledger.get(i),
     checkpoint: () => ledger.checkpoint(),
@@ -209,12 +190,6 @@ export function ledgerLog(ledger: Ledger): LogService {
     proveConsistency: (a, b) => ledger.proveConsistency(a, b),
     query: (q) => ledger.query(q),
     findByEnvelopeHash: async (sha) => (await ledger.store.findEnvelopes([sha]))[0] ?? undefined,
-    drainBatchSizes: () => {
-      // A batch's acknowledgements settle together, so the open one is complete here.
-      if (batchCount > 0) done.push(batchCount);
-      batchCount = 0;
-      return done.splice(0);
-    },
     close: () => ledger.close(),
   };
 }

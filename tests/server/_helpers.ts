@@ -36,6 +36,7 @@ export const TOKENS: Record<Scope, string> = {
   "ledger:append": "tok-ledger-append-0123456789",
   "ledger:read": "tok-ledger-read-0123456789",
   "verify": "tok-verify-0123456789abcdef",
+  "metrics": "tok-metrics-0123456789abcdef",
   "admin": "tok-admin-0123456789abcdef",
 };
 
@@ -131,7 +132,8 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
     own: { keyId: server.provider.keyId, publicKeyPem: server.provider.publicKeyPem },
     verifyWorkers: opts.verifyWorkers ?? 0,
   });
-  const ledger = await openLedger({ dataDir: dir });
+  const metrics = new ServerMetrics();
+  const ledger = await openLedger({ dataDir: dir, onCommit: (i) => metrics.recordCommit(i) });
   const real = ledgerLog(ledger);
   const log = opts.wrapLog ? opts.wrapLog(real) : real;
   const deps: ServerDeps = {
@@ -147,7 +149,6 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
   };
   const accessLog: string[] = [];
   const bugs: string[] = [];
-  const metrics = new ServerMetrics();
   const config: ServerConfig = {
     ...DEFAULT_CONFIG,
     apiKeys: testKeys(),

@@ -2,63 +2,30 @@
  * In-process tests of every route against the real ledger on a KV file:
  * shapes (checked against the bundled JSON Schemas), legacy fixtures with
  * their typed verdicts, receipts and proofs checked with the ledger's pure
- * verifiers and an independent RFC 6962 implementation, queries, audits,
- * trust-store reload, metrics and OpenAPI.
+ * verifiers and an independent RFC 6962 implementation, queries, and every
+ * route's scope. Audits, admin routes, metrics and the OpenAPI document have
+ * their own files.
  *
  * @module
  */
-import nodeAssert from "node:assert/strict";
-import { Ajv2020 } from "ajv/dist/2020";
-import { fromBase64, sha256, toBase64 } from "../../core/bytes.ts";
+import { fromBase64, toBase64 } from "../../core/bytes.ts";
 import { parseEnvelopeText } from "../../core/envelope.ts";
-import { getSchema, SCHEMA_NAMES, type SchemaName } from "../../core/schemas.ts";
 import { TrustStore } from "../../core/trust_store.ts";
 import { verifyEnvelope } from "../../core/verify.ts";
 import { openCheckpoint } from "../../ledger/checkpoint.ts";
 import { verifyConsistency, verifyInclusion } from "../../ledger/merkle/mod.ts";
 import { parseVerifierKey } from "../../ledger/note.ts";
 import { verifyTlogProof } from "../../ledger/tlog_proof.ts";
-import { ckksAuditBackend } from "../../server/services.ts";
 import {
-  auth,
-  fixtureText,
-  harness,
-  jsonAuth,
-  post,
-  signedEnvelope,
-  TOKENS,
-  writeTrustFile,
-} from "./_helpers.ts";
-
-const assert: (v: unknown, msg?: string) => asserts v = nodeAssert.ok;
-const assertEquals = (a: unknown, b: unknown, msg?: string) =>
-  nodeAssert.deepStrictEqual(a, b, msg);
-const assertNotEquals = (a: unknown, b: unknown) => nodeAssert.notDeepStrictEqual(a, b);
-const assertMatch = (s: string, re: RegExp, msg?: string) => nodeAssert.match(s, re, msg);
-
-// ---------------------------------------------------------------- schemas
-
-const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
-for (const n of SCHEMA_NAMES) ajv.addSchema(getSchema(n) as unknown as object);
-
-function assertSchema(name: SchemaName, value: unknown): void {
-  const fn = ajv.getSchema(getSchema(name).$id)!;
-  assert(fn(value), `${name}: ${JSON.stringify(fn.errors)}`);
-}
-
-// ------------------------------------------- independent RFC 6962 (naive §2.1)
-
-const leafH = (leaf: Uint8Array) => sha256(new Uint8Array([0]), leaf);
-const nodeH = (l: Uint8Array, r: Uint8Array) => sha256(new Uint8Array([1]), l, r);
-function mth(hs: Uint8Array[]): Uint8Array {
-  if (hs.length === 0) return sha256();
-  if (hs.length === 1) return hs[0];
-  let k = 1;
-  while (k * 2 < hs.length) k *= 2;
-  return nodeH(mth(hs.slice(0, k)), mth(hs.slice(k)));
-}
-
-// ------------------------------------------------------------------- tests
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotEquals,
+  assertSchema,
+  leafH,
+  mth,
+} from "./_assert.ts";
+import { auth, fixtureText, harness, jsonAuth, post, signedEnvelope, TOKENS } from "./_helpers.ts";
 
 Deno.test("public routes: probes, version, checkpoint and key need no token", async () => {
   const h = await harness();
@@ -99,7 +66,7 @@ Deno.test("auth: 401 without, malformed or unknown token; 403 wrong scope; admin
       ["GET", "/v1/log/proof/inclusion?index=0", "ledger:read"],
       ["GET", "/v1/log/proof/consistency?first=0", "ledger:read"],
       ["POST", "/v1/verify", "verify"],
-      ["GET", "/metrics", "ledger:read"],
+      ["GET", "/metrics", "metrics"],
       ["POST", "/v1/admin/reload-trust-store", "admin"],
       ["GET", "/v1/schemas", "any"],
       ["GET", "/v1/schemas/envelope", "any"],
@@ -403,272 +370,5 @@ Deno.test("POST /v1/verify: valid, typed failures, logged index; nothing appende
     ]);
   } finally {
     await h.close();
-  }
-});
-
-Deno.test("POST /v1/audit/{primitive}: every fixture input runs, is signed by the server and logged", async () => {
-  const h = await harness();
-  try {
-    const cases = JSON.parse(await fixtureText("primitives.json")).cases;
-    const store = h.envelopes.trustStore;
-    const vkey = parseVerifierKey(h.ledger.verifierKey);
-    for (
-      const p of ["fairness", "provenance", "concordance", "calibration", "drift", "disagreement"]
-    ) {
-      const c = cases[p][0];
-      const r = await post(h.app, `/v1/audit/${p}`, JSON.stringify(c.input), jsonAuth("audit:run"));
-      const raw = await r.text();
-      assertEquals(r.status, 201, `${p}: ${raw.slice(0, 300)}`);
-      const body = JSON.parse(raw);
-      assertSchema("audit-response", body);
-      const env = parseEnvelopeText(JSON.stringify(body.envelope));
-      const ok = await verifyEnvelope(env, store);
-      assertEquals(ok.key_id, h.serverIssuer.keyId);
-      assertEquals(body.envelope.primitive, p);
-      for (const [k, v] of Object.entries(c.result as Record<string, unknown>)) {
-        if (typeof v === "number") {
-          assert(
-            Math.abs((body.envelope.result[k] as number) - v) <= 1e-9 * Math.max(1, Math.abs(v)),
-            `${p}.${k}`,
-          );
-        }
-      }
-      await verifyTlogProof(body.receipt.tlog_proof, vkey, { envelopeSha256: env.sha256 });
-    }
-    assertEquals(await h.ledger.size(), 6);
-    // Bad input: 400 with a JSON pointer; nothing appended.
-    const bad = await post(
-      h.app,
-      "/v1/audit/drift",
-      JSON.stringify({ reference: "x" }),
-      jsonAuth("audit:run"),
-    );
-    assertEquals(bad.status, 400);
-    const e = await bad.json();
-    assertSchema("error", e);
-    assertEquals(typeof e.pointer, "string");
-    assertEquals(typeof e.rule, "string");
-    const unknown = await post(h.app, "/v1/audit/astrology", "{}", jsonAuth("audit:run"));
-    assertEquals(unknown.status, 404);
-    assertEquals((await unknown.json()).primitives.length, 6);
-    const ckks = await post(
-      h.app,
-      "/v1/audit/drift?backend=ckks",
-      JSON.stringify(cases.drift[0].input),
-      jsonAuth("audit:run"),
-    );
-    assertEquals(ckks.status, 400);
-    assertEquals((await ckks.json()).error, "backend ckks not available");
-    const foo = await post(h.app, "/v1/audit/drift?backend=foo", "{}", jsonAuth("audit:run"));
-    assertEquals(foo.status, 400);
-    await foo.body?.cancel();
-    assertEquals(await h.ledger.size(), 6);
-  } finally {
-    await h.close();
-  }
-});
-
-Deno.test("trust store reload (admin route): revocation takes effect; a bad file changes nothing", async () => {
-  const h = await harness();
-  try {
-    const text = JSON.stringify(await signedEnvelope(1));
-    assertEquals((await post(h.app, "/v1/envelopes", text, jsonAuth("ledger:append"))).status, 201);
-    await writeTrustFile(h.trustFile, (s) => s.revoked.push("test-issuer-2026"));
-    const r = await post(h.app, "/v1/admin/reload-trust-store", "", auth("admin"));
-    assertEquals(r.status, 200);
-    const s = await r.json();
-    assertEquals(s.reloaded, true);
-    assertEquals(s.revoked, 2);
-    assertEquals(s.keys, 5); // 3 fixture keys + test issuer + the server's own key
-    const again = await post(
-      h.app,
-      "/v1/envelopes",
-      JSON.stringify(await signedEnvelope(2)),
-      jsonAuth("ledger:append"),
-    );
-    assertEquals(again.status, 422);
-    assertEquals((await again.json()).reason, "RevokedIssuer");
-    // Malformed file: 422 naming the problem, the previous store stays in force.
-    await Deno.writeTextFile(h.trustFile, '{"keys": {"k": "not a pem"}}');
-    const bad = await post(h.app, "/v1/admin/reload-trust-store", "", auth("admin"));
-    assertEquals(bad.status, 422);
-    assertEquals((await bad.json()).reason, "TrustStoreError");
-    const still = await post(
-      h.app,
-      "/v1/envelopes",
-      JSON.stringify(await signedEnvelope(3)),
-      jsonAuth("ledger:append"),
-    );
-    assertEquals((await still.json()).reason, "RevokedIssuer");
-    // The server's own key is always in the store.
-    assert(h.envelopes.trustStore.has(h.serverIssuer.keyId));
-    assertMatch(h.metrics.render(), /regledger_trust_store_reloads_total\{result="error"\} 1/);
-  } finally {
-    await h.close();
-  }
-});
-
-Deno.test("schemas, OpenAPI 3.1 built from them, and Prometheus metrics", async () => {
-  const h = await harness();
-  try {
-    const list = await (await h.app.request("/v1/schemas", { headers: auth("verify") })).json();
-    assertEquals(list.schemas, [...SCHEMA_NAMES]);
-    const env = await (await h.app.request("/v1/schemas/envelope", { headers: auth("verify") }))
-      .json();
-    assertEquals(env, getSchema("envelope"));
-    const nf = await h.app.request("/v1/schemas/nope", { headers: auth("verify") });
-    assertEquals(nf.status, 404);
-    await nf.body?.cancel();
-
-    const doc = await (await h.app.request("/openapi.json")).json();
-    assertEquals(doc.openapi, "3.1.0");
-    for (const n of SCHEMA_NAMES) assertEquals(doc.components.schemas[n], getSchema(n));
-    for (const p of ["drift", "fairness"]) {
-      assertEquals(
-        doc.paths[`/v1/audit/${p}`].post.requestBody.content["application/json"].schema.$ref,
-        `#/components/schemas/${p}.input`,
-      );
-    }
-    const schemaOf = (path: string, method: string, status: string) =>
-      doc.paths[path][method].responses[status].content["application/json"].schema.$ref;
-    assertEquals(schemaOf("/v1/envelopes", "post", "201"), "#/components/schemas/Receipt");
-    assertEquals(doc.components.schemas.Receipt, { $ref: "#/components/schemas/append-response" });
-    assertEquals(doc.components.schemas.Error, { $ref: "#/components/schemas/error" });
-    assertEquals(
-      schemaOf("/v1/log/entries/{index}", "get", "200"),
-      "#/components/schemas/log-entry",
-    );
-    assertEquals(schemaOf("/v1/verify", "post", "200"), "#/components/schemas/verify-response");
-    assertEquals(schemaOf("/v1/audit/drift", "post", "201"), "#/components/schemas/audit-response");
-    for (
-      const path of ["/v1/envelopes", "/v1/log/entries/{index}/bundle", "/metrics", "/healthz"]
-    ) {
-      assert(doc.paths[path], path);
-    }
-    // Every component compiles under JSON Schema 2020-12 with refs resolved.
-    // The whole document's components compile as JSON Schema 2020-12, every ref resolved.
-    const a = new Ajv2020({ strict: false, validateFormats: false });
-    const DOC = "https://openapi.local/doc.json";
-    a.addSchema({ $id: DOC, components: doc.components });
-    for (const k of Object.keys(doc.components.schemas)) {
-      assert(a.compile({ $ref: `${DOC}#/components/schemas/${k}` }), `component ${k} compiles`);
-    }
-    for (const n of SCHEMA_NAMES) assert(a.getSchema(getSchema(n).$id));
-    // Every $ref in paths points at a component.
-    const refs = JSON.stringify(doc.paths).match(/#\/components\/schemas\/[A-Za-z0-9._-]+/g) ?? [];
-    for (const r of refs) assert(doc.components.schemas[r.split("/").pop()!], r);
-
-    await post(
-      h.app,
-      "/v1/envelopes",
-      JSON.stringify(await signedEnvelope(1)),
-      jsonAuth("ledger:append"),
-    );
-    const m = await h.app.request("/metrics", { headers: auth("ledger:read") });
-    assertEquals(m.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
-    const text = await m.text();
-    assertMatch(
-      text,
-      /regledger_http_requests_total\{method="POST",route="\/v1\/envelopes",status="201"\} 1/,
-    );
-    assertMatch(
-      text,
-      /regledger_http_request_duration_seconds_count\{method="GET",route="\/v1\/schemas\/:name"\} 2/,
-    );
-    assertMatch(text, /regledger_log_size 1/);
-    assertMatch(text, /regledger_group_commit_stats_available 1/);
-    assertMatch(text, /regledger_group_commit_batch_size_count 1\n/);
-    // 40 concurrent submissions: every entry is counted in exactly one batch.
-    await Promise.all(
-      Array.from({ length: 40 }, async (_, i) => {
-        const r = await post(
-          h.app,
-          "/v1/envelopes",
-          JSON.stringify(await signedEnvelope(100 + i)),
-          jsonAuth("ledger:append"),
-        );
-        assertEquals(r.status, 201);
-        await r.body?.cancel();
-      }),
-    );
-    const t2 = await (await h.app.request("/metrics", { headers: auth("ledger:read") })).text();
-    const sum = Number(/regledger_group_commit_batch_size_sum (\d+)/.exec(t2)![1]);
-    const count = Number(/regledger_group_commit_batch_size_count (\d+)/.exec(t2)![1]);
-    assertEquals(sum, 41);
-    assert(count >= 2 && count <= 41, `batches ${count}`);
-    assertMatch(t2, /regledger_log_size 41/);
-    assertMatch(text, /# TYPE regledger_http_request_duration_seconds histogram/);
-  } finally {
-    await h.close();
-  }
-});
-
-Deno.test("POST /v1/audit/{primitive}?backend=ckks: through the encrypted-backend seam, and real CKKS", async () => {
-  const cases = JSON.parse(await fixtureText("primitives.json")).cases;
-  // A stand-in backend shows what the server does with any encrypted backend's run.
-  const fake = await harness({
-    ckks: {
-      name: "fake-ckks",
-      run: (_p, circuit, input) => {
-        const slots = circuit.minSlots(input);
-        return Promise.resolve({
-          result: { distance: 0.5, w1_distance: 0.25, drift_bit: true } as never,
-          stats: { depthConsumed: 1, slots } as never,
-          depth: { declared: circuit.depth, consumed: 1 },
-          parameterSet: { backend: "fake-ckks", poly_modulus_degree: 8192 },
-        });
-      },
-    },
-  });
-  try {
-    const r = await post(
-      fake.app,
-      "/v1/audit/drift?backend=ckks",
-      JSON.stringify(cases.drift[0].input),
-      jsonAuth("audit:run"),
-    );
-    const body = await r.json();
-    assertEquals(r.status, 201, JSON.stringify(body).slice(0, 300));
-    assertEquals(body.envelope.backend, "fake-ckks");
-    assertEquals(body.envelope.parameter_set, { backend: "fake-ckks", poly_modulus_degree: 8192 });
-    assertEquals(body.envelope.result.distance, 0.5);
-    await verifyEnvelope(
-      parseEnvelopeText(JSON.stringify(body.envelope)),
-      fake.envelopes.trustStore,
-    );
-    // Validation still comes first: nothing reaches the backend.
-    const bad = await post(
-      fake.app,
-      "/v1/audit/drift?backend=ckks",
-      '{"p":"x"}',
-      jsonAuth("audit:run"),
-    );
-    assertEquals(bad.status, 400);
-    await bad.body?.cancel();
-  } finally {
-    await fake.close();
-  }
-  const real = await harness({ ckks: ckksAuditBackend() });
-  try {
-    const c = cases.drift[0];
-    const r = await post(
-      real.app,
-      "/v1/audit/drift?backend=ckks",
-      JSON.stringify(c.input),
-      jsonAuth("audit:run"),
-    );
-    const body = await r.json();
-    assertEquals(r.status, 201, JSON.stringify(body).slice(0, 300));
-    assertEquals(body.envelope.backend, "seal-ckks");
-    assert(body.envelope.parameter_set.poly_modulus_degree >= 1024);
-    assertEquals(body.envelope.result.drift_bit, c.result.drift_bit);
-    assert(Math.abs(body.envelope.result.distance - c.result.distance) < 1e-3);
-    await verifyEnvelope(
-      parseEnvelopeText(JSON.stringify(body.envelope)),
-      real.envelopes.trustStore,
-    );
-    await verifyTlogProof(body.receipt.tlog_proof, real.ledger.verifierKey);
-  } finally {
-    await real.close();
   }
 });

@@ -1,13 +1,12 @@
 /**
  * Unit tests of the server's small parts: API-key and environment parsing,
- * the constant-time keyring, token buckets on a fake clock, Prometheus
- * exposition, JSON splicing, and the issuer-key file.
+ * Prometheus exposition, JSON splicing, and the issuer-key file. (The
+ * keyring and token buckets are tested beside their middleware, in
+ * tests/server/middleware/.)
  *
  * @module
  */
 import nodeAssert from "node:assert/strict";
-import fc from "fast-check";
-import { ApiKeyring, hasScope, tokenHash } from "../../server/auth.ts";
 import {
   ConfigError,
   configFromEnv,
@@ -17,8 +16,7 @@ import {
 } from "../../server/config.ts";
 import { jsonWithRaw, parseIndex } from "../../server/http.ts";
 import { ISSUER_KEY_FILE, IssuerKeyError, loadOrCreateIssuerKey } from "../../server/keys.ts";
-import { Counter, Histogram } from "../../server/metrics.ts";
-import { TokenBuckets } from "../../server/rate_limit.ts";
+import { Counter, Gauge, Histogram, ServerMetrics } from "../../server/metrics.ts";
 import { mergedTrustStore } from "../../server/services.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
 import { TrustStoreError } from "../../core/errors.ts";
@@ -96,60 +94,6 @@ Deno.test("isLoopbackHost", () => {
   }
 });
 
-Deno.test("ApiKeyring: exact token match only; admin implies every scope", () => {
-  fc.assert(
-    fc.property(
-      fc.uniqueArray(fc.stringMatching(/^[A-Za-z0-9._~+/-]{16,40}$/), {
-        minLength: 1,
-        maxLength: 6,
-      }),
-      fc.string(),
-      (tokens, probe) => {
-        const ring = new ApiKeyring(tokens.map((t, i) => ({
-          token: t,
-          scopes: new Set(i === 0 ? ["admin" as const] : ["verify" as const]),
-        })));
-        tokens.forEach((t, i) => {
-          const p = ring.authenticate(t)!;
-          assertEquals(p.tokenHash, tokenHash(t));
-          assertEquals(hasScope(p, "ledger:append"), i === 0);
-          assert(hasScope(p, "verify"));
-        });
-        if (!tokens.includes(probe)) assertEquals(ring.authenticate(probe), undefined);
-        // A prefix or an extension of a token is not the token.
-        assertEquals(ring.authenticate(tokens[0].slice(0, -1)), undefined);
-        if (!tokens.includes(tokens[0] + "x")) {
-          assertEquals(ring.authenticate(tokens[0] + "x"), undefined);
-        }
-      },
-    ),
-    { numRuns: 100 },
-  );
-  assertEquals(tokenHash("abc"), "ba7816bf8f01"); // SHA-256("abc") prefix (FIPS 180-2 vector)
-});
-
-Deno.test("TokenBuckets: burst, refill at the configured rate, whole-second Retry-After", () => {
-  let now = 0;
-  const b = new TokenBuckets({ ratePerSecond: 2, burst: 3 }, () => now);
-  assertEquals([b.take("a"), b.take("a"), b.take("a")], [0, 0, 0]);
-  assertEquals(b.take("a"), 1);
-  assertEquals(b.take("b"), 0);
-  now = 499;
-  assertEquals(b.take("a"), 1);
-  now = 500;
-  assertEquals(b.take("a"), 0);
-  now = 10_000;
-  assertEquals([b.take("a"), b.take("a"), b.take("a"), b.take("a")], [0, 0, 0, 1]);
-  const slow = new TokenBuckets({ ratePerSecond: 0.1, burst: 1 }, () => 0);
-  assertEquals([slow.take("x"), slow.take("x")], [0, 10]);
-  // Bounded memory: idle keys are evicted.
-  const small = new TokenBuckets({ ratePerSecond: 1, burst: 1 }, () => now, 4);
-  for (let i = 0; i < 100; i++) assertEquals(small.take(`k${i}`), 0);
-  assertEquals(small.take("k99"), 1); // still tracked
-  assertEquals(small.take("k0"), 0); // evicted long ago: a fresh bucket
-  nodeAssert.throws(() => new TokenBuckets({ ratePerSecond: 0, burst: 1 }), RangeError);
-});
-
 Deno.test("Prometheus exposition: counters, cumulative histograms, label escaping", () => {
   const c = new Counter("x_total", "Things.");
   c.inc({ route: '/a"b\\c\nd' });
@@ -175,6 +119,21 @@ Deno.test("Prometheus exposition: counters, cumulative histograms, label escapin
       "",
     ].join("\n"),
   );
+});
+
+Deno.test("ServerMetrics.recordCommit: batch sizes and retried attempts; labelled gauges", () => {
+  const m = new ServerMetrics();
+  m.recordCommit({ tree_size: 3, entries: 3, attempts: 1 });
+  m.recordCommit({ tree_size: 4, entries: 1, attempts: 3 });
+  assertEquals(m.batches.count(), 2);
+  assertEquals(m.commitRetries.get(), 2);
+  const text = m.render();
+  nodeAssert.match(text, /^regledger_group_commit_batch_size_sum 4$/m);
+  nodeAssert.match(text, /^regledger_group_commit_batch_size_bucket\{le="2"\} 1$/m);
+  nodeAssert.match(text, /^regledger_group_commit_retries_total 2$/m);
+  nodeAssert.match(text, /^# TYPE process_cpu_seconds_total counter$/m);
+  const g = new Gauge("x_info", "Info.", () => 1, "gauge", { version: 'a"b' });
+  assertEquals(g.render(), '# HELP x_info Info.\n# TYPE x_info gauge\nx_info{version="a\\"b"} 1\n');
 });
 
 Deno.test("parseIndex and jsonWithRaw", async () => {

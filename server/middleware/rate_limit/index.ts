@@ -5,10 +5,10 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "./http.ts";
-import type { RateLimitConfig } from "./config.ts";
-import { principalOf } from "./auth.ts";
-import { jsonError } from "./errors.ts";
+import type { RateLimitConfig } from "../../config.ts";
+import type { AppEnv } from "../../env.ts";
+import { jsonError } from "../../errors.ts";
+import { principalOf } from "../auth/index.ts";
 
 interface Bucket {
   tokens: number;

@@ -9,19 +9,13 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "./http.ts";
 import { bearerAuth } from "hono/bearer-auth";
-import { bytesEqual, sha256, toHex, utf8 } from "../core/bytes.ts";
-import type { ApiKey, Scope } from "./config.ts";
-import { jsonError } from "./errors.ts";
+import { bytesEqual, sha256, toHex, utf8 } from "../../../core/bytes.ts";
+import type { ApiKey, Scope } from "../../config.ts";
+import type { AppEnv, Principal } from "../../env.ts";
+import { jsonError } from "../../errors.ts";
 
-/** Who made a request: the short hash of its token and its scopes. */
-export interface Principal {
-  /** First 12 hex digits of SHA-256(token): safe to log. */
-  tokenHash: string;
-  /** Scopes granted (`admin` implies all). */
-  scopes: ReadonlySet<Scope>;
-}
+export type { Principal } from "../../env.ts";
 
 /** The principal of dev mode (auth disabled). */
 export const DEV_PRINCIPAL: Principal = Object.freeze({

@@ -1,0 +1,361 @@
+/**
+ * What the OpenAPI document says about each operation of the route table
+ * (`routes/table.ts`): summary, parameters, request and response bodies.
+ * Bodies that a bundled schema describes point at its component; the few
+ * answers no bundled schema describes (the entries page, the bundle, probes,
+ * the CKKS evaluator's wire format) are written here, once.
+ *
+ * @module
+ */
+import type { PrimitiveName } from "../../core/envelope_types.ts";
+import type { OperationId } from "../routes/table.ts";
+import { type Obj, schemaRef } from "./components.ts";
+
+/** One operation's documentation, without `operationId` and `security` (from the table). */
+export interface OperationDoc {
+  /** One line. */
+  summary: string;
+  /** More, when one line is not enough. */
+  description?: string;
+  /** Path and query parameters. */
+  parameters?: Obj[];
+  /** The request body. */
+  requestBody?: Obj;
+  /** Answers by status. */
+  responses: Record<string, Obj>;
+}
+
+/** `application/json` content with `schema`. */
+export const json = (schema: Obj): Obj => ({ "application/json": { schema } });
+const text = (description: string): Obj => ({
+  description,
+  content: { "text/plain": { schema: { type: "string" } } },
+});
+/** An error answer described by the bundled `error` schema. */
+export const err = (description: string): Obj => ({
+  description,
+  content: json(schemaRef("error")),
+});
+
+const indexParam = (name: string, where: "path" | "query", required: boolean, d: string) => ({
+  name,
+  in: where,
+  required,
+  description: d,
+  schema: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+});
+const strParam = (name: string, description: string, format?: string) => ({
+  name,
+  in: "query",
+  required: false,
+  description,
+  schema: format ? { type: "string", format } : { type: "string", minLength: 1, maxLength: 256 },
+});
+
+const B64 = { type: "string", contentEncoding: "base64" };
+const ENVELOPE = schemaRef("envelope");
+const INDEX_PATH = indexParam("index", "path", true, "entry index");
+
+/** The documentation of every operation but the audit, which is documented per primitive. */
+export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> = {
+  getHealth: {
+    summary: "Liveness",
+    responses: {
+      "200": {
+        description: "Alive.",
+        content: json({
+          type: "object",
+          required: ["status"],
+          properties: { status: { const: "ok" } },
+        }),
+      },
+    },
+  },
+  getReadiness: {
+    summary: "Readiness",
+    responses: {
+      "200": {
+        description: "Ready.",
+        content: json({
+          type: "object",
+          required: ["ready", "tree_size"],
+          properties: { ready: { const: true }, tree_size: { type: "integer", minimum: 0 } },
+        }),
+      },
+      "503": {
+        description: "Starting or shutting down.",
+        content: json({
+          type: "object",
+          required: ["ready", "error"],
+          properties: { ready: { const: false }, error: { type: "string" } },
+        }),
+      },
+    },
+  },
+  getVersion: {
+    summary: "Version and log identity",
+    responses: {
+      "200": {
+        description: "Version, log origin and verifier key, backends and primitives.",
+        content: json({
+          type: "object",
+          required: ["name", "version", "origin", "verifier_key", "backends", "primitives"],
+          properties: {
+            name: { const: "regledger" },
+            version: { type: "string" },
+            origin: { type: "string" },
+            verifier_key: { type: "string" },
+            backends: { type: "array", items: { type: "string" } },
+            primitives: { type: "array", items: { type: "string" } },
+            runtime: { type: "string" },
+          },
+        }),
+      },
+    },
+  },
+  getOpenApi: {
+    summary: "This document",
+    responses: {
+      "200": { description: "OpenAPI 3.1.", content: json({ type: "object" }) },
+    },
+  },
+  getCheckpoint: {
+    summary: "The latest signed checkpoint",
+    responses: { "200": text("C2SP tlog-checkpoint signed note.") },
+  },
+  getVerifierKey: {
+    summary: "The log's verifier key (Go note format)",
+    responses: { "200": text("`<name>+<key id>+<base64 key>`, one line.") },
+  },
+  submitEnvelope: {
+    summary: "Verify an envelope against the trust store and append it",
+    requestBody: { required: true, content: json(ENVELOPE) },
+    responses: {
+      "201": { description: "Appended.", content: json(schemaRef("append-response")) },
+      "200": {
+        description: "Already in the log: the existing entry.",
+        content: json(schemaRef("append-response")),
+      },
+      "422": err("Typed verification failure; `reason` names it."),
+    },
+  },
+  queryEntries: {
+    summary: "Entries by issuer, primitive and issue time, paginated",
+    parameters: [
+      strParam("issuer", "exact issuer"),
+      strParam("primitive", "exact primitive"),
+      strParam("from", "issued_at ≥ from (RFC 3339)", "date-time"),
+      strParam("to", "issued_at < to (RFC 3339)", "date-time"),
+      strParam("cursor", "next_cursor of the previous page (opaque)"),
+      indexParam("limit", "query", false, "page size (1–1000, default 100)"),
+    ],
+    responses: {
+      "200": {
+        description: "Entry summaries in (issued_at, index) order.",
+        content: json({
+          type: "object",
+          required: ["entries", "next_cursor"],
+          properties: {
+            entries: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: {
+                  index: { type: "integer", minimum: 0 },
+                  leaf_hash: B64,
+                  envelope_sha256: B64,
+                  issuer: { type: "string" },
+                  primitive: { type: "string" },
+                  issued_at: { type: "string" },
+                  key_id: { type: "string" },
+                },
+              },
+            },
+            next_cursor: { type: ["string", "null"] },
+          },
+        }),
+      },
+    },
+  },
+  getEntry: {
+    summary: "One entry: leaf bytes, leaf hash and the envelope as stored",
+    parameters: [INDEX_PATH],
+    responses: {
+      "200": {
+        description: "The entry; `envelope` is the stored canonical text, numbers as received.",
+        content: json(schemaRef("log-entry")),
+      },
+      "404": err("No such entry."),
+    },
+  },
+  getEntryBundle: {
+    summary: "Entry, inclusion proof, latest checkpoint and tlog-proof in one answer",
+    parameters: [INDEX_PATH],
+    responses: {
+      "200": {
+        description: "Everything needed to check the entry offline.",
+        content: json({
+          type: "object",
+          properties: {
+            index: { type: "integer", minimum: 0 },
+            tree_size: { type: "integer", minimum: 1 },
+            leaf: B64,
+            leaf_hash: B64,
+            inclusion_proof: { type: "array", items: B64 },
+            checkpoint: { type: "string" },
+            tlog_proof: { type: "string" },
+            verifier_key: { type: "string" },
+            envelope: ENVELOPE,
+          },
+        }),
+      },
+      "404": err("No such entry."),
+    },
+  },
+  getInclusionProof: {
+    summary: "RFC 6962 inclusion proof",
+    parameters: [
+      indexParam("index", "query", true, "entry index"),
+      indexParam("tree_size", "query", false, "tree size (default: current)"),
+    ],
+    responses: {
+      "200": { description: "Audit path.", content: json(schemaRef("inclusion-proof")) },
+    },
+  },
+  getConsistencyProof: {
+    summary: "RFC 6962 consistency proof",
+    parameters: [
+      indexParam("first", "query", true, "older tree size"),
+      indexParam("second", "query", false, "newer tree size (default: current)"),
+    ],
+    responses: {
+      "200": {
+        description: "Consistency path.",
+        content: json(schemaRef("consistency-proof")),
+      },
+    },
+  },
+  verifyEnvelope: {
+    summary: "Verify an envelope against the trust store (nothing is appended)",
+    requestBody: { required: true, content: json(ENVELOPE) },
+    responses: {
+      "200": {
+        description: "`valid` and, when false, the typed `reason`.",
+        content: json(schemaRef("verify-response")),
+      },
+    },
+  },
+  evaluateCkks: {
+    summary: "The split flow's CKKS evaluator (nothing is appended)",
+    description: "Runs a primitive's circuit on the client's ciphertexts with its evaluation " +
+      "keys (no secret key). Offered when the server runs with REGLEDGER_CKKS=1 (404 otherwise).",
+    requestBody: {
+      required: true,
+      content: json({
+        type: "object",
+        description: "`regledger.ckks-request.v1`: parameter set, layout, evaluation keys " +
+          "(public, relinearization, Galois) and ciphertexts, base64 of zstd SEAL bytes.",
+        required: [
+          "v",
+          "primitive",
+          "parameter_set",
+          "depth_budget",
+          "evaluation_keys",
+          "layout",
+          "ciphertexts",
+        ],
+        properties: {
+          v: { const: "regledger.ckks-request.v1" },
+          primitive: { type: "string" },
+          parameter_set: { type: "object" },
+          depth_budget: { type: "object" },
+          evaluation_keys: { type: "object" },
+          layout: { type: "object" },
+          ciphertexts: { type: "object", additionalProperties: { type: "string" } },
+        },
+      }),
+    },
+    responses: {
+      "200": {
+        description: "`regledger.ckks-response.v1`: encrypted outputs only the client can decrypt.",
+        content: json({
+          type: "object",
+          required: ["v", "primitive", "ciphertexts", "stats"],
+          properties: {
+            v: { const: "regledger.ckks-response.v1" },
+            primitive: { type: "string" },
+            ciphertexts: { type: "object", additionalProperties: { type: "string" } },
+            stats: { type: "object" },
+          },
+        }),
+      },
+      "404": err("The server runs without REGLEDGER_CKKS=1."),
+    },
+  },
+  listSchemas: {
+    summary: "Names of the bundled JSON Schemas",
+    responses: {
+      "200": {
+        description: "Schema names.",
+        content: json({
+          type: "object",
+          required: ["schemas"],
+          properties: { schemas: { type: "array", items: { type: "string" } } },
+        }),
+      },
+    },
+  },
+  getSchema: {
+    summary: "One bundled JSON Schema (Draft 2020-12), as bundled",
+    parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
+    responses: {
+      "200": { description: "The schema.", content: json({ type: "object" }) },
+      "404": err("No such schema."),
+    },
+  },
+  getMetrics: {
+    summary: "Prometheus metrics",
+    responses: { "200": text("Text exposition format 0.0.4.") },
+  },
+  reloadTrustStore: {
+    summary: "Re-read the trust store file (also on SIGHUP)",
+    responses: {
+      "200": {
+        description: "Counts of the new trust store.",
+        content: json({
+          type: "object",
+          required: ["reloaded", "keys", "revoked"],
+          properties: {
+            reloaded: { const: true },
+            keys: { type: "integer", minimum: 0 },
+            revoked: { type: "integer", minimum: 0 },
+          },
+        }),
+      },
+      "422": err("The file is malformed; the previous trust store stays in use."),
+    },
+  },
+};
+
+/** The documentation of `POST /v1/audit/{primitive}` for one primitive. */
+export function auditOperation(primitive: PrimitiveName): OperationDoc {
+  const answer = json(schemaRef("audit-response"));
+  return {
+    summary: `Run the ${primitive} audit, sign it with the server's issuer key and append it`,
+    parameters: [{
+      name: "backend",
+      in: "query",
+      required: false,
+      schema: { type: "string", enum: ["plaintext", "ckks"], default: "plaintext" },
+      description: "`ckks` answers 400 while the CKKS backend is not available.",
+    }],
+    requestBody: {
+      required: true,
+      content: json(schemaRef(`${primitive}.input`)),
+    },
+    responses: {
+      "201": { description: "Signed envelope and its log receipt.", content: answer },
+      "200": { description: "The same envelope was already in the log.", content: answer },
+    },
+  };
+}
