@@ -57,8 +57,8 @@ const HELPS: Record<string, string> = {
 
 Verify a signed envelope and append it to the log; print the receipt
 {index, tree_size, leaf_hash, envelope_sha256, checkpoint, inclusion_proof,
-tlog_proof, existing}. The same envelope again prints its existing entry
-with "existing": true. With --trusted-keys the issuer must be in the trust
+tlog_proof, existing} (schema append-response). The same envelope again
+prints its existing entry with "existing": true. With --trusted-keys the issuer must be in the trust
 store; without it only the envelope's own hashes and signature are checked.
 Against a server, the server's trust store decides (and --trusted-keys, when
 given, is checked here first). A failed verification exits 1 with
