@@ -12,7 +12,7 @@ import { type CliIO, type Command, parseArgs, printJson, tokenFromEnv, UsageErro
 import { RemoteLog, RemoteLogError } from "../remote_log.ts";
 import { type PrimitiveName, PRIMITIVES } from "../../core/envelope_types.ts";
 import { InputValidationError, RegledgerError } from "../../core/errors.ts";
-import { InProcessKeyProvider } from "../../core/keys.ts";
+import { InProcessKeyProvider, type IssuerKeyFile, parseIssuerKeyFile } from "../../core/keys.ts";
 import { getSchema, type SchemaName } from "../../core/schemas.ts";
 import { validate } from "../../core/validate.ts";
 import {
@@ -46,11 +46,13 @@ primitives: ${PRIMITIVES.join(", ")}
 options:
   -i, --input FILE        the input JSON ("-" reads standard input)
   -o, --output FILE       where to write the envelope (default: stdout)
-  --key FILE              the issuer's PKCS#8 PEM private key (from keygen);
-                          default: $REGLEDGER_KEY_FILE
-  --issuer NAME           issuer name in the envelope (default: the key id)
+  --key FILE              the issuer's key file from keygen, which names its
+                          issuer and key id; default: $REGLEDGER_KEY_FILE
+  --issuer NAME           issuer name in the envelope (default: the key
+                          file's; for a bare PEM without names, the key id)
   --key-id ID             key id in receipt.key_id, as in the trust store
-                          (default: NAME-YYYY-MM, keygen's default)
+                          (default: the key file's; for a bare PEM, NAME-YYYY-MM
+                          from --issuer, keygen's old default)
   --backend NAME          plaintext (default: exact statistics) or ckks
                           (encrypted with Microsoft SEAL through node-seal)
   --evaluator URL         with --backend ckks: the split flow. Keys are made and
@@ -76,10 +78,9 @@ exit codes: 0 written, 2 bad use or bad input (field and rule on stderr).
 
 example:
   regledger keygen --issuer acme --key-id acme-2026-11 -o acme.key.pem > trust.json
-  regledger audit fairness -i fairness.json --key acme.key.pem --key-id acme-2026-11 \\
-    --issuer acme -o envelope.json
+  regledger audit fairness -i fairness.json --key acme.key.pem -o envelope.json
   regledger verify -i envelope.json --trusted-keys trust.json --strict
-  regledger audit drift -i drift.json --key acme.key.pem --key-id acme-2026-11 \\
+  regledger audit drift -i drift.json --key acme.key.pem \\
     --backend ckks --evaluator https://regulator.example -o envelope.json
 `;
 
@@ -128,15 +129,8 @@ export const run: Command = async (args, io) => {
   if (!inputPath) throw new UsageError("missing -i IN (see --help)");
   const keyPath = a.values["key"] ?? Deno.env.get("REGLEDGER_KEY_FILE");
   if (!keyPath) throw new UsageError("missing --key KEYFILE (the private key from keygen)");
-  const issuerOpt = a.values["issuer"];
-  const keyIdOpt = a.values["key-id"];
-  if (!issuerOpt && !keyIdOpt) {
-    throw new UsageError("give --key-id ID (as in the trust store) or --issuer NAME");
-  }
-  const now = new Date();
-  const keyId = keyIdOpt ??
-    `${issuerOpt}-${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}`;
-  const issuer = issuerOpt ?? keyId;
+  const keyFile = await readKeyFile(keyPath);
+  const { keyId, issuer } = signingNames(keyPath, keyFile, a.values["issuer"], a.values["key-id"]);
   const backendName = a.values["backend"] ?? "plaintext";
   if (backendName !== "plaintext" && backendName !== "ckks") {
     throw new UsageError(`--backend must be plaintext or ckks, got '${backendName}'`);
@@ -158,7 +152,7 @@ export const run: Command = async (args, io) => {
 
   let signer: InProcessKeyProvider;
   try {
-    signer = await InProcessKeyProvider.fromFile(keyId, keyPath);
+    signer = await InProcessKeyProvider.fromPkcs8Pem(keyId, keyFile.pem);
   } catch (e) {
     throw new UsageError(`cannot load the key ${keyPath}: ${describe(e)}`, { cause: e });
   }
@@ -174,6 +168,47 @@ export const run: Command = async (args, io) => {
   await writeOutput(io, a.values["output"], JSON.stringify(envelope, null, 2) + "\n");
   return 0;
 };
+
+/** Read and parse the key file before any work, so a bad key is reported first (exit 2). */
+async function readKeyFile(path: string): Promise<IssuerKeyFile> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new UsageError(`cannot read the key ${path}: ${describe(e)}`, { cause: e });
+  }
+  try {
+    return parseIssuerKeyFile(text);
+  } catch (e) {
+    throw new UsageError(`cannot load the key ${path}: ${describe(e)}`, { cause: e });
+  }
+}
+
+/**
+ * The key id and issuer to sign as: the flags, else the key file's names,
+ * else (a bare PEM from before keys remembered their names) the old rules:
+ * `--issuer` alone derives keygen's default key id, `--key-id` alone is the issuer too.
+ */
+function signingNames(
+  path: string,
+  file: IssuerKeyFile,
+  issuerOpt: string | undefined,
+  keyIdOpt: string | undefined,
+): { keyId: string; issuer: string } {
+  if (file.keyId !== undefined && file.issuer !== undefined) {
+    return { keyId: keyIdOpt ?? file.keyId, issuer: issuerOpt ?? file.issuer };
+  }
+  if (!issuerOpt && !keyIdOpt) {
+    throw new UsageError(
+      `${path} does not name its issuer and key id (a key from an older keygen); ` +
+        "give --key-id ID (as in the trust store) and --issuer NAME",
+    );
+  }
+  const now = new Date();
+  const keyId = keyIdOpt ?? file.keyId ??
+    `${issuerOpt}-${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}`;
+  return { keyId, issuer: issuerOpt ?? file.issuer ?? keyId };
+}
 
 async function audit(
   p: PrimitiveName,

@@ -96,7 +96,7 @@ Deno.test("cli audit: stdout without -o; a changed result is HashMismatch", asyn
   const r = await cli(audit, ["drift", "-i", input, "--key", keyFile, "--key-id", "acme-2026-11"]);
   assert.equal(r.code, 0, r.err);
   const env = JSON.parse(r.out);
-  assert.equal(env.issuer, "acme-2026-11", "issuer defaults to the key id");
+  assert.equal(env.issuer, "acme", "the issuer comes from the key file");
   env.result.distance += 0.001;
   const tampered = `${dir}/tampered.json`;
   await Deno.writeTextFile(tampered, JSON.stringify(env));
