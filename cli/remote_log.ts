@@ -23,6 +23,7 @@ import { decodeLeaf, prevFor } from "../ledger/leaf.ts";
 import { leafHash, MemoryHashStore, treeHash } from "../ledger/merkle.ts";
 import { parseVerifierKey } from "../ledger/note.ts";
 import { UsageError } from "./io.ts";
+import type { QueryOptions, QueryResult } from "../ledger/index.ts";
 
 /** Tries of one request when the server answers 429 or 503 with `Retry-After`. */
 const MAX_ATTEMPTS = 30;
@@ -146,6 +147,20 @@ export class RemoteLog {
   /** `GET /v1/log/entries/{index}` as the server's exact JSON text. */
   async entryText(index: number): Promise<string> {
     return await (await this.#fetch(`v1/log/entries/${index}`)).text();
+  }
+
+  /**
+   * `GET /v1/log/entries?…`: one page of entry summaries, as `Ledger.query`.
+   * TEMP for `ledger list` until the library log client's `query` replaces it.
+   */
+  async query(opts: QueryOptions & { breached?: boolean } = {}): Promise<QueryResult> {
+    const q = new URLSearchParams();
+    for (const k of ["issuer", "primitive", "from", "to", "cursor"] as const) {
+      if (opts[k] !== undefined) q.set(k, opts[k]);
+    }
+    if (opts.breached !== undefined) q.set("breached", String(opts.breached));
+    if (opts.limit !== undefined) q.set("limit", String(opts.limit));
+    return await (await this.#fetch(`v1/log/entries?${q}`)).json();
   }
 
   /** `GET /v1/log/checkpoint`. */
