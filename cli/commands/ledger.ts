@@ -12,6 +12,7 @@
  * - `key`: the log's verifier key (text).
  * - `proof --index N [--tree-size M]`: `{index, tree_size, leaf_hash, proof}`.
  * - `consistency --first A --second B`: `{first, second, proof}`.
+ * - `list [--issuer I] [--primitive P] [--from T] [--to T] [--breached] …`: a page of entries.
  * - `verify`: audit the whole log; exit 1 with `{ok:false, reason, first_bad_index}` when corrupt.
  *
  * Exit codes: 0 ok; 1 an envelope failed verification (`{error, reason}`)
@@ -23,6 +24,7 @@ import { type Command, parseArgs, printJson, tokenFromEnv, UsageError } from "..
 import { RemoteLog } from "../remote_log.ts";
 import { HELP, HELPS } from "./ledger/help.ts";
 import { readAndCheckEnvelope } from "./ledger/common.ts";
+import { listFormat, listQuery } from "./ledger/list.ts";
 import { guard, open, runRead } from "./ledger/local.ts";
 import { runRemote } from "./ledger/remote.ts";
 
@@ -54,8 +56,15 @@ export const run: Command = async (args, io) => {
       "server",
       "token",
       "key",
+      "issuer",
+      "primitive",
+      "from",
+      "to",
+      "limit",
+      "cursor",
+      "format",
     ],
-    flags: ["help"],
+    flags: ["help", "breached", "not-breached"],
     aliases: { h: "help", i: "input" },
   };
   const p = parseArgs(rest, spec);
@@ -70,6 +79,7 @@ export const run: Command = async (args, io) => {
     key: [],
     proof: ["index", "tree-size"],
     consistency: ["first", "second"],
+    list: ["issuer", "primitive", "from", "to", "limit", "cursor", "format"],
     verify: [],
   };
   const where = ["data", "origin", "server", "token"];
@@ -79,7 +89,16 @@ export const run: Command = async (args, io) => {
       throw new UsageError(`option --${k} does not apply to 'ledger ${sub}'`);
     }
   }
+  for (const f of ["breached", "not-breached"]) {
+    if (p.flags.has(f) && sub !== "list") {
+      throw new UsageError(`option --${f} does not apply to 'ledger ${sub}'`);
+    }
+  }
   if (p.positional.length > 0) throw new UsageError(`unexpected argument ${p.positional[0]}`);
+  // Check list's options before touching any log.
+  const list = sub === "list"
+    ? { query: listQuery(p.values, p.flags), format: listFormat(p.values, io) }
+    : undefined;
   const server = p.values.server;
   if (server !== undefined) {
     for (const k of ["data", "origin"]) {
@@ -90,6 +109,7 @@ export const run: Command = async (args, io) => {
       new RemoteLog(server, p.values.token ?? tokenFromEnv()),
       p.values,
       io,
+      list,
     );
   }
   for (const k of ["token", "key"]) {
@@ -132,7 +152,7 @@ export const run: Command = async (args, io) => {
   return await guard(async () => {
     const ledger = await open(dataDir, p.values.origin, sub === "verify");
     try {
-      return await runRead(sub, ledger, p.values, io);
+      return await runRead(sub, ledger, p.values, io, list);
     } finally {
       await ledger.close();
     }

@@ -94,6 +94,30 @@ ${COMMON}
 example:
   regledger ledger consistency --data ./data --first 5 --second 10
 `,
+  list: `usage: regledger ledger list (--data DIR | --server URL) [--issuer NAME] [--primitive P]
+       [--from T] [--to T] [--breached | --not-breached] [--limit N] [--cursor C] [--format F]
+
+Print one page of entries, in (issued_at, index) order, as
+{"entries": [{index, issued_at, issuer, primitive, key_id, envelope_sha256,
+leaf_hash}], "next_cursor"}; next_cursor is null on the last page, else give
+it to --cursor for the next one. On a terminal the page is a table instead.
+
+options:
+  --issuer NAME      only this issuer's entries
+  --primitive P      only this primitive's entries
+  --from T           issued at or after T (RFC 3339 date-time, or a date: its midnight UTC)
+  --to T             issued before T
+  --breached         only entries whose result breaches its threshold
+  --not-breached     only entries whose result does not
+  --limit N          page size, 1 to 1000 (default 100)
+  --cursor C         the next_cursor of the previous page
+  --format F         json (default when stdout is not a terminal) or table
+${COMMON}
+
+examples:
+  regledger ledger list --data ./data --issuer "Acme Bank" --from 2026-01-01
+  regledger ledger list --server http://127.0.0.1:8080 --primitive fairness --breached --format table
+`,
   verify: `usage: regledger ledger verify (--data DIR | --server URL [--key VKEY])
 
 Read the whole log back and recompute the hash chain, leaf and envelope
@@ -127,6 +151,7 @@ commands:
   get           print an entry
   checkpoint    print the latest signed checkpoint
   key           print the log's verifier key
+  list          list entries by issuer, primitive, time and breach, a page at a time
   proof         print an inclusion proof
   consistency   print a consistency proof
   verify        audit the whole log (exit 1 naming the first bad index)

@@ -14,6 +14,7 @@ import {
   LogKeyError,
   openLedger,
 } from "../../../ledger/index.ts";
+import { type ListRequest, printPage } from "./list.ts";
 import { intOption } from "./common.ts";
 
 /** Run the read-only command `sub` (get, checkpoint, key, proof, consistency, verify) on `ledger`. */
@@ -22,6 +23,7 @@ export async function runRead(
   ledger: Ledger,
   values: Record<string, string>,
   io: CliIO,
+  list?: ListRequest,
 ): Promise<number> {
   switch (sub) {
     case "get": {
@@ -33,6 +35,9 @@ export async function runRead(
       io.stdout(entryToJson(entry) + "\n");
       return 0;
     }
+    case "list":
+      printPage(io, await ledger.query(list!.query), list!.format);
+      return 0;
     case "checkpoint":
       io.stdout(await ledger.checkpoint());
       return 0;

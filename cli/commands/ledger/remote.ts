@@ -8,6 +8,7 @@ import { type CliIO, printJson, readInputFile, UsageError } from "../../io.ts";
 import { type RemoteLog, RemoteLogError } from "../../remote_log.ts";
 import { RegledgerError } from "../../../core/errors.ts";
 import { LogKeyError } from "../../../ledger/index.ts";
+import { type ListRequest, printPage } from "./list.ts";
 import { intOption, readAndCheckEnvelope } from "./common.ts";
 
 /** The ledger commands against a server; same output as {@linkcode runRead}. */
@@ -16,6 +17,7 @@ export async function runRemote(
   log: RemoteLog,
   values: Record<string, string>,
   io: CliIO,
+  list?: ListRequest,
 ): Promise<number> {
   try {
     switch (sub) {
@@ -35,6 +37,9 @@ export async function runRemote(
       }
       case "get":
         io.stdout((await log.entryText(intOption(values, "index", true)!)).trimEnd() + "\n");
+        return 0;
+      case "list":
+        printPage(io, await log.query(list!.query), list!.format);
         return 0;
       case "checkpoint":
         io.stdout(await log.checkpoint());
