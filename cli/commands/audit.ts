@@ -13,7 +13,16 @@ import { RemoteLog, RemoteLogError } from "../remote_log.ts";
 import { type PrimitiveName, PRIMITIVES } from "../../core/envelope_types.ts";
 import { InputValidationError, RegledgerError } from "../../core/errors.ts";
 import { InProcessKeyProvider, type IssuerKeyFile, parseIssuerKeyFile } from "../../core/keys.ts";
-import { getSchema, type SchemaName } from "../../core/schemas.ts";
+import type { SchemaName } from "../../core/schemas.ts";
+import {
+  type AuditInput,
+  inputFormat,
+  layoutOf,
+  parameterFlag,
+  parameterFlags,
+  readAuditInput,
+  schemaDescription,
+} from "./audit_input.ts";
 import { validate } from "../../core/validate.ts";
 import {
   type AuditDpOptions,
@@ -31,7 +40,20 @@ import {
 } from "../../core/fhe/audit_backend.ts";
 import type { KeyGenProgress } from "../../core/fhe/keys.ts";
 
-const MAX_INPUT = 256 * 1024 * 1024;
+/** One help line per primitive with parameters: its flags, derived from its input schema. */
+function parameterHelp(): string {
+  return PRIMITIVES.map((p) => [p, layoutOf(p).parameters] as const)
+    .filter(([, ps]) => ps.length > 0)
+    .map(([p, ps]) =>
+      `    ${(p + ":").padEnd(14)}${
+        ps.map((x) =>
+          `--${parameterFlag(x.field)} ${x.type === "integer" ? "N" : "X"}${
+            x.required ? "" : ` (default ${x.default})`
+          }`
+        ).join(", ")
+      }`
+    ).join("\n");
+}
 
 const HELP = `usage: regledger audit <primitive> -i IN [-o OUT] --key KEYFILE [options]
        regledger audit <primitive> --schema
@@ -44,7 +66,9 @@ to standard output.
 primitives: ${PRIMITIVES.join(", ")}
 
 options:
-  -i, --input FILE        the input JSON ("-" reads standard input)
+  -i, --input FILE        the input: JSON, CSV or NDJSON ("-" reads standard input)
+  --format F              json, csv or ndjson (default: from the extension:
+                          .csv, .ndjson or .jsonl, else json)
   -o, --output FILE       where to write the envelope (default: stdout)
   --key FILE              the issuer's key file from keygen, which names its
                           issuer and key id; default: $REGLEDGER_KEY_FILE
@@ -63,8 +87,20 @@ options:
                           of it runs in this process.
   --token T               bearer token for --evaluator (scope audit:run);
                           default: $REGLEDGER_TOKEN
-  --schema                print the primitive's input JSON Schema and exit
+  --schema                print the primitive's input JSON Schema and, beside
+                          it, its table form (columns and parameter flags)
   -h, --help              show this help
+
+CSV and NDJSON input (one column per vector; see --schema for each primitive's):
+  CSV is RFC 4180 with a header row naming the columns; NDJSON is one JSON
+  object a line with the same keys. An empty cell (NDJSON: null) ends a
+  column, so vectors of different lengths share a table. A field made of
+  fixed-length rows (disagreement's model_polynomials) is one column per
+  position: model_polynomials.0 … model_polynomials.3, one model a row.
+  Scalar parameters are flags named after their fields (JSON input carries
+  them as fields instead):
+${parameterHelp()}
+  Errors name the row (1 = the first data row), the file line and the column.
 
 differential privacy (noise added to released numbers, recorded in "dp"):
   --dp-epsilon E          total ε, split evenly over the noised fields
@@ -80,6 +116,7 @@ example:
   regledger keygen --issuer acme --key-id acme-2026-11 -o acme.key.pem > trust.json
   regledger audit fairness -i fairness.json --key acme.key.pem -o envelope.json
   regledger verify -i envelope.json --trusted-keys trust.json --strict
+  regledger audit fairness -i predictions.csv --threshold 0.05 --key acme.key.pem -o envelope.json
   regledger audit drift -i drift.json --key acme.key.pem \\
     --backend ckks --evaluator https://regulator.example -o envelope.json
 `;
@@ -104,6 +141,8 @@ export const run: Command = async (args, io) => {
       "dp-mechanism",
       "dp-delta",
       "dp-fields",
+      "format",
+      ...parameterFlags(),
     ],
     flags: ["schema", "help"],
     aliases: { i: "input", o: "output", h: "help" },
@@ -122,7 +161,7 @@ export const run: Command = async (args, io) => {
   }
   const p = primitive as PrimitiveName;
   if (a.flags.has("schema")) {
-    printJson(io, getSchema(`${p}.input` as SchemaName));
+    printJson(io, schemaDescription(p));
     return 0;
   }
   const inputPath = a.values["input"];
@@ -147,8 +186,9 @@ export const run: Command = async (args, io) => {
     : remoteEvaluator(evaluatorUrl, a.values["token"] ?? tokenFromEnv());
   const dp = dpOptions(p, a.values);
 
-  const value = await readJson(inputPath);
-  const auditRun = await audit(p, value, backendName, dp, io, evaluator);
+  const format = inputFormat(inputPath, a.values["format"]);
+  const input = await readAuditInput(p, inputPath, format, a.values);
+  const auditRun = await audit(p, input, backendName, dp, io, evaluator);
 
   let signer: InProcessKeyProvider;
   try {
@@ -212,12 +252,13 @@ function signingNames(
 
 async function audit(
   p: PrimitiveName,
-  value: unknown,
+  input: AuditInput,
   backendName: "plaintext" | "ckks",
   dp: AuditDpOptions | undefined,
   io: CliIO,
   evaluator?: CkksEvaluatorTransport,
 ): Promise<AuditRun<PrimitiveName>> {
+  const value = input.value;
   try {
     validate(`${p}.input` as SchemaName, value);
     if (backendName === "plaintext") return runAudit(p, value, { dp });
@@ -235,7 +276,11 @@ async function audit(
     return await runAuditWith(p, value, backend, { dp });
   } catch (e) {
     if (e instanceof InputValidationError) {
-      throw new UsageError(`invalid ${p} input: ${e.message} (rule ${e.rule})`, { cause: e });
+      const where = input.locate(e.pointer);
+      throw new UsageError(
+        `invalid ${p} input: ${e.message} (rule ${e.rule})${where ? ` at ${where}` : ""}`,
+        { cause: e },
+      );
     }
     if (e instanceof RegledgerError || e instanceof RangeError) {
       throw new UsageError(`${p}: ${e.message}`, { cause: e });
@@ -288,39 +333,6 @@ function number(flag: string, s: string): number {
     throw new UsageError(`${flag} must be a number, got '${s}'`);
   }
   return x;
-}
-
-async function readJson(path: string): Promise<unknown> {
-  let bytes: Uint8Array;
-  try {
-    bytes = path === "-" ? await readAll(Deno.stdin.readable) : await Deno.readFile(path);
-  } catch (e) {
-    throw new UsageError(`cannot read ${path === "-" ? "standard input" : path}: ${describe(e)}`, {
-      cause: e,
-    });
-  }
-  if (bytes.length > MAX_INPUT) throw new UsageError(`input exceeds ${MAX_INPUT} bytes`);
-  try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (e) {
-    throw new UsageError(`${path === "-" ? "standard input" : path} is not JSON: ${describe(e)}`, {
-      cause: e,
-    });
-  }
-}
-
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for await (const c of stream) {
-    n += c.length;
-    if (n > MAX_INPUT) throw new UsageError(`input exceeds ${MAX_INPUT} bytes`);
-    chunks.push(c);
-  }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) (out.set(c, o), o += c.length);
-  return out;
 }
 
 async function writeOutput(io: CliIO, path: string | undefined, text: string): Promise<void> {

@@ -229,7 +229,12 @@ Deno.test("cli audit: bad input exits 2 naming the field and the rule", async ()
 Deno.test("cli audit: --schema prints the input schema, --help the usage", async () => {
   const s = await cli(audit, ["provenance", "--schema"]);
   assert.equal(s.code, 0);
-  assert.deepEqual(JSON.parse(s.out).required, ["attributions", "row_ids", "n_buckets", "k"]);
+  assert.deepEqual(JSON.parse(s.out).json_schema.required, [
+    "attributions",
+    "row_ids",
+    "n_buckets",
+    "k",
+  ]);
   const h = await cli(audit, ["--help"]);
   assert.equal(h.code, 0);
   assert.match(h.out, /example:/);
