@@ -83,3 +83,17 @@ Deno.test("tabular: a table becomes the input; pointers map back to rows and col
     /column test_input appears twice/,
   );
 });
+
+Deno.test("tabular: docs/inputs.md's table of columns and flags is the derived layout", async () => {
+  const doc = await Deno.readTextFile(new URL("../../docs/inputs.md", import.meta.url));
+  for (const p of PRIMITIVES) {
+    const row = doc.split("\n").find((l) => l.startsWith(`| ${p} `));
+    assert.ok(row, `docs/inputs.md has a row for ${p}`);
+    const [, columns, flags] = row.split("|").slice(1).map((c) =>
+      [...c.matchAll(/`([^`]+)`/g)].map((m) => m[1])
+    );
+    const layout = tabularLayout(getSchema(`${p}.input` as SchemaName));
+    assert.deepEqual(columns, layout.columns.map((c) => c.name), p);
+    assert.deepEqual(flags, layout.parameters.map((x) => `--${x.field.replaceAll("_", "-")}`), p);
+  }
+});
