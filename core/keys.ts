@@ -35,7 +35,20 @@ function checkKeyId(keyId: string): void {
   }
 }
 
-/** An Ed25519 key held in this process. */
+/**
+ * An Ed25519 key held in this process.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const again = await InProcessKeyProvider.fromPkcs8Pem("acme-1", key.privateKey.toPkcs8Pem());
+ * assert.equal(again.publicKeyPem, key.publicKeyPem);
+ * const body = new TextEncoder().encode("body");
+ * assert.ok(await key.privateKey.publicKey.verify(await key.sign(body), body));
+ * ```
+ */
 export class InProcessKeyProvider implements KeyProvider {
   /** The key's identifier. */
   readonly keyId: string;
@@ -205,15 +218,25 @@ export interface ExternalSigner {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { externalKeyProvider } from "./keys.ts";
  * import { Ed25519PrivateKey } from "./ed25519.ts";
+ * import { SignerError } from "./errors.ts";
  * const hsm = await Ed25519PrivateKey.generate(); // stands in for a KMS key
+ * const body = new TextEncoder().encode("body");
  * const provider = externalKeyProvider({
  *   keyId: "kms-1",
  *   publicKeyPem: hsm.publicKey.toPem(),
  *   sign: (m) => hsm.sign(m),
  * });
- * await provider.sign(new TextEncoder().encode("body"));
+ * assert.ok(await hsm.publicKey.verify(await provider.sign(body), body));
+ * // A signer that returns a bad signature is caught before anything is signed with it.
+ * const faulty = externalKeyProvider({
+ *   keyId: "kms-1",
+ *   publicKeyPem: hsm.publicKey.toPem(),
+ *   sign: () => Promise.resolve(new Uint8Array(64)),
+ * });
+ * await assert.rejects(faulty.sign(body), SignerError);
  * ```
  *
  * @throws {TypeError} when `publicKeyPem` is not an Ed25519 SPKI PEM or `keyId` is empty.

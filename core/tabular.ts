@@ -71,13 +71,14 @@ export class TabularInputError extends RegledgerError {
   }
 }
 
-type Schema = { [k: string]: unknown };
+/** A JSON Schema object (an input schema: `properties`, `required`, `$defs`). */
+export type TabularSchema = { [k: string]: unknown };
 
-function resolve(root: Schema, s: Schema): Schema {
+function resolve(root: TabularSchema, s: TabularSchema): TabularSchema {
   const ref = s.$ref;
   if (typeof ref !== "string") return s;
   const m = /^#\/\$defs\/(.+)$/.exec(ref);
-  const target = m ? (root.$defs as Record<string, Schema> | undefined)?.[m[1]] : undefined;
+  const target = m ? (root.$defs as Record<string, TabularSchema> | undefined)?.[m[1]] : undefined;
   if (!target) throw new TypeError(`unsupported $ref ${ref}`);
   return { ...target, ...Object.fromEntries(Object.entries(s).filter(([k]) => k !== "$ref")) };
 }
@@ -99,8 +100,8 @@ const isNumberType = (t: unknown) => t === "number" || t === "integer";
  *
  * @throws {TypeError} for a field that is neither a number, an array of numbers nor an array of fixed-length number arrays.
  */
-export function tabularLayout(schema: Schema): TabularLayout {
-  const props = (schema.properties ?? {}) as Record<string, Schema>;
+export function tabularLayout(schema: TabularSchema): TabularLayout {
+  const props = (schema.properties ?? {}) as Record<string, TabularSchema>;
   const required = new Set((schema.required ?? []) as string[]);
   const out: TabularLayout = { columns: [], parameters: [] };
   for (const [field, raw] of Object.entries(props)) {
@@ -115,13 +116,15 @@ export function tabularLayout(schema: Schema): TabularLayout {
       });
       continue;
     }
-    const items = s.type === "array" && s.items ? resolve(schema, s.items as Schema) : undefined;
+    const items = s.type === "array" && s.items
+      ? resolve(schema, s.items as TabularSchema)
+      : undefined;
     if (items && isNumberType(items.type)) {
       out.columns.push({ name: field, ...base });
       continue;
     }
     const inner = items?.type === "array" && items.items
-      ? resolve(schema, items.items as Schema)
+      ? resolve(schema, items.items as TabularSchema)
       : undefined;
     const n = items?.minItems;
     if (inner && isNumberType(inner.type) && typeof n === "number" && items!.maxItems === n) {
