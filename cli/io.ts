@@ -25,6 +25,8 @@ export interface CliIO {
   stderr(text: string): void;
   /** Whether standard error is a terminal (colour and progress). */
   isTerminal: boolean;
+  /** Whether standard output is a terminal (tables instead of JSON where a command offers both). */
+  stdoutIsTerminal?: boolean;
 }
 
 /** The process's real streams. */
@@ -34,6 +36,7 @@ export function processIO(): CliIO {
     stdout: (t) => writeAll(Deno.stdout, enc.encode(t)),
     stderr: (t) => writeAll(Deno.stderr, enc.encode(t)),
     isTerminal: Deno.stderr.isTerminal(),
+    stdoutIsTerminal: Deno.stdout.isTerminal(),
   };
 }
 

@@ -9,6 +9,11 @@
  * used, so a faulty or compromised signer cannot produce an envelope that
  * does not verify.
  *
+ * An issuer key file (what `regledger keygen` writes) is a PKCS#8 PEM
+ * preceded by RFC 7468 §2 explanatory text naming the issuer and the key id
+ * ({@linkcode formatIssuerKeyFile}, {@linkcode parseIssuerKeyFile}), so the
+ * file alone says how to sign, and OpenSSL still reads it as a plain PEM.
+ *
  * @module
  */
 import { Ed25519PrivateKey, Ed25519PublicKey } from "./ed25519.ts";
@@ -30,7 +35,20 @@ function checkKeyId(keyId: string): void {
   }
 }
 
-/** An Ed25519 key held in this process. */
+/**
+ * An Ed25519 key held in this process.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const again = await InProcessKeyProvider.fromPkcs8Pem("acme-1", key.privateKey.toPkcs8Pem());
+ * assert.equal(again.publicKeyPem, key.publicKeyPem);
+ * const body = new TextEncoder().encode("body");
+ * assert.ok(await key.privateKey.publicKey.verify(await key.sign(body), body));
+ * ```
+ */
 export class InProcessKeyProvider implements KeyProvider {
   /** The key's identifier. */
   readonly keyId: string;
@@ -68,9 +86,9 @@ export class InProcessKeyProvider implements KeyProvider {
    * @throws {TypeError} when the file is not an Ed25519 PKCS#8 private key.
    */
   static async fromFile(keyId: string, path: string): Promise<InProcessKeyProvider> {
-    const pem = await Deno.readTextFile(path);
+    const text = await Deno.readTextFile(path);
     try {
-      return await InProcessKeyProvider.fromPkcs8Pem(keyId, pem);
+      return await InProcessKeyProvider.fromPkcs8Pem(keyId, parseIssuerKeyFile(text).pem);
     } catch (e) {
       throw new TypeError(`${path}: ${(e as Error).message}`, { cause: e });
     }
@@ -80,6 +98,106 @@ export class InProcessKeyProvider implements KeyProvider {
   sign(message: Uint8Array): Promise<Uint8Array> {
     return this.privateKey.sign(message);
   }
+}
+
+/** An issuer key file's contents: the key and, when the file names them, its issuer and key id. */
+export interface IssuerKeyFile {
+  /** The PKCS#8 `PRIVATE KEY` PEM block alone. */
+  pem: string;
+  /** The issuer the key signs for (`issuer` of its envelopes), when recorded. */
+  issuer?: string;
+  /** The key id (`receipt.key_id`, as in trust stores), when recorded. */
+  keyId?: string;
+}
+
+const BEGIN_PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----";
+const END_PRIVATE_KEY = "-----END PRIVATE KEY-----";
+const KEY_FILE_HEADER = "regledger issuer key (Ed25519, PKCS#8). Keep this file secret.";
+/** Explanatory-text lines that carry metadata; values are JSON strings (any characters). */
+const META_LINE = /^(Issuer|Key-Id): (.*)$/;
+
+/**
+ * The text of an issuer key file: `pkcs8Pem` preceded by explanatory text
+ * (RFC 7468 §2, which PEM parsers such as OpenSSL skip) naming the issuer and
+ * the key id as JSON strings, so any name survives on one line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatIssuerKeyFile, InProcessKeyProvider, parseIssuerKeyFile } from "./keys.ts";
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const text = formatIssuerKeyFile(key.privateKey.toPkcs8Pem(), {
+ *   issuer: "Acme Bank",
+ *   keyId: "acme-1",
+ * });
+ * const file = parseIssuerKeyFile(text);
+ * assert.equal(file.issuer, "Acme Bank");
+ * assert.equal(file.keyId, "acme-1");
+ * assert.equal(file.pem, key.privateKey.toPkcs8Pem());
+ * ```
+ *
+ * @throws {TypeError} when `pkcs8Pem` is not one PEM `PRIVATE KEY` block, or a name is empty.
+ */
+export function formatIssuerKeyFile(
+  pkcs8Pem: string,
+  meta: { issuer: string; keyId: string },
+): string {
+  const pem = pkcs8Pem.trim();
+  if (!pem.startsWith(BEGIN_PRIVATE_KEY) || !pem.endsWith(END_PRIVATE_KEY)) {
+    throw new TypeError(`pkcs8Pem must be one ${BEGIN_PRIVATE_KEY} block`);
+  }
+  checkKeyId(meta.keyId);
+  if (typeof meta.issuer !== "string" || meta.issuer.length === 0) {
+    throw new TypeError("issuer must be a non-empty string");
+  }
+  return `${KEY_FILE_HEADER}\nIssuer: ${JSON.stringify(meta.issuer)}\nKey-Id: ${
+    JSON.stringify(meta.keyId)
+  }\n${pem}\n`;
+}
+
+/**
+ * Read an issuer key file: the `PRIVATE KEY` PEM block, and the issuer and
+ * key id from the explanatory text before it when present. A bare PEM (a key
+ * file from before keys remembered their names) has neither.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InProcessKeyProvider, parseIssuerKeyFile } from "./keys.ts";
+ * const pem = (await InProcessKeyProvider.generate("k")).privateKey.toPkcs8Pem();
+ * const file = parseIssuerKeyFile(pem);
+ * assert.equal(file.pem, pem);
+ * assert.equal(file.keyId, undefined);
+ * ```
+ *
+ * @throws {TypeError} when there is no `PRIVATE KEY` block, or a metadata line is malformed or repeated.
+ */
+export function parseIssuerKeyFile(text: string): IssuerKeyFile {
+  if (typeof text !== "string") throw new TypeError("key file text must be a string");
+  const lines = text.split(/\r?\n/);
+  const begin = lines.findIndex((l) => l.trimEnd() === BEGIN_PRIVATE_KEY);
+  const end = lines.findIndex((l, i) => i > begin && l.trimEnd() === END_PRIVATE_KEY);
+  if (begin === -1 || end === -1) {
+    throw new TypeError(`no ${BEGIN_PRIVATE_KEY} … ${END_PRIVATE_KEY} block`);
+  }
+  const out: IssuerKeyFile = { pem: lines.slice(begin, end + 1).join("\n") + "\n" };
+  for (const line of lines.slice(0, begin)) {
+    const m = META_LINE.exec(line.trimEnd());
+    if (!m) continue; // other explanatory text
+    const field = m[1] === "Issuer" ? "issuer" : "keyId";
+    let value: unknown;
+    try {
+      value = JSON.parse(m[2]);
+    } catch {
+      value = undefined;
+    }
+    if (typeof value !== "string" || value.length === 0) {
+      throw new TypeError(`${m[1]} line must hold a non-empty JSON string, got ${m[2]}`);
+    }
+    if (out[field] !== undefined) throw new TypeError(`${m[1]} line given twice`);
+    out[field] = value;
+  }
+  return out;
 }
 
 /** What a KMS/HSM integration supplies to {@linkcode externalKeyProvider}. */
@@ -100,15 +218,25 @@ export interface ExternalSigner {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { externalKeyProvider } from "./keys.ts";
  * import { Ed25519PrivateKey } from "./ed25519.ts";
+ * import { SignerError } from "./errors.ts";
  * const hsm = await Ed25519PrivateKey.generate(); // stands in for a KMS key
+ * const body = new TextEncoder().encode("body");
  * const provider = externalKeyProvider({
  *   keyId: "kms-1",
  *   publicKeyPem: hsm.publicKey.toPem(),
  *   sign: (m) => hsm.sign(m),
  * });
- * await provider.sign(new TextEncoder().encode("body"));
+ * assert.ok(await hsm.publicKey.verify(await provider.sign(body), body));
+ * // A signer that returns a bad signature is caught before anything is signed with it.
+ * const faulty = externalKeyProvider({
+ *   keyId: "kms-1",
+ *   publicKeyPem: hsm.publicKey.toPem(),
+ *   sign: () => Promise.resolve(new Uint8Array(64)),
+ * });
+ * await assert.rejects(faulty.sign(body), SignerError);
  * ```
  *
  * @throws {TypeError} when `publicKeyPem` is not an Ed25519 SPKI PEM or `keyId` is empty.

@@ -13,7 +13,9 @@ mkdir -p "$2" && cd "$2"
 cat > drift-input.json <<'JSON'
 {"p": [120, 80, 40, 10], "q": [100, 90, 45, 15], "drift_threshold": 0.005}
 JSON
-"$bin" audit drift -i drift-input.json --key issuer.pem --key-id acme-1 --issuer "Acme Bank" -o envelope.json
+# The key file names its issuer and key id: --key alone is enough.
+"$bin" audit drift -i drift-input.json --key issuer.pem -o envelope.json
+grep -q '"issuer": "Acme Bank"' envelope.json
 "$bin" verify -i envelope.json --trusted-keys trust.json --strict > verdict.json
 grep -q '"valid": true' verdict.json
 
@@ -22,8 +24,15 @@ grep -q '"valid": true' verdict.json
 "$bin" proof verify --proof receipt.tlog-proof --key log.vkey --envelope envelope.json --trusted-keys trust.json
 "$bin" ledger verify --data log
 
+# Predictions kept as CSV: one column per vector, parameters as flags.
+printf 'p,q\n120,100\n80,90\n40,45\n10,15\n' > drift-input.csv
+"$bin" audit drift -i drift-input.csv --drift-threshold 0.005 --key issuer.pem -o envelope-csv.json
+"$bin" ledger append --data log -i envelope-csv.json --trusted-keys trust.json > /dev/null
+"$bin" ledger list --data log --issuer "Acme Bank" --primitive drift > listed.json
+grep -q '"next_cursor": null' listed.json
+
 # The same audit under CKKS encryption (node-seal's WebAssembly travels inside the binary).
-"$bin" audit drift -i drift-input.json --key issuer.pem --key-id acme-1 --issuer "Acme Bank" --backend ckks -o envelope-ckks.json
+"$bin" audit drift -i drift-input.json --key issuer.pem --backend ckks -o envelope-ckks.json
 "$bin" verify -i envelope-ckks.json --trusted-keys trust.json --strict > verdict-ckks.json
 grep -q '"valid": true' verdict-ckks.json
 grep -q '"backend": "seal-ckks"' envelope-ckks.json

@@ -13,8 +13,17 @@ import { LogClientError as RemoteLogError } from "../../ledger/client.ts";
 import { logClientFor } from "./ledger.ts";
 import { type PrimitiveName, PRIMITIVES } from "../../core/envelope_types.ts";
 import { InputValidationError, RegledgerError } from "../../core/errors.ts";
-import { InProcessKeyProvider } from "../../core/keys.ts";
-import { getSchema, type SchemaName } from "../../core/schemas.ts";
+import { InProcessKeyProvider, type IssuerKeyFile, parseIssuerKeyFile } from "../../core/keys.ts";
+import type { SchemaName } from "../../core/schemas.ts";
+import {
+  type AuditInput,
+  inputFormat,
+  layoutOf,
+  parameterFlag,
+  parameterFlags,
+  readAuditInput,
+  schemaDescription,
+} from "./audit_input.ts";
 import { validate } from "../../core/validate.ts";
 import {
   type AuditDpOptions,
@@ -32,7 +41,20 @@ import {
 } from "../../core/audit/index.ts";
 import type { KeyGenProgress } from "../../core/fhe/keys.ts";
 
-const MAX_INPUT = 256 * 1024 * 1024;
+/** One help line per primitive with parameters: its flags, derived from its input schema. */
+function parameterHelp(): string {
+  return PRIMITIVES.map((p) => [p, layoutOf(p).parameters] as const)
+    .filter(([, ps]) => ps.length > 0)
+    .map(([p, ps]) =>
+      `    ${(p + ":").padEnd(14)}${
+        ps.map((x) =>
+          `--${parameterFlag(x.field)} ${x.type === "integer" ? "N" : "X"}${
+            x.required ? "" : ` (default ${x.default})`
+          }`
+        ).join(", ")
+      }`
+    ).join("\n");
+}
 
 const HELP = `usage: regledger audit <primitive> -i IN [-o OUT] --key KEYFILE [options]
        regledger audit <primitive> --schema
@@ -45,13 +67,17 @@ to standard output.
 primitives: ${PRIMITIVES.join(", ")}
 
 options:
-  -i, --input FILE        the input JSON ("-" reads standard input)
+  -i, --input FILE        the input: JSON, CSV or NDJSON ("-" reads standard input)
+  --format F              json, csv or ndjson (default: from the extension:
+                          .csv, .ndjson or .jsonl, else json)
   -o, --output FILE       where to write the envelope (default: stdout)
-  --key FILE              the issuer's PKCS#8 PEM private key (from keygen);
-                          default: $REGLEDGER_KEY_FILE
-  --issuer NAME           issuer name in the envelope (default: the key id)
+  --key FILE              the issuer's key file from keygen, which names its
+                          issuer and key id; default: $REGLEDGER_KEY_FILE
+  --issuer NAME           issuer name in the envelope (default: the key
+                          file's; for a bare PEM without names, the key id)
   --key-id ID             key id in receipt.key_id, as in the trust store
-                          (default: NAME-YYYY-MM, keygen's default)
+                          (default: the key file's; for a bare PEM, NAME-YYYY-MM
+                          from --issuer, keygen's old default)
   --backend NAME          plaintext (default: exact statistics) or ckks
                           (encrypted with Microsoft SEAL through node-seal)
   --evaluator URL         with --backend ckks: the split flow. Keys are made and
@@ -62,8 +88,20 @@ options:
                           of it runs in this process.
   --token T               bearer token for --evaluator (scope audit:run);
                           default: $REGLEDGER_TOKEN
-  --schema                print the primitive's input JSON Schema and exit
+  --schema                print the primitive's input JSON Schema and, beside
+                          it, its table form (columns and parameter flags)
   -h, --help              show this help
+
+CSV and NDJSON input (one column per vector; see --schema for each primitive's):
+  CSV is RFC 4180 with a header row naming the columns; NDJSON is one JSON
+  object a line with the same keys. An empty cell (NDJSON: null) ends a
+  column, so vectors of different lengths share a table. A field made of
+  fixed-length rows (disagreement's model_polynomials) is one column per
+  position: model_polynomials.0 … model_polynomials.3, one model a row.
+  Scalar parameters are flags named after their fields (JSON input carries
+  them as fields instead):
+${parameterHelp()}
+  Errors name the row (1 = the first data row), the file line and the column.
 
 differential privacy (noise added to released numbers, recorded in "dp"):
   --dp-epsilon E          total ε, split evenly over the noised fields
@@ -77,10 +115,10 @@ exit codes: 0 written, 2 bad use or bad input (field and rule on stderr).
 
 example:
   regledger keygen --issuer acme --key-id acme-2026-11 -o acme.key.pem > trust.json
-  regledger audit fairness -i fairness.json --key acme.key.pem --key-id acme-2026-11 \\
-    --issuer acme -o envelope.json
+  regledger audit fairness -i fairness.json --key acme.key.pem -o envelope.json
   regledger verify -i envelope.json --trusted-keys trust.json --strict
-  regledger audit drift -i drift.json --key acme.key.pem --key-id acme-2026-11 \\
+  regledger audit fairness -i predictions.csv --threshold 0.05 --key acme.key.pem -o envelope.json
+  regledger audit drift -i drift.json --key acme.key.pem \\
     --backend ckks --evaluator https://regulator.example -o envelope.json
 `;
 
@@ -104,6 +142,8 @@ export const run: Command = async (args, io) => {
       "dp-mechanism",
       "dp-delta",
       "dp-fields",
+      "format",
+      ...parameterFlags(),
     ],
     flags: ["schema", "help"],
     aliases: { i: "input", o: "output", h: "help" },
@@ -122,22 +162,15 @@ export const run: Command = async (args, io) => {
   }
   const p = primitive as PrimitiveName;
   if (a.flags.has("schema")) {
-    printJson(io, getSchema(`${p}.input` as SchemaName));
+    printJson(io, schemaDescription(p));
     return 0;
   }
   const inputPath = a.values["input"];
   if (!inputPath) throw new UsageError("missing -i IN (see --help)");
   const keyPath = a.values["key"] ?? Deno.env.get("REGLEDGER_KEY_FILE");
   if (!keyPath) throw new UsageError("missing --key KEYFILE (the private key from keygen)");
-  const issuerOpt = a.values["issuer"];
-  const keyIdOpt = a.values["key-id"];
-  if (!issuerOpt && !keyIdOpt) {
-    throw new UsageError("give --key-id ID (as in the trust store) or --issuer NAME");
-  }
-  const now = new Date();
-  const keyId = keyIdOpt ??
-    `${issuerOpt}-${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}`;
-  const issuer = issuerOpt ?? keyId;
+  const keyFile = await readKeyFile(keyPath);
+  const { keyId, issuer } = signingNames(keyPath, keyFile, a.values["issuer"], a.values["key-id"]);
   const backendName = a.values["backend"] ?? "plaintext";
   if (backendName !== "plaintext" && backendName !== "ckks") {
     throw new UsageError(`--backend must be plaintext or ckks, got '${backendName}'`);
@@ -154,12 +187,13 @@ export const run: Command = async (args, io) => {
     : remoteEvaluator(evaluatorUrl, a.values["token"] ?? tokenFromEnv());
   const dp = dpOptions(p, a.values);
 
-  const value = await readJson(inputPath);
-  const auditRun = await audit(p, value, backendName, dp, io, evaluator);
+  const format = inputFormat(inputPath, a.values["format"]);
+  const input = await readAuditInput(p, inputPath, format, a.values);
+  const auditRun = await audit(p, input, backendName, dp, io, evaluator);
 
   let signer: InProcessKeyProvider;
   try {
-    signer = await InProcessKeyProvider.fromFile(keyId, keyPath);
+    signer = await InProcessKeyProvider.fromPkcs8Pem(keyId, keyFile.pem);
   } catch (e) {
     throw new UsageError(`cannot load the key ${keyPath}: ${describe(e)}`, { cause: e });
   }
@@ -176,14 +210,56 @@ export const run: Command = async (args, io) => {
   return 0;
 };
 
+/** Read and parse the key file before any work, so a bad key is reported first (exit 2). */
+async function readKeyFile(path: string): Promise<IssuerKeyFile> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new UsageError(`cannot read the key ${path}: ${describe(e)}`, { cause: e });
+  }
+  try {
+    return parseIssuerKeyFile(text);
+  } catch (e) {
+    throw new UsageError(`cannot load the key ${path}: ${describe(e)}`, { cause: e });
+  }
+}
+
+/**
+ * The key id and issuer to sign as: the flags, else the key file's names,
+ * else (a bare PEM from before keys remembered their names) the old rules:
+ * `--issuer` alone derives keygen's default key id, `--key-id` alone is the issuer too.
+ */
+function signingNames(
+  path: string,
+  file: IssuerKeyFile,
+  issuerOpt: string | undefined,
+  keyIdOpt: string | undefined,
+): { keyId: string; issuer: string } {
+  if (file.keyId !== undefined && file.issuer !== undefined) {
+    return { keyId: keyIdOpt ?? file.keyId, issuer: issuerOpt ?? file.issuer };
+  }
+  if (!issuerOpt && !keyIdOpt) {
+    throw new UsageError(
+      `${path} does not name its issuer and key id (a key from an older keygen); ` +
+        "give --key-id ID (as in the trust store) and --issuer NAME",
+    );
+  }
+  const now = new Date();
+  const keyId = keyIdOpt ?? file.keyId ??
+    `${issuerOpt}-${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}`;
+  return { keyId, issuer: issuerOpt ?? file.issuer ?? keyId };
+}
+
 async function audit(
   p: PrimitiveName,
-  value: unknown,
+  input: AuditInput,
   backendName: "plaintext" | "ckks",
   dp: AuditDpOptions | undefined,
   io: CliIO,
   evaluator?: CkksEvaluatorTransport,
 ): Promise<AuditRun<PrimitiveName>> {
+  const value = input.value;
   try {
     validate(`${p}.input` as SchemaName, value);
     if (backendName === "plaintext") return runAudit(p, value, { dp });
@@ -201,7 +277,11 @@ async function audit(
     return await runAuditWith(p, value, backend, { dp });
   } catch (e) {
     if (e instanceof InputValidationError) {
-      throw new UsageError(`invalid ${p} input: ${e.message} (rule ${e.rule})`, { cause: e });
+      const where = input.locate(e.pointer);
+      throw new UsageError(
+        `invalid ${p} input: ${e.message} (rule ${e.rule})${where ? ` at ${where}` : ""}`,
+        { cause: e },
+      );
     }
     if (e instanceof RegledgerError || e instanceof RangeError) {
       throw new UsageError(`${p}: ${e.message}`, { cause: e });
@@ -254,39 +334,6 @@ function number(flag: string, s: string): number {
     throw new UsageError(`${flag} must be a number, got '${s}'`);
   }
   return x;
-}
-
-async function readJson(path: string): Promise<unknown> {
-  let bytes: Uint8Array;
-  try {
-    bytes = path === "-" ? await readAll(Deno.stdin.readable) : await Deno.readFile(path);
-  } catch (e) {
-    throw new UsageError(`cannot read ${path === "-" ? "standard input" : path}: ${describe(e)}`, {
-      cause: e,
-    });
-  }
-  if (bytes.length > MAX_INPUT) throw new UsageError(`input exceeds ${MAX_INPUT} bytes`);
-  try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (e) {
-    throw new UsageError(`${path === "-" ? "standard input" : path} is not JSON: ${describe(e)}`, {
-      cause: e,
-    });
-  }
-}
-
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for await (const c of stream) {
-    n += c.length;
-    if (n > MAX_INPUT) throw new UsageError(`input exceeds ${MAX_INPUT} bytes`);
-    chunks.push(c);
-  }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) (out.set(c, o), o += c.length);
-  return out;
 }
 
 async function writeOutput(io: CliIO, path: string | undefined, text: string): Promise<void> {

@@ -2,20 +2,25 @@
  * `regledger keygen`: generate an issuer's Ed25519 signing key.
  *
  * Writes the private key as an unencrypted PKCS#8 PEM file readable only by
- * its owner (mode 0600; an existing file is refused unless `--force`) and
+ * its owner (mode 0600; an existing file is refused unless `--force`),
+ * preceded by RFC 7468 explanatory text that names the issuer and the key id
+ * (so `audit --key FILE` needs nothing else; OpenSSL still reads the PEM), and
  * prints the trust-store entry `{"keys": {ID: PEM}}` on stdout, so verifiers
  * can be given the public half at once.
  *
  * @module
  */
 import { type Command, parseArgs, printJson, UsageError } from "../io.ts";
-import { InProcessKeyProvider } from "../../core/keys.ts";
+import { formatIssuerKeyFile, InProcessKeyProvider } from "../../core/keys.ts";
 
 const HELP = `usage: regledger keygen --issuer NAME [--key-id ID] -o FILE [--force]
 
 Generate an Ed25519 issuer key. The private key is written to FILE as a
-PKCS#8 PEM with mode 0600; the public key is printed on stdout as a trust
-store, {"keys": {ID: PEM}}, ready for verify --trusted-keys.
+PKCS#8 PEM with mode 0600, after two lines that record the issuer and the
+key id, so \`regledger audit <primitive> -i IN --key FILE\` signs with them
+without further flags (OpenSSL reads FILE as a plain PEM:
+\`openssl pkey -in FILE -pubout\`). The public key is printed on stdout as a
+trust store, {"keys": {ID: PEM}}, ready for verify --trusted-keys.
 
 options:
   --issuer NAME      the issuer this key signs for (names the default key id)
@@ -60,7 +65,8 @@ export const run: Command = async (args, io) => {
   }
 
   const provider = await InProcessKeyProvider.generate(keyId);
-  await writePrivateKey(output, provider.privateKey.toPkcs8Pem(), a.flags.has("force"));
+  const file = formatIssuerKeyFile(provider.privateKey.toPkcs8Pem(), { issuer, keyId });
+  await writePrivateKey(output, file, a.flags.has("force"));
   printJson(io, { keys: { [keyId]: provider.publicKeyPem } });
   io.stderr(
     `regledger keygen: wrote the private key of ${keyId} (issuer ${issuer}) to ${output}\n`,

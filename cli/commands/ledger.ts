@@ -3,7 +3,8 @@
  * command line, JSON on stdout in the shapes of the HTTP API (CONTRACT §5).
  * With `--server` the same commands go to a running server (see
  * `ledger/client.ts`) and print the same output; `verify` then audits the
- * log from the client side.
+ * log from the client side. The commands live in `./ledger/` (local, remote,
+ * help texts, shared checks).
  *
  * - `append -i ENVELOPE [--trusted-keys FILE]`: verify, append, print the receipt.
  * - `get --index N`: `{index, leaf, leaf_hash, envelope}` (envelope text spliced raw).
@@ -11,6 +12,7 @@
  * - `key`: the log's verifier key (text).
  * - `proof --index N [--tree-size M]`: `{index, tree_size, leaf_hash, proof}`.
  * - `consistency --first A --second B`: `{first, second, proof}`.
+ * - `list [--issuer I] [--primitive P] [--from T] [--to T] [--breached] …`: a page of entries.
  * - `verify`: audit the whole log; exit 1 with `{ok:false, reason, first_bad_index}` when corrupt.
  *
  * Exit codes: 0 ok; 1 an envelope failed verification (`{error, reason}`)
@@ -18,174 +20,13 @@
  *
  * @module
  */
-import {
-  type CliIO,
-  type Command,
-  parseArgs,
-  printJson,
-  readInputFile,
-  tokenFromEnv,
-  UsageError,
-} from "../io.ts";
-import { LogClient, LogClientError as RemoteLogError } from "../../ledger/client.ts";
-import { parseEnvelopeText } from "../../core/envelope.ts";
-import type { ParsedEnvelope } from "../../core/envelope_types.ts";
-import { EnvelopeVerificationError, RegledgerError } from "../../core/errors.ts";
-import { TrustStore } from "../../core/trust_store.ts";
-import { verifyEnvelope, verifySelfSignedOnly } from "../../core/verify.ts";
-import {
-  entryToJson,
-  type Ledger,
-  LedgerInputError,
-  LedgerRangeError,
-  LedgerStateError,
-  LogKeyError,
-  openLedger,
-} from "../../ledger/index.ts";
-
-const COMMON = `where the log is (one of):
-  --data DIR     a local data directory (KV file DIR/ledger.kv, log key DIR/log-key
-                 with mode 0600; the first \`append\` creates them, reads never do)
-  --origin NAME  with --data: checkpoint origin / log key name (default regledger.local/log)
-  --server URL   a running regledger server (same output as --data)
-  --token T      with --server: API token (default: the REGLEDGER_TOKEN environment variable)
-  -h, --help     show help`;
-
-const HELPS: Record<string, string> = {
-  append:
-    `usage: regledger ledger append (--data DIR | --server URL) -i ENVELOPE [--trusted-keys FILE] [--receipt FILE]
-
-Verify a signed envelope and append it to the log; print the receipt
-{index, tree_size, leaf_hash, envelope_sha256, checkpoint, inclusion_proof,
-tlog_proof, existing}. The same envelope again prints its existing entry
-with "existing": true. With --trusted-keys the issuer must be in the trust
-store; without it only the envelope's own hashes and signature are checked.
-Against a server, the server's trust store decides (and --trusted-keys, when
-given, is checked here first). A failed verification exits 1 with
-{"error", "reason"} on stdout.
-
-options:
-  -i, --input FILE        the envelope JSON ("-" for stdin)
-  --trusted-keys FILE     trust store JSON
-  --receipt FILE          also write the tlog-proof@v1 receipt text to FILE
-                          (for \`regledger proof verify --proof FILE\`)
-${COMMON}
-
-examples:
-  regledger ledger append --data ./data -i envelope.json --trusted-keys trust.json
-  REGLEDGER_TOKEN=$(cat data/admin-token) \\
-    regledger ledger append --server http://127.0.0.1:8080 -i envelope.json --receipt receipt.txt
-`,
-  get: `usage: regledger ledger get (--data DIR | --server URL) --index N
-
-Print entry N as {index, leaf, leaf_hash, envelope}; the envelope is its
-canonical text exactly as stored (legacy numbers such as 1.0 kept).
-
-options:
-  --index N      the entry's index
-${COMMON}
-
-example:
-  regledger ledger get --data ./data --index 0
-`,
-  checkpoint: `usage: regledger ledger checkpoint (--data DIR | --server URL)
-
-Print the latest signed C2SP checkpoint (text).
-
-${COMMON}
-
-example:
-  regledger ledger checkpoint --data ./data > checkpoint.txt
-`,
-  key: `usage: regledger ledger key (--data DIR | --server URL)
-
-Print the log's verifier key in Go note format (name+keyid+base64 key).
-
-${COMMON}
-
-example:
-  regledger ledger key --data ./data > log.vkey
-`,
-  proof: `usage: regledger ledger proof (--data DIR | --server URL) --index N [--tree-size M]
-
-Print the RFC 6962 inclusion proof of entry N in the tree of size M
-(default: the current size) as {index, tree_size, leaf_hash, proof}.
-
-options:
-  --index N       the entry's index
-  --tree-size M   the tree size (N < M <= size)
-${COMMON}
-
-example:
-  regledger ledger proof --data ./data --index 3 --tree-size 10
-`,
-  consistency: `usage: regledger ledger consistency (--data DIR | --server URL) --first A --second B
-
-Print the RFC 6962 consistency proof between tree sizes A <= B as
-{first, second, proof}.
-
-options:
-  --first A      the older tree size
-  --second B     the newer tree size (<= size)
-${COMMON}
-
-example:
-  regledger ledger consistency --data ./data --first 5 --second 10
-`,
-  verify: `usage: regledger ledger verify (--data DIR | --server URL [--key VKEY])
-
-Read the whole log back and recompute the hash chain, leaf and envelope
-hashes, the Merkle tree, every stored checkpoint (signature and root), the
-head and the indexes. Prints {ok, size} and exits 0, or exits 1 with
-{ok: false, size, first_bad_index, reason}.
-
-Against a server this is a client-side audit that trusts nothing the server
-says: the latest checkpoint must be signed by the log key (pin it with
---key; without it the key the server publishes is used), and every entry is
-downloaded and rehashed (envelope, leaf, chain, tree) up to that root.
-That is one request per entry: the token's rate limit on the server
-(REGLEDGER_RATE_LIMIT, 200/s by default) sets the pace, and 429 answers are
-waited out as their Retry-After says.
-
-options:
-  --key FILE     with --server: the log's verifier key file (from \`ledger key\`)
-${COMMON}
-
-examples:
-  regledger ledger verify --data ./data
-  regledger ledger verify --server https://log.example --key log.vkey
-`,
-};
-
-const HELP = `usage: regledger ledger <command> (--data DIR | --server URL) [options]
-
-commands:
-  append        verify an envelope and append it; print the receipt
-  get           print an entry
-  checkpoint    print the latest signed checkpoint
-  key           print the log's verifier key
-  proof         print an inclusion proof
-  consistency   print a consistency proof
-  verify        audit the whole log (exit 1 naming the first bad index)
-
-Run \`regledger ledger <command> --help\` for its options and an example.
-`;
-
-function intOption(
-  values: Record<string, string>,
-  name: string,
-  required: boolean,
-): number | undefined {
-  const v = values[name];
-  if (v === undefined) {
-    if (required) throw new UsageError(`--${name} is required`);
-    return undefined;
-  }
-  if (!/^(0|[1-9][0-9]{0,15})$/.test(v) || !Number.isSafeInteger(Number(v))) {
-    throw new UsageError(`--${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
-  }
-  return Number(v);
-}
+import { type Command, parseArgs, printJson, tokenFromEnv, UsageError } from "../io.ts";
+import { LogClient } from "../../ledger/client.ts";
+import { HELP, HELPS } from "./ledger/help.ts";
+import { readAndCheckEnvelope } from "./ledger/common.ts";
+import { listFormat, listQuery } from "./ledger/list.ts";
+import { guard, open, runRead } from "./ledger/local.ts";
+import { runRemote } from "./ledger/remote.ts";
 
 /**
  * Run `regledger ledger` with `args`; returns the exit code.
@@ -215,8 +56,15 @@ export const run: Command = async (args, io) => {
       "server",
       "token",
       "key",
+      "issuer",
+      "primitive",
+      "from",
+      "to",
+      "limit",
+      "cursor",
+      "format",
     ],
-    flags: ["help"],
+    flags: ["help", "breached", "not-breached"],
     aliases: { h: "help", i: "input" },
   };
   const p = parseArgs(rest, spec);
@@ -231,6 +79,7 @@ export const run: Command = async (args, io) => {
     key: [],
     proof: ["index", "tree-size"],
     consistency: ["first", "second"],
+    list: ["issuer", "primitive", "from", "to", "limit", "cursor", "format"],
     verify: [],
   };
   const where = ["data", "origin", "server", "token"];
@@ -240,7 +89,16 @@ export const run: Command = async (args, io) => {
       throw new UsageError(`option --${k} does not apply to 'ledger ${sub}'`);
     }
   }
+  for (const f of ["breached", "not-breached"]) {
+    if (p.flags.has(f) && sub !== "list") {
+      throw new UsageError(`option --${f} does not apply to 'ledger ${sub}'`);
+    }
+  }
   if (p.positional.length > 0) throw new UsageError(`unexpected argument ${p.positional[0]}`);
+  // Check list's options before touching any log.
+  const list = sub === "list"
+    ? { query: listQuery(p.values, p.flags), format: listFormat(p.values, io) }
+    : undefined;
   const server = p.values.server;
   if (server !== undefined) {
     for (const k of ["data", "origin"]) {
@@ -251,6 +109,7 @@ export const run: Command = async (args, io) => {
       logClientFor(server, p.values.token ?? tokenFromEnv(), "--server"),
       p.values,
       io,
+      list,
     );
   }
   for (const k of ["token", "key"]) {
@@ -293,54 +152,12 @@ export const run: Command = async (args, io) => {
   return await guard(async () => {
     const ledger = await open(dataDir, p.values.origin, sub === "verify");
     try {
-      return await runRead(sub, ledger, p.values, io);
+      return await runRead(sub, ledger, p.values, io, list);
     } finally {
       await ledger.close();
     }
   });
 };
-
-/**
- * Read `-i` and parse it as an envelope (exit 2 when unreadable or malformed),
- * then verify it: against `--trusted-keys` when given, else self-signed only
- * when `selfCheck`. A failed verification prints `{error, reason}` and
- * returns exit code 1.
- */
-async function readAndCheckEnvelope(
-  values: Record<string, string>,
-  io: CliIO,
-  selfCheck: boolean,
-): Promise<number | { bytes: Uint8Array; env: ParsedEnvelope }> {
-  const input = values.input;
-  if (!input) throw new UsageError("-i ENVELOPE is required");
-  const bytes = await readInputFile(input);
-  let trust: TrustStore | undefined;
-  if (values["trusted-keys"] !== undefined) {
-    try {
-      trust = TrustStore.fromJsonText(await readInputFile(values["trusted-keys"]));
-    } catch (e) {
-      if (e instanceof UsageError) throw e;
-      throw new UsageError(`--trusted-keys: ${(e as Error).message}`, { cause: e });
-    }
-  }
-  let env;
-  try {
-    env = parseEnvelopeText(bytes);
-  } catch (e) {
-    throw new UsageError(`${input}: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    if (trust) await verifyEnvelope(env, trust);
-    else if (selfCheck) await verifySelfSignedOnly(env);
-  } catch (e) {
-    if (e instanceof EnvelopeVerificationError) {
-      printJson(io, { error: e.message, reason: e.name });
-      return 1;
-    }
-    throw e;
-  }
-  return { bytes, env };
-}
 
 /** A log client for `url`; a URL that is not http(s) is bad command-line use (exit 2). */
 export function logClientFor(url: string, token: string | undefined, option: string): LogClient {
@@ -348,163 +165,6 @@ export function logClientFor(url: string, token: string | undefined, option: str
     return new LogClient(url, { token, name: option });
   } catch (e) {
     if (e instanceof RangeError) throw new UsageError(e.message, { cause: e });
-    throw e;
-  }
-}
-
-/** The ledger commands against a server; same output as {@linkcode runRead}. */
-async function runRemote(
-  sub: string,
-  log: LogClient,
-  values: Record<string, string>,
-  io: CliIO,
-): Promise<number> {
-  try {
-    switch (sub) {
-      case "append": {
-        const checked = await readAndCheckEnvelope(values, io, false);
-        if (typeof checked === "number") return checked;
-        const r = await log.append(checked.bytes);
-        if (!r.ok) {
-          printJson(io, r.body);
-          return 1;
-        }
-        if (values.receipt !== undefined) {
-          await Deno.writeTextFile(values.receipt, String(r.receipt.tlog_proof));
-        }
-        printJson(io, r.receipt);
-        return 0;
-      }
-      case "get":
-        io.stdout((await log.entryText(intOption(values, "index", true)!)).trimEnd() + "\n");
-        return 0;
-      case "checkpoint":
-        io.stdout(await log.checkpoint());
-        return 0;
-      case "key":
-        io.stdout(await log.key() + "\n");
-        return 0;
-      case "proof":
-        printJson(
-          io,
-          await log.proveInclusion(
-            intOption(values, "index", true)!,
-            intOption(values, "tree-size", false),
-          ),
-        );
-        return 0;
-      case "consistency":
-        printJson(
-          io,
-          await log.proveConsistency(
-            intOption(values, "first", true)!,
-            intOption(values, "second", true)!,
-          ),
-        );
-        return 0;
-      default: {
-        // verify
-        const key = values.key === undefined
-          ? undefined
-          : new TextDecoder().decode(await readInputFile(values.key)).trim();
-        let last = 0;
-        const r = await log.verify(
-          key,
-          io.isTerminal
-            ? (checked, total) => {
-              if (checked - last >= 10000 || checked === total) {
-                last = checked;
-                io.stderr(`verified ${checked}/${total} entries\n`);
-              }
-            }
-            : undefined,
-        );
-        printJson(io, r);
-        return r.ok ? 0 : 1;
-      }
-    }
-  } catch (e) {
-    if (e instanceof RemoteLogError) {
-      // A refused request (bad index, auth) is bad use; an unreachable or failing server too.
-      throw new UsageError(e.message, { cause: e });
-    }
-    if (e instanceof LogKeyError || (e instanceof RegledgerError && !(e instanceof UsageError))) {
-      throw new UsageError(e.message, { cause: e });
-    }
-    throw e;
-  }
-}
-
-async function runRead(
-  sub: string,
-  ledger: Ledger,
-  values: Record<string, string>,
-  io: CliIO,
-): Promise<number> {
-  switch (sub) {
-    case "get": {
-      const index = intOption(values, "index", true)!;
-      const entry = await ledger.get(index);
-      if (!entry) {
-        throw new UsageError(`--index ${index}: the log has ${await ledger.size()} entries`);
-      }
-      io.stdout(entryToJson(entry) + "\n");
-      return 0;
-    }
-    case "checkpoint":
-      io.stdout(await ledger.checkpoint());
-      return 0;
-    case "key":
-      io.stdout(ledger.verifierKey + "\n");
-      return 0;
-    case "proof": {
-      const index = intOption(values, "index", true)!;
-      const treeSize = intOption(values, "tree-size", false);
-      printJson(io, await ledger.proveInclusion(index, treeSize));
-      return 0;
-    }
-    case "consistency": {
-      const first = intOption(values, "first", true)!;
-      const second = intOption(values, "second", true)!;
-      printJson(io, await ledger.proveConsistency(first, second));
-      return 0;
-    }
-    default: {
-      // verify
-      let last = 0;
-      const r = await ledger.verify({
-        onProgress: io.isTerminal
-          ? ({ checked, total }) => {
-            if (checked - last >= 100000 || checked === total) {
-              last = checked;
-              io.stderr(`verified ${checked}/${total} entries\n`);
-            }
-          }
-          : undefined,
-      });
-      printJson(io, r);
-      return r.ok ? 0 : 1;
-    }
-  }
-}
-
-async function open(dataDir: string, origin: string | undefined, audit = false): Promise<Ledger> {
-  return await openLedger({ dataDir, origin, audit });
-}
-
-async function guard(f: () => Promise<number>): Promise<number> {
-  try {
-    return await f();
-  } catch (e) {
-    if (
-      e instanceof LedgerRangeError || e instanceof LedgerInputError ||
-      e instanceof LedgerStateError || e instanceof LogKeyError
-    ) {
-      throw new UsageError(e.message, { cause: e });
-    }
-    if (e instanceof RegledgerError && !(e instanceof UsageError)) {
-      throw new UsageError(e.message, { cause: e });
-    }
     throw e;
   }
 }

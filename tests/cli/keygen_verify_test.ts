@@ -52,9 +52,14 @@ Deno.test("keygen: writes a 0600 PKCS#8 key and prints a loadable trust store", 
   assert.deepEqual(Object.keys(store.keys), ["acme-2026-11"]);
   assert.equal(TrustStore.fromObject(store).has("acme-2026-11"), true);
   const pem = await Deno.readTextFile(p("k1.pem"));
-  assert.match(pem, /^-----BEGIN PRIVATE KEY-----\n[A-Za-z0-9+/=]+\n-----END PRIVATE KEY-----\n$/);
-  assert.ok(!r.out.includes(pem.split("\n")[1]), "the private key never reaches stdout");
-  assert.ok(!r.err.includes(pem.split("\n")[1]), "nor stderr");
+  // RFC 7468 explanatory text naming the key, then the PKCS#8 PEM block.
+  assert.match(
+    pem,
+    /^regledger issuer key .*\nIssuer: "acme-bank"\nKey-Id: "acme-2026-11"\n-----BEGIN PRIVATE KEY-----\n[A-Za-z0-9+/=]+\n-----END PRIVATE KEY-----\n$/,
+  );
+  const body = pem.split("\n")[4];
+  assert.ok(!r.out.includes(body), "the private key never reaches stdout");
+  assert.ok(!r.err.includes(body), "nor stderr");
   assert.equal((await Deno.stat(p("k1.pem"))).mode! & 0o777, 0o600);
   const provider = await InProcessKeyProvider.fromFile("acme-2026-11", p("k1.pem"));
   assert.equal(provider.publicKeyPem, store.keys["acme-2026-11"]);

@@ -14,6 +14,7 @@ import { parseVerifierKey } from "../../ledger/note.ts";
 import { verifyTlogProof } from "../../ledger/tlog_proof.ts";
 import { buildEnvelope } from "../../core/envelope.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
+import { check } from "../../core/validate.ts";
 
 const FIX = new URL("../fixtures/regaudit-fhe/", import.meta.url);
 
@@ -56,6 +57,9 @@ Deno.test("ledger CLI: fixtures get their verdicts; receipts, entries and proofs
         assert.equal(r.code, 0, `${name}: ${r.stderr}`);
         const receipt = JSON.parse(r.stdout);
         assert.equal(receipt.existing, false);
+        // The printed receipt is what schemas/append-response.json documents.
+        const valid = check("append-response", receipt);
+        assert.ok(valid.ok, `${name}: ${JSON.stringify(valid)}`);
         appended.push({ name, index: receipt.index, text: await Deno.readTextFile(file) });
       } else {
         assert.equal(r.code, 1, `${name} should fail with ${verdict}`);
@@ -82,6 +86,8 @@ Deno.test("ledger CLI: fixtures get their verdicts; receipts, entries and proofs
     const rec = JSON.parse(again.stdout);
     assert.equal(rec.existing, true);
     assert.equal(rec.index, first.index);
+    assert.ok(check("append-response", rec).ok, "an existing entry's receipt fits the schema");
+    assert.ok(!check("append-response", { ...rec, existing: "yes" }).ok, "existing is a boolean");
     await verifyTlogProof(rec.tlog_proof, vkey, { envelopeSha256: rec.envelope_sha256 });
 
     for (const a of appended) {

@@ -31,20 +31,33 @@ const fixtures = JSON.parse(
   ),
 ) as { cases: Record<string, { input: unknown; result: unknown }[]> };
 
-const dir = await Deno.makeTempDir({ prefix: "regledger-audit-test-" });
-const keyFile = `${dir}/acme.key.pem`;
-const trustFile = `${dir}/trust.json`;
-const kg = await cli(keygen, ["--issuer", "acme", "--key-id", "acme-2026-11", "-o", keyFile]);
-assert.equal(kg.code, 0, kg.err);
-await Deno.writeTextFile(trustFile, kg.out);
-
-async function writeInput(name: string, value: unknown): Promise<string> {
-  const path = `${dir}/${name}.json`;
-  await Deno.writeTextFile(path, JSON.stringify(value));
-  return path;
+/**
+ * A temporary directory with a keygen'd key and its trust store, removed when
+ * the test ends (`await using`): no private key is left behind in /tmp.
+ */
+async function workspace() {
+  const dir = await Deno.makeTempDir({ prefix: "regledger-audit-test-" });
+  const keyFile = `${dir}/acme.key.pem`;
+  const trustFile = `${dir}/trust.json`;
+  const kg = await cli(keygen, ["--issuer", "acme", "--key-id", "acme-2026-11", "-o", keyFile]);
+  assert.equal(kg.code, 0, kg.err);
+  await Deno.writeTextFile(trustFile, kg.out);
+  return {
+    dir,
+    keyFile,
+    trustFile,
+    async writeInput(name: string, value: unknown): Promise<string> {
+      const path = `${dir}/${name}.json`;
+      await Deno.writeTextFile(path, JSON.stringify(value));
+      return path;
+    },
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+  };
 }
 
 Deno.test("cli audit: every primitive's envelope verifies --strict against the keygen trust store", async () => {
+  await using ws = await workspace();
+  const { dir, keyFile, trustFile, writeInput } = ws;
   for (const p of PRIMITIVES) {
     const input = await writeInput(p, fixtures.cases[p][4].input);
     const out = `${dir}/${p}.envelope.json`;
@@ -77,11 +90,13 @@ Deno.test("cli audit: every primitive's envelope verifies --strict against the k
 });
 
 Deno.test("cli audit: stdout without -o; a changed result is HashMismatch", async () => {
+  await using ws = await workspace();
+  const { dir, keyFile, trustFile, writeInput } = ws;
   const input = await writeInput("drift-stdout", fixtures.cases.drift[3].input);
   const r = await cli(audit, ["drift", "-i", input, "--key", keyFile, "--key-id", "acme-2026-11"]);
   assert.equal(r.code, 0, r.err);
   const env = JSON.parse(r.out);
-  assert.equal(env.issuer, "acme-2026-11", "issuer defaults to the key id");
+  assert.equal(env.issuer, "acme", "the issuer comes from the key file");
   env.result.distance += 0.001;
   const tampered = `${dir}/tampered.json`;
   await Deno.writeTextFile(tampered, JSON.stringify(env));
@@ -91,6 +106,8 @@ Deno.test("cli audit: stdout without -o; a changed result is HashMismatch", asyn
 });
 
 Deno.test("cli audit: DP noises the default fields and signs the dp block", async () => {
+  await using ws = await workspace();
+  const { dir, keyFile, trustFile, writeInput } = ws;
   const input = await writeInput("fair-dp", fixtures.cases.fairness[5].input);
   const r = await cli(audit, [
     "fairness",
@@ -156,6 +173,8 @@ Deno.test("cli audit: DP noises the default fields and signs the dp block", asyn
 });
 
 Deno.test("cli audit: bad input exits 2 naming the field and the rule", async () => {
+  await using ws = await workspace();
+  const { dir, keyFile, writeInput } = ws;
   const cases: [string, unknown, RegExp][] = [
     [
       "fairness",
@@ -210,13 +229,20 @@ Deno.test("cli audit: bad input exits 2 naming the field and the rule", async ()
 Deno.test("cli audit: --schema prints the input schema, --help the usage", async () => {
   const s = await cli(audit, ["provenance", "--schema"]);
   assert.equal(s.code, 0);
-  assert.deepEqual(JSON.parse(s.out).required, ["attributions", "row_ids", "n_buckets", "k"]);
+  assert.deepEqual(JSON.parse(s.out).json_schema.required, [
+    "attributions",
+    "row_ids",
+    "n_buckets",
+    "k",
+  ]);
   const h = await cli(audit, ["--help"]);
   assert.equal(h.code, 0);
   assert.match(h.out, /example:/);
 });
 
 Deno.test("cli audit --backend ckks: a seal-ckks envelope that verifies --strict", async () => {
+  await using ws = await workspace();
+  const { dir, keyFile, trustFile, writeInput } = ws;
   const input = await writeInput("drift-ckks", fixtures.cases.drift[5].input);
   const r = await cli(audit, [
     "drift",
