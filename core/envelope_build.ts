@@ -21,6 +21,7 @@ import {
 import { InputValidationError } from "./errors.ts";
 import { canonicalBytes, canonicalize, withPointerPrefix } from "./jcs.ts";
 import type { KeyProvider } from "./keys.ts";
+import { dateTimeProblem, formatDateTime } from "./rfc3339.ts";
 
 // A backend reuses one parameter-set object for every envelope: remember the
 // hash of its JCS text. The text is recomputed and compared on every build,
@@ -55,7 +56,9 @@ export interface BuildEnvelopeOptions {
   /** Issuer name. */
   issuer: string;
   /**
-   * RFC 3339 issue time.
+   * RFC 3339 issue time, checked by the one rule of `core/rfc3339.ts` (the
+   * schema's `date-time` format): a string the envelope schema would reject
+   * is refused with {@linkcode InputValidationError}.
    * @default {new Date().toISOString()}
    */
   issuedAt?: string | Date;
@@ -114,18 +117,7 @@ export async function buildEnvelope(
       "declared and consumed must be integers",
     );
   }
-  const issuedAt = o.issuedAt === undefined
-    ? new Date().toISOString()
-    : o.issuedAt instanceof Date
-    ? o.issuedAt.toISOString()
-    : o.issuedAt;
-  if (typeof issuedAt !== "string" || !RFC3339.test(issuedAt)) {
-    throw new InputValidationError(
-      "/issued_at",
-      "rfc3339",
-      "issuedAt must be an RFC 3339 date-time",
-    );
-  }
+  const issuedAt = issuedAtText(o.issuedAt);
   const commitments = o.inputCommitments === undefined
     ? withPointerPrefix("/inputs", () => commitInputs(o.inputs!))
     : checkedCommitments(o.inputCommitments);
@@ -178,7 +170,27 @@ export async function buildEnvelope(
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/** `issued_at` text: now, a `Date`, or a string that passes the one RFC 3339 rule. */
+function issuedAtText(given: Date | string | undefined): string {
+  if (given === undefined) return formatDateTime(new Date());
+  if (given instanceof Date) {
+    try {
+      return formatDateTime(given);
+    } catch (e) {
+      throw new InputValidationError("/issued_at", "rfc3339", `issuedAt ${(e as Error).message}`);
+    }
+  }
+  const problem = dateTimeProblem(given);
+  if (problem !== undefined) {
+    throw new InputValidationError(
+      "/issued_at",
+      "rfc3339",
+      `issuedAt must be an RFC 3339 date-time: ${problem}`,
+    );
+  }
+  return given;
+}
 
 /** Copies of precomputed commitments, checked and sorted by name as {@linkcode commitInputs} sorts. */
 function checkedCommitments(list: InputCommitment[]): InputCommitment[] {

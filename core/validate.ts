@@ -11,7 +11,9 @@
  *   removed; {@linkcode withDefaults} returns a copy with the schema's
  *   top-level defaults filled in, so a default lives in one place (the schema).
  * - **Strict**: unknown keywords, non-finite numbers (`NaN`, `Infinity`) and
- *   ambiguous types are errors. Formats are checked; `date-time` is RFC 3339.
+ *   ambiguous types are errors. Formats are checked; `date-time` is RFC 3339 under the
+ *   one rule of `core/rfc3339.ts` (the builder, index keys and HTTP time
+ *   parameters use the same).
  * - **Lazy**: each schema is compiled on first use and cached for the life of
  *   the process (a cache, not state: results never depend on it).
  *
@@ -40,6 +42,7 @@
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
 import { InputValidationError } from "./errors.ts";
+import { dateTimeProblem, isDateTime } from "./rfc3339.ts";
 import {
   getSchema,
   type JsonSchema,
@@ -161,7 +164,7 @@ function instance(): Ajv2020 {
       // (allowed property names, the value's type), never quoted in them.
       verbose: true,
     });
-    a.addFormat("date-time", { type: "string", validate: isRfc3339DateTime });
+    a.addFormat("date-time", { type: "string", validate: isDateTime });
     for (const name of SCHEMA_NAMES) a.addSchema(getSchema(name) as Record<string, unknown>);
     ajv = a;
   }
@@ -291,7 +294,9 @@ function describeKeyword(e: ErrorObject): SchemaViolation {
         pointer: at,
         rule: "format",
         message: p.format === "date-time"
-          ? "must be an RFC 3339 date-time, e.g. 2026-04-01T12:00:00Z"
+          ? `must be an RFC 3339 date-time, e.g. 2026-04-01T12:00:00Z (${
+            dateTimeProblem(String(e.data))
+          })`
           : `must be a valid ${p.format}`,
       };
     case "minLength":
@@ -421,25 +426,4 @@ function article(type: string): string {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-// ---------------------------------------------------------------------------
-// RFC 3339 date-time (JSON Schema's `date-time` format)
-
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
-
-function isRfc3339DateTime(s: string): boolean {
-  const m = DATE_TIME.exec(s);
-  if (m === null) return false;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
-  if (hour > 23 || minute > 59 || second > 60) return false;
-  if (m[7] !== undefined && (Number(m[7]) > 23 || Number(m[8]) > 59)) return false;
-  return true;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
