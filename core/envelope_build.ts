@@ -28,7 +28,32 @@ import { dateTimeProblem, formatDateTime } from "./rfc3339.ts";
 // so a changed object is hashed again; keys are the caller's objects (weak).
 const parameterSetMemo = new WeakMap<object, { text: string; hash: string }>();
 
-/** What {@linkcode buildEnvelope} puts in a native envelope. */
+/**
+ * What {@linkcode buildEnvelope} puts in a native envelope.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope, type BuildEnvelopeOptions } from "./envelope.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ *
+ * // Commit to inputs the signer never sees by passing precomputed commitments.
+ * const options: BuildEnvelopeOptions = {
+ *   primitive: "fairness",
+ *   backend: "plaintext",
+ *   parameterSet: { backend: "plaintext" },
+ *   regulations: ["EU_AI_ACT_ART10"],
+ *   result: { gap: 0.02 },
+ *   inputCommitments: [{ name: "y_true", sha256: "ab".repeat(32) }],
+ *   depthBudget: { declared: 2, consumed: 1 },
+ *   issuer: "acme",
+ *   issuedAt: new Date(Date.UTC(2026, 3, 1)),
+ * };
+ * const env = await buildEnvelope(options, await InProcessKeyProvider.generate("k1"));
+ * assert.equal(env.issued_at, "2026-04-01T00:00:00.000Z");
+ * assert.deepEqual(env.input_commitments, options.inputCommitments);
+ * ```
+ */
 export interface BuildEnvelopeOptions {
   /** The primitive that produced `result`. */
   primitive: PrimitiveName;
@@ -71,15 +96,24 @@ export interface BuildEnvelopeOptions {
  *
  * @example
  * ```ts
- * import { buildEnvelope } from "./envelope.ts";
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope, type BuildEnvelopeOptions } from "./envelope.ts";
+ * import { InputValidationError } from "./errors.ts";
  * import { InProcessKeyProvider } from "./keys.ts";
  * const signer = await InProcessKeyProvider.generate("issuer-1");
- * const env = await buildEnvelope({
+ * const options: BuildEnvelopeOptions = {
  *   primitive: "drift", backend: "plaintext", parameterSet: { backend: "plaintext" },
  *   regulations: ["EU_AI_ACT_ART15"], result: { cvm: 0.25 }, inputs: { ref: [1, 2] },
  *   depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
- * }, signer);
- * env.receipt.key_id; // "issuer-1"
+ * };
+ * const env = await buildEnvelope(options, signer);
+ * assert.equal(env.receipt.key_id, "issuer-1");
+ * assert.deepEqual(env.input_commitments.map((c) => c.name), ["ref"]);
+ * // An issue time the envelope schema would reject is refused before signing.
+ * await assert.rejects(
+ *   buildEnvelope({ ...options, issuedAt: "2026-13-01T00:00:00Z" }, signer),
+ *   InputValidationError,
+ * );
  * ```
  *
  * The envelope holds `options`' own `parameterSet`, `result`, `regulations`

@@ -28,6 +28,7 @@
  *
  * @example Validate a primitive input
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validate, withDefaults } from "./validate.ts";
  *
  * interface DriftInput { p: number[]; q: number[]; drift_threshold?: number }
@@ -35,7 +36,7 @@
  *   "drift.input",
  *   validate<DriftInput>("drift.input", { p: [1, 2], q: [2, 1] }),
  * );
- * console.log(input.drift_threshold); // 0.005
+ * assert.equal(input.drift_threshold, 0.005);
  * ```
  *
  * @module
@@ -51,7 +52,21 @@ import {
   type SchemaName,
 } from "./schemas.ts";
 
-/** One schema violation: where, which rule, and a message that names it. */
+/**
+ * One schema violation: where, which rule, and a message that names it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { check, type SchemaViolation } from "./validate.ts";
+ *
+ * const r = check("drift.input", { p: [1, "2"], q: [1, 1] });
+ * assert.ok(!r.ok);
+ * const v: SchemaViolation = r.errors[0];
+ * assert.deepEqual([v.pointer, v.rule], ["/p/1", "type"]);
+ * assert.ok(!v.message.includes('"2"'), "messages never quote the value");
+ * ```
+ */
 export interface SchemaViolation {
   /** JSON pointer (RFC 6901) of the offending field; `""` is the document itself. */
   readonly pointer: string;
@@ -61,7 +76,19 @@ export interface SchemaViolation {
   readonly message: string;
 }
 
-/** The outcome of {@linkcode check}: the value, typed, or why it does not conform. */
+/**
+ * The outcome of {@linkcode check}: the value, typed, or why it does not conform.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { check, type CheckResult } from "./validate.ts";
+ *
+ * const r: CheckResult<{ p: number[]; q: number[] }> = check("drift.input", { p: [1], q: [1] });
+ * if (!r.ok) throw new Error(r.errors[0].message);
+ * assert.deepEqual(r.value.q, [1]);
+ * ```
+ */
 export type CheckResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly errors: readonly SchemaViolation[] };
@@ -76,14 +103,16 @@ export type CheckResult<T> =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validate } from "./validate.ts";
  * import { InputValidationError } from "./errors.ts";
  *
- * try {
- *   validate("fairness.input", { y_true: [1, 0], y_pred: [1, 1], group_a: [0, 1] });
- * } catch (e) {
- *   if (e instanceof InputValidationError) console.log(e.pointer, e.rule); // /group_b required
- * }
+ * assert.throws(
+ *   () => validate("fairness.input", { y_true: [1, 0], y_pred: [1, 1], group_a: [0, 1] }),
+ *   (e) => e instanceof InputValidationError && e.pointer === "/group_b" && e.rule === "required",
+ * );
+ * const ok = validate<{ p: number[] }>("drift.input", { p: [1, 2], q: [2, 1] });
+ * assert.deepEqual(ok.p, [1, 2]);
  * ```
  */
 export function validate<T>(name: SchemaName, value: unknown): T {
@@ -101,10 +130,13 @@ export function validate<T>(name: SchemaName, value: unknown): T {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { check } from "./validate.ts";
  *
  * const r = check("leaf", { v: "regledger.leaf.v1" });
- * if (!r.ok) console.log(r.errors[0].pointer, r.errors[0].rule); // /envelope_sha256 required
+ * assert.ok(!r.ok);
+ * assert.equal(r.errors[0].pointer, "/envelope_sha256");
+ * assert.equal(r.errors[0].rule, "required");
  * ```
  */
 export function check<T>(name: SchemaName, value: unknown): CheckResult<T> {
@@ -124,10 +156,11 @@ export function check<T>(name: SchemaName, value: unknown): CheckResult<T> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { withDefaults } from "./validate.ts";
  *
  * const input = withDefaults<{ threshold: number }>("disagreement.input", {});
- * console.log(input.threshold); // 0.05
+ * assert.equal(input.threshold, 0.05);
  * ```
  */
 export function withDefaults<T>(name: SchemaName, value: unknown): T {
