@@ -48,8 +48,8 @@ export {
   signNote,
 } from "./note.ts";
 export {
-  type Checkpoint,
   checkCheckpointConsistency,
+  type Checkpoint,
   CheckpointError,
   formatCheckpoint,
   openCheckpoint,
