@@ -98,7 +98,17 @@ export function fromHex(hex: string): Uint8Array {
   return out;
 }
 
-/** Standard base64 (RFC 4648 §4, with padding). */
+/**
+ * Standard base64 (RFC 4648 §4, with padding).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toBase64 } from "./bytes.ts";
+ *
+ * assert.equal(toBase64(new Uint8Array([0xfb, 0xff])), "+/8=");
+ * ```
+ */
 export function toBase64(bytes: Uint8Array): string {
   // The runtime's encoder when it has one (same alphabet and padding, several times faster).
   const native = (bytes as Uint8Array & { toBase64?: () => string }).toBase64;
@@ -115,6 +125,16 @@ export function toBase64(bytes: Uint8Array): string {
  * Decode standard base64 (RFC 4648 §4). Rejects URL-safe alphabet, missing
  * padding and whitespace, so that one byte string has one text form.
  * @throws {TypeError} when `b64` is not canonical standard base64.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fromBase64 } from "./bytes.ts";
+ *
+ * assert.deepEqual(fromBase64("+/8="), new Uint8Array([0xfb, 0xff]));
+ * assert.throws(() => fromBase64("-_8="), TypeError); // URL-safe alphabet
+ * assert.throws(() => fromBase64("+/8"), TypeError); // missing padding
+ * ```
  */
 export function fromBase64(b64: string): Uint8Array {
   if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) {

@@ -9,7 +9,18 @@ import type { InputCommitment, JsonValue } from "./envelope_types.ts";
 import { InputValidationError } from "./errors.ts";
 import { canonicalBytes, pointerToken } from "./jcs.ts";
 
-/** A JSON object. */
+/**
+ * A JSON object.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type JsonObject, parameterSetHash } from "./commitments.ts";
+ *
+ * const parameterSet: JsonObject = { backend: "plaintext", bins: 10 };
+ * assert.match(parameterSetHash(parameterSet), /^[0-9a-f]{64}$/);
+ * ```
+ */
 export type JsonObject = { [key: string]: JsonValue };
 
 /**
@@ -17,6 +28,17 @@ export type JsonObject = { [key: string]: JsonValue };
  * commitment to one named input (CONTRACT.md §3).
  *
  * @throws {InputValidationError} when `value` is not I-JSON (pointer under `/value`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { commitInput } from "./commitments.ts";
+ * import { sha256Hex } from "./bytes.ts";
+ *
+ * // The commitment is SHA-256 over the JCS bytes of {"name", "value"}.
+ * const c = commitInput("y_true", [1, 0, 1]);
+ * assert.equal(c.sha256, sha256Hex('{"name":"y_true","value":[1,0,1]}'));
+ * ```
  */
 export function commitInput(name: string, value: JsonValue): InputCommitment {
   return { name, sha256: sha256Hex(canonicalBytes({ name, value })) };
@@ -28,9 +50,10 @@ export function commitInput(name: string, value: JsonValue): InputCommitment {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { commitInputs } from "./envelope.ts";
  * const c = commitInputs({ y_true: [1, 0], y_pred: [1, 1] });
- * c.map((x) => x.name); // ["y_pred", "y_true"]
+ * assert.deepEqual(c.map((x) => x.name), ["y_pred", "y_true"]);
  * ```
  *
  * @throws {InputValidationError} when a value is not I-JSON, naming `/<input>/…`.

@@ -12,7 +12,22 @@
 import * as noble from "@noble/ed25519";
 import { bytesEqual, concatBytes, fromBase64, fromHex, toBase64 } from "./bytes.ts";
 
-/** Which Ed25519 implementation performs an operation. */
+/**
+ * Which Ed25519 implementation performs an operation.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Ed25519Engine, Ed25519PrivateKey } from "./ed25519.ts";
+ *
+ * // Both engines make the same (deterministic) signature.
+ * const key = await Ed25519PrivateKey.generate();
+ * const message = new TextEncoder().encode("hello");
+ * const engines: Ed25519Engine[] = ["webcrypto", "noble"];
+ * const [a, b] = await Promise.all(engines.map((e) => key.sign(message, e)));
+ * assert.deepEqual(a, b);
+ * ```
+ */
 export type Ed25519Engine = "webcrypto" | "noble";
 
 // DER prefixes of RFC 8410 SubjectPublicKeyInfo and PKCS#8 (v1) Ed25519 keys.
@@ -82,7 +97,25 @@ function startsWith(a: Uint8Array, prefix: Uint8Array): boolean {
   return a.length >= prefix.length && bytesEqual(a.subarray(0, prefix.length), prefix);
 }
 
-/** An Ed25519 public key (32 bytes), with its verifying `CryptoKey` cached after first use. */
+/**
+ * An Ed25519 public key (32 bytes), with its verifying `CryptoKey` cached after first use.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Ed25519PrivateKey, Ed25519PublicKey } from "./ed25519.ts";
+ * import { fromHex } from "./bytes.ts";
+ *
+ * // RFC 8032 §7.1 TEST 1.
+ * const seed = fromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+ * const signature = fromHex(
+ *   "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+ * );
+ * const publicKey = Ed25519PublicKey.fromPem((await Ed25519PrivateKey.fromSeed(seed)).publicKey.pem);
+ * assert.equal(await publicKey.verify(signature, new Uint8Array()), true);
+ * assert.equal(await publicKey.verify(signature, new Uint8Array([0])), false);
+ * ```
+ */
 export class Ed25519PublicKey {
   /** The 32-byte public key. */
   readonly raw: Uint8Array;
@@ -183,6 +216,24 @@ export class Ed25519PublicKey {
  * An Ed25519 private key. The 32-byte seed stays inside the object: it is not
  * an enumerable property, and inspecting or printing the key shows only its
  * public half.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Ed25519PrivateKey } from "./ed25519.ts";
+ * import { fromHex } from "./bytes.ts";
+ *
+ * // RFC 8032 §7.1 TEST 1.
+ * const seed = fromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+ * const signature = fromHex(
+ *   "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+ * );
+ * const key = await Ed25519PrivateKey.fromSeed(seed);
+ * assert.deepEqual(await key.sign(new Uint8Array()), signature);
+ * // PKCS#8 PEM round trip (keep the PEM secret).
+ * const again = await Ed25519PrivateKey.fromPkcs8Pem(key.toPkcs8Pem());
+ * assert.ok(again.publicKey.equals(key.publicKey));
+ * ```
  */
 export class Ed25519PrivateKey {
   /** The matching public key. */

@@ -57,6 +57,25 @@ const UNSIGNED = new Set(["receipt", "timestamp"]);
  * @throws {JsonParseError} when the text is not acceptable JSON.
  * @throws {EnvelopeFormatError} when the JSON is not an envelope (unknown
  * `schema`, missing or mistyped field), naming the field's JSON pointer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope, parseEnvelopeText } from "./envelope.ts";
+ * import { canonicalize } from "./jcs.ts";
+ * import { EnvelopeFormatError } from "./errors.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ *
+ * const key = await InProcessKeyProvider.generate("k1");
+ * const envelope = await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: {}, regulations: [],
+ *   result: { cvm: 0.1 }, inputs: {}, depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
+ * }, key);
+ * // Whitespace and member order of the text do not matter: the canonical bytes are JCS.
+ * const parsed = parseEnvelopeText(JSON.stringify(envelope, null, 2));
+ * assert.equal(new TextDecoder().decode(parsed.canonical), canonicalize(envelope));
+ * assert.throws(() => parseEnvelopeText('{"schema":"other.v1"}'), EnvelopeFormatError);
+ * ```
  */
 export function parseEnvelopeText(input: string | Uint8Array, limits?: JsonLimits): ParsedEnvelope {
   // Python writes NaN/Infinity by default, so legacy text may hold them;
@@ -92,6 +111,25 @@ export function parseEnvelopeText(input: string | Uint8Array, limits?: JsonLimit
  * canonical form needs each number's source text.
  *
  * @throws {EnvelopeFormatError} when `envelope` is not a well-formed native envelope.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope, parseEnvelopeValue } from "./envelope.ts";
+ * import { EnvelopeFormatError } from "./errors.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ *
+ * const key = await InProcessKeyProvider.generate("k1");
+ * const envelope = await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: {}, regulations: [],
+ *   result: { cvm: 0.1 }, inputs: {}, depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
+ * }, key);
+ * const parsed = parseEnvelopeValue(envelope);
+ * assert.equal(parsed.kind, "native");
+ * assert.ok(Object.isFrozen(parsed.value));
+ * const { issuer: _, ...missing } = envelope;
+ * assert.throws(() => parseEnvelopeValue(missing), EnvelopeFormatError);
+ * ```
  */
 export function parseEnvelopeValue(envelope: unknown): ParsedEnvelope {
   if (!isPlain(envelope)) {
@@ -281,7 +319,27 @@ export function canonicalEnvelopeBytes(parsed: ParsedEnvelope): Uint8Array {
   return parsed.canonical;
 }
 
-/** Lowercase hex of `parsed.sha256`, the envelope's identity in the ledger. */
+/**
+ * Lowercase hex of `parsed.sha256`, the envelope's identity in the ledger.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope, envelopeSha256Hex, parseEnvelopeValue } from "./envelope.ts";
+ * import { sha256Hex, toHex } from "./bytes.ts";
+ * import { canonicalize } from "./jcs.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ *
+ * const key = await InProcessKeyProvider.generate("k1");
+ * const envelope = await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: {}, regulations: [],
+ *   result: { cvm: 0.1 }, inputs: {}, depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
+ * }, key);
+ * const parsed = parseEnvelopeValue(envelope);
+ * assert.equal(envelopeSha256Hex(parsed), sha256Hex(canonicalize(envelope)));
+ * assert.equal(envelopeSha256Hex(parsed), toHex(parsed.sha256));
+ * ```
+ */
 export function envelopeSha256Hex(parsed: ParsedEnvelope): string {
   return sha256Hex(parsed.canonical);
 }

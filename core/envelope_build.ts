@@ -21,13 +21,39 @@ import {
 import { InputValidationError } from "./errors.ts";
 import { canonicalBytes, canonicalize, withPointerPrefix } from "./jcs.ts";
 import type { KeyProvider } from "./keys.ts";
+import { dateTimeProblem, formatDateTime } from "./rfc3339.ts";
 
 // A backend reuses one parameter-set object for every envelope: remember the
 // hash of its JCS text. The text is recomputed and compared on every build,
 // so a changed object is hashed again; keys are the caller's objects (weak).
 const parameterSetMemo = new WeakMap<object, { text: string; hash: string }>();
 
-/** What {@linkcode buildEnvelope} puts in a native envelope. */
+/**
+ * What {@linkcode buildEnvelope} puts in a native envelope.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope, type BuildEnvelopeOptions } from "./envelope.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ *
+ * // Commit to inputs the signer never sees by passing precomputed commitments.
+ * const options: BuildEnvelopeOptions = {
+ *   primitive: "fairness",
+ *   backend: "plaintext",
+ *   parameterSet: { backend: "plaintext" },
+ *   regulations: ["EU_AI_ACT_ART10"],
+ *   result: { gap: 0.02 },
+ *   inputCommitments: [{ name: "y_true", sha256: "ab".repeat(32) }],
+ *   depthBudget: { declared: 2, consumed: 1 },
+ *   issuer: "acme",
+ *   issuedAt: new Date(Date.UTC(2026, 3, 1)),
+ * };
+ * const env = await buildEnvelope(options, await InProcessKeyProvider.generate("k1"));
+ * assert.equal(env.issued_at, "2026-04-01T00:00:00.000Z");
+ * assert.deepEqual(env.input_commitments, options.inputCommitments);
+ * ```
+ */
 export interface BuildEnvelopeOptions {
   /** The primitive that produced `result`. */
   primitive: PrimitiveName;
@@ -55,7 +81,9 @@ export interface BuildEnvelopeOptions {
   /** Issuer name. */
   issuer: string;
   /**
-   * RFC 3339 issue time.
+   * RFC 3339 issue time, checked by the one rule of `core/rfc3339.ts` (the
+   * schema's `date-time` format): a string the envelope schema would reject
+   * is refused with {@linkcode InputValidationError}.
    * @default {new Date().toISOString()}
    */
   issuedAt?: string | Date;
@@ -68,15 +96,24 @@ export interface BuildEnvelopeOptions {
  *
  * @example
  * ```ts
- * import { buildEnvelope } from "./envelope.ts";
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope, type BuildEnvelopeOptions } from "./envelope.ts";
+ * import { InputValidationError } from "./errors.ts";
  * import { InProcessKeyProvider } from "./keys.ts";
  * const signer = await InProcessKeyProvider.generate("issuer-1");
- * const env = await buildEnvelope({
+ * const options: BuildEnvelopeOptions = {
  *   primitive: "drift", backend: "plaintext", parameterSet: { backend: "plaintext" },
  *   regulations: ["EU_AI_ACT_ART15"], result: { cvm: 0.25 }, inputs: { ref: [1, 2] },
  *   depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
- * }, signer);
- * env.receipt.key_id; // "issuer-1"
+ * };
+ * const env = await buildEnvelope(options, signer);
+ * assert.equal(env.receipt.key_id, "issuer-1");
+ * assert.deepEqual(env.input_commitments.map((c) => c.name), ["ref"]);
+ * // An issue time the envelope schema would reject is refused before signing.
+ * await assert.rejects(
+ *   buildEnvelope({ ...options, issuedAt: "2026-13-01T00:00:00Z" }, signer),
+ *   InputValidationError,
+ * );
  * ```
  *
  * The envelope holds `options`' own `parameterSet`, `result`, `regulations`
@@ -114,18 +151,7 @@ export async function buildEnvelope(
       "declared and consumed must be integers",
     );
   }
-  const issuedAt = o.issuedAt === undefined
-    ? new Date().toISOString()
-    : o.issuedAt instanceof Date
-    ? o.issuedAt.toISOString()
-    : o.issuedAt;
-  if (typeof issuedAt !== "string" || !RFC3339.test(issuedAt)) {
-    throw new InputValidationError(
-      "/issued_at",
-      "rfc3339",
-      "issuedAt must be an RFC 3339 date-time",
-    );
-  }
+  const issuedAt = issuedAtText(o.issuedAt);
   const commitments = o.inputCommitments === undefined
     ? withPointerPrefix("/inputs", () => commitInputs(o.inputs!))
     : checkedCommitments(o.inputCommitments);
@@ -178,7 +204,27 @@ export async function buildEnvelope(
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/** `issued_at` text: now, a `Date`, or a string that passes the one RFC 3339 rule. */
+function issuedAtText(given: Date | string | undefined): string {
+  if (given === undefined) return formatDateTime(new Date());
+  if (given instanceof Date) {
+    try {
+      return formatDateTime(given);
+    } catch (e) {
+      throw new InputValidationError("/issued_at", "rfc3339", `issuedAt ${(e as Error).message}`);
+    }
+  }
+  const problem = dateTimeProblem(given);
+  if (problem !== undefined) {
+    throw new InputValidationError(
+      "/issued_at",
+      "rfc3339",
+      `issuedAt must be an RFC 3339 date-time: ${problem}`,
+    );
+  }
+  return given;
+}
 
 /** Copies of precomputed commitments, checked and sorted by name as {@linkcode commitInputs} sorts. */
 function checkedCommitments(list: InputCommitment[]): InputCommitment[] {

@@ -9,7 +9,18 @@ export const NATIVE_SCHEMA = "regledger.envelope.v1";
 /** Schema identifier of legacy envelopes made by the Python regaudit-fhe 0.0.8. */
 export const LEGACY_SCHEMA = "regaudit-fhe.report.v1";
 
-/** The six audit primitives. */
+/**
+ * The six audit primitives.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type PrimitiveName, PRIMITIVES } from "./envelope_types.ts";
+ *
+ * const p: PrimitiveName = "fairness";
+ * assert.ok(PRIMITIVES.includes(p));
+ * ```
+ */
 export type PrimitiveName =
   | "fairness"
   | "provenance"
@@ -18,7 +29,19 @@ export type PrimitiveName =
   | "drift"
   | "disagreement";
 
-/** All primitive names, in a fixed order. */
+/**
+ * All primitive names, in a fixed order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PRIMITIVES } from "./envelope_types.ts";
+ *
+ * assert.deepEqual(PRIMITIVES, [
+ *   "fairness", "provenance", "concordance", "calibration", "drift", "disagreement",
+ * ]);
+ * ```
+ */
 export const PRIMITIVES: readonly PrimitiveName[] = [
   "fairness",
   "provenance",
@@ -28,7 +51,18 @@ export const PRIMITIVES: readonly PrimitiveName[] = [
   "disagreement",
 ];
 
-/** A JSON value as parsed by `JSON.parse`. */
+/**
+ * A JSON value as parsed by `JSON.parse`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { JsonValue } from "./envelope_types.ts";
+ *
+ * const v: JsonValue = { cvm: 0.25, groups: ["a", "b"], drift: null };
+ * assert.deepEqual(JSON.parse(JSON.stringify(v)), v);
+ * ```
+ */
 export type JsonValue =
   | null
   | boolean
@@ -37,7 +71,20 @@ export type JsonValue =
   | JsonValue[]
   | { [key: string]: JsonValue };
 
-/** A commitment to one named input: sha256 over JCS(`{"name": n, "value": v}`), hex. */
+/**
+ * A commitment to one named input: sha256 over JCS(`{"name": n, "value": v}`), hex.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { commitInput } from "./commitments.ts";
+ * import type { InputCommitment } from "./envelope_types.ts";
+ *
+ * const c: InputCommitment = commitInput("p", [1, 2]);
+ * assert.equal(c.name, "p");
+ * assert.match(c.sha256, /^[0-9a-f]{64}$/);
+ * ```
+ */
 export interface InputCommitment {
   /** Input field name. */
   name: string;
@@ -45,7 +92,47 @@ export interface InputCommitment {
   sha256: string;
 }
 
-/** The signed receipt of an envelope. */
+/**
+ * The signed receipt of an envelope.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope } from "./envelope.ts";
+ * import type { EnvelopeReceipt } from "./envelope_types.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ *
+ * const key = await InProcessKeyProvider.generate("k1");
+ * const envelope = await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: {}, regulations: [],
+ *   result: { cvm: 0.1 }, inputs: { p: [1, 2] }, depthBudget: { declared: 1, consumed: 1 },
+ *   issuer: "acme", issuedAt: "2026-04-01T12:00:00Z",
+ * }, key);
+ * const receipt: EnvelopeReceipt = envelope.receipt;
+ * assert.equal(receipt.signature_alg, "Ed25519");
+ * assert.equal(receipt.key_id, "k1");
+ * assert.equal(receipt.public_key_pem, key.publicKeyPem);
+ * ```
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope } from "./envelope.ts";
+ * import { type Envelope, NATIVE_SCHEMA } from "./envelope_types.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ *
+ * const key = await InProcessKeyProvider.generate("k1");
+ * const envelope = await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: {}, regulations: [],
+ *   result: { cvm: 0.1 }, inputs: { p: [1, 2] }, depthBudget: { declared: 1, consumed: 1 },
+ *   issuer: "acme", issuedAt: "2026-04-01T12:00:00Z",
+ * }, key);
+ * const e: Envelope = envelope;
+ * assert.equal(e.schema, NATIVE_SCHEMA);
+ * assert.equal(e.issued_at, "2026-04-01T12:00:00Z");
+ * assert.deepEqual(e.input_commitments.map((c) => c.name), ["p"]);
+ * ```
+ */
 export interface EnvelopeReceipt {
   /** Lowercase hex SHA-256 of the canonical signed body. */
   sha256: string;
@@ -96,6 +183,25 @@ export interface Envelope {
 /**
  * An envelope as received, with its canonical bytes. For legacy envelopes
  * the canonical bytes keep every number exactly as received.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope, parseEnvelopeText } from "./envelope.ts";
+ * import type { ParsedEnvelope } from "./envelope_types.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ *
+ * const key = await InProcessKeyProvider.generate("k1");
+ * const envelope = await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: {}, regulations: [],
+ *   result: { cvm: 0.1 }, inputs: { p: [1, 2] }, depthBudget: { declared: 1, consumed: 1 },
+ *   issuer: "acme", issuedAt: "2026-04-01T12:00:00Z",
+ * }, key);
+ * const parsed: ParsedEnvelope = parseEnvelopeText(JSON.stringify(envelope));
+ * assert.equal(parsed.kind, "native");
+ * assert.equal(parsed.value.issuer, "acme");
+ * assert.equal(parsed.sha256.length, 32);
+ * ```
  */
 export interface ParsedEnvelope {
   /** `native` (JCS) or `legacy` (Python json.dumps form). */

@@ -49,7 +49,23 @@ export type LosslessJsonValue =
   | LosslessJsonValue[]
   | { [key: string]: LosslessJsonValue };
 
-/** Limits applied while parsing untrusted JSON text. */
+/**
+ * Limits applied while parsing untrusted JSON text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { JsonLimits } from "./json_text.ts";
+ * import { parseEnvelopeText } from "./envelope.ts";
+ * import { JsonParseError } from "./errors.ts";
+ *
+ * const limits: JsonLimits = { maxDepth: 2 };
+ * assert.throws(
+ *   () => parseEnvelopeText('{"a":{"b":{"c":1}}}', limits),
+ *   (e) => e instanceof JsonParseError && e.rule === "max-depth",
+ * );
+ * ```
+ */
 export interface JsonLimits {
   /**
    * Largest accepted input: UTF-8 bytes for byte input, UTF-16 code units for string input.

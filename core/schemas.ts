@@ -18,11 +18,12 @@
  *
  * @example List the schemas and read one
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getSchema, SCHEMA_NAMES } from "./schemas.ts";
  *
- * console.log(SCHEMA_NAMES.length); // 23
+ * assert.equal(SCHEMA_NAMES.length, 23);
  * const fairness = getSchema("fairness.input");
- * console.log(fairness.$id); // https://regledger.dev/schemas/fairness.input.json
+ * assert.equal(fairness.$id, "https://regledger.dev/schemas/fairness.input.json");
  * ```
  *
  * @module
@@ -59,6 +60,15 @@ export const SCHEMA_BASE_URI = "https://regledger.dev/schemas/";
  * primitive (`<primitive>.input`, `<primitive>.output`), then `envelope`,
  * `receipt` (an envelope's signature block), `trust-store`, `leaf`, and the
  * HTTP API objects.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SCHEMA_NAMES } from "./schemas.ts";
+ *
+ * assert.ok(SCHEMA_NAMES.includes("envelope"));
+ * assert.ok(SCHEMA_NAMES.includes("drift.input"));
+ * ```
  */
 export const SCHEMA_NAMES = [
   "fairness.input",
@@ -86,10 +96,33 @@ export const SCHEMA_NAMES = [
   "error",
 ] as const;
 
-/** The name of a bundled schema. */
+/**
+ * The name of a bundled schema.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isSchemaName, type SchemaName } from "./schemas.ts";
+ *
+ * const name: SchemaName = "fairness.input";
+ * assert.ok(isSchemaName(name));
+ * ```
+ */
 export type SchemaName = typeof SCHEMA_NAMES[number];
 
-/** A JSON Schema document as bundled: read-only, with the metadata every regledger schema carries. */
+/**
+ * A JSON Schema document as bundled: read-only, with the metadata every regledger schema carries.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getSchema, type JsonSchema } from "./schemas.ts";
+ *
+ * const schema: JsonSchema = getSchema("drift.input");
+ * assert.equal(schema.$schema, "https://json-schema.org/draft/2020-12/schema");
+ * assert.equal(typeof schema.description, "string");
+ * ```
+ */
 export interface JsonSchema {
   /** Always `https://json-schema.org/draft/2020-12/schema`. */
   readonly $schema: string;
@@ -150,10 +183,11 @@ const NAME_SET: ReadonlySet<string> = new Set(SCHEMA_NAMES);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isSchemaName } from "./schemas.ts";
  *
- * console.log(isSchemaName("drift.input")); // true
- * console.log(isSchemaName("constructor")); // false
+ * assert.equal(isSchemaName("drift.input"), true);
+ * assert.equal(isSchemaName("constructor"), false);
  * ```
  */
 export function isSchemaName(name: string): name is SchemaName {
@@ -168,10 +202,12 @@ export function isSchemaName(name: string): name is SchemaName {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getSchema } from "./schemas.ts";
  *
  * const schema = getSchema("trust-store");
- * console.log(schema.title); // Trust store
+ * assert.equal(schema.title, "Trust store");
+ * assert.throws(() => getSchema("nope" as "leaf"), RangeError);
  * ```
  */
 export function getSchema(name: SchemaName): JsonSchema {
@@ -189,10 +225,12 @@ export function getSchema(name: SchemaName): JsonSchema {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listSchemas } from "./schemas.ts";
  *
  * const first = listSchemas()[0];
- * console.log(first.name, first.id); // fairness.input https://regledger.dev/schemas/fairness.input.json
+ * assert.equal(first.name, "fairness.input");
+ * assert.equal(first.id, "https://regledger.dev/schemas/fairness.input.json");
  * ```
  */
 export function listSchemas(): SchemaSummary[] {
@@ -216,10 +254,11 @@ const bundled = new Map<SchemaName, JsonSchema>();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getBundledSchema } from "./schemas.ts";
  *
  * const doc = getBundledSchema("envelope");
- * console.log(Object.keys(doc.$defs as object).includes("receipt.json")); // true
+ * assert.ok(Object.keys(doc.$defs as object).includes("receipt.json"));
  * ```
  */
 export function getBundledSchema(name: SchemaName): JsonSchema {

@@ -13,7 +13,22 @@ import { Ed25519PublicKey } from "./ed25519.ts";
 import { JsonParseError, TrustStoreError } from "./errors.ts";
 import { type JsonLimits, parseJson } from "./json_text.ts";
 
-/** The JSON form of a trust store (the full shape). */
+/**
+ * The JSON form of a trust store (the full shape).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TrustStore, type TrustStoreJson } from "./trust_store.ts";
+ * import { Ed25519PrivateKey } from "./ed25519.ts";
+ *
+ * const k = await Ed25519PrivateKey.generate();
+ * const json: TrustStoreJson = { keys: { k1: k.publicKey.pem }, revoked: ["k1"] };
+ * const store = TrustStore.fromObject(json);
+ * assert.equal(store.isRevoked("k1"), true);
+ * assert.deepEqual(store.toJSON().revoked, ["k1"]);
+ * ```
+ */
 export interface TrustStoreJson {
   /** key_id → SPKI PEM of an Ed25519 public key. */
   keys: Record<string, string>;
@@ -29,7 +44,24 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** An immutable set of trusted Ed25519 issuer keys with revocations and pins. */
+/**
+ * An immutable set of trusted Ed25519 issuer keys with revocations and pins.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TrustStore } from "./trust_store.ts";
+ * import { Ed25519PrivateKey } from "./ed25519.ts";
+ * import { TrustStoreError } from "./errors.ts";
+ *
+ * const k = await Ed25519PrivateKey.generate();
+ * // A bare key_id → PEM mapping is a trust store too.
+ * const store = TrustStore.fromJsonText(JSON.stringify({ "acme-2026": k.publicKey.pem }));
+ * assert.deepEqual(store.keyIds, ["acme-2026"]);
+ * assert.ok(store.publicKey("acme-2026")?.equals(k.publicKey));
+ * assert.throws(() => TrustStore.fromObject({ keys: { k1: "not a PEM" } }), TrustStoreError);
+ * ```
+ */
 export class TrustStore {
   readonly #keys: ReadonlyMap<string, Ed25519PublicKey>;
   readonly #revoked: ReadonlySet<string>;
@@ -52,11 +84,12 @@ export class TrustStore {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { TrustStore } from "./trust_store.ts";
    * import { Ed25519PrivateKey } from "./ed25519.ts";
    * const k = await Ed25519PrivateKey.generate();
    * const store = TrustStore.fromObject({ keys: { "k1": k.publicKey.toPem() }, revoked: [] });
-   * store.has("k1"); // true
+   * assert.equal(store.has("k1"), true);
    * ```
    *
    * @throws {TrustStoreError} naming the problem: not an object, no keys, a

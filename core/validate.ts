@@ -11,7 +11,9 @@
  *   removed; {@linkcode withDefaults} returns a copy with the schema's
  *   top-level defaults filled in, so a default lives in one place (the schema).
  * - **Strict**: unknown keywords, non-finite numbers (`NaN`, `Infinity`) and
- *   ambiguous types are errors. Formats are checked; `date-time` is RFC 3339.
+ *   ambiguous types are errors. Formats are checked; `date-time` is RFC 3339 under the
+ *   one rule of `core/rfc3339.ts` (the builder, index keys and HTTP time
+ *   parameters use the same).
  * - **Lazy**: each schema is compiled on first use and cached for the life of
  *   the process (a cache, not state: results never depend on it).
  *
@@ -26,6 +28,7 @@
  *
  * @example Validate a primitive input
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validate, withDefaults } from "./validate.ts";
  *
  * interface DriftInput { p: number[]; q: number[]; drift_threshold?: number }
@@ -33,13 +36,14 @@
  *   "drift.input",
  *   validate<DriftInput>("drift.input", { p: [1, 2], q: [2, 1] }),
  * );
- * console.log(input.drift_threshold); // 0.005
+ * assert.equal(input.drift_threshold, 0.005);
  * ```
  *
  * @module
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
 import { InputValidationError } from "./errors.ts";
+import { dateTimeProblem, isDateTime } from "./rfc3339.ts";
 import {
   getSchema,
   type JsonSchema,
@@ -48,7 +52,21 @@ import {
   type SchemaName,
 } from "./schemas.ts";
 
-/** One schema violation: where, which rule, and a message that names it. */
+/**
+ * One schema violation: where, which rule, and a message that names it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { check, type SchemaViolation } from "./validate.ts";
+ *
+ * const r = check("drift.input", { p: [1, "2"], q: [1, 1] });
+ * assert.ok(!r.ok);
+ * const v: SchemaViolation = r.errors[0];
+ * assert.deepEqual([v.pointer, v.rule], ["/p/1", "type"]);
+ * assert.ok(!v.message.includes('"2"'), "messages never quote the value");
+ * ```
+ */
 export interface SchemaViolation {
   /** JSON pointer (RFC 6901) of the offending field; `""` is the document itself. */
   readonly pointer: string;
@@ -58,7 +76,19 @@ export interface SchemaViolation {
   readonly message: string;
 }
 
-/** The outcome of {@linkcode check}: the value, typed, or why it does not conform. */
+/**
+ * The outcome of {@linkcode check}: the value, typed, or why it does not conform.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { check, type CheckResult } from "./validate.ts";
+ *
+ * const r: CheckResult<{ p: number[]; q: number[] }> = check("drift.input", { p: [1], q: [1] });
+ * if (!r.ok) throw new Error(r.errors[0].message);
+ * assert.deepEqual(r.value.q, [1]);
+ * ```
+ */
 export type CheckResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly errors: readonly SchemaViolation[] };
@@ -73,14 +103,16 @@ export type CheckResult<T> =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validate } from "./validate.ts";
  * import { InputValidationError } from "./errors.ts";
  *
- * try {
- *   validate("fairness.input", { y_true: [1, 0], y_pred: [1, 1], group_a: [0, 1] });
- * } catch (e) {
- *   if (e instanceof InputValidationError) console.log(e.pointer, e.rule); // /group_b required
- * }
+ * assert.throws(
+ *   () => validate("fairness.input", { y_true: [1, 0], y_pred: [1, 1], group_a: [0, 1] }),
+ *   (e) => e instanceof InputValidationError && e.pointer === "/group_b" && e.rule === "required",
+ * );
+ * const ok = validate<{ p: number[] }>("drift.input", { p: [1, 2], q: [2, 1] });
+ * assert.deepEqual(ok.p, [1, 2]);
  * ```
  */
 export function validate<T>(name: SchemaName, value: unknown): T {
@@ -98,10 +130,13 @@ export function validate<T>(name: SchemaName, value: unknown): T {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { check } from "./validate.ts";
  *
  * const r = check("leaf", { v: "regledger.leaf.v1" });
- * if (!r.ok) console.log(r.errors[0].pointer, r.errors[0].rule); // /envelope_sha256 required
+ * assert.ok(!r.ok);
+ * assert.equal(r.errors[0].pointer, "/envelope_sha256");
+ * assert.equal(r.errors[0].rule, "required");
  * ```
  */
 export function check<T>(name: SchemaName, value: unknown): CheckResult<T> {
@@ -121,10 +156,11 @@ export function check<T>(name: SchemaName, value: unknown): CheckResult<T> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { withDefaults } from "./validate.ts";
  *
  * const input = withDefaults<{ threshold: number }>("disagreement.input", {});
- * console.log(input.threshold); // 0.05
+ * assert.equal(input.threshold, 0.05);
  * ```
  */
 export function withDefaults<T>(name: SchemaName, value: unknown): T {
@@ -161,7 +197,7 @@ function instance(): Ajv2020 {
       // (allowed property names, the value's type), never quoted in them.
       verbose: true,
     });
-    a.addFormat("date-time", { type: "string", validate: isRfc3339DateTime });
+    a.addFormat("date-time", { type: "string", validate: isDateTime });
     for (const name of SCHEMA_NAMES) a.addSchema(getSchema(name) as Record<string, unknown>);
     ajv = a;
   }
@@ -291,7 +327,9 @@ function describeKeyword(e: ErrorObject): SchemaViolation {
         pointer: at,
         rule: "format",
         message: p.format === "date-time"
-          ? "must be an RFC 3339 date-time, e.g. 2026-04-01T12:00:00Z"
+          ? `must be an RFC 3339 date-time, e.g. 2026-04-01T12:00:00Z (${
+            dateTimeProblem(String(e.data))
+          })`
           : `must be a valid ${p.format}`,
       };
     case "minLength":
@@ -421,25 +459,4 @@ function article(type: string): string {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-// ---------------------------------------------------------------------------
-// RFC 3339 date-time (JSON Schema's `date-time` format)
-
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
-
-function isRfc3339DateTime(s: string): boolean {
-  const m = DATE_TIME.exec(s);
-  if (m === null) return false;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
-  if (hour > 23 || minute > 59 || second > 60) return false;
-  if (m[7] !== undefined && (Number(m[7]) > 23 || Number(m[8]) > 59)) return false;
-  return true;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }

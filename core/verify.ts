@@ -38,19 +38,86 @@ import { TrustStore } from "./trust_store.ts";
 /**
  * Checks an envelope's `timestamp` block (e.g. an RFC 3161 token) against the
  * canonical signed body it should cover. Return `false` or throw to reject.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope, parseEnvelopeValue } from "./envelope.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ * import { TrustStore } from "./trust_store.ts";
+ * import { type TimestampVerifier, verifyEnvelope } from "./verify.ts";
+ *
+ * const key = await InProcessKeyProvider.generate("k1");
+ * const envelope = parseEnvelopeValue(await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: {}, regulations: [],
+ *   result: { cvm: 0.1 }, inputs: {}, depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
+ *   timestamp: { tsa: "example-tsa", token_b64: "AAAA" },
+ * }, key));
+ * // A real verifier checks an RFC 3161 token over `signedBody`; this one accepts one TSA.
+ * const timestampVerifier: TimestampVerifier = (signedBody, ts) =>
+ *   signedBody.length > 0 && ts.tsa === "example-tsa";
+ * const store = TrustStore.fromObject({ k1: key.publicKeyPem });
+ * const r = await verifyEnvelope(envelope, store, { timestampVerifier });
+ * assert.equal(r.timestamp, "verified");
+ * ```
  */
 export type TimestampVerifier = (
   signedBody: Uint8Array,
   timestamp: { [key: string]: JsonValue },
 ) => boolean | Promise<boolean>;
 
-/** Options of {@linkcode verifyEnvelope} and friends. */
+/**
+ * Options of {@linkcode verifyEnvelope} and friends.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { verifyEnvelope, type VerifyOptions } from "./verify.ts";
+ * import { buildEnvelope, parseEnvelopeValue } from "./envelope.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ * import { TrustStore } from "./trust_store.ts";
+ *
+ * const key = await InProcessKeyProvider.generate("k1");
+ * const envelope = parseEnvelopeValue(await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: {}, regulations: [],
+ *   result: { cvm: 0.1 }, inputs: {}, depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
+ * }, key));
+ * const store = TrustStore.fromObject({ k1: key.publicKeyPem });
+ *
+ * // Without a timestamp verifier, a timestamp block would be reported "unverified".
+ * const options: VerifyOptions = { timestampVerifier: () => true };
+ * const r = await verifyEnvelope(envelope, store, options);
+ * assert.equal(r.timestamp, "absent"); // this envelope has no timestamp block
+ * ```
+ */
 export interface VerifyOptions {
   /** Verifies the `timestamp` block when one is present; without it the block is reported `unverified`. */
   timestampVerifier?: TimestampVerifier;
 }
 
-/** What a successful verification established. */
+/**
+ * What a successful verification established.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type VerificationResult, verifyEnvelope } from "./verify.ts";
+ * import { buildEnvelope, parseEnvelopeValue } from "./envelope.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ * import { TrustStore } from "./trust_store.ts";
+ *
+ * const key = await InProcessKeyProvider.generate("k1");
+ * const envelope = parseEnvelopeValue(await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: {}, regulations: [],
+ *   result: { cvm: 0.1 }, inputs: {}, depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
+ * }, key));
+ * const store = TrustStore.fromObject({ k1: key.publicKeyPem });
+ *
+ * const r: VerificationResult = await verifyEnvelope(envelope, store);
+ * assert.deepEqual([r.valid, r.kind, r.trust, r.timestamp], [true, "native", "trust-store", "absent"]);
+ * assert.equal(r.body_sha256, envelope.value.receipt.sha256);
+ * ```
+ */
 export interface VerificationResult {
   /** Always true. */
   valid: true;
@@ -75,7 +142,30 @@ export interface VerificationResult {
   timestamp: "absent" | "verified" | "unverified";
 }
 
-/** The non-throwing form: a {@linkcode VerificationResult} or a typed failure. */
+/**
+ * The non-throwing form: a {@linkcode VerificationResult} or a typed failure.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkEnvelope, type CheckResult } from "./verify.ts";
+ * import { buildEnvelope, parseEnvelopeValue } from "./envelope.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ * import { TrustStore } from "./trust_store.ts";
+ *
+ * const key = await InProcessKeyProvider.generate("k1");
+ * const envelope = parseEnvelopeValue(await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: {}, regulations: [],
+ *   result: { cvm: 0.1 }, inputs: {}, depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
+ * }, key));
+ * const store = TrustStore.fromObject({ k1: key.publicKeyPem });
+ *
+ * const r: CheckResult = await checkEnvelope(envelope, store);
+ * assert.ok(r.valid);
+ * assert.equal(r.key_id, "k1");
+ * assert.equal(r.envelope_sha256.length, 44); // standard base64 of 32 bytes
+ * ```
+ */
 export type CheckResult = VerificationResult | {
   /** Always false. */
   valid: false;
@@ -97,18 +187,24 @@ export type CheckResult = VerificationResult | {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildEnvelope, parseEnvelopeValue } from "./envelope.ts";
+ * import { UntrustedIssuer } from "./errors.ts";
  * import { InProcessKeyProvider } from "./keys.ts";
  * import { TrustStore } from "./trust_store.ts";
  * import { verifyEnvelope } from "./verify.ts";
  * const signer = await InProcessKeyProvider.generate("k1");
- * const env = await buildEnvelope({
+ * const env = parseEnvelopeValue(await buildEnvelope({
  *   primitive: "drift", backend: "plaintext", parameterSet: {}, regulations: [],
  *   result: { cvm: 0.1 }, inputs: {}, depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
- * }, signer);
+ * }, signer));
  * const store = TrustStore.fromObject({ k1: signer.publicKeyPem });
- * const r = await verifyEnvelope(parseEnvelopeValue(env), store);
- * r.trust; // "trust-store"
+ * const r = await verifyEnvelope(env, store);
+ * assert.equal(r.trust, "trust-store");
+ * assert.equal(r.issuer, "acme");
+ * // Signed by a key the trust store does not hold: a typed failure.
+ * const other = TrustStore.fromObject({ k2: (await InProcessKeyProvider.generate("k2")).publicKeyPem });
+ * await assert.rejects(verifyEnvelope(env, other), UntrustedIssuer);
  * ```
  *
  * @throws {UntrustedIssuer | RevokedIssuer | WrongParameterSet | HashMismatch | InvalidSignature | TimestampInvalid}
@@ -190,6 +286,29 @@ export async function verifySelfSignedOnly(
  * `{valid: false, reason, message, ...}` names the first check that failed.
  *
  * @throws {TrustStoreError} when `trustStore` is missing (that is misuse, not a verdict).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkEnvelope } from "./verify.ts";
+ * import { buildEnvelope, parseEnvelopeValue } from "./envelope.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ * import { TrustStore } from "./trust_store.ts";
+ *
+ * const key = await InProcessKeyProvider.generate("k1");
+ * const envelope = parseEnvelopeValue(await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: {}, regulations: [],
+ *   result: { cvm: 0.1 }, inputs: {}, depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
+ * }, key));
+ * const store = TrustStore.fromObject({ k1: key.publicKeyPem });
+ *
+ * const ok = await checkEnvelope(envelope, store);
+ * assert.equal(ok.valid, true);
+ * const tampered = parseEnvelopeValue({ ...envelope.value, issuer: "mallory" });
+ * const bad = await checkEnvelope(tampered, store);
+ * assert.equal(bad.valid, false);
+ * assert.equal(bad.valid ? "" : bad.reason, "HashMismatch");
+ * ```
  */
 export function checkEnvelope(
   parsed: ParsedEnvelope,

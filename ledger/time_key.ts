@@ -1,51 +1,50 @@
 /**
  * The time part of the ledger's secondary-index keys: an RFC 3339 date-time
- * rewritten as the same instant in UTC with nine fraction digits,
- * `YYYY-MM-DDTHH:MM:SS.fffffffffZ`, so that text order is time order whatever
- * offset or precision an issuer wrote (`2026-01-01T01:00:00+02:00`,
- * `2025-12-31T23:00:00.5Z`, Python's `…+00:00`). The envelope and the leaf keep
- * the issuer's own text; only index keys and query bounds use this form.
+ * (the one rule of `core/rfc3339.ts`) rewritten as the same instant in UTC,
+ * so that text order is time order whatever offset or precision an issuer
+ * wrote (`2026-01-01T01:00:00+02:00`, `2025-12-31T23:00:00.5Z`, Python's
+ * `…+00:00`). The envelope and the leaf keep the issuer's own text; only
+ * index keys and query bounds use this form.
+ *
+ * The key is `YYYY-MM-DDTHH:MM:SS.fffffffffZ` (nine fraction digits) followed
+ * by:
+ * - nothing, for a time with at most nine significant fraction digits;
+ * - the further fraction digits without trailing zeros, for a finer time
+ *   (`…00.000000000Z5` is half a nanosecond later than `…00.000000000Z`: a
+ *   key that is a prefix of another sorts first, and digit strings without
+ *   trailing zeros sort as the fractions they write);
+ * - `:` and the leap second's fraction digits, for a leap second
+ *   (`23:59:60.5Z` is `…23:59:59.999999999Z:5`): `:` sorts after every
+ *   digit, so a leap second comes after every time of its last normal second
+ *   and before the next day.
+ *
+ * Times of at most nine fraction digits that are not leap seconds keep the
+ * key they had before finer times were supported.
  *
  * @module
  */
-
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+import { parseDateTime } from "../core/rfc3339.ts";
 
 const pad = (n: number, w: number) => String(n).padStart(w, "0");
 
 /**
- * The UTC key of an RFC 3339 date-time, or `undefined` when `text` is not one
- * (out-of-range fields included: month 13, hour 24, second 61, offset ±24:00).
- * A leap second (`:60`) counts as the last instant of its minute.
+ * The UTC key of an RFC 3339 date-time, or `undefined` when `text` is not a
+ * valid one (`core/rfc3339.ts`: out-of-range fields, impossible dates,
+ * misplaced leap seconds, offsets like ±24:00 included).
  */
 export function utcTimeKey(text: string): string | undefined {
-  const m = RFC3339.exec(text);
-  if (!m) return undefined;
-  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
-  const frac = (m[7] ?? "").padEnd(9, "0");
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return undefined;
-  const last = new Date(0);
-  last.setUTCFullYear(y, mo, 0); // day 0 of the next month: the last day of month mo
-  if (d > last.getUTCDate()) return undefined;
-  let offsetMin = 0;
-  if (m[9] !== undefined) {
-    const oh = Number(m[10]);
-    const om = Number(m[11]);
-    if (oh > 23 || om > 59) return undefined;
-    offsetMin = (m[9] === "-" ? -1 : 1) * (oh * 60 + om);
+  let u;
+  try {
+    u = parseDateTime(text).utc;
+  } catch {
+    return undefined;
   }
-  // Whole seconds in UTC (a leap second folds onto :59, keeping its fraction order).
-  const leap = s === 60;
-  const t = new Date(0);
-  t.setUTCFullYear(y, mo - 1, d);
-  t.setUTCHours(h, mi - offsetMin, leap ? 59 : s, 0);
-  const year = t.getUTCFullYear();
-  if (year < 0 || year > 9999) return undefined;
-  const fraction = leap ? "999999999" : frac;
-  return `${pad(year, 4)}-${pad(t.getUTCMonth() + 1, 2)}-${pad(t.getUTCDate(), 2)}T` +
-    `${pad(t.getUTCHours(), 2)}:${pad(t.getUTCMinutes(), 2)}:${pad(t.getUTCSeconds(), 2)}.` +
-    `${fraction}Z`;
+  const date = `${pad(u.year, 4)}-${pad(u.month, 2)}-${pad(u.day, 2)}T`;
+  if (u.second === 60) {
+    return `${date}${pad(u.hour, 2)}:${pad(u.minute, 2)}:59.999999999Z:${u.fraction}`;
+  }
+  return `${date}${pad(u.hour, 2)}:${pad(u.minute, 2)}:${pad(u.second, 2)}.` +
+    `${u.fraction.slice(0, 9).padEnd(9, "0")}Z${u.fraction.slice(9)}`;
 }
 
 /** The index-key form of an entry's `issued_at`: its UTC key, or the text itself if not RFC 3339. */

@@ -113,9 +113,11 @@ const TOKEN_RE = /^[A-Za-z0-9._~+/-]+=*$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseApiKeys } from "./config.ts";
- * const keys = parseApiKeys("s3cret-token:ledger:read,verify;adm1n:admin");
- * console.assert(keys.length === 2 && keys[0].scopes.has("verify"));
+ * const keys = parseApiKeys("reader-token-0123456789:ledger:read,verify;admin-token-0123456789:admin");
+ * assert.equal(keys.length, 2);
+ * assert.ok(keys[0].scopes.has("verify"));
  * ```
  * @throws {ConfigError} for a token with characters outside RFC 6750's token68,
  *   a token shorter than 16 characters, an unknown scope, no scopes, or a repeated token.

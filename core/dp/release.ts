@@ -47,6 +47,7 @@ export interface PrivatizeOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { privatizeResult } from "./release.ts";
  * import { PrivacyAccountant } from "./accountant.ts";
  * const accountant = new PrivacyAccountant({ epsilon: 1 });
@@ -55,8 +56,9 @@ export interface PrivatizeOptions {
  *   { c_index: { mechanism: "laplace", epsilon: 0.5, sensitivity: 0.02 } },
  *   { accountant },
  * );
- * dp.fields.c_index.scale; // 0.04
- * accountant.spent().epsilon; // 0.5
+ * assert.ok(Math.abs(dp.fields.c_index.scale - 0.04) < 1e-6); // sensitivity / epsilon
+ * assert.equal(accountant.spent().epsilon, 0.5);
+ * assert.equal(typeof result.c_index, "number");
  * ```
  *
  * @throws {DpParameterError} on an unknown or non-numeric field or invalid parameters.

@@ -9,6 +9,8 @@
  */
 import type { Context } from "hono";
 import { fromBase64 } from "../../core/bytes.ts";
+import { dateTimeProblem } from "../../core/rfc3339.ts";
+import { utcTimeKey } from "../../ledger/time_key.ts";
 import { formatTlogProof } from "../../ledger/tlog_proof.ts";
 import type { LogEntry, QueryOptions, ServerDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
@@ -17,12 +19,12 @@ import { type AppEnv, jsonWithRaw, onlyParams, parseIndex } from "../http.ts";
 /** Default and largest page size of `GET /v1/log/entries`. */
 export const PAGE_LIMIT = { default: 100, max: 1000 } as const;
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
-
+/** A `from`/`to` parameter: an RFC 3339 date-time under the one rule of `core/rfc3339.ts`. */
 function timeParam(name: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
-  if (!RFC3339.test(raw) || Number.isNaN(Date.parse(raw))) {
-    throw new ApiError(400, `parameter '${name}' must be an RFC 3339 date-time`, {
+  const problem = raw.length > 256 ? "must be at most 256 characters" : dateTimeProblem(raw);
+  if (problem !== undefined) {
+    throw new ApiError(400, `parameter '${name}' must be an RFC 3339 date-time: ${problem}`, {
       parameter: name,
     });
   }
@@ -204,7 +206,7 @@ export function queryRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Re
     if (from !== undefined) q.from = from;
     const to = timeParam("to", c.req.query("to"));
     if (to !== undefined) q.to = to;
-    if (from !== undefined && to !== undefined && Date.parse(from) > Date.parse(to)) {
+    if (from !== undefined && to !== undefined && utcTimeKey(from)! > utcTimeKey(to)!) {
       throw new ApiError(400, "parameter 'from' is after 'to'", { parameter: "from" });
     }
     const breached = c.req.query("breached");

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { utcTimeKey } from "../../ledger/time_key.ts";
+import { indexTime, utcTimeKey } from "../../ledger/time_key.ts";
+import { INVALID, ORDERED, VALID } from "../core/_rfc3339_cases.ts";
 
 /** An instant (ms since epoch plus extra nanoseconds) written with an offset and precision. */
 function write(ms: number, nanos: number, offsetMin: number, frac: number): string {
@@ -77,7 +78,12 @@ Deno.test("utcTimeKey: the same instant in any offset has one key; known answers
   ];
   for (const s of same) assert.equal(utcTimeKey(s), "2026-01-01T00:00:00.000000000Z", s);
   assert.equal(utcTimeKey("2026-11-21T16:57:43.688091+00:00"), "2026-11-21T16:57:43.688091000Z");
-  assert.equal(utcTimeKey("2024-02-29T23:59:60Z"), "2024-02-29T23:59:59.999999999Z");
+  // A leap second sorts after every time of the second before it (see ledger/time_key.ts).
+  assert.equal(utcTimeKey("2024-02-29T23:59:60Z"), "2024-02-29T23:59:59.999999999Z:");
+  assert.equal(utcTimeKey("2016-12-31T15:59:60.25-08:00"), "2016-12-31T23:59:59.999999999Z:25");
+  // Finer than nanoseconds: the further digits follow the nine-digit key.
+  assert.equal(utcTimeKey("2026-01-01T00:00:00.1234567890Z"), "2026-01-01T00:00:00.123456789Z");
+  assert.equal(utcTimeKey("2026-01-01T00:00:00.12345678901Z"), "2026-01-01T00:00:00.123456789Z01");
   for (
     const bad of [
       "2026-02-30T00:00:00Z",
@@ -87,10 +93,51 @@ Deno.test("utcTimeKey: the same instant in any offset has one key; known answers
       "2026-01-01T00:00:00+24:00",
       "2026-01-01T00:00:00",
       "2026-01-01",
-      "2026-01-01T00:00:00.1234567890Z",
+      "2026-01-01T00:00:00.Z",
+      "2026-01-01T23:59:60Z",
       " 2026-01-01T00:00:00Z",
     ]
   ) {
     assert.equal(utcTimeKey(bad), undefined, bad);
   }
+});
+
+Deno.test("utcTimeKey: defined for exactly the shared table's valid date-times", () => {
+  for (const [text, why] of VALID) {
+    const key = utcTimeKey(text);
+    assert.ok(key !== undefined, `${why}: ${text}`);
+    assert.equal(indexTime(text), key);
+  }
+  for (const [text, why] of INVALID) {
+    assert.equal(utcTimeKey(text), undefined, `${why}: ${JSON.stringify(text)}`);
+    assert.equal(indexTime(text), text, "an invalid time is indexed by its own text");
+  }
+});
+
+Deno.test("utcTimeKey: the shared ordered table keeps time order at any precision, leap seconds included", () => {
+  const keys = ORDERED.map((group) => {
+    const ks = group.map((t) => utcTimeKey(t));
+    for (const k of ks) assert.equal(k, ks[0], `one instant, one key: ${group.join(" = ")}`);
+    return ks[0]!;
+  });
+  for (let i = 1; i < keys.length; i++) {
+    assert.ok(keys[i - 1] < keys[i], `${ORDERED[i - 1][0]} before ${ORDERED[i][0]}`);
+  }
+});
+
+Deno.test("utcTimeKey: order of fractions finer than nanoseconds (property)", () => {
+  // Two fractions of up to 20 digits in the same second: key order is numeric order.
+  const digits = fc.string({ unit: fc.constantFrom(..."0123456789"), minLength: 1, maxLength: 20 });
+  fc.assert(
+    fc.property(digits, digits, (a, b) => {
+      const ka = utcTimeKey(`2026-05-05T05:05:05.${a}Z`)!;
+      const kb = utcTimeKey(`2026-05-05T05:05:05.${b}Z`)!;
+      const w = Math.max(a.length, b.length);
+      const na = BigInt(a.padEnd(w, "0"));
+      const nb = BigInt(b.padEnd(w, "0"));
+      const time = na < nb ? -1 : na > nb ? 1 : 0;
+      assert.equal(ka < kb ? -1 : ka > kb ? 1 : 0, time, `${a} vs ${b}`);
+    }),
+    { numRuns: 2000 },
+  );
 });
