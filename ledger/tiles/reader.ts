@@ -104,6 +104,9 @@ export class TileHashReader implements HashReader {
   #fetches = 0;
 
   /**
+   * A reader for the tree of `treeSize` entries with root `rootHash`; no
+   * tile is fetched until the first read.
+   *
    * @param treeSize size of a tree the caller trusts (from a verified checkpoint)
    * @param rootHash that tree's root
    * @param fetch reads a tile path
