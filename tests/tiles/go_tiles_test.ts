@@ -5,7 +5,9 @@
  * over files, authenticates them with `tlog.TileHashReader` against the
  * tree size and root, proves inclusion and consistency (we compare its
  * proofs and old roots to ours byte for byte), and checks every entry of
- * every bundle against the level-0 hashes. A tampered tile or bundle must
+ * every bundle against the level-0 hashes; it does the same once more
+ * fetching the tiles over loopback HTTP (GET <prefix>/tile/…, the way it
+ * will read a server's tiled API). A tampered tile or bundle must
  * make Go fail. Go also lists each size's tiles with `tlog.NewTiles` and
  * `Tile.Path()`, and parses paths with `tlog.ParseTilePath`: our paths and
  * verdicts must be Go's, with the one documented difference that tlog
@@ -120,6 +122,15 @@ Deno.test("Go's tlog proves inclusion and consistency from our tiles and checks 
     badBundle.set("tile/entries/200", b);
     await writeTiles(`${tmp}/bad-bundle`, badBundle);
 
+    // The same tiles over HTTP: a static file server of the C2SP paths.
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+      const data = served.get(new URL(req.url).pathname.slice(1));
+      return data
+        ? new Response(data as Uint8Array<ArrayBuffer>)
+        : new Response("not found", { status: 404 });
+    });
+    const prefix = `http://127.0.0.1:${server.addr.port}/`;
+
     const trees = [];
     const expect: { size: number; inclusion: number[]; consistency: number[] }[] = [];
     for (const size of SIZES) {
@@ -130,6 +141,8 @@ Deno.test("Go's tlog proves inclusion and consistency from our tiles and checks 
       const root = toBase64(await rootOf(log, size));
       trees.push({ dir: `${tmp}/log`, size, root, inclusion, consistency, audit: true });
     }
+    trees.push({ ...trees[trees.length - 1], dir: prefix }); // the big tree again, over HTTP
+    expect.push(expect[expect.length - 1]);
     const bigRoot = toBase64(await rootOf(log, big));
     trees.push({
       dir: `${tmp}/bad-tile`,
@@ -155,10 +168,15 @@ Deno.test("Go's tlog proves inclusion and consistency from our tiles and checks 
       consistency: [],
       audit: false,
     });
-
-    const res = await runGo(bin, { trees, path_sizes: [], growth: [], parse: [] });
+    let res: GoResponse;
+    try {
+      res = await runGo(bin, { trees, path_sizes: [], growth: [], parse: [] });
+    } finally {
+      await server.shutdown();
+    }
     for (const [i, e] of expect.entries()) {
       const got = res.trees[i];
+      assert.equal(trees[i].size, e.size);
       assert.equal(got.err, "", `size ${e.size}: ${got.err}`);
       assert.equal(got.audited, e.size, "Go checked every entry against its level-0 hash");
       for (const [j, n] of e.inclusion.entries()) {

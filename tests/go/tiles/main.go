@@ -13,6 +13,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,10 +90,31 @@ func goPath(p string) string {
 	return p
 }
 
-// fileTiles is a tlog.TileReader over a directory holding C2SP tile paths.
+// fileTiles is a tlog.TileReader over C2SP tile paths under dir: a
+// directory, or a log's URL prefix when dir starts with http:// (GET
+// <prefix>/<path>, as a client of the tiled read API does).
 type fileTiles struct {
 	dir   string
 	reads int
+}
+
+func (f *fileTiles) read(path string) ([]byte, error) {
+	if !strings.HasPrefix(f.dir, "http://") {
+		return os.ReadFile(filepath.Join(f.dir, filepath.FromSlash(path)))
+	}
+	resp, err := http.Get(strings.TrimSuffix(f.dir, "/") + "/" + path)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return body, nil
 }
 
 func (f *fileTiles) Height() int { return height }
@@ -99,7 +122,7 @@ func (f *fileTiles) Height() int { return height }
 func (f *fileTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 	out := make([][]byte, len(tiles))
 	for i, t := range tiles {
-		b, err := os.ReadFile(filepath.Join(f.dir, filepath.FromSlash(c2spPath(t))))
+		b, err := f.read(c2spPath(t))
 		if err != nil {
 			return nil, err
 		}
