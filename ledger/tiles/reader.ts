@@ -101,7 +101,11 @@ export class TileHashReader implements HashReader {
   #partials?: Promise<Map<string, Uint8Array>>;
   /** Authenticated full tiles, least recently used first. */
   readonly #cache = new Map<string, Uint8Array>();
+  /** Full tiles being fetched and checked, by `level/n`. */
+  readonly #inflight = new Map<string, Promise<Uint8Array>>();
   #fetches = 0;
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
 
   /**
    * A reader for the tree of `treeSize` entries with root `rootHash`; no
@@ -174,26 +178,25 @@ export class TileHashReader implements HashReader {
     return data;
   }
 
-  async #fetchAll(tiles: Tile[]): Promise<Uint8Array[]> {
-    const out = new Array<Uint8Array>(tiles.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < tiles.length) {
-        const i = next++;
-        out[i] = await this.#fetchTile(tiles[i]);
-      }
-    };
-    const workers = [];
-    for (let w = 0; w < Math.min(this.#concurrency, tiles.length); w++) workers.push(worker());
-    await Promise.all(workers);
-    return out;
+  /** {@link #fetchTile} with at most `concurrency` fetches in flight across all calls. */
+  async #fetchLimited(tile: Tile): Promise<Uint8Array> {
+    if (this.#active < this.#concurrency) this.#active++;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await this.#fetchTile(tile);
+    } finally {
+      // Hand the slot to the next waiter, or free it.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#active--;
+    }
   }
 
   /** Fetch the tree's partial tiles and check they give its root. */
   #loadPartials(): Promise<Map<string, Uint8Array>> {
     this.#partials ??= (async () => {
       const tiles = hashTilesForSize(this.treeSize).filter((t) => t.width < TILE_WIDTH);
-      const data = await this.#fetchAll(tiles);
+      const data = await Promise.all(tiles.map((t) => this.#fetchLimited(t)));
       const map = new Map<string, Uint8Array>();
       tiles.forEach((t, i) => map.set(key(t.level as number, t.n), data[i]));
       // Every hash of the root's decomposition into complete subtrees lies in
@@ -243,50 +246,54 @@ export class TileHashReader implements HashReader {
   }
 
   /**
-   * Authenticated data of the tree's hash tiles `(level, n)` (full or, at
-   * the tree's edge, partial), fetching and checking what is not cached.
+   * Authenticated data of the tree's hash tile `(level, n)`: a partial tile
+   * of the tree, a cached full tile, or a full tile fetched together with
+   * its parent and checked against it. Concurrent calls share one fetch.
    */
-  async #tiles(wanted: Iterable<[number, number]>): Promise<Map<string, Uint8Array>> {
-    const partials = await this.#loadPartials();
-    const have = new Map<string, Uint8Array>();
-    const toFetch = new Map<string, Tile>();
-    const need = (level: number, n: number): void => {
-      const k = key(level, n);
-      if (have.has(k) || toFetch.has(k)) return;
-      const d = partials.get(k) ?? this.#cached(k);
-      if (d !== undefined) {
-        have.set(k, d);
-        return;
-      }
-      const tile = treeTileAt(this.treeSize, level, n);
-      if (tile === undefined || tile.width !== TILE_WIDTH) {
-        throw new Error(`tiles: bad math, tile ${k} is neither full nor a partial of the tree`);
-      }
-      toFetch.set(k, tile);
-      need(level + 1, Math.floor(n / TILE_WIDTH)); // its parent authenticates it
-    };
-    for (const [level, n] of wanted) need(level, n);
-    if (toFetch.size === 0) return have;
-
-    const tiles = [...toFetch.values()].sort((a, b) => (b.level as number) - (a.level as number));
-    const data = await this.#fetchAll(tiles);
-    // Parents first (higher levels first), so each parent is already trusted.
-    tiles.forEach((t, i) => {
-      const level = t.level as number;
-      const parent = have.get(key(level + 1, Math.floor(t.n / TILE_WIDTH)))!;
-      const pos = t.n % TILE_WIDTH;
-      const expected = hashFromTileData(parent, pos, pos + 1);
-      if (!bytesEqual(fullTileHash(data[i]), expected)) {
+  #tile(level: number, n: number, partials: Map<string, Uint8Array>): Promise<Uint8Array> {
+    const k = key(level, n);
+    const known = partials.get(k) ?? this.#cached(k);
+    if (known !== undefined) return Promise.resolve(known);
+    let pending = this.#inflight.get(k);
+    if (pending !== undefined) return pending;
+    const tile = treeTileAt(this.treeSize, level, n);
+    if (tile === undefined || tile.width !== TILE_WIDTH) {
+      return Promise.reject(
+        new Error(`tiles: bad math, tile ${k} is neither full nor a partial of the tree`),
+      );
+    }
+    pending = (async () => {
+      const [data, parent] = await Promise.all([
+        this.#fetchLimited(tile),
+        this.#tile(level + 1, Math.floor(n / TILE_WIDTH), partials),
+      ]);
+      const pos = n % TILE_WIDTH;
+      if (!bytesEqual(fullTileHash(data), hashFromTileData(parent, pos, pos + 1))) {
         throw new TileAuthError(
           "parent-mismatch",
           "tile does not hash to the entry its parent tile lists",
-          formatTilePath(t),
+          formatTilePath(tile),
         );
       }
-      have.set(key(level, t.n), data[i]);
-    });
-    tiles.forEach((t, i) => this.#remember(key(t.level as number, t.n), data[i]));
-    return have;
+      this.#remember(k, data);
+      return data;
+    })();
+    this.#inflight.set(k, pending);
+    pending.then(() => this.#inflight.delete(k), () => this.#inflight.delete(k));
+    return pending;
+  }
+
+  /** Authenticated data of the tiles `(level, n)`, by `level/n`. */
+  async #tiles(wanted: Iterable<[number, number]>): Promise<Map<string, Uint8Array>> {
+    const partials = await this.#loadPartials();
+    const pending = new Map<string, Promise<Uint8Array>>();
+    for (const [level, n] of wanted) {
+      const k = key(level, n);
+      if (!pending.has(k)) pending.set(k, this.#tile(level, n, partials));
+    }
+    const keys = [...pending.keys()];
+    const data = await Promise.all(pending.values());
+    return new Map(keys.map((k, i) => [k, data[i]]));
   }
 
   /**

@@ -223,3 +223,31 @@ Deno.test("constructor checks its arguments", () => {
   assert.throws(() => new TileHashReader(1, new Uint8Array(32), f, { cacheTiles: -1 }), RangeError);
   assert.throws(() => new TileHashReader(1, new Uint8Array(32), f, { concurrency: 0 }), RangeError);
 });
+
+Deno.test("concurrent reads share fetches and respect the concurrency limit", async () => {
+  const size = MAX;
+  await serve(size);
+  const root = await rootOf(log, size);
+  let inFlight = 0;
+  let peak = 0;
+  const fetched: string[] = [];
+  const slow = async (path: string) => {
+    inFlight++;
+    peak = Math.max(peak, inFlight);
+    fetched.push(path);
+    await new Promise((r) => setTimeout(r, 2));
+    inFlight--;
+    return served.get(path)!.slice();
+  };
+  const tiles = new TileHashReader(size, root, slow, { concurrency: 3, cacheTiles: 0 });
+  const leaves = Array.from({ length: size }, (_, i) => storedHashIndex(0, i));
+  const halves = await Promise.all([
+    tiles.readHashes(leaves),
+    tiles.readHashes(leaves.slice().reverse()),
+    proveRecord(size, 5, tiles),
+  ]);
+  assert.deepEqual(hex(halves[0]), log.leaves.map((l) => toHex(leafHash(l))));
+  assert.deepEqual(hex(halves[1]).reverse(), hex(halves[0]));
+  assert.ok(peak <= 3, `peak of ${peak} fetches in flight`);
+  assert.equal(new Set(fetched).size, fetched.length, "no tile fetched twice while in flight");
+});
