@@ -13,7 +13,7 @@
  * @module
  */
 import { HASH_SIZE, type HashReader, nodeHash, storedHashIndex } from "../merkle.ts";
-import { type BundleKind, type Tile, TILE_HEIGHT, TILE_WIDTH } from "./path.ts";
+import { type BundleKind, checkTile, type Tile, TILE_HEIGHT, TILE_WIDTH } from "./path.ts";
 
 /** Bytes in a full hash tile: 256 hashes of 32 bytes. */
 export const FULL_TILE_BYTES = TILE_WIDTH * HASH_SIZE;
@@ -97,6 +97,22 @@ export function treeTileAt(size: number, level: number, n: number): Tile | undef
   const count = hashesAtLevel(size, level);
   if (n * TILE_WIDTH >= count) return undefined;
   return { level, n, width: Math.min(TILE_WIDTH, count - n * TILE_WIDTH) };
+}
+
+/**
+ * Whether a log of `size` entries can serve `tile` (a hash tile or a
+ * bundle): all of its `width` hashes or entries exist. A partial tile of a
+ * smaller size stays servable (a client holding an older checkpoint may ask
+ * for it); a server may still prefer the full tile once it exists.
+ *
+ * @throws {TilePathError} for a malformed tile.
+ * @throws {RangeError} for a size outside [0, 2^52).
+ */
+export function tileExists(tile: Tile, size: number): boolean {
+  checkSize("size", size);
+  checkTile(tile);
+  const level = typeof tile.level === "number" ? tile.level : 0;
+  return tile.n * TILE_WIDTH + tile.width <= hashesAtLevel(size, level);
 }
 
 /**

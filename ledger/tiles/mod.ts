@@ -28,6 +28,7 @@ export {
   newBundles,
   newHashTiles,
   readTileData,
+  tileExists,
   tileHashIndexes,
   tileSpanOf,
   treeTileAt,

@@ -16,6 +16,7 @@ import {
   newHashTiles,
   readTileData,
   type Tile,
+  tileExists,
   tileSpanOf,
   treeTileAt,
 } from "../../ledger/tiles/mod.ts";
@@ -160,4 +161,24 @@ Deno.test("every stored hash is recomputed from its tile span (property)", async
   assert.deepEqual(treeTileAt(300, 0, 1), { level: 0, n: 1, width: 44 });
   assert.throws(() => hashFromTileData(new Uint8Array(64), 1, 3), RangeError);
   assert.throws(() => fullTileHash(new Uint8Array(64)), RangeError);
+});
+
+Deno.test("tileExists: exactly the tiles and bundles of this size or a smaller one", () => {
+  fc.assert(
+    fc.property(fc.nat({ max: 200_000 }), fc.nat({ max: 200_000 }), (a, b) => {
+      const [small, size] = a <= b ? [a, b] : [b, a];
+      for (const t of [...hashTilesForSize(small), ...bundlesForSize(small, "envelopes")]) {
+        assert.ok(tileExists(t, size), `${JSON.stringify(t)} in ${size}`);
+      }
+    }),
+    { numRuns: 50 },
+  );
+  assert.equal(tileExists({ level: 0, n: 0, width: 256 }, 255), false);
+  assert.equal(tileExists({ level: 0, n: 0, width: 255 }, 255), true);
+  assert.equal(tileExists({ level: 1, n: 0, width: 1 }, 255), false);
+  assert.equal(tileExists({ level: 1, n: 0, width: 1 }, 256), true);
+  assert.equal(tileExists({ level: 1, n: 0, width: 2 }, 511), false);
+  assert.equal(tileExists({ level: "entries", n: 1, width: 3 }, 259), true);
+  assert.equal(tileExists({ level: "entries", n: 1, width: 4 }, 259), false);
+  assert.equal(tileExists({ level: 2, n: 0, width: 1 }, 65535), false);
 });
