@@ -136,10 +136,18 @@ export async function parseNoteSignerKey(
 ): Promise<AnyNoteSigner> {
   if (typeof skey !== "string") throw new CosignatureError("malformed-key", "key must be text");
   const text = skey.endsWith("\n") ? skey.slice(0, -1) : skey;
-  const parts = text.split("+");
-  const key = parts.length === 5 ? decodeB64(parts[4]) : undefined;
+  // The base64 key may itself contain '+': split off the first four fields only.
+  const parts: string[] = [];
+  let rest = text;
+  for (let i = 0; i < 4; i++) {
+    const [head, tail] = chop(rest, "+");
+    parts.push(head);
+    rest = tail;
+  }
+  parts.push(rest);
+  const key = decodeB64(parts[4]);
   if (
-    parts.length !== 5 || parts[0] !== "PRIVATE" || parts[1] !== "KEY" ||
+    parts[0] !== "PRIVATE" || parts[1] !== "KEY" ||
     !isValidKeyName(parts[2]) || !/^[0-9a-fA-F]{8}$/.test(parts[3]) || key === undefined ||
     key.length !== 33
   ) {
