@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { concatBytes, fromBase64, toBase64, utf8 } from "../../core/bytes.ts";
+import { concatBytes, fromBase64, sha256Hex, toBase64, utf8 } from "../../core/bytes.ts";
 import { RegledgerError } from "../../core/errors.ts";
 import { type Checkpoint, parseCheckpointText } from "../checkpoint.ts";
 import { EMPTY_TREE_HASH, HASH_SIZE, ProofError, verifyConsistency } from "../merkle.ts";
@@ -350,4 +350,13 @@ export async function verifyCosignatureResponse(
   }
   const note = await openNote(signedCheckpoint + body, witnesses);
   return note.sigs.map((s) => `— ${s.name} ${s.base64}\n`);
+}
+
+/**
+ * The `<origin hash>` path segment of the witness's monitoring API
+ * (`GET <monitoring prefix>/<origin hash>/checkpoint`): lowercase hex
+ * SHA-256 of the origin line.
+ */
+export function originHash(origin: string): string {
+  return sha256Hex(origin);
 }

@@ -29,7 +29,9 @@ export class CosignatureError extends RegledgerError {
 export type SecondsClock = () => number | bigint;
 
 /** The system clock in whole POSIX seconds. */
-export const systemSeconds: SecondsClock = () => Math.floor(Date.now() / 1000);
+export function systemSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
 
 /**
  * A timestamp from `clock`, checked: an integer in [1, 2^63 - 1] (the
