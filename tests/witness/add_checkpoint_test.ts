@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 import { toBase64 } from "../../core/bytes.ts";
 import { signCheckpoint } from "../../ledger/checkpoint.ts";
 import { EMPTY_TREE_HASH } from "../../ledger/merkle.ts";
@@ -15,6 +16,7 @@ import {
   AddCheckpointFormatError,
   decideAddCheckpoint,
   formatAddCheckpointRequest,
+  originHash,
   parseAddCheckpointRequest,
   parseConflictBody,
   TLOG_SIZE_CONTENT_TYPE,
@@ -312,4 +314,44 @@ Deno.test("verifyCosignatureResponse: drops unknown keys, rejects bad cosignatur
       AddCheckpointFormatError,
     );
   }
+});
+
+Deno.test("originHash: lowercase hex SHA-256 of the origin line (monitoring path)", () => {
+  const want = Array.from(
+    nobleSha256(new TextEncoder().encode(ORIGIN)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  assert.equal(originHash(ORIGIN), want);
+  assert.match(originHash("x"), /^[0-9a-f]{64}$/);
+});
+
+Deno.test("fuzz: any body either parses or is an AddCheckpointFormatError (never a 5xx)", async () => {
+  const log = await new TestLog([logKey]).grow(7);
+  const valid = formatAddCheckpointRequest(3, await log.proof(3), await log.checkpoint());
+  const w = new Witness();
+  w.state = { size: 3, root: await log.root(3) };
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(
+        fc.string(),
+        fc.uint8Array({ maxLength: 400 }),
+        fc.tuple(fc.nat(valid.length), fc.nat(valid.length), fc.string({ maxLength: 8 })).map(
+          ([a, b, s]) => valid.slice(0, Math.min(a, b)) + s + valid.slice(Math.max(a, b)),
+        ),
+      ),
+      async (body) => {
+        let req;
+        try {
+          req = parseAddCheckpointRequest(body);
+        } catch (e) {
+          assert.ok(e instanceof AddCheckpointFormatError, String(e));
+          return;
+        }
+        const d = await decideAddCheckpoint(req, LOG, w.state, [wEd]);
+        assert.ok([200, 400, 403, 404, 409, 422].includes(d.status));
+        if (d.status === 200) assert.equal(body, valid, "only the untouched body is cosigned");
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

@@ -5,6 +5,7 @@
  * every subset of cosigners that matters.
  */
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { signCheckpoint } from "../../ledger/checkpoint.ts";
 import { Ed25519NoteSigner, type NoteSigner } from "../../ledger/note.ts";
 import { Ed25519CosignatureSigner } from "../../ledger/witness/cosignature.ts";
@@ -207,4 +208,26 @@ Deno.test("groups nest: a group of groups of groups, thresholds at each level", 
   assert.equal(met("X1", "X2", "X3"), false);
   assert.equal(met("Y2", "Y1"), false);
   assert.equal(met(), false);
+});
+
+Deno.test("fuzz: any file either parses or is a PolicyError; mutated example never crashes", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.string(),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.tuple(fc.nat(EXAMPLE.length), fc.nat(EXAMPLE.length), fc.string({ maxLength: 12 }))
+          .map(([a, b, s]) => EXAMPLE.slice(0, Math.min(a, b)) + s + EXAMPLE.slice(Math.max(a, b))),
+      ),
+      (file) => {
+        try {
+          const p = parsePolicy(file);
+          assert.ok(p.quorum === "none" || p.witnesses.has(p.quorum) || p.groups.has(p.quorum));
+        } catch (e) {
+          assert.ok(e instanceof PolicyError, String(e));
+        }
+      },
+    ),
+    { numRuns: 500 },
+  );
 });
