@@ -360,3 +360,28 @@ export async function verifyCosignatureResponse(
 export function originHash(origin: string): string {
   return sha256Hex(origin);
 }
+
+/**
+ * `signedCheckpoint` with the signature `lines` appended, each at most once
+ * (lines already present are not repeated): how a log adds the
+ * cosignatures it collected (from {@link verifyCosignatureResponse}) to the
+ * checkpoint it serves.
+ *
+ * @throws {AddCheckpointFormatError} when a line is not one note signature line.
+ */
+export function mergeCosignatures(signedCheckpoint: string, lines: readonly string[]): string {
+  const present = new Set(
+    signedCheckpoint.slice(signedCheckpoint.lastIndexOf("\n\n") + 2).split("\n"),
+  );
+  let out = signedCheckpoint;
+  for (const l of lines) {
+    const line = l.endsWith("\n") ? l.slice(0, -1) : l;
+    if (!line.startsWith("— ") || line.includes("\n")) {
+      throw new AddCheckpointFormatError("not a note signature line");
+    }
+    if (present.has(line)) continue;
+    present.add(line);
+    out += line + "\n";
+  }
+  return out;
+}

@@ -17,6 +17,7 @@ export {
   decideAddCheckpoint,
   formatAddCheckpointRequest,
   MAX_PROOF_LINES,
+  mergeCosignatures,
   originHash,
   parseAddCheckpointRequest,
   parseConflictBody,

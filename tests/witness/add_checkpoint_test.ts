@@ -16,6 +16,7 @@ import {
   AddCheckpointFormatError,
   decideAddCheckpoint,
   formatAddCheckpointRequest,
+  mergeCosignatures,
   originHash,
   parseAddCheckpointRequest,
   parseConflictBody,
@@ -354,4 +355,24 @@ Deno.test("fuzz: any body either parses or is an AddCheckpointFormatError (never
     ),
     { numRuns: 300 },
   );
+});
+
+Deno.test("mergeCosignatures: two witnesses' lines join the log's checkpoint once each", async () => {
+  const log = await new TestLog([logKey]).grow(5);
+  const cp = await log.checkpoint();
+  const w1 = new Witness(LOG, [wEd]);
+  const w2Key = await Ed25519CosignatureSigner.generate("witness.example/w2");
+  const w2 = new Witness(LOG, [w2Key]);
+  const d1 = await w1.submit(log);
+  const d2 = await w2.submit(log);
+  if (d1.status !== 200 || d2.status !== 200) throw new Error("not cosigned");
+  const l1 = await verifyCosignatureResponse(cp, d1.body, [wEd.verifier()]);
+  const l2 = await verifyCosignatureResponse(cp, d2.body, [w2Key.verifier()]);
+  const merged = mergeCosignatures(mergeCosignatures(cp, l1), [...l2, ...l1]);
+  assert.equal(merged.split("\n").filter((l) => l.startsWith("— ")).length, 3);
+  const opened = await openNote(merged, [logKey.verifier(), wEd.verifier(), w2Key.verifier()]);
+  assert.equal(opened.sigs.length, 3);
+  assert.equal(mergeCosignatures(cp, []), cp);
+  assert.throws(() => mergeCosignatures(cp, ["hello"]), AddCheckpointFormatError);
+  assert.throws(() => mergeCosignatures(cp, ["— a b\n— c d"]), AddCheckpointFormatError);
 });
