@@ -21,7 +21,14 @@
  *
  * @module
  */
-import { concatBytes, fromBase64, sha256Hex, toBase64, utf8 } from "../../core/bytes.ts";
+import {
+  bytesEqual,
+  concatBytes,
+  fromBase64,
+  sha256Hex,
+  toBase64,
+  utf8,
+} from "../../core/bytes.ts";
 import { RegledgerError } from "../../core/errors.ts";
 import { type Checkpoint, parseCheckpointText } from "../checkpoint.ts";
 import { EMPTY_TREE_HASH, HASH_SIZE, ProofError, verifyConsistency } from "../merkle.ts";
@@ -286,7 +293,7 @@ export async function decideAddCheckpoint(
       witnessSize: stored.size,
     };
   }
-  if (cp.size === 0 && !bytesEq(cp.root, EMPTY_TREE_HASH)) {
+  if (cp.size === 0 && !bytesEqual(cp.root, EMPTY_TREE_HASH)) {
     return refuse(422, "bad-proof", "a size-0 checkpoint must have the empty-tree root", origin);
   }
   if (oldSize === 0 && proof.length !== 0) {
@@ -311,12 +318,6 @@ export async function decideAddCheckpoint(
     origin,
     cosignedCheckpoint: `${note.text}\n${sigLines(note)}${body}`,
   };
-}
-
-function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**

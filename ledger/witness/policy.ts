@@ -28,8 +28,7 @@
 import { bytesEqual } from "../../core/bytes.ts";
 import { RegledgerError } from "../../core/errors.ts";
 import { type Checkpoint, parseCheckpointText } from "../checkpoint.ts";
-import { NoteError, type NoteVerifier, openNote } from "../note.ts";
-import { ALG_ED25519 } from "../note.ts";
+import { ALG_ED25519, NoteError, type NoteVerifier, openNote } from "../note.ts";
 import { ALG_COSIGNATURE_V1 } from "./cosignature.ts";
 import { type ParsedVerifierKey, parseNoteVerifierKey } from "./keys.ts";
 import { ALG_ML_DSA_44 } from "./mldsa.ts";
