@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { bytesEqual } from "../../core/bytes.ts";
+import { bytesEqual, fromBase64 } from "../../core/bytes.ts";
 import { RegledgerError } from "../../core/errors.ts";
 import { type Checkpoint, parseCheckpointText } from "../checkpoint.ts";
 import { ALG_ED25519, NoteError, type NoteVerifier, openNote } from "../note.ts";
@@ -241,17 +241,23 @@ export interface PolicyVerdict {
   logKeys: string[];
   /** Names of the policy witnesses whose cosignatures verified. */
   witnesses: string[];
+  /** Each verified witness's cosignature timestamp (POSIX seconds), by name. */
+  cosignedAt: Record<string, number>;
 }
 
-type SigCheck = "ok" | "absent" | "invalid";
+type SigCheck = { ok: true; sig: Uint8Array } | { ok: false; invalid: boolean };
 
 async function checkOne(note: string, v: NoteVerifier): Promise<SigCheck> {
   try {
-    await openNote(note, [v]);
-    return "ok";
+    const opened = await openNote(note, [v]);
+    return { ok: true, sig: fromBase64(opened.sigs[0].base64).subarray(4) };
   } catch (e) {
-    if (e instanceof NoteError && e.rule === "unverified-note") return "absent";
-    if (e instanceof NoteError && e.rule === "invalid-signature") return "invalid";
+    if (e instanceof NoteError && e.rule === "unverified-note") {
+      return { ok: false, invalid: false };
+    }
+    if (e instanceof NoteError && e.rule === "invalid-signature") {
+      return { ok: false, invalid: true };
+    }
     throw e;
   }
 }
@@ -281,7 +287,13 @@ export async function verifyCheckpointPolicy(
   signedCheckpoint: string,
   policy: TrustPolicy,
 ): Promise<PolicyVerdict> {
-  const verdict: PolicyVerdict = { valid: false, message: "", logKeys: [], witnesses: [] };
+  const verdict: PolicyVerdict = {
+    valid: false,
+    message: "",
+    logKeys: [],
+    witnesses: [],
+    cosignedAt: {},
+  };
   const fail = (failed: PolicyFailure, message: string): PolicyVerdict => ({
     ...verdict,
     failed,
@@ -303,16 +315,21 @@ export async function verifyCheckpointPolicy(
   if (logs.length === 0) return fail("log", `no policy log has origin '${origin}'`);
   for (const l of logs) {
     const r = await checkOne(signedCheckpoint, l.key.verifier);
-    if (r === "invalid") return fail("log", `log signature by ${l.key.vkey} does not verify`);
-    if (r === "ok") verdict.logKeys.push(l.key.vkey);
+    if (!r.ok && r.invalid) return fail("log", `log signature by ${l.key.vkey} does not verify`);
+    if (r.ok) verdict.logKeys.push(l.key.vkey);
   }
   if (verdict.logKeys.length === 0) {
     return fail("log", `no signature by a policy log key for origin '${origin}'`);
   }
   for (const w of policy.witnesses.values()) {
     const r = await checkOne(signedCheckpoint, w.key.verifier);
-    if (r === "invalid") return fail("witness", `cosignature by witness '${w.name}' is invalid`);
-    if (r === "ok") verdict.witnesses.push(w.name);
+    if (!r.ok && r.invalid) return fail("witness", `cosignature by witness '${w.name}' is invalid`);
+    if (r.ok) {
+      verdict.witnesses.push(w.name);
+      // Both cosignature types start with the u64 timestamp; it verified, so it is <= 2^63-1.
+      const t = new DataView(r.sig.buffer, r.sig.byteOffset, 8).getBigUint64(0);
+      verdict.cosignedAt[w.name] = Number(t);
+    }
   }
   if (!quorumMet(policy, policy.quorum, new Set(verdict.witnesses))) {
     const got = verdict.witnesses.length === 0 ? "none" : verdict.witnesses.join(", ");

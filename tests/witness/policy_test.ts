@@ -25,10 +25,13 @@ const names = ["X1", "X2", "X3", "Y1", "Y2", "Y3"];
 const W: Record<string, NoteSigner & { verifierKey(): string }> = {};
 for (const [i, n] of names.entries()) {
   W[n] = i === 5
-    ? MlDsa44NoteSigner.fromSeed(`${n.toLowerCase()}.example/w`, new Uint8Array(32).fill(50 + i))
+    ? MlDsa44NoteSigner.fromSeed(`${n.toLowerCase()}.example/w`, new Uint8Array(32).fill(50 + i), {
+      clock: () => 1_700_000_001 + i,
+    })
     : await Ed25519CosignatureSigner.fromSeed(
       `${n.toLowerCase()}.example/w`,
       new Uint8Array(32).fill(50 + i),
+      { clock: () => 1_700_000_001 + i },
     );
 }
 
@@ -87,6 +90,7 @@ Deno.test("verify: valid with the quorum; says 'quorum' without it", async () =>
   const ok = await verifyCheckpointPolicy(await cosigned(["X1", "X3", "Y3"]), p);
   assert.equal(ok.valid, true, ok.message);
   assert.deepEqual(ok.witnesses, ["X1", "X3", "Y3"]);
+  assert.deepEqual(ok.cosignedAt, { X1: 1_700_000_001, X3: 1_700_000_003, Y3: 1_700_000_006 });
   assert.deepEqual(ok.logKeys, [log.verifierKey()]);
   assert.equal(ok.checkpoint?.size, 12);
   for (const set of [[], ["X1", "X2"], ["X1", "Y1", "Y2"], ["Y1", "Y2", "Y3", "X3"]]) {
