@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { leafHash, MemoryHashStore, storedHashIndex, treeHash } from "../ledger/merkle.ts";
+import { leafHash, MemoryHashStore, storedHashIndex, treeHash } from "../ledger/merkle/mod.ts";
 import {
   formatTilePath,
   hashTilesForSize,

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { HASH_SIZE, type HashReader, nodeHash, storedHashIndex } from "../merkle.ts";
+import { HASH_SIZE, type HashReader, nodeHash, storedHashIndex } from "../merkle/mod.ts";
 import { type BundleKind, checkTile, type Tile, TILE_HEIGHT, TILE_WIDTH } from "./path.ts";
 
 /** Bytes in a full hash tile: 256 hashes of 32 bytes. */
@@ -179,7 +179,7 @@ export function tileHashIndexes(tile: Tile): number[] {
  *
  * @example
  * ```ts
- * import { MemoryHashStore } from "../merkle.ts";
+ * import { MemoryHashStore } from "../merkle/mod.ts";
  * import { readTileData } from "./layout.ts";
  * import assert from "node:assert/strict";
  * const store = new MemoryHashStore();

@@ -21,7 +21,7 @@ import {
   splitStoredHashIndex,
   storedHashCount,
   treeHash,
-} from "../merkle.ts";
+} from "../merkle/mod.ts";
 import { formatTilePath, type Tile, TILE_WIDTH } from "./path.ts";
 import {
   FULL_TILE_BYTES,
@@ -76,7 +76,7 @@ const key = (level: number, n: number) => `${level}/${n}`;
  *
  * @example
  * ```ts
- * import { checkRecord, leafHash, MemoryHashStore, proveRecord, treeHash } from "../merkle.ts";
+ * import { checkRecord, leafHash, MemoryHashStore, proveRecord, treeHash } from "../merkle/mod.ts";
  * import { formatTilePath } from "./path.ts";
  * import { hashTilesForSize, readTileData } from "./layout.ts";
  * import { TileHashReader } from "./reader.ts";

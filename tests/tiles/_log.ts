@@ -5,7 +5,7 @@
  * (the oracle for what a tile must hold).
  */
 import { concatBytes, sha256 } from "../../core/bytes.ts";
-import { leafHash, MemoryHashStore, treeHash } from "../../ledger/merkle.ts";
+import { leafHash, MemoryHashStore, treeHash } from "../../ledger/merkle/mod.ts";
 import {
   bundlesForSize,
   encodeEntryBundle,

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { leafHash } from "../../ledger/merkle.ts";
+import { leafHash } from "../../ledger/merkle/mod.ts";
 import {
   bundlesForSize,
   checkEntryBundle,

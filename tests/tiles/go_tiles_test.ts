@@ -18,7 +18,7 @@
  */
 import assert from "node:assert/strict";
 import { toBase64 } from "../../core/bytes.ts";
-import { proveRecord, proveTree } from "../../ledger/merkle.ts";
+import { proveRecord, proveTree } from "../../ledger/merkle/mod.ts";
 import {
   bundlesForSize,
   formatTilePath,

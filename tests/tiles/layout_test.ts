@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { toHex } from "../../core/bytes.ts";
-import { splitStoredHashIndex, storedHashCount } from "../../ledger/merkle.ts";
+import { splitStoredHashIndex, storedHashCount } from "../../ledger/merkle/mod.ts";
 import {
   bundlesForSize,
   fullTileHash,

@@ -19,7 +19,7 @@ import {
   storedHashCount,
   storedHashIndex,
   treeHash,
-} from "../../ledger/merkle.ts";
+} from "../../ledger/merkle/mod.ts";
 import {
   formatTilePath,
   hashFromTileData,
