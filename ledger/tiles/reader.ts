@@ -76,7 +76,13 @@ const key = (level: number, n: number) => `${level}/${n}`;
  *
  * @example
  * ```ts
- * import { checkRecord, leafHash, MemoryHashStore, proveRecord, treeHash } from "../merkle/mod.ts";
+ * import {
+ *   leafHash,
+ *   MemoryHashStore,
+ *   proveRecord,
+ *   treeHash,
+ *   verifyInclusion,
+ * } from "../merkle/mod.ts";
  * import { formatTilePath } from "./path.ts";
  * import { hashTilesForSize, readTileData } from "./layout.ts";
  * import { TileHashReader } from "./reader.ts";
@@ -87,7 +93,7 @@ const key = (level: number, n: number) => `${level}/${n}`;
  * const root = await treeHash(300, store);
  * const tiles = new TileHashReader(300, root, (p) => Promise.resolve(served.get(p)!));
  * const proof = await proveRecord(300, 7, tiles);
- * checkRecord(proof, 300, root, 7, leafHash(new Uint8Array([7, 1])));
+ * verifyInclusion(leafHash(new Uint8Array([7, 1])), 7, 300, proof, root);
  * ```
  */
 export class TileHashReader implements HashReader {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { InProcessKeyProvider } from "../../core/keys.ts";
-import { runAudit, signAuditRun } from "../../core/primitives/index.ts";
+import { runAudit, signAuditRun } from "../../core/audit/index.ts";
 import { DEFAULT_CONFIG, parseApiKeys } from "../../server/config.ts";
 import { startServer } from "../../server/serve.ts";
 import { main } from "../../cli/main.ts";

@@ -7,9 +7,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { toHex } from "../../core/bytes.ts";
+import { checkRecord, checkTree } from "../ledger/tlog_check.ts";
 import {
-  checkRecord,
-  checkTree,
   type HashReader,
   leafHash,
   ProofError,
