@@ -175,7 +175,7 @@ export class GroupCommit {
    * computed while its own commit is in flight, and delivered after it
    * succeeded. When at least as many appends are queued as the last batch
    * held, the next batch's commit is started before those receipts are
-   * delivered, so that the delivery overlaps the KV write; otherwise the
+   * delivered, so that the delivery overlaps the store write; otherwise the
    * receipts go first, so that their callers' next appends join the batch.
    */
   async #flush(): Promise<void> {

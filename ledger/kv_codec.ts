@@ -114,6 +114,7 @@ export function decodeEntryValue(v: Uint8Array, index: number): DecodedEntryValu
   return { endsCommit: v[1] === FLAG_ENDS_COMMIT, leaf, hashes, envelopeLength, chunkCount, first };
 }
 
+/** Encode the `["head"]` value: u64 size, root, last leaf hash (72 bytes). */
 export function encodeHead(h: LogHead): Uint8Array {
   const v = new Uint8Array(8 + 2 * HASH_SIZE);
   new DataView(v.buffer).setBigUint64(0, BigInt(h.size));
@@ -122,6 +123,10 @@ export function encodeHead(h: LogHead): Uint8Array {
   return v;
 }
 
+/**
+ * Decode the `["head"]` value.
+ * @throws {LedgerCorruptionError} unless it is 72 bytes with a safe size.
+ */
 export function decodeHead(v: unknown): LogHead {
   if (!(v instanceof Uint8Array) || v.length !== 8 + 2 * HASH_SIZE) {
     throw new LedgerCorruptionError("head: value is not 72 bytes");
@@ -147,6 +152,10 @@ export function encodeIndexValue(n: number): Uint8Array {
   return v;
 }
 
+/**
+ * Decode the entry index held by an `["s", sha]` value (`what` names it in errors).
+ * @throws {LedgerCorruptionError} unless it is 8 bytes holding a safe integer.
+ */
 export function decodeIndexValue(v: unknown, what: string): number {
   if (!(v instanceof Uint8Array) || v.length !== 8) {
     throw new LedgerCorruptionError(`${what}: index value is not 8 bytes`);
@@ -161,6 +170,10 @@ export function encodeMeta(m: LedgerMeta): Uint8Array {
   return utf8(JSON.stringify({ origin: m.origin, verifier_key: m.verifierKey }));
 }
 
+/**
+ * Decode the `["meta"]` value, which must be exactly what {@link encodeMeta} writes.
+ * @throws {LedgerCorruptionError} otherwise.
+ */
 export function decodeMeta(v: unknown): LedgerMeta {
   try {
     if (!(v instanceof Uint8Array)) throw new Error("not bytes");
