@@ -55,7 +55,8 @@ export function storedHashIndex(level: number, n: number): number {
 
 /**
  * Inverse of {@link storedHashIndex}: the `[level, n]` coordinates of a
- * stored hash index (tlog.SplitStoredHashIndex).
+ * stored hash index in the Crosby–Wallach §3.3 numbering
+ * (tlog.SplitStoredHashIndex).
  *
  * @example
  * ```ts
@@ -88,7 +89,8 @@ export function splitStoredHashIndex(index: number): [level: number, n: number] 
 
 /**
  * Number of stored hashes in a tree of `n` records, which is also the next
- * free stored hash index (tlog.StoredHashCount).
+ * free stored hash index in the Crosby–Wallach §3.3 numbering
+ * (tlog.StoredHashCount).
  *
  * @example
  * ```ts
