@@ -40,7 +40,7 @@ command(
 );
 command(
   "ledger",
-  "append to, prove from and verify the audit log",
+  "append to, list, prove from and verify the audit log",
   async () => (await import("./commands/ledger.ts")).run,
 );
 command(

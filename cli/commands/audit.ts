@@ -1,10 +1,12 @@
 /**
- * `regledger audit <primitive>`: validate an input, run the primitive,
- * commit the inputs, sign the envelope with an issuer key from `keygen`
- * and write it (stdout without `-o`).
+ * `regledger audit <primitive>`: read an input (JSON, or a CSV/NDJSON table:
+ * `./audit_input.ts`), validate it, run the primitive, commit the inputs,
+ * sign the envelope with the issuer key file from `keygen` (which names the
+ * issuer and key id) and write it (stdout without `-o`).
  *
- * Bad input (unreadable, not JSON, failing the primitive's schema or its
- * validation rules) exits 2 with the JSON pointer and rule on stderr.
+ * Bad input (unreadable, malformed, failing the primitive's schema or its
+ * validation rules) exits 2 with the JSON pointer and rule on stderr, and
+ * for a table the row, line and column.
  *
  * @module
  */

@@ -273,3 +273,35 @@ Deno.test("audit CSV: RFC 4180 quoting, CRLF, a BOM, blank lines and spaces arou
   assert.equal(u.code, 2);
   assert.match(u.stderr, /unknown column "q \\"x\\""/);
 });
+
+Deno.test("audit CSV: parameter flags decide the verdicts, and reach the commitments", async () => {
+  await using ws = await workspace();
+  const flagged: [string, string, string, string, string][] = [
+    // primitive, csv, flag, [low, high] → the verdict field flips.
+    ["drift", "p,q\n120,100\n80,90\n40,45\n10,15\n", "--drift-threshold", "0", "drift_bit"],
+    [
+      "fairness",
+      "y_true,y_pred,group_a,group_b\n1,1,1,0\n0,1,1,0\n1,0,0,1\n0,0,0,1\n",
+      "--threshold",
+      "0",
+      "threshold_breached",
+    ],
+  ];
+  for (const [p, csv, flag, low, verdict] of flagged) {
+    await Deno.writeTextFile(`${ws.dir}/${p}.csv`, csv);
+    const run = async (value: string) => {
+      const r = await runCli("audit", p, "-i", `${ws.dir}/${p}.csv`, flag, value, "--key", ws.key);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    const a = await run(low);
+    const b = await run("1");
+    assert.equal(Boolean(a.result[verdict]), true, `${p} ${flag} ${low}`);
+    assert.equal(Boolean(b.result[verdict]), false, `${p} ${flag} 1`);
+    const field = flag.slice(2).replaceAll("-", "_");
+    const names = (e: { input_commitments: { name: string; sha256: string }[] }) =>
+      Object.fromEntries(e.input_commitments.map((c) => [c.name, c.sha256]));
+    assert.ok(field in names(a), `${p}: the parameter is committed`);
+    assert.notEqual(names(a)[field], names(b)[field]);
+  }
+});
