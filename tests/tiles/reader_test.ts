@@ -215,6 +215,18 @@ Deno.test("tamper a byte of a tile a proof reads: the reader refuses, the proof 
   assert.ok(changedProofs > 10, `only ${changedProofs} runs tampered a hash the proof uses`);
 });
 
+Deno.test("a huge tree costs one fetch per partial tile to authenticate, not a listing", async () => {
+  const size = 2 ** 40 + 5;
+  const fetched: string[] = [];
+  const zeros = (path: string) => {
+    fetched.push(path);
+    return Promise.resolve(new Uint8Array(parseTilePath(path).width * 32));
+  };
+  const r = new TileHashReader(size, new Uint8Array(32), zeros);
+  await assert.rejects(r.readHashes([storedHashIndex(0, 2 ** 39)]), isAuthError("root-mismatch"));
+  assert.deepEqual(fetched, ["tile/0/x004/x294/x967/296.p/5", "tile/5/000.p/1"]);
+});
+
 Deno.test("constructor checks its arguments", () => {
   const f = mapFetcher(served);
   assert.throws(() => new TileHashReader(-1, new Uint8Array(32), f), RangeError);
