@@ -157,6 +157,8 @@ const out = {
   date: new Date().toISOString(),
   deno: Deno.version.deno,
   machine: "2 cores (shared)",
+  // The machine is shared: absolute rates move with the load, the ratios less.
+  load_average_1m: Number(Deno.loadavg()[0].toFixed(2)),
   quick,
   entries: N,
   rounds: ROUNDS,

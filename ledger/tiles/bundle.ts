@@ -196,3 +196,43 @@ export function decodeEnvelopeBundle(
 ): Uint8Array[] {
   return decode(bytes, width, 4, envelopeLimit(options));
 }
+
+/**
+ * The first `width` items of a bundle, as bytes: bundle N with `.p/W` is
+ * the prefix of any later, wider version of bundle N, so a store can keep
+ * one version per bundle and answer every partial path from it. The
+ * result is a view into `bytes`.
+ *
+ * @example
+ * ```ts
+ * import { bundlePrefix, encodeEntryBundle } from "./bundle.ts";
+ * import assert from "node:assert/strict";
+ * const three = encodeEntryBundle([new Uint8Array([1]), new Uint8Array([2]), new Uint8Array([3])]);
+ * assert.deepEqual(bundlePrefix(three, 2, "entries"), encodeEntryBundle([new Uint8Array([1]), new Uint8Array([2])]));
+ * ```
+ *
+ * @throws {BundleError} `count` when the bundle has fewer than `width`
+ *   items, `truncated` when an item before that runs past the end.
+ */
+export function bundlePrefix(
+  bytes: Uint8Array,
+  width: number,
+  kind: "entries" | "envelopes",
+): Uint8Array {
+  if (!Number.isSafeInteger(width) || width < 1 || width > TILE_WIDTH) {
+    throw new RangeError(`width must be 1-${TILE_WIDTH}, got ${String(width)}`);
+  }
+  const prefixBytes = kind === "entries" ? 2 : 4;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let o = 0;
+  for (let i = 0; i < width; i++) {
+    if (o === bytes.length) throw new BundleError("count", `bundle has only ${i} items`, i);
+    if (o + prefixBytes > bytes.length) {
+      throw new BundleError("truncated", `item ${i}'s length prefix is cut off`, i);
+    }
+    const len = prefixBytes === 2 ? view.getUint16(o) : view.getUint32(o);
+    o += prefixBytes + len;
+    if (o > bytes.length) throw new BundleError("truncated", `item ${i} runs past the end`, i);
+  }
+  return bytes.subarray(0, o);
+}

@@ -141,12 +141,24 @@ export function tileSpanOf(level: number, n: number): {
  * (`end - start` must be a power of two), i.e. the stored hash above them.
  */
 export function hashFromTileData(data: Uint8Array, start: number, end: number): Uint8Array {
-  if (end * HASH_SIZE > data.length || start < 0 || end <= start) {
+  if (
+    !Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end <= start ||
+    end * HASH_SIZE > data.length
+  ) {
     throw new RangeError(`tile data of ${data.length} bytes has no hashes [${start}, ${end})`);
   }
+  let span = end - start;
+  while (span % 2 === 0) span /= 2;
+  if (span !== 1) throw new RangeError(`[${start}, ${end}) is not a power-of-two run of hashes`);
   if (end - start === 1) return data.slice(start * HASH_SIZE, end * HASH_SIZE);
+  return subtreeHash(data, start, end);
+}
+
+/** MTH of a power-of-two run of tile hashes; views, not copies, for the leaves. */
+function subtreeHash(data: Uint8Array, start: number, end: number): Uint8Array {
+  if (end - start === 1) return data.subarray(start * HASH_SIZE, end * HASH_SIZE);
   const mid = start + (end - start) / 2;
-  return nodeHash(hashFromTileData(data, start, mid), hashFromTileData(data, mid, end));
+  return nodeHash(subtreeHash(data, start, mid), subtreeHash(data, mid, end));
 }
 
 /**

@@ -41,6 +41,7 @@ export {
 } from "./reader.ts";
 export {
   BundleError,
+  bundlePrefix,
   decodeEntryBundle,
   decodeEnvelopeBundle,
   DEFAULT_MAX_ENVELOPE_BYTES,

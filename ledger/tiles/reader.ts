@@ -27,7 +27,7 @@ import {
   FULL_TILE_BYTES,
   fullTileHash,
   hashFromTileData,
-  hashTilesForSize,
+  newHashTiles,
   tileSpanOf,
   treeTileAt,
 } from "./layout.ts";
@@ -181,7 +181,8 @@ export class TileHashReader implements HashReader {
         path,
       );
     }
-    return data;
+    // Our own copy: the fetcher may reuse its buffer, and cached tiles are trusted.
+    return data.slice();
   }
 
   /** {@link #fetchTile} with at most `concurrency` fetches in flight across all calls. */
@@ -201,7 +202,8 @@ export class TileHashReader implements HashReader {
   /** Fetch the tree's partial tiles and check they give its root. */
   #loadPartials(): Promise<Map<string, Uint8Array>> {
     this.#partials ??= (async () => {
-      const tiles = hashTilesForSize(this.treeSize).filter((t) => t.width < TILE_WIDTH);
+      // The partial tiles alone (listing every tile of a big tree would be millions).
+      const tiles = newHashTiles(this.treeSize, this.treeSize);
       const data = await Promise.all(tiles.map((t) => this.#fetchLimited(t)));
       const map = new Map<string, Uint8Array>();
       tiles.forEach((t, i) => map.set(key(t.level as number, t.n), data[i]));
@@ -340,6 +342,6 @@ export class TileHashReader implements HashReader {
     if (treeTileAt(this.treeSize, level, n) === undefined) {
       throw new RangeError(`the tree of size ${this.treeSize} has no tile ${level}/${n}`);
     }
-    return (await this.#tiles([[level, n]])).get(key(level, n))!;
+    return (await this.#tiles([[level, n]])).get(key(level, n))!.slice();
   }
 }

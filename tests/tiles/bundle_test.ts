@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { MAX_ENVELOPE_BYTES } from "../../ledger/index.ts";
 import {
   BundleError,
+  bundlePrefix,
   decodeEntryBundle,
   decodeEnvelopeBundle,
   DEFAULT_MAX_ENVELOPE_BYTES,
@@ -123,4 +124,28 @@ Deno.test("bundles round-trip; any truncation or extension is refused (property)
     }),
     { numRuns: 150 },
   );
+});
+
+Deno.test("a partial bundle is a prefix of every wider version (property)", () => {
+  const items = fc.array(fc.uint8Array({ maxLength: 100 }), { minLength: 1, maxLength: 256 });
+  fc.assert(
+    fc.property(items, fc.nat(), (xs, w) => {
+      const width = 1 + (w % xs.length);
+      assert.deepEqual(
+        bundlePrefix(encodeEntryBundle(xs), width, "entries"),
+        encodeEntryBundle(xs.slice(0, width)),
+      );
+      assert.deepEqual(
+        bundlePrefix(encodeEnvelopeBundle(xs), width, "envelopes"),
+        encodeEnvelopeBundle(xs.slice(0, width)),
+      );
+    }),
+    { numRuns: 100 },
+  );
+  const two = encodeEntryBundle([b(1), b(2, 3)]);
+  assert.throws(() => bundlePrefix(two, 3, "entries"), isBundleError("count"));
+  assert.throws(() => bundlePrefix(two.subarray(0, 4), 2, "entries"), isBundleError("truncated"));
+  assert.throws(() => bundlePrefix(two.subarray(0, 3), 2, "entries"), isBundleError("count"));
+  assert.throws(() => bundlePrefix(two.subarray(0, 4), 2, "envelopes"), isBundleError("truncated"));
+  assert.throws(() => bundlePrefix(two, 0, "entries"), RangeError);
 });

@@ -160,6 +160,7 @@ Deno.test("every stored hash is recomputed from its tile span (property)", async
   assert.equal(treeTileAt(256, 0, 1), undefined);
   assert.deepEqual(treeTileAt(300, 0, 1), { level: 0, n: 1, width: 44 });
   assert.throws(() => hashFromTileData(new Uint8Array(64), 1, 3), RangeError);
+  assert.throws(() => hashFromTileData(new Uint8Array(96), 0, 3), /power-of-two/);
   assert.throws(() => fullTileHash(new Uint8Array(64)), RangeError);
 });
 

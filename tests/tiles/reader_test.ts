@@ -214,6 +214,18 @@ Deno.test("tamper a byte of a tile a proof reads: the reader refuses, the proof 
   assert.ok(changedProofs > 10, `only ${changedProofs} runs tampered a hash the proof uses`);
 });
 
+Deno.test("a huge tree costs one fetch per partial tile to authenticate, not a listing", async () => {
+  const size = 2 ** 40 + 5;
+  const fetched: string[] = [];
+  const zeros = (path: string) => {
+    fetched.push(path);
+    return Promise.resolve(new Uint8Array(parseTilePath(path).width * 32));
+  };
+  const r = new TileHashReader(size, new Uint8Array(32), zeros);
+  await assert.rejects(r.readHashes([storedHashIndex(0, 2 ** 39)]), isAuthError("root-mismatch"));
+  assert.deepEqual(fetched, ["tile/0/x004/x294/x967/296.p/5", "tile/5/000.p/1"]);
+});
+
 Deno.test("constructor checks its arguments", () => {
   const f = mapFetcher(served);
   assert.throws(() => new TileHashReader(-1, new Uint8Array(32), f), RangeError);
@@ -249,4 +261,45 @@ Deno.test("concurrent reads share fetches and respect the concurrency limit", as
   assert.deepEqual(hex(halves[1]).reverse(), hex(halves[0]));
   assert.ok(peak <= 3, `peak of ${peak} fetches in flight`);
   assert.equal(new Set(fetched).size, fetched.length, "no tile fetched twice while in flight");
+});
+
+Deno.test("a tree past 65,536 entries: level-1 full tiles authenticated by level 2", async () => {
+  const size = 65536 + 300;
+  const bigLog = await buildLog(size);
+  const m = await publish(bigLog, size);
+  const root = await rootOf(bigLog, size);
+  const tiles = new TileHashReader(size, root, mapFetcher(m));
+  for (
+    const [t, n] of [[size, 0], [size, 65535], [size, 65536], [size, size - 1], [65800, 40000]]
+  ) {
+    const p = await proveRecord(t, n, tiles);
+    assert.deepEqual(hex(p), hex(await proveRecord(t, n, bigLog.store)), `${n} in ${t}`);
+  }
+  for (const old of [1, 256, 65536, 65537, size]) {
+    assert.deepEqual(
+      hex(await proveTree(size, old, tiles)),
+      hex(await proveTree(size, old, bigLog.store)),
+    );
+  }
+  // A hash at level 8 (the root of 256 entries) comes from the level-1 full tile.
+  const x = storedHashIndex(8, 200);
+  assert.deepEqual(hex(await tiles.readHashes([x])), hex(await bigLog.store.readHashes([x])));
+  const bad = new Map(m);
+  const t1 = m.get("tile/1/000")!.slice();
+  t1[200 * 32] ^= 1;
+  bad.set("tile/1/000", t1);
+  const r = new TileHashReader(size, root, mapFetcher(bad));
+  await assert.rejects(r.readHashes([x]), (e: unknown) => {
+    assert.ok(isAuthError("parent-mismatch")(e));
+    assert.equal((e as TileAuthError).path, "tile/1/000");
+    return true;
+  });
+  // Every level-0 tile below the bad level-1 tile is now unreadable too.
+  await assert.rejects(r.readHashes([storedHashIndex(0, 7)]), isAuthError("parent-mismatch"));
+  // The tree's top: the level-2 partial tile is checked against the root.
+  const badTop = new Map(m).set("tile/2/000.p/1", new Uint8Array(32));
+  await assert.rejects(
+    new TileHashReader(size, root, mapFetcher(badTop)).readHashes([0]),
+    isAuthError("root-mismatch"),
+  );
 });
