@@ -25,7 +25,7 @@ export type ListFormat = "json" | "table";
  * @throws {UsageError} for a bad `--limit`, or `--breached` with `--not-breached`.
  */
 export function listQuery(values: Record<string, string>, flags: Set<string>): QueryOptions {
-  const opts: QueryOptions & { breached?: boolean } = {}; // TEMP until merge: QueryOptions.breached
+  const opts: QueryOptions = {};
   for (const k of ["issuer", "primitive", "cursor"] as const) {
     if (values[k] !== undefined) opts[k] = values[k];
   }
