@@ -179,6 +179,16 @@ function positiveInt(name: string, raw: string, min: number): number {
 /**
  * Parse `REGLEDGER_RATE_LIMIT`: `rate` or `rate/burst` (requests per second
  * per token); `0` disables rate limiting.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseRateLimit } from "./config.ts";
+ * assert.deepEqual(parseRateLimit("50/80"), { ratePerSecond: 50, burst: 80 });
+ * assert.deepEqual(parseRateLimit("2.5"), { ratePerSecond: 2.5, burst: 5 });
+ * assert.equal(parseRateLimit("0"), null);
+ * assert.throws(() => parseRateLimit("fast"), /REGLEDGER_RATE_LIMIT/);
+ * ```
  * @throws {ConfigError} for anything else.
  */
 export function parseRateLimit(raw: string): RateLimitConfig | null {
@@ -196,6 +206,19 @@ export function parseRateLimit(raw: string): RateLimitConfig | null {
 /**
  * Build a {@linkcode ServerConfig} from environment variables (see the
  * module documentation), on top of {@linkcode DEFAULT_CONFIG}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { configFromEnv } from "./config.ts";
+ * const cfg = configFromEnv({
+ *   REGLEDGER_API_KEYS: "prometheus-scrape-token-1:metrics",
+ *   REGLEDGER_BODY_LIMIT: "65536",
+ * });
+ * assert.equal(cfg.bodyLimit, 65536);
+ * assert.deepEqual([...cfg.apiKeys[0].scopes], ["metrics"]);
+ * assert.throws(() => configFromEnv({ REGLEDGER_DEV_MODE: "yes" }), /REGLEDGER_DEV_MODE/);
+ * ```
  *
  * @param env Variables to read, e.g. `Deno.env.toObject()`.
  * @throws {ConfigError} naming the variable when a value is malformed.
@@ -260,7 +283,17 @@ export function configFromEnv(env: Record<string, string | undefined>): ServerCo
   return cfg;
 }
 
-/** Whether `hostname` names a loopback interface (what dev mode may bind). */
+/**
+ * Whether `hostname` names a loopback interface (what dev mode may bind).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isLoopbackHost } from "./config.ts";
+ * assert.ok(isLoopbackHost("127.0.0.1") && isLoopbackHost("[::1]") && isLoopbackHost("localhost"));
+ * assert.ok(!isLoopbackHost("0.0.0.0"));
+ * ```
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
   return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);

@@ -55,7 +55,20 @@ function fmt(n: number): string {
   return Number.isNaN(n) ? "NaN" : String(n);
 }
 
-/** A counter family with labels. */
+/**
+ * A counter family with labels.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Counter } from "./metrics.ts";
+ * const c = new Counter("jobs_total", "Jobs done.");
+ * c.inc({ kind: "a" });
+ * c.inc({ kind: "a" }, 2);
+ * assert.equal(c.get({ kind: "a" }), 3);
+ * assert.equal(c.render(), '# HELP jobs_total Jobs done.\n# TYPE jobs_total counter\njobs_total{kind="a"} 3\n');
+ * ```
+ */
 export class Counter {
   readonly #values = new Map<string, { labels: Labels; value: number }>();
   /** Build a counter named `name` with help text `help`. */
@@ -86,7 +99,21 @@ interface HistSeries {
   count: number;
 }
 
-/** A histogram family with labels and fixed buckets. */
+/**
+ * A histogram family with labels and fixed buckets.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Histogram } from "./metrics.ts";
+ * const h = new Histogram("size", "Sizes.", [1, 10]);
+ * h.observe(3);
+ * h.observe(30);
+ * assert.equal(h.count(), 2);
+ * assert.match(h.render(), /^size_bucket\{le="10"\} 1$/m); // cumulative
+ * assert.match(h.render(), /^size_bucket\{le="\+Inf"\} 2$/m);
+ * ```
+ */
 export class Histogram {
   readonly #series = new Map<string, HistSeries>();
   /** Build a histogram with upper bounds `buckets` (ascending). */
@@ -123,7 +150,19 @@ export class Histogram {
   }
 }
 
-/** A gauge whose value is read when rendered. */
+/**
+ * A gauge whose value is read when rendered.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Gauge } from "./metrics.ts";
+ * let queued = 4;
+ * const g = new Gauge("queued", "Queued jobs.", () => queued);
+ * queued = 5;
+ * assert.equal(g.render(), "# HELP queued Queued jobs.\n# TYPE queued gauge\nqueued 5\n");
+ * ```
+ */
 export class Gauge {
   /**
    * Build a gauge that calls `read` at render time.
@@ -152,6 +191,16 @@ export class Gauge {
  * render time: `process_resident_memory_bytes`, `process_cpu_seconds_total`
  * (user + system) and `process_start_time_seconds`, plus
  * `regledger_build_info{version, runtime}` (always 1).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { processGauges } from "./metrics.ts";
+ * const text = processGauges("1.2.3").map((g) => g.render()).join("");
+ * assert.match(text, /^process_resident_memory_bytes \d+$/m);
+ * assert.match(text, /^# TYPE process_cpu_seconds_total counter$/m);
+ * assert.match(text, /^regledger_build_info\{version="1\.2\.3",runtime="[^"]+"\} 1$/m);
+ * ```
  */
 export function processGauges(version: string): Gauge[] {
   const runtime = typeof Deno !== "undefined" ? `deno ${Deno.version.deno}` : "unknown";
@@ -181,7 +230,20 @@ export function processGauges(version: string): Gauge[] {
   ];
 }
 
-/** The server's metric families. */
+/**
+ * The server's metric families, the process series, and any gauges added.
+ *
+ * @example Group commits from the ledger's `onCommit` hook
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ServerMetrics } from "./metrics.ts";
+ * const metrics = new ServerMetrics();
+ * // openLedger({ dataDir, onCommit: (info) => metrics.recordCommit(info) }) calls, per commit:
+ * metrics.recordCommit({ tree_size: 8, entries: 8, attempts: 2 });
+ * assert.equal(metrics.batches.count(), 1);
+ * assert.match(metrics.render(), /^regledger_group_commit_retries_total 1$/m);
+ * ```
+ */
 export class ServerMetrics {
   /** Requests by method, route pattern and status. */
   readonly requests: Counter = new Counter(

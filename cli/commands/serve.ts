@@ -25,7 +25,7 @@ and prints the log's verifier key. Without REGLEDGER_API_KEYS it creates DIR/adm
 
 environment:
   REGLEDGER_API_KEYS            token:scope,scope;token:scope  (scopes: audit:run,
-                                ledger:append, ledger:read, verify, admin)
+                                ledger:append, ledger:read, verify, metrics, admin)
   REGLEDGER_DEV_MODE=1          no authentication; loopback only
   REGLEDGER_BODY_LIMIT          bytes (default 1048576)
   REGLEDGER_RATE_LIMIT          per-token rate[/burst] per second, 0 = off (default 200/400)

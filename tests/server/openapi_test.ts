@@ -283,3 +283,138 @@ Deno.test("OpenAPI: every embedded schema judges real answers exactly as the bun
     await h.close();
   }
 });
+
+Deno.test("OpenAPI: real answers validate against the documented response of their status", async () => {
+  const h = await harness();
+  try {
+    const doc: Doc = await (await h.app.request("/openapi.json")).json();
+    const DOC = "https://openapi.test/answers.json";
+    const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+    ajv.addSchema({ $id: DOC, paths: doc.paths, components: doc.components });
+    const pointer = (s: string) => s.replaceAll("~", "~0").replaceAll("/", "~1");
+    let checked = 0;
+    const check = async (template: string, method: string, res: Response) => {
+      const responses = doc.paths[template][method].responses as Record<string, unknown>;
+      const status = String(res.status);
+      assert(status in responses, `${method} ${template}: ${status} is not documented`);
+      const type = (res.headers.get("content-type") ?? "").split(";")[0];
+      const content = (responses[status] as { content?: Record<string, unknown> }).content ?? {};
+      assert(type in content, `${method} ${template} ${status}: ${type} is not documented`);
+      const body = type === "application/json" ? await res.json() : await res.text();
+      const at = `${DOC}#/paths/${pointer(template)}/${method}/responses/${status}/content/` +
+        `${pointer(type)}/schema`;
+      const validate = ajv.getSchema(at) ?? ajv.compile({ $ref: at });
+      assert(validate(body), `${method} ${template} ${status}: ${JSON.stringify(validate.errors)}`);
+      checked++;
+      return body;
+    };
+    const read = { headers: auth("ledger:read") };
+    const get = (path: string, init: RequestInit = read) =>
+      Promise.resolve(h.app.request(path, init));
+    const native = JSON.stringify(await signedEnvelope(1));
+    await check(
+      "/v1/envelopes",
+      "post",
+      await post(h.app, "/v1/envelopes", native, jsonAuth("ledger:append")),
+    );
+    await check(
+      "/v1/envelopes",
+      "post",
+      await post(h.app, "/v1/envelopes", native, jsonAuth("ledger:append")),
+    );
+    const foreign = await fixtureText("envelopes/drift-signature-flipped.json");
+    await check(
+      "/v1/envelopes",
+      "post",
+      await post(h.app, "/v1/envelopes", foreign, jsonAuth("ledger:append")),
+    );
+    await check(
+      "/v1/envelopes",
+      "post",
+      await post(h.app, "/v1/envelopes", "{", jsonAuth("ledger:append")),
+    );
+    await check(
+      "/v1/envelopes",
+      "post",
+      await post(h.app, "/v1/envelopes", native, jsonAuth("verify")),
+    );
+    await check("/v1/envelopes", "post", await post(h.app, "/v1/envelopes", native, {}));
+    const cases = JSON.parse(await fixtureText("primitives.json")).cases;
+    await check(
+      "/v1/audit/drift",
+      "post",
+      await post(
+        h.app,
+        "/v1/audit/drift",
+        JSON.stringify(cases.drift[0].input),
+        jsonAuth("audit:run"),
+      ),
+    );
+    await check("/v1/verify", "post", await post(h.app, "/v1/verify", native, jsonAuth("verify")));
+    await check("/v1/verify", "post", await post(h.app, "/v1/verify", foreign, jsonAuth("verify")));
+    for (
+      const [template, path] of [
+        ["/healthz", "/healthz"],
+        ["/readyz", "/readyz"],
+        ["/version", "/version"],
+        ["/openapi.json", "/openapi.json"],
+        ["/v1/log/checkpoint", "/v1/log/checkpoint"],
+        ["/v1/log/key", "/v1/log/key"],
+        ["/v1/log/entries", "/v1/log/entries?limit=1"],
+        ["/v1/log/entries", "/v1/log/entries?from=2026-02-30T00:00:00Z"],
+        ["/v1/log/entries/{index}", "/v1/log/entries/1"],
+        ["/v1/log/entries/{index}", "/v1/log/entries/99"],
+        ["/v1/log/entries/{index}/bundle", "/v1/log/entries/0/bundle"],
+        ["/v1/log/entries/{index}/bundle", "/v1/log/entries/99/bundle"],
+        ["/v1/log/proof/inclusion", "/v1/log/proof/inclusion?index=0&tree_size=2"],
+        ["/v1/log/proof/consistency", "/v1/log/proof/consistency?first=1"],
+        ["/v1/schemas", "/v1/schemas"],
+        ["/v1/schemas/{name}", "/v1/schemas/leaf"],
+        ["/v1/schemas/{name}", "/v1/schemas/nope"],
+      ]
+    ) {
+      await check(template, "get", await get(path));
+    }
+    await check("/metrics", "get", await get("/metrics", { headers: auth("metrics") }));
+    await check("/metrics", "get", await get("/metrics"));
+    const reload = await post(h.app, "/v1/admin/reload-trust-store", "", auth("admin"));
+    await check("/v1/admin/reload-trust-store", "post", reload);
+    const page = await check("/v1/log/entries", "get", await get("/v1/log/entries"));
+    assertEquals(page.entries.length, 2);
+    assertEquals(checked, 30);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("OpenAPI: each operation's documented query parameters are exactly those it accepts", async () => {
+  const h = await harness();
+  try {
+    const doc: Doc = await (await h.app.request("/openapi.json")).json();
+    let strict = 0;
+    for (const [template, ops] of Object.entries(doc.paths)) {
+      const path = template.replace("{index}", "0").replace("{name}", "envelope");
+      for (const [m, op] of Object.entries(ops)) {
+        const documented = ((op.parameters ?? []) as { name: string; in: string }[])
+          .filter((p) => p.in === "query").map((p) => p.name).sort();
+        // An unknown parameter is refused with the list the route accepts.
+        const r = await h.app.request(`${path}?not_a_parameter=1`, {
+          method: m.toUpperCase(),
+          headers: auth("admin"),
+        });
+        const body = r.status === 400 ? await r.json() : null;
+        if (!r.bodyUsed) await r.body?.cancel();
+        if (body?.error === "unknown query parameter 'not_a_parameter'") {
+          assertEquals([...body.allowed].sort(), documented, `${m} ${template}`);
+          strict++;
+        } else {
+          // Routes that ignore the query string document none.
+          assertEquals(documented, [], `${m} ${template} answered ${r.status}`);
+        }
+      }
+    }
+    assertEquals(strict, 19, "operations that check their query (all but 5 probes and metrics)");
+  } finally {
+    await h.close();
+  }
+});
