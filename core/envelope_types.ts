@@ -1,5 +1,5 @@
 /**
- * Types of signed audit envelopes (CONTRACT.md §3).
+ * Types of signed audit envelopes (`docs/formats.md` §2.1).
  *
  * @module
  */
