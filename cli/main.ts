@@ -8,6 +8,8 @@
 import { type CliIO, type Command, processIO, UsageError } from "./io.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
+export type { CliIO } from "./io.ts";
+
 /** Version of this build (from deno.json). */
 export const VERSION: string = denoJson.version;
 

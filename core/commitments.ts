@@ -1,6 +1,6 @@
 /**
  * Input commitments and parameter-set hashes of audit envelopes
- * (CONTRACT.md §3): each is a lowercase hex SHA-256 over RFC 8785 JCS bytes.
+ * (`docs/formats.md` §2.3, §2.4): each is a lowercase hex SHA-256 over RFC 8785 JCS bytes.
  *
  * @module
  */
@@ -25,7 +25,7 @@ export type JsonObject = { [key: string]: JsonValue };
 
 /**
  * Hex SHA-256 of the JCS bytes of `{"name": name, "value": value}`: the
- * commitment to one named input (CONTRACT.md §3).
+ * commitment to one named input (`docs/formats.md` §2.3).
  *
  * @throws {InputValidationError} when `value` is not I-JSON (pointer under `/value`).
  *

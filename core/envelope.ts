@@ -1,5 +1,5 @@
 /**
- * Signed audit envelopes (CONTRACT.md §3): parsing with canonical bytes and
+ * Signed audit envelopes (`docs/formats.md` §2, canonical forms §1): parsing with canonical bytes and
  * the bytes verification works on. Re-exports the input commitments
  * (`commitments.ts`) and the builder (`envelope_build.ts`).
  *

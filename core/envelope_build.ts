@@ -1,5 +1,5 @@
 /**
- * The builder of native `regledger.envelope.v1` envelopes (CONTRACT.md §3):
+ * The builder of native `regledger.envelope.v1` envelopes (`docs/formats.md` §2):
  * commit the inputs, hash the parameter set, write the signed body as JCS,
  * hash it into `receipt.sha256` and sign the same bytes through a
  * {@linkcode KeyProvider}.

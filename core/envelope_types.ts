@@ -1,5 +1,5 @@
 /**
- * Types of signed audit envelopes (CONTRACT.md §3).
+ * Types of signed audit envelopes (`docs/formats.md` §2.1).
  *
  * @module
  */
@@ -113,6 +113,22 @@ export interface InputCommitment {
  * assert.equal(receipt.key_id, "k1");
  * assert.equal(receipt.public_key_pem, key.publicKeyPem);
  * ```
+ */
+export interface EnvelopeReceipt {
+  /** Lowercase hex SHA-256 of the canonical signed body. */
+  sha256: string;
+  /** Always "Ed25519". */
+  signature_alg: "Ed25519";
+  /** Standard base64 Ed25519 signature over the canonical signed body bytes. */
+  signature_b64: string;
+  /** The issuer's key identifier in the trust store. */
+  key_id: string;
+  /** The issuer's SPKI PEM public key. */
+  public_key_pem: string;
+}
+
+/**
+ * A signed audit envelope (native or legacy); extra legacy fields are allowed.
  *
  * @example
  * ```ts
@@ -133,20 +149,6 @@ export interface InputCommitment {
  * assert.deepEqual(e.input_commitments.map((c) => c.name), ["p"]);
  * ```
  */
-export interface EnvelopeReceipt {
-  /** Lowercase hex SHA-256 of the canonical signed body. */
-  sha256: string;
-  /** Always "Ed25519". */
-  signature_alg: "Ed25519";
-  /** Standard base64 Ed25519 signature over the canonical signed body bytes. */
-  signature_b64: string;
-  /** The issuer's key identifier in the trust store. */
-  key_id: string;
-  /** The issuer's SPKI PEM public key. */
-  public_key_pem: string;
-}
-
-/** A signed audit envelope (native or legacy); extra legacy fields are allowed. */
 export interface Envelope {
   /** `regledger.envelope.v1` or `regaudit-fhe.report.v1`. */
   schema: string;

@@ -97,7 +97,7 @@ export class JsonParseError extends RegledgerError {
   }
 }
 
-/** An envelope is not shaped as CONTRACT.md §3 requires (missing or mistyped field). */
+/** An envelope is not shaped as `docs/formats.md` §2.1 requires (missing or mistyped field). */
 export class EnvelopeFormatError extends InputValidationError {}
 
 /** A trust store is malformed; the message names the problem and the key id. */
@@ -111,7 +111,7 @@ export class TrustStoreError extends RegledgerError {}
 export class SignerError extends RegledgerError {}
 
 /**
- * Base of the typed envelope verification failures (CONTRACT.md §3). The
+ * Base of the typed envelope verification failures (`docs/formats.md` §2.5). The
  * class name is the `reason` reported by the CLI and HTTP API.
  *
  * @example

@@ -52,7 +52,7 @@ export function canonicalize(value: unknown): string {
 
 /**
  * UTF-8 bytes of {@linkcode canonicalize}`(value)`: what every hash and
- * signature over JSON in regledger covers (CONTRACT.md §2).
+ * signature over JSON in regledger covers (`docs/formats.md` §1.1).
  *
  * @throws {InputValidationError} as {@linkcode canonicalize} does.
  */

@@ -6,7 +6,7 @@
  * duplicate keys and has no depth or size limit. Legacy envelopes are signed
  * over Python's `json.dumps(body, sort_keys=True, separators=(",", ":"),
  * ensure_ascii=False)` with every number written as it was received
- * (CONTRACT.md §3), so this parser keeps each number as a
+ * (`docs/formats.md` §1.2), so this parser keeps each number as a
  * {@linkcode LosslessNumber} and enforces limits that make hostile input
  * fail fast with a {@linkcode JsonParseError}: total size, nesting depth,
  * number length, duplicate keys, invalid UTF-8, lone surrogates.

@@ -1,7 +1,7 @@
 /**
  * The canonical form regaudit-fhe 0.0.8 signed legacy envelopes with:
  * Python's `json.dumps(value, sort_keys=True, separators=(",", ":"),
- * ensure_ascii=False)`, numbers written as received (CONTRACT.md §3).
+ * ensure_ascii=False)`, numbers written as received (`docs/formats.md` §1.2).
  *
  * @module
  */

@@ -63,8 +63,7 @@ export interface ParsedDateTime {
   readonly utc: UtcDateTime;
 }
 
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+const GRAMMAR = "must match YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm) (RFC 3339 §5.6)";
 
 /** Whether `year` is a leap year of the proleptic Gregorian calendar. */
 function isLeapYear(year: number): boolean {
@@ -77,62 +76,131 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
-/**
- * The parsed date-time, or the rule it breaks. One function for both, so the
- * boolean test and the throwing parse cannot drift apart.
- */
-function parse(text: string): ParsedDateTime | string {
-  if (typeof text !== "string") return "must be a string";
-  const m = DATE_TIME.exec(text);
-  if (m === null) {
-    return "must match YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm) (RFC 3339 §5.6)";
+/** The ASCII decimal number of `text[at, at + width)`, or -1 if any character is not 0-9. */
+function digits(text: string, at: number, width: number): number {
+  let n = 0;
+  for (let i = at; i < at + width; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
   }
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = Number(m[6]);
+  return n;
+}
+
+/** The fields of a date-time as written (local time), checked against the grammar and ranges. */
+interface Written {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  /** `text.slice(fractionStart, fractionEnd)` are the fraction digits. */
+  fractionStart: number;
+  fractionEnd: number;
+  offsetMinutes: number;
+}
+
+/**
+ * The written fields, or the rule `text` breaks. A hand-written scanner,
+ * not a regular expression: the builder and the schema format call it for
+ * every envelope, and it must cost little next to a signature.
+ */
+function scan(text: string): Written | string {
+  if (typeof text !== "string") return "must be a string";
+  const n = text.length;
+  if (
+    n < 20 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 ||
+    (text.charCodeAt(10) | 0x20) !== 116 || text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58
+  ) return GRAMMAR;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  if ((year | month | day | hour | minute | second) < 0) return GRAMMAR;
+  let i = 19;
+  let fractionEnd = 20;
+  if (text.charCodeAt(19) === 46) {
+    i = 20;
+    while (i < n && digits(text, i, 1) >= 0) i++;
+    if (i === 20) return GRAMMAR;
+    fractionEnd = i;
+  }
+  let offsetMinutes = 0;
+  const c = text.charCodeAt(i);
+  if ((c | 0x20) === 122) {
+    if (i + 1 !== n) return GRAMMAR;
+  } else if (c === 43 || c === 45) {
+    if (i + 6 !== n || text.charCodeAt(i + 3) !== 58) return GRAMMAR;
+    const oh = digits(text, i + 1, 2);
+    const om = digits(text, i + 4, 2);
+    if ((oh | om) < 0) return GRAMMAR;
+    if (oh > 23 || om > 59) return "offset must be Z or ±hh:mm with hh 00-23 and mm 00-59";
+    offsetMinutes = (c === 45 && oh + om > 0 ? -1 : 1) * (oh * 60 + om);
+  } else {
+    return GRAMMAR;
+  }
   if (month < 1 || month > 12) return "month must be 01-12";
   if (day < 1 || day > daysInMonth(year, month)) {
-    return `day must be 01-${daysInMonth(year, month)} in ${m[1]}-${m[2]}`;
+    return `day must be 01-${daysInMonth(year, month)} in ${text.slice(0, 7)}`;
   }
   if (hour > 23) return "hour must be 00-23";
   if (minute > 59) return "minute must be 00-59";
   if (second > 60) return "second must be 00-59 (60 only for a leap second)";
-  let offsetMinutes = 0;
-  if (m[8] !== undefined) {
-    const oh = Number(m[9]);
-    const om = Number(m[10]);
-    if (oh > 23 || om > 59) return "offset must be Z or ±hh:mm with hh 00-23 and mm 00-59";
-    offsetMinutes = (m[8] === "-" && oh + om > 0 ? -1 : 1) * (oh * 60 + om);
-  }
+  return {
+    year,
+    month,
+    day,
+    hour,
+    minute,
+    second,
+    fractionStart: 20,
+    fractionEnd,
+    offsetMinutes,
+  };
+}
+
+/** `w` in UTC, or the rule the instant breaks (outside 0000–9999 UTC, a misplaced leap second). */
+function toUtc(text: string, w: Written): UtcDateTime | string {
   // Local minutes of the day minus the offset, carried into the day count.
-  let days = daysFromCivil(year, month, day);
-  let minuteOfDay = hour * 60 + minute - offsetMinutes;
+  let days = daysFromCivil(w.year, w.month, w.day);
+  let minuteOfDay = w.hour * 60 + w.minute - w.offsetMinutes;
   const carry = Math.floor(minuteOfDay / 1440);
   days += carry;
   minuteOfDay -= carry * 1440;
-  const [uy, um, ud] = civilFromDays(days);
-  if (uy < 0 || uy > 9999) return "must denote an instant in the years 0000-9999 UTC";
-  const uh = Math.floor(minuteOfDay / 60);
-  const umin = minuteOfDay % 60;
-  if (second === 60 && (uh !== 23 || umin !== 59 || ud !== daysInMonth(uy, um))) {
+  const [year, month, day] = civilFromDays(days);
+  if (year < 0 || year > 9999) return "must denote an instant in the years 0000-9999 UTC";
+  const hour = Math.floor(minuteOfDay / 60);
+  const minute = minuteOfDay % 60;
+  if (w.second === 60 && (hour !== 23 || minute !== 59 || day !== daysInMonth(year, month))) {
     return "second 60 (a leap second) is allowed only at 23:59:60 UTC on the last day of a month";
   }
-  return {
-    text,
-    offsetMinutes,
-    utc: {
-      year: uy,
-      month: um,
-      day: ud,
-      hour: uh,
-      minute: umin,
-      second,
-      fraction: (m[7] ?? "").replace(/0+$/, ""),
-    },
-  };
+  let end = w.fractionEnd;
+  while (end > w.fractionStart && text.charCodeAt(end - 1) === 48) end--;
+  const fraction = end > w.fractionStart ? text.slice(w.fractionStart, end) : "";
+  return { year, month, day, hour, minute, second: w.second, fraction };
+}
+
+/** The rule `text` breaks, or `undefined`: {@linkcode parse} without building the result. */
+function problem(text: string): string | undefined {
+  const w = scan(text);
+  if (typeof w === "string") return w;
+  // A UTC time that is no leap second is its own UTC form: nothing more to check.
+  if (w.offsetMinutes === 0 && w.second !== 60) return undefined;
+  const u = toUtc(text, w);
+  return typeof u === "string" ? u : undefined;
+}
+
+/** The parsed date-time, or the rule it breaks. */
+function parse(text: string): ParsedDateTime | string {
+  const w = scan(text);
+  if (typeof w === "string") return w;
+  const utc = toUtc(text, w);
+  if (typeof utc === "string") return utc;
+  return { text, offsetMinutes: w.offsetMinutes, utc };
 }
 
 /**
@@ -151,7 +219,7 @@ function parse(text: string): ParsedDateTime | string {
  * ```
  */
 export function isDateTime(text: string): boolean {
-  return typeof parse(text) !== "string";
+  return problem(text) === undefined;
 }
 
 /**
@@ -168,8 +236,7 @@ export function isDateTime(text: string): boolean {
  * ```
  */
 export function dateTimeProblem(text: string): string | undefined {
-  const r = parse(text);
-  return typeof r === "string" ? r : undefined;
+  return problem(text);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Trust stores: the issuer keys a verifier accepts, with revocation and
- * parameter-set pins (CONTRACT.md §3).
+ * parameter-set pins (`docs/formats.md` §2.5).
  *
  * Two file shapes are accepted: the full
  * `{"keys": {key_id: PEM}, "revoked": [key_id], "parameter_set_pins": {key_id: hex}}`
@@ -78,7 +78,7 @@ export class TrustStore {
   }
 
   /**
-   * Build a trust store from either CONTRACT.md §3 shape. An object with a
+   * Build a trust store from either shape of `docs/formats.md` §2.5. An object with a
    * `keys` member that is an object is the full shape; anything else is read
    * as a bare key_id → PEM mapping.
    *

@@ -1,5 +1,5 @@
 /**
- * Envelope verification against a trust store (CONTRACT.md §3).
+ * Envelope verification against a trust store (`docs/formats.md` §2.5).
  *
  * Checks run in regaudit-fhe's order and the first failure is reported:
  *
@@ -133,7 +133,7 @@ export interface VerificationResult {
   primitive: string;
   /**
    * SHA-256 of the whole canonical envelope (its ledger identity), standard
-   * base64 as everywhere in the log API and leaves (CONTRACT §2).
+   * base64 as everywhere in the log API and leaves (`docs/formats.md` §2.6).
    */
   envelope_sha256: string;
   /** `receipt.sha256`, recomputed and matched. */

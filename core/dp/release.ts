@@ -23,7 +23,23 @@ import {
 } from "./mechanisms.ts";
 import { cryptoUniform, type UniformSource } from "./random.ts";
 
-/** The `dp` block of an envelope: per noised field, what was applied. */
+/**
+ * The `dp` block of an envelope: per noised field, what was applied.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type DpBlock, privatizeResult } from "./release.ts";
+ *
+ * const { dp } = privatizeResult(
+ *   { gap: 0.04 },
+ *   { gap: { mechanism: "gaussian", epsilon: 1, delta: 1e-6, sensitivity: 0.01 } },
+ * );
+ * const block: DpBlock = dp;
+ * assert.deepEqual(Object.keys(block.fields), ["gap"]);
+ * assert.equal(block.fields.gap.mechanism, "gaussian");
+ * ```
+ */
 export interface DpBlock {
   /** Always true when present. */
   applied: true;
