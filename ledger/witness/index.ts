@@ -46,10 +46,12 @@ export {
   ALG_ML_DSA_44,
   ML_DSA_44_PUBLIC_KEY_SIZE,
   ML_DSA_44_SIGNATURE_SIZE,
+  type MlDsa44Engine,
   MlDsa44NoteSigner,
   MlDsa44NoteVerifier,
   type MlDsa44SignerOptions,
   mlDsa44VerifierKey,
+  nobleMlDsa44,
   subtreeMessage,
   type SubtreeStatement,
 } from "./mldsa.ts";

@@ -27,6 +27,9 @@
  *   refuses a checkpoint that has any, and the verifier rejects one: a note
  *   text whose only ML-DSA signature left lines unsigned would otherwise
  *   come out of `openNote` as if verified.
+ * - The ML-DSA-44 implementation is pluggable ({@link MlDsa44Engine}):
+ *   @noble/post-quantum by default, liboqs via `./mldsa_liboqs.ts`. Both
+ *   implement the same FIPS 204 functions, so signatures are interchangeable.
  * - Secret keys are the 32-byte FIPS 204 key-generation seed ξ, written as
  *   `PRIVATE+KEY+<name>+<key ID>+<base64(0x06 || seed)>` (Go's signer-key
  *   layout; the spec defines no private format).
@@ -55,6 +58,42 @@ export const ML_DSA_44_SIGNATURE_SIZE = 2420;
 
 const LABEL = utf8("subtree/v1\n\0");
 const EMPTY_CONTEXT = new Uint8Array(0);
+
+/**
+ * An ML-DSA-44 implementation: FIPS 204 ML-DSA.Sign / ML-DSA.Verify (pure,
+ * external interface, empty context) over FIPS 204 encoded keys. The
+ * default is @noble/post-quantum; `./mldsa_liboqs.ts` provides liboqs's
+ * (WebAssembly, several times faster) for witnesses and logs that sign a lot.
+ */
+export interface MlDsa44Engine {
+  /** Engine name, for metrics and benchmarks. */
+  readonly name: string;
+  /** Whether {@link MlDsa44Engine.sign} can sign deterministically. */
+  readonly supportsDeterministic: boolean;
+  /** Sign hedged (`deterministic` false) or deterministically. */
+  sign(message: Uint8Array, secretKey: Uint8Array, deterministic: boolean): Uint8Array;
+  /** Verify; never throws for bad input. */
+  verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+}
+
+/** The default engine: @noble/post-quantum's ml_dsa44. */
+export const nobleMlDsa44: MlDsa44Engine = {
+  name: "noble",
+  supportsDeterministic: true,
+  sign(message, secretKey, deterministic) {
+    return ml_dsa44.sign(message, secretKey, {
+      context: EMPTY_CONTEXT,
+      extraEntropy: deterministic ? false : crypto.getRandomValues(new Uint8Array(32)),
+    });
+  },
+  verify(signature, message, publicKey) {
+    try {
+      return ml_dsa44.verify(signature, message, publicKey, { context: EMPTY_CONTEXT });
+    } catch {
+      return false;
+    }
+  },
+};
 
 function hex8(id: number): string {
   return id.toString(16).padStart(8, "0");
@@ -157,12 +196,14 @@ export class MlDsa44NoteVerifier implements NoteVerifier {
   readonly keyId: number;
   /** The 1312-byte public key. */
   readonly publicKey: Uint8Array;
+  #engine: MlDsa44Engine;
 
   /**
    * A verifier from a key name and a 1312-byte ML-DSA-44 public key.
    * @throws {CosignatureError} `invalid-name` or `malformed-key`.
    */
-  constructor(name: string, publicKey: Uint8Array) {
+  constructor(name: string, publicKey: Uint8Array, engine: MlDsa44Engine = nobleMlDsa44) {
+    this.#engine = engine;
     checkName(name);
     if (!(publicKey instanceof Uint8Array) || publicKey.length !== ML_DSA_44_PUBLIC_KEY_SIZE) {
       throw new CosignatureError("malformed-key", "ML-DSA-44 public key must be 1312 bytes");
@@ -195,9 +236,7 @@ export class MlDsa44NoteVerifier implements NoteVerifier {
         end: cp.size,
         hash: cp.root,
       });
-      return Promise.resolve(
-        ml_dsa44.verify(parts.signature, m, this.publicKey, { context: EMPTY_CONTEXT }),
-      );
+      return Promise.resolve(this.#engine.verify(parts.signature, m, this.publicKey));
     } catch {
       return Promise.resolve(false);
     }
@@ -221,6 +260,12 @@ export interface MlDsa44SignerOptions {
    * @default false
    */
   deterministic?: boolean;
+  /**
+   * The ML-DSA-44 implementation that signs (keys are always derived by FIPS
+   * 204 ML-DSA.KeyGen from the seed, so every engine holds the same key).
+   * @default nobleMlDsa44
+   */
+  engine?: MlDsa44Engine;
 }
 
 /**
@@ -239,6 +284,7 @@ export class MlDsa44NoteSigner implements NoteSigner {
   #secretKey: Uint8Array;
   #clock: SecondsClock;
   #deterministic: boolean;
+  #engine: MlDsa44Engine;
 
   private constructor(name: string, seed: Uint8Array, options: MlDsa44SignerOptions) {
     const keys = ml_dsa44.keygen(seed);
@@ -249,11 +295,13 @@ export class MlDsa44NoteSigner implements NoteSigner {
     this.keyId = noteKeyId(name, typed(keys.publicKey));
     this.#clock = options.clock ?? systemSeconds;
     this.#deterministic = options.deterministic ?? false;
+    this.#engine = options.engine ?? nobleMlDsa44;
   }
 
   /**
    * A signer from a key name and the 32-byte FIPS 204 key-generation seed ξ.
-   * @throws {CosignatureError} `invalid-name` or `malformed-key`.
+   * @throws {CosignatureError} `invalid-name` or `malformed-key`;
+   *   {RangeError} for `deterministic` with an engine that cannot.
    */
   static fromSeed(
     name: string,
@@ -263,6 +311,9 @@ export class MlDsa44NoteSigner implements NoteSigner {
     checkName(name);
     if (!(seed instanceof Uint8Array) || seed.length !== 32) {
       throw new CosignatureError("malformed-key", "ML-DSA-44 seed must be 32 bytes");
+    }
+    if (options.deterministic && options.engine && !options.engine.supportsDeterministic) {
+      throw new RangeError(`engine ${options.engine.name} cannot sign deterministically`);
     }
     return new MlDsa44NoteSigner(name, seed.slice(), options);
   }
@@ -304,10 +355,7 @@ export class MlDsa44NoteSigner implements NoteSigner {
         end: cp.size,
         hash: cp.root,
       });
-      const sig = ml_dsa44.sign(m, this.#secretKey, {
-        context: EMPTY_CONTEXT,
-        extraEntropy: this.#deterministic ? false : crypto.getRandomValues(new Uint8Array(32)),
-      });
+      const sig = this.#engine.sign(m, this.#secretKey, this.#deterministic);
       return Promise.resolve(concatBytes(encodeTimestamp(t), sig));
     } catch (e) {
       return Promise.reject(e);
@@ -319,9 +367,9 @@ export class MlDsa44NoteSigner implements NoteSigner {
     return mlDsa44VerifierKey(this.name, this.publicKey);
   }
 
-  /** The matching verifier. */
+  /** The matching verifier (same engine). */
   verifier(): MlDsa44NoteVerifier {
-    return new MlDsa44NoteVerifier(this.name, this.publicKey);
+    return new MlDsa44NoteVerifier(this.name, this.publicKey, this.#engine);
   }
 
   /** The secret key string `PRIVATE+KEY+<name>+<key ID>+<base64(0x06 || seed)>` (0600 files only). */

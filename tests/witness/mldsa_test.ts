@@ -25,6 +25,7 @@ import {
   subtreeMessage,
 } from "../../ledger/witness/mldsa.ts";
 import { CosignatureError } from "../../ledger/witness/timestamp.ts";
+import { createLiboqsMlDsa44Engine } from "../../ledger/witness/mldsa_liboqs.ts";
 
 const VECTORS = new URL("./vectors/", import.meta.url);
 // deno-lint-ignore no-explicit-any
@@ -245,5 +246,28 @@ Deno.test("liboqs (independent implementation) cross-check, both directions", as
     assert.equal((await openCheckpoint(note, v, { origin: CP.origin })).size, CP.size);
   } finally {
     oqs.destroy();
+  }
+});
+
+Deno.test("liboqs engine: signs hedged; noble verifies its signatures and it verifies noble's", async () => {
+  const engine = await createLiboqsMlDsa44Engine();
+  try {
+    const fast = MlDsa44NoteSigner.fromSeed("n", SEED, { clock: fixed(9), engine });
+    const plain = MlDsa44NoteSigner.fromSeed("n", SEED, { clock: fixed(9) });
+    assert.deepEqual(fast.publicKey, plain.publicKey);
+    assert.equal(fast.verifierKey(), plain.verifierKey());
+    const a = await fast.sign(utf8(TEXT));
+    const b = await fast.sign(utf8(TEXT));
+    assert.notDeepEqual(a, b, "hedged");
+    assert.equal(await plain.verifier().verify(utf8(TEXT), a), true, "noble verifies liboqs");
+    assert.equal(await fast.verifier().verify(utf8(TEXT), await plain.sign(utf8(TEXT))), true);
+    assert.equal(await fast.verifier().verify(utf8(TEXT.replace("63\n", "6\n")), a), false);
+    assert.equal(engine.verify(new Uint8Array(3), utf8("m"), new Uint8Array(5)), false);
+    assert.throws(
+      () => MlDsa44NoteSigner.fromSeed("n", SEED, { engine, deterministic: true }),
+      RangeError,
+    );
+  } finally {
+    engine.destroy();
   }
 });
