@@ -138,6 +138,7 @@ export {
   type VerifyProgress,
 } from "./ledger/verify_log.ts";
 export { LedgerCorruptionError } from "./ledger/errors.ts";
+export { MemoryStore, type MemoryStoreOptions } from "./ledger/memory_store.ts";
 export {
   LogClient,
   LogClientError,

@@ -1,7 +1,7 @@
 /**
  * Shared CLI plumbing: argument parsing, output streams and exit codes.
  *
- * Exit codes (CONTRACT.md §6): 0 success/valid; 1 a typed verification
+ * Exit codes (docs/formats.md §9): 0 success/valid; 1 a typed verification
  * failure or a corrupt ledger (JSON on stdout naming `reason`); 2 bad
  * command-line use or unreadable/malformed input (message on stderr).
  *

@@ -45,7 +45,20 @@ class MemoryLog {
   versions = 0;
 }
 
-/** Options of {@link MemoryStore}. */
+/**
+ * Options of {@link MemoryStore}.
+ *
+ * @example A store that keeps envelopes of at most 64 KiB
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryStore, type MemoryStoreOptions } from "./memory_store.ts";
+ * const options: MemoryStoreOptions = { maxEnvelopeBytes: 65536 };
+ * const store = new MemoryStore(options);
+ * assert.equal(store.limits.maxEnvelopeBytes, 65536);
+ * assert.equal(store.limits.maxBatchEntries, 1000);
+ * store.close();
+ * ```
+ */
 export interface MemoryStoreOptions {
   /**
    * Largest envelope (canonical bytes) the store keeps.

@@ -1,5 +1,5 @@
 /**
- * The regledger HTTP API (CONTRACT §5) as a Hono app: a plain `fetch`
+ * The regledger HTTP API (docs/formats.md §8) as a Hono app: a plain `fetch`
  * handler built by {@linkcode createApp}, tested in-process with
  * `app.request()` and served by `server/serve.ts`.
  *

@@ -1,6 +1,6 @@
 /**
  * `regledger ledger <cmd> (--data DIR | --server URL)`: the log on the
- * command line, JSON on stdout in the shapes of the HTTP API (CONTRACT §5).
+ * command line, JSON on stdout in the shapes of the HTTP API (docs/formats.md §8).
  * With `--server` the same commands go to a running server (see
  * `ledger/client.ts`) and print the same output; `verify` then audits the
  * log from the client side. The commands live in `./ledger/` (local, remote,

@@ -6,7 +6,7 @@
  *   one self-contained document (the schemas it refers to embedded).
  *
  * An unknown name, no argument, or both `--list` and a name is bad use:
- * exit 2 with a message on stderr (CONTRACT §6).
+ * exit 2 with a message on stderr (docs/formats.md §9).
  *
  * @module
  */

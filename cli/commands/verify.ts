@@ -1,6 +1,6 @@
 /**
  * `regledger verify`: verify a signed audit envelope (native or legacy
- * regaudit-fhe) against a trust store (CONTRACT.md §3, §6).
+ * regaudit-fhe) against a trust store (docs/formats.md §2, §9).
  *
  * Exit 0 and `{"valid": true, ...}` on stdout when it verifies; exit 1 and
  * `{"valid": false, "reason": ..., ...}` on a typed verification failure;

@@ -1,6 +1,6 @@
 /**
  * The key file `keygen` writes names its issuer and key id, so
- * `audit <p> -i IN --key FILE` alone signs as them (CONTRACT §6);
+ * `audit <p> -i IN --key FILE` alone signs as them (docs/formats.md §9);
  * `--issuer`/`--key-id` override; OpenSSL reads the file as a plain PEM and
  * derives the same public key; a bare PEM from an older keygen works with
  * the flags and without them is exit 2 naming what to give.

@@ -1,6 +1,6 @@
 /**
  * `regledger keygen` and `regledger verify` through `cli/main.ts`: key files,
- * exit codes and JSON of CONTRACT.md §6, the legacy fixtures, and hostile
+ * exit codes and JSON of docs/formats.md §9, the legacy fixtures, and hostile
  * 1 MB inputs (exit 2 with a message, never a crash or a hang), in-process
  * and as real processes reading standard input.
  */

@@ -1,6 +1,6 @@
 /**
  * Every regaudit-fhe 0.0.8 fixture envelope gets the verdict in expected.json
- * when verified against the fixtures' trust store (CONTRACT.md §3).
+ * when verified against the fixtures' trust store (docs/formats.md §2).
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";

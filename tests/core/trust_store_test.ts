@@ -1,4 +1,4 @@
-/** Trust stores: both CONTRACT.md §3 shapes, and a named TrustStoreError for every malformation. */
+/** Trust stores: both docs/formats.md §2 shapes, and a named TrustStoreError for every malformation. */
 import assert from "node:assert/strict";
 import { TrustStore } from "../../core/trust_store.ts";
 import { TrustStoreError } from "../../core/errors.ts";

@@ -1,5 +1,5 @@
 /**
- * Interop with Go's golang.org/x/mod/sumdb/tlog and note (CONTRACT.md §4:
+ * Interop with Go's golang.org/x/mod/sumdb/tlog and note (docs/formats.md §3–§4:
  * Go must accept our proofs and checkpoints), in both directions:
  *
  * - Go (tests/go/interop) checks our signed checkpoints with `note.Open`
