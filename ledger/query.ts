@@ -66,10 +66,9 @@ export async function queryStore(
   const bound = (k: "from" | "to") => {
     const v = opts[k];
     if (v === undefined) return undefined;
-    // A full date alone means its midnight UTC.
-    const key = utcTimeKey(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
+    const key = utcTimeKey(v);
     if (key === undefined) {
-      throw new LedgerRangeError(k, "must be an RFC 3339 date-time (or a full date)");
+      throw new LedgerRangeError(k, `must be an RFC 3339 date-time, got ${JSON.stringify(v)}`);
     }
     return key;
   };

@@ -140,12 +140,20 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
     },
   },
   queryEntries: {
-    summary: "Entries by issuer, primitive and issue time, paginated",
+    summary: "Entries by issuer, primitive, issue time and threshold breach, paginated",
     parameters: [
       strParam("issuer", "exact issuer"),
       strParam("primitive", "exact primitive"),
       strParam("from", "issued_at ≥ from (RFC 3339)", "date-time"),
       strParam("to", "issued_at < to (RFC 3339)", "date-time"),
+      {
+        name: "breached",
+        in: "query",
+        required: false,
+        description:
+          "`true`: only entries whose result breaches its threshold; `false`: only those that do not",
+        schema: { type: "string", enum: ["true", "false"] },
+      },
       strParam("cursor", "next_cursor of the previous page (opaque)"),
       indexParam("limit", "query", false, "page size (1–1000, default 100)"),
     ],

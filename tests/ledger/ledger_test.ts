@@ -268,15 +268,13 @@ Deno.test("query: issuer, primitive and time filters with cursors equal brute fo
       { issuer: "issuer-1" },
       { primitive: "drift" },
       { issuer: "issuer-2", primitive: "fairness" },
-      { from: "2026-01-10", to: "2026-01-20" },
+      { from: "2026-01-10T00:00:00Z", to: "2026-01-20T00:00:00Z" },
       { issuer: "issuer-0", from: "2026-01-05T03:00:00+03:00" },
       { primitive: "calibration", to: "2026-01-15T12:00:00.5-04:00" },
       { from: "2026-01-08T00:00:00Z", to: "2026-01-08T23:59:59.999999999Z" },
     ];
     for (const f of filters) {
-      const fromMs = f.from === undefined
-        ? -Infinity
-        : Date.parse(f.from.length === 10 ? `${f.from}T00:00:00Z` : f.from);
+      const fromMs = f.from === undefined ? -Infinity : Date.parse(f.from);
       const toMs = f.to === undefined ? Infinity : Date.parse(f.to);
       const want = rows.filter((r) =>
         (!("issuer" in f) || r.issuer === f.issuer) &&
