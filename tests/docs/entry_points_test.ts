@@ -60,7 +60,8 @@ Deno.test("entry points: mod.ts names each export (no export *) and stays a read
       "openLedger",
       "Ledger",
       "verifyLog",
-      "RemoteLog",
+      "LogClient",
+      "MemoryStore",
       "verifyTlogProof",
       "EnvelopeVerificationError",
     ]

@@ -297,9 +297,9 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
           throw new Error("cursor never ended");
         };
         const from = "2026-04-03T00:00:00Z";
-        const to = "2026-04-07";
+        const to = "2026-04-07T00:00:00Z";
         const inRange = (i: number) =>
-          instant(i) >= Date.parse(from) && instant(i) < Date.parse(`${to}T00:00:00Z`);
+          instant(i) >= Date.parse(from) && instant(i) < Date.parse(to);
         assert.deepEqual(await pages({}), expect(() => true));
         assert.deepEqual(
           await pages({ issuer: "iss-1" }),
