@@ -21,6 +21,7 @@ import {
 } from "./log_key.ts";
 import { EMPTY_TREE_HASH, proveRecord, proveTree } from "./merkle/mod.ts";
 import type { Ed25519NoteSigner } from "./note.ts";
+import { checkStoreAtStartup, missingBelowHead } from "./head_check.ts";
 import { queryStore } from "./query.ts";
 import { SIGNED_HEAD_FILE, SignedHeadGuard } from "./signed_head.ts";
 import type { LedgerStore, LogHead } from "./store.ts";
@@ -260,12 +261,30 @@ export class Ledger {
     opts: { onProgress?: (p: VerifyProgress) => void } = {},
   ): Promise<VerifyLogResult> {
     const problem = this.#signedHead?.problem;
-    if (problem) return { ok: false, size: await this.size(), reason: problem };
+    if (problem) {
+      // A head claiming unstored entries is named with its index, like verifyLog does.
+      const head = await this.head();
+      const missing = await missingBelowHead(this.store, head);
+      if (missing) {
+        return { ok: false, size: missing.index, first_bad_index: missing.index, reason: problem };
+      }
+      return { ok: false, size: head.size, reason: problem };
+    }
     return await verifyLog(this.store, {
       verifierKey: this.verifierKey,
       origin: this.origin,
       onProgress: opts.onProgress,
     });
+  }
+
+  /**
+   * The start-up checks a server runs before it says it is ready: the
+   * head's last entry is stored, the next one is not, and the checkpoint for
+   * the head's size exists and verifies under the log key.
+   * @throws {LedgerCorruptionError} naming the check and the index.
+   */
+  async checkStartup(): Promise<void> {
+    await checkStoreAtStartup(this.store, this.verifierKey, this.origin);
   }
 
   /** Wait for queued appends, then close the store. Later calls fail with {@link LedgerStateError}. */

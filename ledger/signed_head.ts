@@ -27,6 +27,7 @@
  */
 import { bytesEqual, fromBase64, toBase64 } from "../core/bytes.ts";
 import { LedgerStateError } from "./errors.ts";
+import { missingBelowHead } from "./head_check.ts";
 import { proveTree, verifyConsistency } from "./merkle/mod.ts";
 import type { LedgerStore, LogHead } from "./store.ts";
 
@@ -139,6 +140,9 @@ async function mismatch(
       `its tree of size ${head.size} has another root than the checkpoint this log signed ` +
       `(${where})`;
   }
+  // A corrupt head claiming entries that are not stored is named as such.
+  const missing = await missingBelowHead(store, head);
+  if (missing) return missing.reason;
   try {
     const proof = await proveTree(head.size, rec.size, store);
     verifyConsistency(rec.size, head.size, proof, rec.root, head.root);

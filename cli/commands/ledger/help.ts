@@ -31,6 +31,10 @@ options:
   --trusted-keys FILE     trust store JSON
   --receipt FILE          also write the tlog-proof@v1 receipt text to FILE
                           (for \`regledger proof verify --proof FILE\`)
+  --new-log-under-existing-key
+                          append although DIR/ledger.kv is behind or inconsistent
+                          with DIR/signed-head: starts a NEW log under the existing
+                          key (see docs/deployment.md); use once, deliberately
 ${COMMON}
 
 examples:
