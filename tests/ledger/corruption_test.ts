@@ -218,7 +218,7 @@ Deno.test("verifyLog reads entries in ranges: faults at and between range edges 
       const l = await openLedger({ dataDir: work, audit: true });
       let res;
       try {
-        res = await withinMs(TRIAL_LIMIT_MS, l.verify(), `seed ${seed} trial ${t}: ${what}`);
+        res = await withinMs(TRIAL_LIMIT_MS, l.verify(), what);
       } finally {
         await l.close();
       }
