@@ -153,6 +153,21 @@ async function mismatch(
   }
 }
 
+/**
+ * Whether `rec` already covers `head` (not larger); a different root at the
+ * same size is a fork and throws.
+ */
+function covered(rec: SignedHead | null, head: LogHead): boolean {
+  if (rec === null || head.size > rec.size) return false;
+  if (head.size === rec.size && !bytesEqual(head.root, rec.root)) {
+    throw new LedgerStateError(
+      `refusing to publish a checkpoint of size ${head.size} whose root differs from the one ` +
+        `this log signed for that size`,
+    );
+  }
+  return true;
+}
+
 /** Options of {@link SignedHeadGuard.open}. */
 export interface SignedHeadOpenOptions {
   /**
@@ -245,18 +260,12 @@ export class SignedHeadGuard {
    */
   record(head: LogHead, checkpoint: string): Promise<void> {
     const run = this.#writing.then(async () => {
-      const mem = this.#rec;
-      if (mem !== null && head.size <= mem.size) {
-        this.checkBase(head);
-        return;
-      }
+      // An older tree (a receipt delivered after a later commit) is already covered.
+      if (covered(this.#rec, head)) return;
       // Another process may have recorded a larger tree meanwhile: never shrink the file.
       const onDisk = await readSignedHead(this.#dir);
-      if (onDisk !== null && onDisk.size >= head.size) {
-        this.#rec = onDisk;
-        this.checkBase(head);
-        return;
-      }
+      if (onDisk !== null && onDisk.size > (this.#rec?.size ?? 0)) this.#rec = onDisk;
+      if (covered(this.#rec, head)) return;
       const rec = { size: head.size, root: head.root, checkpoint };
       await writeSignedHead(this.#dir, rec);
       this.#rec = rec;

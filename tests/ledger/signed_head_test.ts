@@ -159,3 +159,31 @@ Deno.test("log key: a read-only open never creates it; a log with entries and no
   );
   await assert.rejects(() => Deno.stat(`${t.dir}/log-key`), Deno.errors.NotFound);
 });
+
+Deno.test("signed-head: receipts delivered after a later commit are covered, not refused", async () => {
+  await using t = await tempDir();
+  const ledger = await openLedger({ dataDir: t.dir, maxBatch: 3 });
+  try {
+    const envs = await Promise.all(Array.from({ length: 120 }, (_, i) => makeEnvelope(i)));
+    // checkpoint() reads an older head while later commits record larger trees.
+    const cps: Promise<string>[] = [];
+    const rs = await Promise.all(envs.map((e, i) => {
+      const p = ledger.append(e);
+      if (i % 4 === 0) cps.push(p.then(() => ledger.checkpoint()));
+      return p;
+    }));
+    assert.equal(new Set(rs.map((r) => r.index)).size, 120);
+    assert.equal((await Promise.all(cps)).length, 30);
+    // Two handles on one store: the second records what the first appended.
+    const other = await openLedger({ dataDir: t.dir, maxBatch: 3 });
+    try {
+      await Promise.all(envs.slice(0, 10).map((e) => other.append(e)));
+      await other.append(await makeEnvelope(500));
+    } finally {
+      await other.close();
+    }
+  } finally {
+    await ledger.close();
+  }
+  assert.equal((await readSignedHead(t.dir))!.size, 121);
+});
