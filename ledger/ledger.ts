@@ -123,6 +123,8 @@ function checkIndexArg(name: string, v: unknown, min = 0): number {
   return v;
 }
 
+let attachSignedHead: (ledger: Ledger, guard: SignedHeadGuard) => void;
+
 /** A ledger opened by {@link openLedger}. */
 export class Ledger {
   /** The log's verifier key (Go note format). */
@@ -151,10 +153,12 @@ export class Ledger {
     this.#commits = new GroupCommit(store, signer, origin, maxBatch, onCommit);
   }
 
-  /** Attach the signed-head record (by {@link openLedger}). @internal */
-  attachSignedHead(guard: SignedHeadGuard): void {
-    this.#signedHead = guard;
-    this.#commits.signedHead = guard;
+  static {
+    // Only openLedger attaches the signed-head record (not part of the public surface).
+    attachSignedHead = (ledger, guard) => {
+      ledger.#signedHead = guard;
+      ledger.#commits.signedHead = guard;
+    };
   }
 
   /**
@@ -420,7 +424,8 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     // The record lives beside the log key file (or in the data directory).
     const recordDir = opts.dataDir ?? (opts.logKey ? undefined : keyDir);
     if (recordDir !== undefined) {
-      ledger.attachSignedHead(
+      attachSignedHead(
+        ledger,
         await SignedHeadGuard.open(recordDir, store, {
           replace: opts.newLogUnderExistingKey === true,
           audit: opts.audit === true,
