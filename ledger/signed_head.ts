@@ -189,6 +189,14 @@ export interface SignedHeadOpenOptions {
 export class SignedHeadGuard {
   readonly #dir: string;
   #rec: SignedHead | null;
+  /**
+   * The record the store was checked against at open: every head this
+   * process reads or commits on afterwards is at least that large. (A larger
+   * record, written later by this or another process, may be ahead of a head
+   * this process still has cached, so it is not what signing is checked
+   * against.)
+   */
+  readonly #floor: SignedHead | null;
   #writing: Promise<void> = Promise.resolve();
   /** Why the store does not match the record (audit opens only), or null. */
   readonly problem: string | null;
@@ -196,6 +204,7 @@ export class SignedHeadGuard {
   private constructor(dir: string, rec: SignedHead | null, problem: string | null) {
     this.#dir = dir;
     this.#rec = rec;
+    this.#floor = rec;
     this.problem = problem;
   }
 
@@ -241,7 +250,7 @@ export class SignedHeadGuard {
    * @throws {LedgerStateError} naming the problem.
    */
   checkBase(head: LogHead): void {
-    const rec = this.#rec;
+    const rec = this.#floor;
     if (rec === null) return;
     if (head.size < rec.size || (head.size === rec.size && !bytesEqual(head.root, rec.root))) {
       throw new LedgerStateError(
