@@ -103,3 +103,33 @@ Deno.test("head check: start-up checks pass on a sound store and name a missing 
     await l2.close();
   }
 });
+
+Deno.test("head check: every flip of the head's size bytes 3..7 is named at entry 31 within the limit", async () => {
+  await using t = await tempDir();
+  const ledger = await openLedger({ dataDir: t.dir, maxBatch: 7 });
+  await Promise.all(
+    Array.from({ length: 31 }, async (_, i) => ledger.append(await makeEnvelope(i))),
+  );
+  await ledger.close();
+  const kv = await Deno.openKv(`${t.dir}/ledger.kv`);
+  const pristine = (await kv.get<Uint8Array>(HEAD_KEY)).value!;
+  try {
+    for (let byte = 3; byte < 8; byte++) {
+      const v = pristine.slice();
+      v[byte] ^= 0x3f;
+      await kv.set(HEAD_KEY, v);
+      const claimed = Number(new DataView(v.buffer).getBigUint64(0));
+      const l = await openLedger({ dataDir: t.dir, audit: true });
+      try {
+        const r = await within(10_000, l.verify());
+        assert.equal(r.ok, false, `byte ${byte}`);
+        assert.equal(r.first_bad_index, 31, `byte ${byte}: ${r.reason}`);
+        assert.match(r.reason!, new RegExp(`claims ${claimed} entries`));
+      } finally {
+        await l.close();
+      }
+    }
+  } finally {
+    kv.close();
+  }
+});
