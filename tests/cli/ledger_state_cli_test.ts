@@ -149,3 +149,35 @@ Deno.test("CLI: a head claiming unstored entries: verify names the index at once
     noStack(s2.stderr);
   });
 });
+
+Deno.test("serve: --new-log-under-existing-key starts on an emptied store and keeps the old record aside", async () => {
+  const { startServer } = await import("../../server/serve.ts");
+  const { DEFAULT_CONFIG } = await import("../../server/config.ts");
+  await withDir(async (dir) => {
+    assert.equal(
+      (await runCli("ledger", "append", "--data", dir, "-i", env("drift-valid"))).code,
+      0,
+    );
+    await removeKv(dir);
+    const config = { ...DEFAULT_CONFIG, devMode: true };
+    const server = await startServer({
+      dataDir: dir,
+      port: 0,
+      config,
+      signals: false,
+      status: () => {},
+      newLogUnderExistingKey: true,
+    });
+    try {
+      const cp = await (await fetch(`http://127.0.0.1:${server.addr.port}/v1/log/checkpoint`))
+        .text();
+      assert.equal(cp.split("\n")[1], "0");
+    } finally {
+      await server.shutdown();
+      await server.finished;
+    }
+    const names = [];
+    for await (const e of Deno.readDir(dir)) names.push(e.name);
+    assert.ok(names.some((n) => n.startsWith("signed-head.replaced-")), names.join());
+  });
+});
