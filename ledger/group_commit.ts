@@ -49,6 +49,7 @@ import type {
   NewEntry,
   VersionedHead,
 } from "./store.ts";
+import type { SignedHeadGuard } from "./signed_head.ts";
 import { formatTlogProof } from "./tlog_proof.ts";
 import type { AppendResult, CommitInfo } from "./wire.ts";
 
@@ -92,6 +93,8 @@ export class GroupCommit {
   #queue: Pending[] = [];
   #flushing: Promise<void> | null = null;
   #head: VersionedHead | null = null;
+  /** The signed-head record (`ledger/signed_head.ts`), when the log keeps one. */
+  signedHead: SignedHeadGuard | null = null;
 
   /** Append to `store`, signing checkpoints with `signer` as log `origin`. */
   constructor(
@@ -243,6 +246,8 @@ export class GroupCommit {
     let todo = leaders;
     for (let attempt = 0; todo.length > 0; attempt++) {
       const vh = this.#head ?? await this.#readHeadChecked();
+      // Never sign on top of a store that lost signed entries.
+      this.signedHead?.checkBase(vh.head);
       let outcome: { ok: true; results: () => Promise<AppendResult[]> } | {
         ok: false;
         error?: unknown;
@@ -395,7 +400,12 @@ export class GroupCommit {
       return { ok: false };
     }
     this.#head = { head, version: r.version };
-    const results = () => receipts;
+    const guard = this.signedHead;
+    // The record is durable before the checkpoint leaves in a receipt.
+    const results = async () => {
+      if (guard) await guard.record(head, checkpoint);
+      return await receipts;
+    };
     return { ok: true, results };
   }
 
@@ -432,6 +442,7 @@ export class GroupCommit {
       throw new LedgerStateError(`no checkpoint stored for tree size ${vh.head.size}`);
     }
     const proof = await proveRecord(vh.head.size, index, this.#store);
+    if (this.signedHead) await this.signedHead.record(vh.head, checkpoint);
     return this.#result(
       index,
       vh.head.size,

@@ -103,6 +103,7 @@ export class KvStore implements LedgerStore {
    * Open a KV database: a file path, `:memory:`, or an `https://` KV Connect URL.
    * @throws {TypeError} when `path` is empty.
    * @throws {LedgerStateError} when Deno KV is not enabled (no `--unstable-kv`).
+   * @throws {LedgerCorruptionError} when the file is not a Deno KV (SQLite) database.
    */
   static async open(path: string): Promise<KvStore> {
     if (typeof path !== "string" || path.length === 0) {
@@ -114,7 +115,20 @@ export class KvStore implements LedgerStore {
           '"unstable": ["kv"] to deno.json',
       );
     }
-    return new KvStore(await Deno.openKv(path));
+    let kv: Deno.Kv;
+    try {
+      kv = await Deno.openKv(path);
+    } catch (e) {
+      const msg = (e as Error).message;
+      // SQLite's words for a file that is not (or no longer) a database.
+      if (/not a database|malformed|corrupt/i.test(msg)) {
+        throw new LedgerCorruptionError(`${path} is not a Deno KV database (${msg})`, undefined, {
+          cause: e,
+        });
+      }
+      throw new LedgerStateError(`cannot open the Deno KV database ${path}: ${msg}`, { cause: e });
+    }
+    return new KvStore(kv);
   }
 
   /**

@@ -12,10 +12,18 @@ import { signCheckpoint } from "./checkpoint.ts";
 import { LedgerCorruptionError, LedgerRangeError, LedgerStateError } from "./errors.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { KvStore } from "./kv_store.ts";
-import { DEFAULT_ORIGIN, loadOrCreateLogKey, logKeyFromText } from "./log_key.ts";
+import {
+  DEFAULT_ORIGIN,
+  loadOrCreateLogKey,
+  LOG_KEY_FILE,
+  LogKeyError,
+  logKeyFromText,
+} from "./log_key.ts";
 import { EMPTY_TREE_HASH, proveRecord, proveTree } from "./merkle/mod.ts";
 import type { Ed25519NoteSigner } from "./note.ts";
+import { checkStoreAtStartup, missingBelowHead } from "./head_check.ts";
 import { queryStore } from "./query.ts";
+import { SIGNED_HEAD_FILE, SignedHeadGuard } from "./signed_head.ts";
 import type { LedgerStore, LogHead } from "./store.ts";
 import { verifyLog, type VerifyLogResult, type VerifyProgress } from "./verify_log.ts";
 import type {
@@ -86,6 +94,21 @@ export interface OpenLedgerOptions {
    */
   maxBatch?: number;
   /**
+   * Open without writing anything: a missing log key is an error instead of
+   * being created (read-only commands), and the signed-head record is only
+   * checked.
+   * @default {false}
+   */
+  readOnly?: boolean;
+  /**
+   * Accept a store that contradicts the signed-head record (`DIR/signed-head`,
+   * see `ledger/signed_head.ts`): an emptied or replaced `ledger.kv` under the
+   * existing log key starts a new log (whose checkpoints contradict the ones
+   * already published). Without it, such a store is refused.
+   * @default {false}
+   */
+  newLogUnderExistingKey?: boolean;
+  /**
    * Called after each successful group commit (metrics): the new tree size,
    * how many entries the commit appended, and how many attempts it took
    * (more than one when another writer committed first).
@@ -100,6 +123,8 @@ function checkIndexArg(name: string, v: unknown, min = 0): number {
   return v;
 }
 
+let attachSignedHead: (ledger: Ledger, guard: SignedHeadGuard) => void;
+
 /** A ledger opened by {@link openLedger}. */
 export class Ledger {
   /** The log's verifier key (Go note format). */
@@ -111,6 +136,7 @@ export class Ledger {
   #signer: Ed25519NoteSigner;
   #commits: GroupCommit;
   #closed = false;
+  #signedHead: SignedHeadGuard | null = null;
 
   /** Use {@link openLedger}. */
   constructor(
@@ -125,6 +151,14 @@ export class Ledger {
     this.origin = origin;
     this.verifierKey = signer.verifierKey();
     this.#commits = new GroupCommit(store, signer, origin, maxBatch, onCommit);
+  }
+
+  static {
+    // Only openLedger attaches the signed-head record (not part of the public surface).
+    attachSignedHead = (ledger, guard) => {
+      ledger.#signedHead = guard;
+      ledger.#commits.signedHead = guard;
+    };
   }
 
   /**
@@ -176,6 +210,8 @@ export class Ledger {
     }
     const cp = await this.store.readCheckpoint(head.size);
     if (cp === null) throw new LedgerStateError(`no checkpoint stored for tree size ${head.size}`);
+    // Another process may have appended: record the tree before its checkpoint leaves.
+    if (this.#signedHead && !this.#signedHead.problem) await this.#signedHead.record(head, cp);
     return cp;
   }
 
@@ -225,12 +261,34 @@ export class Ledger {
   }
 
   /** Audit the whole log (see {@link verifyLog}). */
-  verify(opts: { onProgress?: (p: VerifyProgress) => void } = {}): Promise<VerifyLogResult> {
-    return verifyLog(this.store, {
+  async verify(
+    opts: { onProgress?: (p: VerifyProgress) => void } = {},
+  ): Promise<VerifyLogResult> {
+    const problem = this.#signedHead?.problem;
+    if (problem) {
+      // A head claiming unstored entries is named with its index, like verifyLog does.
+      const head = await this.head();
+      const missing = await missingBelowHead(this.store, head);
+      if (missing) {
+        return { ok: false, size: missing.index, first_bad_index: missing.index, reason: problem };
+      }
+      return { ok: false, size: head.size, reason: problem };
+    }
+    return await verifyLog(this.store, {
       verifierKey: this.verifierKey,
       origin: this.origin,
       onProgress: opts.onProgress,
     });
+  }
+
+  /**
+   * The start-up checks a server runs before it says it is ready: the
+   * head's last entry is stored, the next one is not, and the checkpoint for
+   * the head's size exists and verifies under the log key.
+   * @throws {LedgerCorruptionError} naming the check and the index.
+   */
+  async checkStartup(): Promise<void> {
+    await checkStoreAtStartup(this.store, this.verifierKey, this.origin);
   }
 
   /** Wait for queued appends, then close the store. Later calls fail with {@link LedgerStateError}. */
@@ -240,6 +298,45 @@ export class Ledger {
     await this.#commits.idle();
     this.store.close();
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/**
+ * Load `dir/log-key`; create it only for a writable open of a log that has
+ * never signed anything (no entries, no identity, no signed-head record).
+ */
+async function loadKey(
+  dir: string,
+  origin: string,
+  store: LedgerStore,
+  readOnly: boolean,
+): Promise<Ed25519NoteSigner> {
+  const keyPath = `${dir}/${LOG_KEY_FILE}`;
+  if (!(await exists(keyPath))) {
+    if (readOnly) {
+      throw new LogKeyError(`no log key at ${keyPath}: a read-only command never creates one`);
+    }
+    const signed = await exists(`${dir}/${SIGNED_HEAD_FILE}`);
+    const { head } = await store.readHead();
+    const meta = await store.readMeta().catch(() => null);
+    if (signed || head.size > 0 || meta !== null) {
+      throw new LogKeyError(
+        `the log key ${keyPath} is missing but this log has signed checkpoints ` +
+          `(${head.size} entries stored${signed ? `, ${dir}/${SIGNED_HEAD_FILE} present` : ""}); ` +
+          `restore the key from its backup (a new key would fork the log)`,
+      );
+    }
+  }
+  return await loadOrCreateLogKey(dir, origin);
 }
 
 function dirname(path: string): string {
@@ -282,7 +379,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
   if (remote && !/^https:\/\//i.test(path!)) {
     throw new TypeError("a remote KV Connect URL must use https://");
   }
-  let signer: Ed25519NoteSigner;
+  let signer!: Ed25519NoteSigner;
   if (typeof opts.logKey === "string") signer = await logKeyFromText(opts.logKey, origin);
   else if (opts.logKey) {
     signer = opts.logKey;
@@ -293,18 +390,17 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
         }`,
       );
     }
-  } else {
-    const keyDir = opts.dataDir ??
-      (path === undefined || remote || path === ":memory:" ? undefined : dirname(path));
-    if (keyDir === undefined) {
-      throw new TypeError(
-        "a store, :memory: or remote ledger needs `logKey` or `dataDir` for its log key",
-      );
-    }
-    signer = await loadOrCreateLogKey(keyDir, origin);
+  }
+  const keyDir = opts.dataDir ??
+    (path === undefined || remote || path === ":memory:" ? undefined : dirname(path));
+  if (!opts.logKey && keyDir === undefined) {
+    throw new TypeError(
+      "a store, :memory: or remote ledger needs `logKey` or `dataDir` for its log key",
+    );
   }
   const store = opts.store ?? await KvStore.open(path!);
   try {
+    if (!opts.logKey) signer = await loadKey(keyDir!, origin, store, opts.readOnly === true);
     const max = store.limits.maxBatchEntries;
     const maxBatch = opts.maxBatch ?? max;
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1 || maxBatch > max) {
@@ -323,6 +419,17 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
       throw new LedgerStateError(
         `the store belongs to log ${JSON.stringify(meta.origin)} with key ${meta.verifierKey}, ` +
           `not ${JSON.stringify(origin)} with key ${ledger.verifierKey}`,
+      );
+    }
+    // The record lives beside the log key file (or in the data directory).
+    const recordDir = opts.dataDir ?? (opts.logKey ? undefined : keyDir);
+    if (recordDir !== undefined) {
+      attachSignedHead(
+        ledger,
+        await SignedHeadGuard.open(recordDir, store, {
+          replace: opts.newLogUnderExistingKey === true,
+          audit: opts.audit === true,
+        }),
       );
     }
     return ledger;

@@ -24,6 +24,7 @@
 import { bytesEqual } from "../core/bytes.ts";
 import { openCheckpoint } from "./checkpoint.ts";
 import { checkEntry, EntryCheckError } from "./entry_check.ts";
+import { missingBelowHead } from "./head_check.ts";
 import { LedgerCorruptionError } from "./errors.ts";
 import { ZERO_PREV } from "./leaf.ts";
 import { EMPTY_TREE_HASH, nodeHash } from "./merkle/mod.ts";
@@ -227,6 +228,14 @@ export async function verifyLog(
       const vh = await store.readHead().catch((e) => {
         throw new Bad(undefined, `head: ${(e as Error).message}`);
       });
+      // Bound the work by what is stored before sizing anything by the head.
+      const missing = await missingBelowHead(store, vh.head).catch((e) => {
+        throw new Bad(undefined, `head: ${(e as Error).message}`);
+      });
+      if (missing) {
+        size = missing.index;
+        throw new Bad(missing.index, missing.reason);
+      }
       size = vh.head.size;
       expectedPerEntry = new Uint32Array(size);
       if (vh.version === null) {

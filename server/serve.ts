@@ -34,6 +34,12 @@ export interface StartOptions {
   trustedKeys?: string;
   /** Log origin. @default {"regledger.local/log"} */
   origin?: string;
+  /**
+   * Accept a ledger.kv that contradicts the signed-head record (a new log
+   * under the existing log key; see `OpenLedgerOptions.newLogUnderExistingKey`).
+   * @default {false}
+   */
+  newLogUnderExistingKey?: boolean;
   /** Server configuration (auth, limits, logs). */
   config: ServerConfig;
   /** Install SIGTERM/SIGINT/SIGHUP handlers. @default {true} */
@@ -130,9 +136,18 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     ledger = await openLedger({
       dataDir: opts.dataDir,
       origin,
+      newLogUnderExistingKey: opts.newLogUnderExistingKey === true,
       onCommit: (info) => metrics.recordCommit(info),
     });
   } catch (e) {
+    envelopes.close();
+    throw e;
+  }
+  try {
+    // Never listen (and so never say ready) on a store that fails its start-up checks.
+    await ledger.checkStartup();
+  } catch (e) {
+    await ledger.close();
     envelopes.close();
     throw e;
   }

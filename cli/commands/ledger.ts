@@ -27,6 +27,7 @@ import { readAndCheckEnvelope } from "./ledger/common.ts";
 import { listFormat, listQuery } from "./ledger/list.ts";
 import { guard, open, runRead } from "./ledger/local.ts";
 import { runRemote } from "./ledger/remote.ts";
+import { LedgerCorruptionError } from "../../ledger/errors.ts";
 
 /**
  * Run `regledger ledger` with `args`; returns the exit code.
@@ -64,7 +65,7 @@ export const run: Command = async (args, io) => {
       "cursor",
       "format",
     ],
-    flags: ["help", "breached", "not-breached"],
+    flags: ["help", "breached", "not-breached", "new-log-under-existing-key"],
     aliases: { h: "help", i: "input" },
   };
   const p = parseArgs(rest, spec);
@@ -93,6 +94,12 @@ export const run: Command = async (args, io) => {
     if (p.flags.has(f) && sub !== "list") {
       throw new UsageError(`option --${f} does not apply to 'ledger ${sub}'`);
     }
+  }
+  const newLog = p.flags.has("new-log-under-existing-key");
+  if (newLog && (sub !== "append" || p.values.server !== undefined)) {
+    throw new UsageError(
+      `option --new-log-under-existing-key applies only to 'ledger append --data DIR'`,
+    );
   }
   if (p.positional.length > 0) throw new UsageError(`unexpected argument ${p.positional[0]}`);
   // Check list's options before touching any log.
@@ -125,7 +132,7 @@ export const run: Command = async (args, io) => {
     if (typeof checked === "number") return checked;
     const { env } = checked;
     prepared = async () => {
-      const ledger = await open(dataDir, p.values.origin);
+      const ledger = await open(dataDir, p.values.origin, { newLog });
       try {
         const appended = await ledger.append(env);
         if (p.values.receipt !== undefined) {
@@ -150,7 +157,17 @@ export const run: Command = async (args, io) => {
     );
   }
   return await guard(async () => {
-    const ledger = await open(dataDir, p.values.origin, sub === "verify");
+    let ledger;
+    try {
+      ledger = await open(dataDir, p.values.origin, { audit: sub === "verify", readOnly: true });
+    } catch (e) {
+      // An audit names a store it cannot even open (not a KV file): {ok:false, reason}, exit 1.
+      if (sub === "verify" && e instanceof LedgerCorruptionError) {
+        printJson(io, { ok: false, size: 0, reason: e.message });
+        return 1;
+      }
+      throw e;
+    }
     try {
       return await runRead(sub, ledger, p.values, io, list);
     } finally {

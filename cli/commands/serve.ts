@@ -6,10 +6,12 @@
 import { type CliIO, type Command, parseArgs, UsageError } from "../io.ts";
 import { ConfigError, configFromEnv } from "../../server/config.ts";
 import { startServer } from "../../server/serve.ts";
+import { LedgerCorruptionError, LedgerStateError } from "../../ledger/errors.ts";
 
 const HELP = `regledger serve — run the ledger's HTTP API (Hono on Deno.serve)
 
 usage: regledger serve [--host H] [--port P] [--data DIR] [--trusted-keys FILE] [--origin O]
+                       [--new-log-under-existing-key]
 
 options:
   --host H            interface to bind (default 127.0.0.1)
@@ -18,6 +20,11 @@ options:
   --trusted-keys FILE trust store (reloaded on SIGHUP or POST /v1/admin/reload-trust-store);
                       the server's own issuer key is always trusted
   --origin O          log origin in checkpoints (default regledger.local/log)
+  --new-log-under-existing-key
+                      start although DIR/ledger.kv is behind or inconsistent with
+                      DIR/signed-head (emptied, deleted or restored from an older copy):
+                      a NEW log under the existing key, whose checkpoints contradict
+                      the published ones. Use once, deliberately (docs/deployment.md)
 
 On first start in DIR the server creates the log key and its issuer key (mode 0600)
 and prints the log's verifier key. Without REGLEDGER_API_KEYS it creates DIR/admin-token
@@ -81,7 +88,7 @@ function bufferedStdout(): (line: string) => void {
 export const run: Command = async (args: string[], io: CliIO): Promise<number> => {
   const a = parseArgs(args, {
     values: ["host", "port", "data", "trusted-keys", "origin"],
-    flags: ["help"],
+    flags: ["help", "new-log-under-existing-key"],
     aliases: { h: "help" },
   });
   if (a.flags.has("help")) {
@@ -113,6 +120,7 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
       dataDir: a.values.data ?? "./data",
       trustedKeys,
       origin: a.values.origin,
+      newLogUnderExistingKey: a.flags.has("new-log-under-existing-key"),
       config,
       status: (line) => io.stderr(line + "\n"),
     });
@@ -125,6 +133,11 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
     }
     if (e instanceof Error && /TrustStoreError|LogKeyError|IssuerKeyError/.test(e.name)) {
       throw new UsageError(e.message);
+    }
+    // A store that fails its start-up checks (corrupt file, lost signed
+    // entries, a head the store does not hold) is named, exit 2, no stack.
+    if (e instanceof LedgerStateError || e instanceof LedgerCorruptionError) {
+      throw new UsageError(`refusing to start: ${e.message}`);
     }
     throw e;
   }

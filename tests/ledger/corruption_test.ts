@@ -12,6 +12,32 @@ import { parseEnvelopeValue } from "../../core/envelope.ts";
 import { entryKey, KIND } from "../../ledger/kv_layout.ts";
 import { fixtureEnvelope, makeEnvelope } from "./_helpers.ts";
 
+/** The seed of a randomized test: `REGLEDGER_TEST_SEED` when set, else the clock. */
+function testSeed(): number {
+  const env = Deno.env.get("REGLEDGER_TEST_SEED");
+  if (env === undefined || env === "") return Date.now() >>> 0;
+  const n = Number(env);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new RangeError(`REGLEDGER_TEST_SEED must be a non-negative integer, got ${env}`);
+  }
+  return n >>> 0;
+}
+
+/** Most milliseconds one trial's audit may take (a 31-entry log audits in well under one). */
+const TRIAL_LIMIT_MS = 20_000;
+
+async function withinMs<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: audit did not finish in ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Small deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -84,7 +110,9 @@ Deno.test("verifyLog detects 100% of single-byte value flips and single-bit key 
     await Deno.copyFile(`${pristine}/log-key`, `${work}/log-key`);
     await Deno.chmod(`${work}/log-key`, 0o600);
 
-    const seed = Date.now() >>> 0;
+    // Printed on every run; REGLEDGER_TEST_SEED=<seed> replays one.
+    const seed = testSeed();
+    console.log(`corruption test seed ${seed} (replay: REGLEDGER_TEST_SEED=${seed})`);
     const r = rng(seed);
     const TRIALS = Number(Deno.env.get("REGLEDGER_CORRUPTION_TRIALS") ?? 240);
     let values = 0;
@@ -118,9 +146,14 @@ Deno.test("verifyLog detects 100% of single-byte value flips and single-bit key 
         keys++;
       }
       kv.close();
+      // A fault must be named, never spun on: each trial's audit has a time limit.
       const l = await openLedger({ dataDir: work, audit: true });
-      const res = await l.verify();
-      await l.close();
+      let res;
+      try {
+        res = await withinMs(TRIAL_LIMIT_MS, l.verify(), `seed ${seed} trial ${t}: ${what}`);
+      } finally {
+        await l.close();
+      }
       assert.equal(res.ok, false, `seed ${seed} trial ${t}: undetected ${what}`);
       assert.equal(typeof res.reason, "string");
       if (entryIndex !== undefined) {
@@ -181,9 +214,14 @@ Deno.test("verifyLog reads entries in ranges: faults at and between range edges 
       const kv = await Deno.openKv(`${work}/ledger.kv`);
       await corrupt(kv);
       kv.close();
+      // A fault must be named, never spun on: each trial's audit has a time limit.
       const l = await openLedger({ dataDir: work, audit: true });
-      const res = await l.verify();
-      await l.close();
+      let res;
+      try {
+        res = await withinMs(TRIAL_LIMIT_MS, l.verify(), what);
+      } finally {
+        await l.close();
+      }
       assert.equal(res.ok, false, `undetected: ${what}`);
       assert.equal(res.first_bad_index, bad, `${what}: ${res.reason}`);
     }

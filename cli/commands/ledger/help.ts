@@ -6,7 +6,9 @@
 /** The options every ledger command shares (where the log is). */
 export const COMMON = `where the log is (one of):
   --data DIR     a local data directory (KV file DIR/ledger.kv, log key DIR/log-key
-                 with mode 0600; the first \`append\` creates them, reads never do)
+                 with mode 0600; the first \`append\` creates them, reads never do;
+                 DIR/signed-head records the largest tree signed: a ledger.kv behind
+                 or inconsistent with it is refused, see docs/deployment.md)
   --origin NAME  with --data: checkpoint origin / log key name (default regledger.local/log)
   --server URL   a running regledger server (same output as --data)
   --token T      with --server: API token (default: the REGLEDGER_TOKEN environment variable)
@@ -31,6 +33,10 @@ options:
   --trusted-keys FILE     trust store JSON
   --receipt FILE          also write the tlog-proof@v1 receipt text to FILE
                           (for \`regledger proof verify --proof FILE\`)
+  --new-log-under-existing-key
+                          append although DIR/ledger.kv is behind or inconsistent
+                          with DIR/signed-head: starts a NEW log under the existing
+                          key (see docs/deployment.md); use once, deliberately
 ${COMMON}
 
 examples:

@@ -75,13 +75,22 @@ export async function runRead(
   }
 }
 
-/** Open the ledger in `dataDir` (for an audit: see `OpenLedgerOptions.audit`). */
+/**
+ * Open the ledger in `dataDir` (`audit`: see `OpenLedgerOptions.audit`;
+ * `readOnly`: never create the log key; `newLog`: `--new-log-under-existing-key`).
+ */
 export async function open(
   dataDir: string,
   origin: string | undefined,
-  audit = false,
+  o: { audit?: boolean; readOnly?: boolean; newLog?: boolean } = {},
 ): Promise<Ledger> {
-  return await openLedger({ dataDir, origin, audit });
+  return await openLedger({
+    dataDir,
+    origin,
+    audit: o.audit,
+    readOnly: o.readOnly,
+    newLogUnderExistingKey: o.newLog,
+  });
 }
 
 /** Run `f`, turning the ledger's errors about bad use or input into {@linkcode UsageError} (exit 2). */
