@@ -31,7 +31,22 @@ import { parseVerifierKey } from "./note.ts";
 import type { DerivedRecord, LedgerStore, StoredCheckpoint, StoredEntry } from "./store.ts";
 import { indexTime } from "./time_key.ts";
 
-/** Progress of a running audit. */
+/**
+ * Progress of a running audit.
+ *
+ * @example An empty log reports once, at the end
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { verifyLog, type VerifyProgress } from "./verify_log.ts";
+ * const log = await Ed25519NoteSigner.generate("example.org/log");
+ * const seen: VerifyProgress[] = [];
+ * const onProgress = (p: VerifyProgress) => seen.push(p);
+ * await verifyLog(new MemoryStore(), { verifierKey: log.verifierKey(), origin: log.name, onProgress });
+ * assert.deepEqual(seen, [{ checked: 0, total: 0 }]);
+ * ```
+ */
 export interface VerifyProgress {
   /** Entries checked so far. */
   checked: number;
@@ -39,7 +54,20 @@ export interface VerifyProgress {
   total: number;
 }
 
-/** Options of {@link verifyLog}. */
+/**
+ * Options of {@link verifyLog}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { verifyLog, type VerifyLogOptions } from "./verify_log.ts";
+ * const log = await Ed25519NoteSigner.generate("example.org/log");
+ * const options: VerifyLogOptions = { verifierKey: log.verifierKey(), origin: "example.org/log" };
+ * assert.equal((await verifyLog(new MemoryStore(), options)).ok, true);
+ * ```
+ */
 export interface VerifyLogOptions {
   /** The log's verifier key (Go note format): every checkpoint must verify under it. */
   verifierKey: string;
@@ -54,7 +82,21 @@ export interface VerifyLogOptions {
   progressEvery?: number;
 }
 
-/** Result of {@link verifyLog}. */
+/**
+ * Result of {@link verifyLog}.
+ *
+ * @example A clean empty log
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { verifyLog, type VerifyLogResult } from "./verify_log.ts";
+ * const log = await Ed25519NoteSigner.generate("example.org/log");
+ * const options = { verifierKey: log.verifierKey(), origin: log.name };
+ * const result: VerifyLogResult = await verifyLog(new MemoryStore(), options);
+ * assert.deepEqual(result, { ok: true, size: 0 }); // no first_bad_index, no reason
+ * ```
+ */
 export interface VerifyLogResult {
   /** Whether everything recomputed. */
   ok: boolean;
@@ -177,6 +219,29 @@ async function scanDerived(store: LedgerStore, size: number): Promise<DerivedSca
  * stored node hashes, every stored checkpoint (signature and root), the
  * head and the derived records. Never throws for bad data: the result names
  * the first bad index and the reason.
+ *
+ * @example Audit a ledger's store, against the right origin and another one
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { verifyLog } from "./verify_log.ts";
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
+ * await ledger.append(parseEnvelopeValue(await signAuditRun(run, key, { issuer: "acme" })));
+ * const options = { verifierKey: ledger.verifierKey, origin: ledger.origin };
+ * assert.deepEqual(await verifyLog(ledger.store, options), { ok: true, size: 1 });
+ * const other = await verifyLog(ledger.store, { ...options, origin: "example.org/other" });
+ * assert.equal(other.ok, false); // the stored checkpoints name another origin
+ * assert.equal(typeof other.reason, "string");
+ * await ledger.close();
+ * ```
  */
 export async function verifyLog(
   store: LedgerStore,
