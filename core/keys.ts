@@ -19,7 +19,23 @@
 import { Ed25519PrivateKey, Ed25519PublicKey } from "./ed25519.ts";
 import { SignerError } from "./errors.ts";
 
-/** Something that signs envelope bodies with an Ed25519 key. */
+/**
+ * Something that signs envelope bodies with an Ed25519 key.
+ *
+ * @example Any provider signs bytes that verify under its published key
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Ed25519PublicKey } from "./ed25519.ts";
+ * import { InProcessKeyProvider, type KeyProvider } from "./keys.ts";
+ * const provider: KeyProvider = await InProcessKeyProvider.generate("acme-1");
+ * assert.equal(provider.keyId, "acme-1");
+ * assert.ok(provider.publicKeyPem.startsWith("-----BEGIN PUBLIC KEY-----"));
+ * const body = new TextEncoder().encode("body");
+ * const signature = await provider.sign(body);
+ * assert.equal(signature.length, 64);
+ * assert.ok(await Ed25519PublicKey.fromPem(provider.publicKeyPem).verify(signature, body));
+ * ```
+ */
 export interface KeyProvider {
   /** The key's identifier in trust stores (`receipt.key_id`). */
   readonly keyId: string;
@@ -200,7 +216,26 @@ export function parseIssuerKeyFile(text: string): IssuerKeyFile {
   return out;
 }
 
-/** What a KMS/HSM integration supplies to {@linkcode externalKeyProvider}. */
+/**
+ * What a KMS/HSM integration supplies to {@linkcode externalKeyProvider}.
+ *
+ * @example A signer whose callback fails is reported as a SignerError
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Ed25519PrivateKey } from "./ed25519.ts";
+ * import { SignerError } from "./errors.ts";
+ * import { type ExternalSigner, externalKeyProvider } from "./keys.ts";
+ * const kmsKey = await Ed25519PrivateKey.generate(); // stands in for a KMS key
+ * const signer: ExternalSigner = {
+ *   keyId: "kms-1",
+ *   publicKeyPem: kmsKey.publicKey.toPem(),
+ *   sign: () => Promise.reject(new Error("KMS unavailable")),
+ * };
+ * const provider = externalKeyProvider(signer);
+ * assert.equal(provider.keyId, "kms-1");
+ * await assert.rejects(provider.sign(new Uint8Array([1])), SignerError);
+ * ```
+ */
 export interface ExternalSigner {
   /** The key's identifier. */
   keyId: string;

@@ -31,7 +31,27 @@ import type { EntrySummary, QueryOptions, QueryResult } from "./wire.ts";
 /** Tries of one request when the server answers 429 or 503 with `Retry-After`. */
 const MAX_ATTEMPTS = 30;
 
-/** An HTTP answer the client could not use: a 4xx/5xx, or a network failure. */
+/**
+ * An HTTP answer the client could not use: a 4xx/5xx, or a network failure.
+ *
+ * @example A refusal carries the status and the server's reason; a dead server is status 0
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LogClient, LogClientError } from "./client.ts";
+ * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+ *   Response.json({ error: "no such entry", reason: "NotFound" }, { status: 404 }));
+ * const log = new LogClient(`http://127.0.0.1:${server.addr.port}`);
+ * await assert.rejects(
+ *   log.entryText(7),
+ *   (e) => e instanceof LogClientError && e.status === 404 && e.reason === "NotFound",
+ * );
+ * await server.shutdown();
+ * await assert.rejects(
+ *   log.checkpoint(),
+ *   (e) => e instanceof LogClientError && e.status === 0,
+ * );
+ * ```
+ */
 export class LogClientError extends Error {
   /** HTTP status (0 for a network failure). */
   readonly status: number;
@@ -46,7 +66,43 @@ export class LogClientError extends Error {
   }
 }
 
-/** What `verify` found. */
+/**
+ * What `verify` found.
+ *
+ * @example Audit a log served over HTTP, pinning its key
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { LogClient, type RemoteVerifyResult } from "./client.ts";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { entryToJson } from "./wire.ts";
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
+ * await ledger.append(parseEnvelopeValue(await signAuditRun(run, key, { issuer: "acme" })));
+ * // The two routes an audit reads (a regledger server serves these and more).
+ * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+ *   const path = new URL(req.url).pathname;
+ *   if (path === "/v1/log/checkpoint") return new Response(await ledger.checkpoint());
+ *   const entry = await ledger.get(Number(path.split("/").pop()));
+ *   return entry ? new Response(entryToJson(entry)) : new Response("{}", { status: 404 });
+ * });
+ * const log = new LogClient(`http://127.0.0.1:${server.addr.port}`);
+ * const result: RemoteVerifyResult = await log.verify(ledger.verifierKey);
+ * assert.deepEqual(result, { ok: true, size: 1 });
+ * const otherKey = (await Ed25519NoteSigner.generate("example.org/log")).verifierKey();
+ * const wrong = await log.verify(otherKey); // a checkpoint not signed by the pinned key
+ * assert.equal(wrong.ok, false);
+ * assert.match(wrong.reason ?? "", /^checkpoint/);
+ * await server.shutdown();
+ * await ledger.close();
+ * ```
+ */
 export interface RemoteVerifyResult {
   /** True when every check passed. */
   ok: boolean;
@@ -58,7 +114,23 @@ export interface RemoteVerifyResult {
   reason?: string;
 }
 
-/** Options of {@link LogClient}. */
+/**
+ * Options of {@link LogClient}.
+ *
+ * @example The token goes out as a bearer header; `name` labels URL errors
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LogClient, type LogClientOptions } from "./client.ts";
+ * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) =>
+ *   new Response(req.headers.get("authorization") === "Bearer s3cret" ? "key\n" : "", {
+ *     status: req.headers.has("authorization") ? 200 : 401,
+ *   }));
+ * const options: LogClientOptions = { token: "s3cret", name: "--server" };
+ * assert.equal(await new LogClient(`http://127.0.0.1:${server.addr.port}`, options).key(), "key");
+ * await server.shutdown();
+ * assert.throws(() => new LogClient("not a url", options), /--server must be a URL/);
+ * ```
+ */
 export interface LogClientOptions {
   /** Bearer token sent with every request. */
   token?: string;

@@ -17,7 +17,32 @@ export class LedgerRangeError extends RegledgerError {
   }
 }
 
-/** An envelope the ledger cannot store (too large, a field too long): a 4xx. */
+/**
+ * An envelope the ledger cannot store (too large, a field too long): a 4xx.
+ *
+ * @example An issuer name over 512 UTF-8 bytes is refused, naming the field
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { LedgerInputError } from "./errors.ts";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
+ * const envelope = await signAuditRun(run, key, { issuer: "a".repeat(600) });
+ * await assert.rejects(
+ *   ledger.append(parseEnvelopeValue(envelope)),
+ *   (e) => e instanceof LedgerInputError && e.pointer === "/issuer",
+ * );
+ * assert.equal(await ledger.size(), 0); // nothing was appended
+ * await ledger.close();
+ * ```
+ */
 export class LedgerInputError extends RegledgerError {
   /** The envelope field at fault, as a JSON pointer ("" for the whole envelope). */
   readonly pointer: string;
@@ -35,7 +60,42 @@ export class LedgerInputError extends RegledgerError {
  */
 export class LedgerStateError extends RegledgerError {}
 
-/** The stored data is not what the ledger wrote (decoding failed). */
+/**
+ * The stored data is not what the ledger wrote (decoding failed).
+ *
+ * @example An entry overwritten behind the ledger's back fails to read, naming its index
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { LedgerCorruptionError } from "./errors.ts";
+ * import { entryKey } from "./kv_layout.ts";
+ * import { openLedger } from "./ledger.ts";
+ * const dataDir = await Deno.makeTempDir();
+ * try {
+ *   const key = await InProcessKeyProvider.generate("acme-1");
+ *   const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
+ *   const ledger = await openLedger({ dataDir, origin: "example.org/log" });
+ *   await ledger.append(parseEnvelopeValue(await signAuditRun(run, key, { issuer: "acme" })));
+ *   await ledger.close();
+ *   const kv = await Deno.openKv(`${dataDir}/ledger.kv`);
+ *   await kv.set(entryKey(0), new Uint8Array([0xff, 0, 0, 0])); // not an entry the ledger wrote
+ *   kv.close();
+ *   const reopened = await openLedger({ dataDir, origin: "example.org/log" });
+ *   await assert.rejects(
+ *     reopened.get(0),
+ *     (e) => e instanceof LedgerCorruptionError && e.index === 0,
+ *   );
+ *   const audit = await reopened.verify(); // the audit reports it instead of throwing
+ *   assert.equal(audit.ok, false);
+ *   assert.equal(audit.first_bad_index, 0);
+ *   await reopened.close();
+ * } finally {
+ *   await Deno.remove(dataDir, { recursive: true });
+ * }
+ * ```
+ */
 export class LedgerCorruptionError extends RegledgerError {
   /** The entry index the bad data belongs to, when known. */
   readonly index: number | undefined;

@@ -29,7 +29,26 @@ import { leafHash } from "./merkle/mod.ts";
  */
 export const BASE64_HASH = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
-/** The `v` of every leaf this version writes. */
+/**
+ * The `v` of every leaf this version writes.
+ *
+ * @example Leaves of another version are refused
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeLeaf, encodeLeaf, LEAF_VERSION, LeafError, ZERO_PREV } from "./leaf.ts";
+ * import { toBase64 } from "../core/bytes.ts";
+ * const leaf = encodeLeaf({
+ *   envelope_sha256: toBase64(new Uint8Array(32).fill(7)), index: 0,
+ *   issued_at: "2026-01-01T00:00:00Z", issuer: "acme", key_id: "k1",
+ *   prev: toBase64(ZERO_PREV), primitive: "drift", v: LEAF_VERSION,
+ * });
+ * assert.equal(decodeLeaf(leaf).v, "regledger.leaf.v1");
+ * const future = new TextEncoder().encode(
+ *   new TextDecoder().decode(leaf).replace(LEAF_VERSION, "regledger.leaf.v2"),
+ * );
+ * assert.throws(() => decodeLeaf(future), (e) => e instanceof LeafError && e.rule === "version");
+ * ```
+ */
 export const LEAF_VERSION = "regledger.leaf.v1";
 
 /** `prev` of entry 0: 32 zero bytes. */
@@ -38,7 +57,26 @@ export const ZERO_PREV: Uint8Array = new Uint8Array(32);
 /** Largest accepted leaf, in bytes (a leaf holds only short fields). */
 export const MAX_LEAF_BYTES = 8192;
 
-/** The fields of one leaf. Hashes are standard base64 of 32 bytes. */
+/**
+ * The fields of one leaf. Hashes are standard base64 of 32 bytes.
+ *
+ * @example Leaves chain: each names the previous leaf's hash
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeLeaf, encodeLeaf, LEAF_VERSION, type LeafFields, prevFor } from "./leaf.ts";
+ * import { toBase64 } from "../core/bytes.ts";
+ * const first: LeafFields = {
+ *   envelope_sha256: toBase64(new Uint8Array(32).fill(7)), index: 0,
+ *   issued_at: "2026-01-01T00:00:00Z", issuer: "acme", key_id: "k1",
+ *   prev: prevFor(null), primitive: "drift", v: LEAF_VERSION,
+ * };
+ * const firstBytes = encodeLeaf(first);
+ * assert.deepEqual(decodeLeaf(firstBytes), first);
+ * const second: LeafFields = { ...first, index: 1, prev: prevFor(firstBytes) };
+ * assert.notEqual(second.prev, first.prev);
+ * assert.equal(decodeLeaf(encodeLeaf(second)).prev, prevFor(firstBytes));
+ * ```
+ */
 export interface LeafFields {
   /** base64 of the envelope's SHA-256 (its identity in the ledger). */
   envelope_sha256: string;

@@ -54,7 +54,29 @@ export {
   type QueryResult,
 } from "./wire.ts";
 
-/** Options of {@link openLedger}. */
+/**
+ * Options of {@link openLedger}.
+ *
+ * @example A ledger in a data directory keeps its log key there across reopenings
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openLedger, type OpenLedgerOptions } from "./ledger.ts";
+ * const dataDir = await Deno.makeTempDir();
+ * try {
+ *   const options: OpenLedgerOptions = { dataDir, origin: "example.org/log" };
+ *   const first = await openLedger(options);
+ *   const verifierKey = first.verifierKey;
+ *   assert.ok(verifierKey.startsWith("example.org/log+"));
+ *   await first.close();
+ *   const again = await openLedger(options); // same directory: same log key
+ *   assert.equal(again.verifierKey, verifierKey);
+ *   await again.close();
+ *   await assert.rejects(openLedger({ origin: "example.org/log" }), TypeError); // nowhere to store it
+ * } finally {
+ *   await Deno.remove(dataDir, { recursive: true });
+ * }
+ * ```
+ */
 export interface OpenLedgerOptions {
   /**
    * Data directory: the KV file is `DIR/ledger.kv`, the log key `DIR/log-key`.
@@ -125,7 +147,41 @@ function checkIndexArg(name: string, v: unknown, min = 0): number {
 
 let attachSignedHead: (ledger: Ledger, guard: SignedHeadGuard) => void;
 
-/** A ledger opened by {@link openLedger}. */
+/**
+ * A ledger opened by {@link openLedger}.
+ *
+ * @example Append, prove, audit, and check a receipt offline
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { LedgerStateError } from "./errors.ts";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { verifyTlogProof } from "./tlog_proof.ts";
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const receipts = [];
+ * for (const p of [[5, 3, 2], [1, 1, 8]]) {
+ *   const envelope = await signAuditRun(runAudit("drift", { p, q: [4, 4, 2] }), key, {
+ *     issuer: "acme",
+ *   });
+ *   receipts.push(await ledger.append(parseEnvelopeValue(envelope)));
+ * }
+ * assert.equal(await ledger.size(), 2);
+ * assert.equal((await ledger.proveInclusion(0)).proof.length, 1); // the sibling leaf
+ * assert.equal((await ledger.proveConsistency(1, 2)).proof.length, 1);
+ * assert.deepEqual(await ledger.verify(), { ok: true, size: 2 });
+ * // A receipt verifies offline with only the log's verifier key.
+ * const proven = await verifyTlogProof(receipts[0].tlog_proof, ledger.verifierKey);
+ * assert.equal(proven.index, 0);
+ * await ledger.close();
+ * await assert.rejects(ledger.size(), LedgerStateError); // closed
+ * ```
+ */
 export class Ledger {
   /** The log's verifier key (Go note format). */
   readonly verifierKey: string;

@@ -38,7 +38,34 @@ export const MAX_TLOG_PROOF_CHARS = 1 << 20;
 /** Most inclusion-proof lines accepted (a tree below 2^52 needs at most 52). */
 export const MAX_PROOF_HASHES = 64;
 
-/** The parts of a `tlog-proof@v1` text. */
+/**
+ * The parts of a `tlog-proof@v1` text.
+ *
+ * @example The parts of a ledger's receipt
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { formatTlogProof, parseTlogProof, type TlogProof } from "./tlog_proof.ts";
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
+ * const envelope = await signAuditRun(run, key, { issuer: "acme" });
+ * const { tlog_proof } = await ledger.append(parseEnvelopeValue(envelope));
+ * await ledger.close();
+ * const parts: TlogProof = parseTlogProof(tlog_proof);
+ * assert.equal(parts.index, 0);
+ * assert.deepEqual(parts.proof, []); // a one-entry tree: the root is the leaf hash
+ * assert.ok(parts.checkpoint.startsWith("example.org/log\n1\n"));
+ * assert.equal(JSON.parse(new TextDecoder().decode(parts.extra)).issuer, "acme"); // the leaf
+ * assert.equal(formatTlogProof(parts), tlog_proof);
+ * ```
+ */
 export interface TlogProof {
   /** The `extra` data (our leaf bytes), if present. */
   extra?: Uint8Array;
@@ -57,6 +84,37 @@ export interface TlogProof {
  * LeafError), `missing-leaf`, `leaf-mismatch` (extra differs from the leaf
  * given), `index-mismatch` (the leaf names another index),
  * `envelope-mismatch` (the leaf names another envelope), `inconsistent`.
+ *
+ * @example Each failure names its rule
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { TlogProofError, verifyTlogProof } from "./tlog_proof.ts";
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
+ * const envelope = await signAuditRun(run, key, { issuer: "acme" });
+ * const { tlog_proof } = await ledger.append(parseEnvelopeValue(envelope));
+ * await ledger.close();
+ * const otherLog = (await Ed25519NoteSigner.generate("example.org/log")).verifierKey();
+ * const rule = (e: unknown) => e instanceof TlogProofError ? e.rule : "not a TlogProofError";
+ * await assert.rejects(
+ *   verifyTlogProof(tlog_proof, otherLog),
+ *   (e) => rule(e) === "checkpoint",
+ * );
+ * await assert.rejects(
+ *   verifyTlogProof(tlog_proof, logKey.verifierKey(), { envelopeSha256: "00".repeat(32) }),
+ *   (e) => rule(e) === "envelope-mismatch",
+ * );
+ * await assert.rejects(verifyTlogProof("not a receipt", logKey.verifierKey()), (e) =>
+ *   rule(e) === "malformed");
+ * ```
  */
 export class TlogProofError extends RegledgerError {
   /** The rule that failed. */
@@ -196,7 +254,36 @@ export interface VerifyTlogProofOptions {
   origin?: string;
 }
 
-/** What a verified receipt proves. */
+/**
+ * What a verified receipt proves.
+ *
+ * @example Verify a receipt offline, tied to the envelope it was issued for
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { envelopeSha256Hex, parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { type VerifiedTlogProof, verifyTlogProof } from "./tlog_proof.ts";
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
+ * const envelope = await signAuditRun(run, key, { issuer: "acme" });
+ * const { tlog_proof } = await ledger.append(parseEnvelopeValue(envelope));
+ * await ledger.close();
+ * const proven: VerifiedTlogProof = await verifyTlogProof(tlog_proof, logKey.verifierKey(), {
+ *   envelopeSha256: envelopeSha256Hex(parseEnvelopeValue(envelope)), // what the ledger logged
+ * });
+ * assert.equal(proven.index, 0);
+ * assert.equal(proven.checkpoint.origin, "example.org/log");
+ * assert.equal(proven.checkpoint.size, 1);
+ * assert.equal(proven.fields.issuer, "acme");
+ * assert.equal(proven.fields.key_id, "acme-1");
+ * ```
+ */
 export interface VerifiedTlogProof {
   /** The entry's index. */
   index: number;

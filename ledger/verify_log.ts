@@ -30,9 +30,25 @@ import { ZERO_PREV } from "./leaf.ts";
 import { EMPTY_TREE_HASH, nodeHash } from "./merkle/mod.ts";
 import { parseVerifierKey } from "./note.ts";
 import type { DerivedRecord, LedgerStore, StoredCheckpoint, StoredEntry } from "./store.ts";
+import { SetDigest } from "./set_digest.ts";
 import { indexTime } from "./time_key.ts";
 
-/** Progress of a running audit. */
+/**
+ * Progress of a running audit.
+ *
+ * @example An empty log reports once, at the end
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { verifyLog, type VerifyProgress } from "./verify_log.ts";
+ * const log = await Ed25519NoteSigner.generate("example.org/log");
+ * const seen: VerifyProgress[] = [];
+ * const onProgress = (p: VerifyProgress) => seen.push(p);
+ * await verifyLog(new MemoryStore(), { verifierKey: log.verifierKey(), origin: log.name, onProgress });
+ * assert.deepEqual(seen, [{ checked: 0, total: 0 }]);
+ * ```
+ */
 export interface VerifyProgress {
   /** Entries checked so far. */
   checked: number;
@@ -40,7 +56,20 @@ export interface VerifyProgress {
   total: number;
 }
 
-/** Options of {@link verifyLog}. */
+/**
+ * Options of {@link verifyLog}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { verifyLog, type VerifyLogOptions } from "./verify_log.ts";
+ * const log = await Ed25519NoteSigner.generate("example.org/log");
+ * const options: VerifyLogOptions = { verifierKey: log.verifierKey(), origin: "example.org/log" };
+ * assert.equal((await verifyLog(new MemoryStore(), options)).ok, true);
+ * ```
+ */
 export interface VerifyLogOptions {
   /** The log's verifier key (Go note format): every checkpoint must verify under it. */
   verifierKey: string;
@@ -55,7 +84,21 @@ export interface VerifyLogOptions {
   progressEvery?: number;
 }
 
-/** Result of {@link verifyLog}. */
+/**
+ * Result of {@link verifyLog}.
+ *
+ * @example A clean empty log
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { verifyLog, type VerifyLogResult } from "./verify_log.ts";
+ * const log = await Ed25519NoteSigner.generate("example.org/log");
+ * const options = { verifierKey: log.verifierKey(), origin: log.name };
+ * const result: VerifyLogResult = await verifyLog(new MemoryStore(), options);
+ * assert.deepEqual(result, { ok: true, size: 0 }); // no first_bad_index, no reason
+ * ```
+ */
 export interface VerifyLogResult {
   /** Whether everything recomputed. */
   ok: boolean;
@@ -70,69 +113,6 @@ export interface VerifyLogResult {
 class Bad extends Error {
   constructor(readonly index: number | undefined, reason: string) {
     super(reason);
-  }
-}
-
-/** Order-independent 128-bit digest of a set of key/value pairs (not cryptographic). */
-class SetDigest {
-  lanes = new Uint32Array(4);
-  count = 0;
-  #h0 = 0;
-  #h1 = 0;
-  #h2 = 0;
-  #h3 = 0;
-  #mix(x: number): void {
-    this.#h0 = Math.imul(this.#h0 ^ x, 0x01000193);
-    this.#h1 = Math.imul(this.#h1 ^ x, 0x5bd1e995);
-    this.#h2 = Math.imul((this.#h2 ^ x) + 0x27d4eb2d, 0x165667b1);
-    this.#h3 = Math.imul(this.#h3 ^ (x + (this.#h3 >>> 15)), 0x85ebca77);
-  }
-  // Lengths are mixed first, so packing several units per word stays unambiguous.
-  #mixBytes(b: Uint8Array): void {
-    this.#mix(b.length);
-    let i = 0;
-    for (; i + 4 <= b.length; i += 4) {
-      this.#mix((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]);
-    }
-    for (; i < b.length; i++) this.#mix(b[i]);
-  }
-  #mixText(s: string): void {
-    this.#mix(s.length);
-    let i = 0;
-    for (; i + 2 <= s.length; i += 2) this.#mix((s.charCodeAt(i) << 16) | s.charCodeAt(i + 1));
-    if (i < s.length) this.#mix(s.charCodeAt(i));
-  }
-  /** Add one record; returns its 32-bit hash (for the per-entry sums that locate a fault). */
-  add(parts: readonly (string | number | Uint8Array)[]): number {
-    this.#h0 = 0x811c9dc5;
-    this.#h1 = 0x01000193 ^ 0x9e3779b9;
-    this.#h2 = 0x85ebca6b;
-    this.#h3 = 0xc2b2ae35;
-    for (const p of parts) {
-      if (typeof p === "string") {
-        this.#mix(1);
-        this.#mixText(p);
-      } else if (typeof p === "number") {
-        this.#mix(2);
-        this.#mixText(Object.is(p, -0) ? "-0" : String(p));
-      } else {
-        this.#mix(3);
-        this.#mixBytes(p);
-      }
-    }
-    const h = [this.#h0, this.#h1, this.#h2, this.#h3];
-    for (let i = 0; i < 4; i++) {
-      let x = h[i];
-      x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
-      x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
-      h[i] = (x ^ (x >>> 16)) >>> 0;
-      this.lanes[i] = (this.lanes[i] + h[i]) >>> 0;
-    }
-    this.count++;
-    return h[0];
-  }
-  equals(o: SetDigest): boolean {
-    return this.count === o.count && this.lanes.every((v, i) => v === o.lanes[i]);
   }
 }
 
@@ -178,6 +158,29 @@ async function scanDerived(store: LedgerStore, size: number): Promise<DerivedSca
  * stored node hashes, every stored checkpoint (signature and root), the
  * head and the derived records. Never throws for bad data: the result names
  * the first bad index and the reason.
+ *
+ * @example Audit a ledger's store, against the right origin and another one
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { verifyLog } from "./verify_log.ts";
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
+ * await ledger.append(parseEnvelopeValue(await signAuditRun(run, key, { issuer: "acme" })));
+ * const options = { verifierKey: ledger.verifierKey, origin: ledger.origin };
+ * assert.deepEqual(await verifyLog(ledger.store, options), { ok: true, size: 1 });
+ * const other = await verifyLog(ledger.store, { ...options, origin: "example.org/other" });
+ * assert.equal(other.ok, false); // the stored checkpoints name another origin
+ * assert.equal(typeof other.reason, "string");
+ * await ledger.close();
+ * ```
  */
 export async function verifyLog(
   store: LedgerStore,

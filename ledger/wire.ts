@@ -6,7 +6,36 @@
  * @module
  */
 
-/** The receipt of an append (`POST /v1/envelopes`, schemas/append-response.json). */
+/**
+ * The receipt of an append (`POST /v1/envelopes`, schemas/append-response.json).
+ *
+ * @example Append twice: the second append finds the existing entry
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import type { AppendResult } from "./wire.ts";
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
+ * const envelope = parseEnvelopeValue(await signAuditRun(run, key, { issuer: "acme" }));
+ * const first: AppendResult = await ledger.append(envelope);
+ * assert.equal(first.index, 0);
+ * assert.equal(first.tree_size, 1);
+ * assert.equal(first.existing, false);
+ * assert.ok(first.tlog_proof.startsWith("c2sp.org/tlog-proof@v1\n"));
+ * assert.ok(first.checkpoint.startsWith("example.org/log\n1\n"));
+ * const again = await ledger.append(envelope);
+ * assert.equal(again.existing, true);
+ * assert.equal(again.index, 0);
+ * await ledger.close();
+ * ```
+ */
 export interface AppendResult {
   /** The entry's index. */
   index: number;
@@ -26,7 +55,33 @@ export interface AppendResult {
   existing: boolean;
 }
 
-/** One log entry as served (`GET /v1/log/entries/{index}`). */
+/**
+ * One log entry as served (`GET /v1/log/entries/{index}`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import type { LogEntry } from "./wire.ts";
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
+ * const envelope = parseEnvelopeValue(await signAuditRun(run, key, { issuer: "acme" }));
+ * const { index, leaf_hash } = await ledger.append(envelope);
+ * const entry: LogEntry | null = await ledger.get(index);
+ * assert.ok(entry !== null);
+ * assert.equal(entry.leaf_hash, leaf_hash);
+ * assert.equal(JSON.parse(entry.envelope).issuer, "acme"); // the canonical envelope text
+ * assert.equal(await ledger.get(1), null); // past the end
+ * await ledger.close();
+ * ```
+ */
 export interface LogEntry {
   /** The entry's index. */
   index: number;
@@ -84,7 +139,36 @@ export interface EntrySummary {
   leaf_hash: string;
 }
 
-/** Query options: any combination; results in (issued_at, index) order. */
+/**
+ * Query options: any combination; results in (issued_at, index) order.
+ *
+ * @example Filter by issuer and a time range, one entry per page
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import type { QueryOptions } from "./wire.ts";
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
+ * const envelope = parseEnvelopeValue(await signAuditRun(run, key, { issuer: "acme" }));
+ * for (const issuedAt of ["2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"]) {
+ *   await ledger.append(
+ *     parseEnvelopeValue(await signAuditRun(run, key, { issuer: "acme", issuedAt })),
+ *   );
+ * }
+ * const options: QueryOptions = { issuer: "acme", from: "2026-01-15T00:00:00+01:00", limit: 1 };
+ * const page = await ledger.query(options);
+ * assert.deepEqual(page.entries.map((e) => e.issued_at), ["2026-02-01T00:00:00Z"]);
+ * assert.equal((await ledger.query({ issuer: "someone-else" })).entries.length, 0);
+ * await ledger.close();
+ * ```
+ */
 export interface QueryOptions {
   /** Only this issuer. */
   issuer?: string;
@@ -109,7 +193,39 @@ export interface QueryOptions {
   limit?: number;
 }
 
-/** A page of query results. */
+/**
+ * A page of query results.
+ *
+ * @example Page through a log with `next_cursor`
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import type { QueryResult } from "./wire.ts";
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
+ * const envelope = parseEnvelopeValue(await signAuditRun(run, key, { issuer: "acme" }));
+ * for (const issuer of ["acme", "globex", "initech"]) {
+ *   await ledger.append(parseEnvelopeValue(await signAuditRun(run, key, { issuer })));
+ * }
+ * const seen: string[] = [];
+ * let cursor: string | undefined;
+ * do {
+ *   const page: QueryResult = await ledger.query({ limit: 2, cursor });
+ *   assert.ok(page.entries.length <= 2);
+ *   seen.push(...page.entries.map((e) => e.issuer));
+ *   cursor = page.next_cursor ?? undefined;
+ * } while (cursor !== undefined);
+ * assert.deepEqual(seen.sort(), ["acme", "globex", "initech"]);
+ * await ledger.close();
+ * ```
+ */
 export interface QueryResult {
   /** The hits. */
   entries: EntrySummary[];
@@ -117,7 +233,34 @@ export interface QueryResult {
   next_cursor: string | null;
 }
 
-/** What `OpenLedgerOptions.onCommit` reports for one commit. */
+/**
+ * What `OpenLedgerOptions.onCommit` reports for one commit.
+ *
+ * @example Count commits for metrics
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import type { CommitInfo } from "./wire.ts";
+ * const commits: CommitInfo[] = [];
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({
+ *   store: new MemoryStore(),
+ *   logKey,
+ *   origin: "example.org/log",
+ *   onCommit: (info) => commits.push(info),
+ * });
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
+ * await ledger.append(parseEnvelopeValue(await signAuditRun(run, key, { issuer: "acme" })));
+ * assert.deepEqual(commits, [{ tree_size: 1, entries: 1, attempts: 1 }]);
+ * await ledger.close();
+ * ```
+ */
 export interface CommitInfo {
   /** Tree size after the commit. */
   tree_size: number;

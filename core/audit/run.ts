@@ -62,7 +62,25 @@ export const DP_DEFAULT_FIELDS: { readonly [P in PrimitiveName]: readonly string
   disagreement: ["pairwise_variance", "per_model_outputs"],
 };
 
-/** Differential privacy for one audit. */
+/**
+ * Differential privacy for one audit.
+ *
+ * @example Noise the drift distance, charged to an accountant
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PrivacyAccountant } from "../dp/accountant.ts";
+ * import { type AuditDpOptions, runAudit } from "./run.ts";
+ * const accountant = new PrivacyAccountant({ epsilon: 1 });
+ * const dp: AuditDpOptions = {
+ *   specs: { distance: { mechanism: "laplace", epsilon: 0.5, sensitivity: 0.1 } },
+ *   accountant,
+ * };
+ * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] }, { dp });
+ * assert.deepEqual(Object.keys(run.dp?.fields ?? {}), ["distance"]);
+ * assert.equal(run.dp?.fields.distance.mechanism, "laplace");
+ * assert.equal(run.dp?.accounting?.epsilon, 0.5); // half the budget is spent
+ * ```
+ */
 export interface AuditDpOptions {
   /** Per result field: mechanism, ε, δ, sensitivity. */
   specs: Record<string, DpSpec>;
@@ -72,7 +90,20 @@ export interface AuditDpOptions {
   accountant?: PrivacyAccountant;
 }
 
-/** Options of {@linkcode runAudit}. */
+/**
+ * Options of {@linkcode runAudit}.
+ *
+ * @example Skip the circuit check for inputs wider than a slot limit
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type AuditOptions, runAudit } from "./run.ts";
+ * const options: AuditOptions = { maxCircuitSlots: 1 };
+ * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] }, options);
+ * assert.equal(run.circuit.slots, null); // not run: the layout needs more than one slot
+ * assert.equal(run.stats, null);
+ * assert.equal(typeof run.result.drift_bit, "boolean"); // the exact statistic is still released
+ * ```
+ */
 export interface AuditOptions {
   /** Only `plaintext` here; encrypted backends go through {@linkcode runAuditWith}. @default {"plaintext"} */
   backend?: "plaintext";
@@ -82,7 +113,20 @@ export interface AuditOptions {
   maxCircuitSlots?: number;
 }
 
-/** How the circuit compared with the exact statistic. */
+/**
+ * How the circuit compared with the exact statistic.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type CircuitCheck, runAudit } from "./run.ts";
+ * const check: CircuitCheck = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] }).circuit;
+ * assert.ok(check.slots !== null && check.slots > 0); // the circuit ran
+ * assert.equal(check.decisionsAgree, true);
+ * assert.ok(check.maxAbsDeviation !== null && check.maxAbsDeviation < 1e-9); // plaintext is exact
+ * assert.equal(typeof check.errorBound, "string");
+ * ```
+ */
 export interface CircuitCheck {
   /** Slots the circuit ran with, or null when the input was too large to run it. */
   slots: number | null;
@@ -94,7 +138,22 @@ export interface CircuitCheck {
   decisionsAgree: boolean | null;
 }
 
-/** Everything one audit produced. */
+/**
+ * Everything one audit produced.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type AuditRun, runAudit } from "./run.ts";
+ * const run: AuditRun<"drift"> = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
+ * assert.equal(run.primitive, "drift");
+ * assert.equal(run.backend, "plaintext");
+ * assert.deepEqual(run.input.p, [5, 3, 2]); // the validated input the envelope commits to
+ * assert.equal(run.parameterSet.backend, "plaintext");
+ * assert.equal(run.depth.consumed, run.stats?.depthConsumed);
+ * assert.equal(run.dp, undefined); // no DP requested
+ * ```
+ */
 export interface AuditRun<P extends PrimitiveName> {
   /** The primitive. */
   primitive: P;

@@ -9,7 +9,27 @@ import type { Envelope, JsonValue, PrimitiveName } from "../envelope_types.ts";
 import type { KeyProvider } from "../keys.ts";
 import type { AuditRun } from "./run.ts";
 
-/** Who signs an audit, and when. */
+/**
+ * Who signs an audit, and when.
+ *
+ * @example Pin the issue time and commit only some inputs
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InProcessKeyProvider } from "../keys.ts";
+ * import { runAudit } from "./run.ts";
+ * import { type SignAuditOptions, signAuditRun } from "./sign.ts";
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const options: SignAuditOptions = {
+ *   issuer: "acme",
+ *   issuedAt: new Date("2026-01-02T03:04:05Z"),
+ *   inputs: { p: [5, 3, 2] },
+ * };
+ * const envelope = await signAuditRun(runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] }), key, options);
+ * assert.equal(envelope.issuer, "acme");
+ * assert.ok(envelope.issued_at.startsWith("2026-01-02T03:04:05"));
+ * assert.deepEqual(envelope.input_commitments.map((c) => c.name), ["p"]);
+ * ```
+ */
 export interface SignAuditOptions {
   /** Issuer name recorded in the envelope. */
   issuer: string;

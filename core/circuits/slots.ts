@@ -49,7 +49,22 @@ export interface OperationCounts {
   rescale: number;
 }
 
-/** What one evaluation used: returned with each circuit run. */
+/**
+ * What one evaluation used: returned with each circuit run.
+ *
+ * @example The stats of an audit's plaintext circuit run
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit } from "../audit/run.ts";
+ * import type { EvaluationStats } from "./slots.ts";
+ * const stats: EvaluationStats | null = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] }).stats;
+ * assert.ok(stats !== null);
+ * assert.ok(stats.depthConsumed <= stats.depthDeclared);
+ * assert.ok(stats.ops.add > 0);
+ * // Every rotation step used needs a Galois key on CKKS; none is zero.
+ * assert.ok(stats.rotationSteps.every((step) => step !== 0));
+ * ```
+ */
 export interface EvaluationStats {
   /** The depth budget the evaluation was declared with. */
   depthDeclared: number;
