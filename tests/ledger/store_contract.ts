@@ -244,7 +244,7 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       assert.equal(await ledger.size(), N);
       // The signed-body index names the same entries.
       const bodies = await store.findBodies(envs.map((e) => signedBodySha256(e)));
-      envs.forEach((e, i) => assert.equal(bodies[i], found[i]));
+      assert.deepEqual(bodies, found);
       // The same signed body with other unsigned members (receipt PEM
       // whitespace, a timestamp block) is the existing entry: nothing stored.
       const v = envs[6].value;
