@@ -59,6 +59,12 @@ export interface VerifiedEnvelope {
   kind: "native" | "legacy";
   /** The issuer key id that signed it. */
   key_id: string;
+  /**
+   * The `timestamp` block: absent, verified, or `not-checked` (a legacy
+   * envelope's block with a token, valid by regaudit-fhe's rules; the server
+   * has no timestamp verifier, so `POST /v1/envelopes` refuses it).
+   */
+  timestamp: "absent" | "verified" | "not-checked";
 }
 
 /** Counts of the trust store in use. */

@@ -142,7 +142,7 @@ export class TrustedEnvelopes implements EnvelopeService {
     // Off the main thread while a worker runs; on it otherwise (never fails open).
     if (this.#pool && this.#pool.size > 0) return await this.#pool.verify(parsed);
     const r = await verifyEnvelope(parsed, this.#store);
-    return { kind: r.kind, key_id: r.key_id };
+    return { kind: r.kind, key_id: r.key_id, timestamp: r.timestamp };
   }
 
   async reloadTrustStore(): Promise<TrustStoreSummary> {

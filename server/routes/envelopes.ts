@@ -4,7 +4,7 @@
  * @module
  */
 import type { Context } from "hono";
-import { EnvelopeVerificationError } from "../../core/errors.ts";
+import { EnvelopeVerificationError, TimestampInvalid } from "../../core/errors.ts";
 import { toBase64 } from "../../core/bytes.ts";
 import type { ParsedEnvelope } from "../../core/envelope_types.ts";
 import type { ServerDeps } from "../deps.ts";
@@ -22,9 +22,19 @@ async function verifyCounted(
   deps: ServerDeps,
   metrics: ServerMetrics,
   parsed: ParsedEnvelope,
+  forStorage = false,
 ) {
   try {
-    return await deps.envelopes.verify(parsed);
+    const v = await deps.envelopes.verify(parsed);
+    if (forStorage && v.timestamp === "not-checked") {
+      // The ledger stores a timestamp block only when a verifier accepted it.
+      throw new TimestampInvalid(
+        "timestamp block present but the server has no timestamp verifier: " +
+          "an unchecked timestamp is not stored",
+        v.key_id,
+      );
+    }
+    return v;
   } catch (e) {
     if (e instanceof EnvelopeVerificationError) metrics.rejections.inc({ reason: e.name });
     throw e;
@@ -39,7 +49,7 @@ export function submitEnvelope(
   return async (c: Context<AppEnv>): Promise<Response> => {
     onlyParams(c, []);
     const parsed = await readEnvelope(c, deps);
-    await verifyCounted(deps, metrics, parsed);
+    await verifyCounted(deps, metrics, parsed, true);
     const { existing, ...receipt } = await deps.log.append(parsed);
     metrics.appends.inc({ outcome: existing ? "existing" : "new" });
     return c.json(receipt, existing ? 200 : 201);
@@ -62,6 +72,7 @@ export function verifyRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<R
         valid: true,
         kind: v.kind,
         key_id: v.key_id,
+        timestamp: v.timestamp,
         envelope_sha256,
         logged_index: logged,
       });
