@@ -49,6 +49,11 @@ export interface LogService {
   query(opts: QueryOptions): Promise<QueryResult>;
   /** Index of the entry holding the envelope with this SHA-256, if logged. */
   findByEnvelopeHash?(sha256: Uint8Array): Promise<number | undefined>;
+  /**
+   * Index of the entry holding the signed body with this SHA-256 (the
+   * ledger's identity, `docs/formats.md` §2.6), if logged.
+   */
+  findBySignedBody?(sha256: Uint8Array): Promise<number | undefined>;
   /** Wait for in-flight appends and close storage. */
   close(): Promise<void>;
 }

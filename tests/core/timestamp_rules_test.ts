@@ -149,6 +149,20 @@ Deno.test("HTTP: /v1/verify says not-checked; /v1/envelopes stores no unchecked 
       assert.equal((await r.json()).index, 0);
     }
     assert.equal(await h.ledger.size(), 1);
+    // Now that its body is logged, the stamped copy is that entry (200), its block not stored.
+    const dup = await post(
+      h.app,
+      "/v1/envelopes",
+      JSON.stringify(stamped),
+      jsonAuth("ledger:append"),
+    );
+    assert.equal(dup.status, 200);
+    assert.equal((await dup.json()).index, 0);
+    const vs = await (await post(h.app, "/v1/verify", JSON.stringify(stamped), jsonAuth("verify")))
+      .json();
+    assert.deepEqual([vs.valid, vs.reason, vs.logged_index], [false, "TimestampInvalid", 0]);
+    assert.equal(await h.ledger.size(), 1);
+    assert.equal((await h.ledger.get(0))!.envelope.includes("timestamp"), false);
   } finally {
     await h.close();
   }
