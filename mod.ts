@@ -78,6 +78,7 @@ export { TrustStore, type TrustStoreJson } from "./core/trust_store.ts";
 export {
   checkEnvelope,
   type CheckResult as EnvelopeCheckResult,
+  type TimestampStatus,
   type TimestampVerifier,
   type VerificationResult,
   verifyEnvelope,

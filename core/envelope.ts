@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { sha256, sha256Hex, utf8 } from "./bytes.ts";
+import { fromHex, sha256, sha256Hex, utf8 } from "./bytes.ts";
 import { type JsonObject, parameterSetHash } from "./commitments.ts";
 import {
   type Envelope,
@@ -283,7 +283,9 @@ function checkShape(v: JsonObject, kind: "native" | "legacy"): void {
   if (typeof v.parameter_set_hash !== "string") {
     fail("/parameter_set_hash", "string", "parameter_set_hash must be a string");
   }
-  if (v.timestamp !== undefined && !isPlain(v.timestamp)) {
+  // regaudit-fhe writes `"timestamp": null` when no time-stamping authority was used.
+  const nullOk = kind === "legacy" && v.timestamp === null;
+  if (v.timestamp !== undefined && !nullOk && !isPlain(v.timestamp)) {
     fail("/timestamp", "object", "timestamp must be an object");
   }
   if (kind === "legacy") return;
@@ -350,6 +352,39 @@ export function envelopeSha256Hex(parsed: ParsedEnvelope): string {
  */
 export function signedBodyBytes(parsed: ParsedEnvelope): Uint8Array {
   return resolveEnvelope(parsed).body;
+}
+
+/**
+ * SHA-256 of the canonical signed body (32 bytes; `receipt.sha256` is its hex
+ * once verified): the envelope's identity for deduplication in the ledger
+ * (`docs/formats.md` §2.6). Members outside the signature (`receipt`,
+ * `timestamp`) do not change it, so one signed body is one log entry.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope, parseEnvelopeValue, signedBodySha256 } from "./envelope.ts";
+ * import { toHex } from "./bytes.ts";
+ * import { InProcessKeyProvider } from "./keys.ts";
+ *
+ * const key = await InProcessKeyProvider.generate("k1");
+ * const envelope = await buildEnvelope({
+ *   primitive: "drift", backend: "plaintext", parameterSet: {}, regulations: [],
+ *   result: { cvm: 0.1 }, inputs: {}, depthBudget: { declared: 1, consumed: 1 }, issuer: "acme",
+ * }, key);
+ * const parsed = parseEnvelopeValue(envelope);
+ * assert.equal(toHex(signedBodySha256(parsed)), envelope.receipt.sha256);
+ * // A timestamp block added later changes the whole envelope, not the signed body.
+ * const stamped = parseEnvelopeValue({ ...envelope, timestamp: { token_b64: "AAAA" } });
+ * assert.notDeepEqual(stamped.sha256, parsed.sha256);
+ * assert.deepEqual(signedBodySha256(stamped), signedBodySha256(parsed));
+ * ```
+ *
+ * @throws {JsonParseError | EnvelopeFormatError} when `parsed` was not made
+ * by this module and its `canonical` bytes are not an envelope.
+ */
+export function signedBodySha256(parsed: ParsedEnvelope): Uint8Array {
+  return fromHex(resolveEnvelope(parsed).bodySha256);
 }
 
 /** An envelope whose derived bytes come from this module, with those bytes. */

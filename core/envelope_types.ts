@@ -174,7 +174,7 @@ export interface Envelope {
   issuer: string;
   /** Differential-privacy block (inside the signed body). */
   dp?: { [key: string]: JsonValue };
-  /** RFC 3161 style timestamp block (outside the signed body). */
+  /** RFC 3161 style timestamp block (outside the signed body); a legacy envelope may carry `null` (no TSA used). */
   timestamp?: { [key: string]: JsonValue };
   /** The signature receipt. */
   receipt: EnvelopeReceipt;

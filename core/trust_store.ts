@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { toBase64 } from "./bytes.ts";
 import { Ed25519PublicKey } from "./ed25519.ts";
 import { JsonParseError, TrustStoreError } from "./errors.ts";
 import { type JsonLimits, parseJson } from "./json_text.ts";
@@ -66,6 +67,11 @@ export class TrustStore {
   readonly #keys: ReadonlyMap<string, Ed25519PublicKey>;
   readonly #revoked: ReadonlySet<string>;
   readonly #pins: ReadonlyMap<string, string>;
+  // Revocation and pins follow the key, not the id naming it (CONTRACT §3):
+  // both are also kept per raw public key, so a key listed under several ids
+  // is revoked or pinned under all of them.
+  readonly #revokedKeys: ReadonlySet<string>;
+  readonly #keyPins: ReadonlyMap<string, string>;
 
   private constructor(
     keys: Map<string, Ed25519PublicKey>,
@@ -75,6 +81,22 @@ export class TrustStore {
     this.#keys = keys;
     this.#revoked = revoked;
     this.#pins = pins;
+    const rawOf = (id: string) => toBase64(keys.get(id)!.raw);
+    this.#revokedKeys = new Set([...revoked].map(rawOf));
+    const keyPins = new Map<string, string>();
+    for (const [id, hex] of [...pins].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const raw = rawOf(id);
+      const other = keyPins.get(raw);
+      if (other !== undefined && other !== hex) {
+        throw new TrustStoreError(
+          `trust store pins two parameter-set hashes for one key (key_id ${
+            JSON.stringify(id)
+          } and another id with the same public key): a pin applies to the key under every id`,
+        );
+      }
+      keyPins.set(raw, hex);
+    }
+    this.#keyPins = keyPins;
   }
 
   /**
@@ -95,7 +117,8 @@ export class TrustStore {
    * @throws {TrustStoreError} naming the problem: not an object, no keys, a
    * key that is not a PEM string or not Ed25519, `revoked` or
    * `parameter_set_pins` malformed or naming an unknown key id, a pin that
-   * is not 64 hex digits, or an unknown top-level member.
+   * is not 64 hex digits, two different pins for one public key (listed
+   * under two ids), or an unknown top-level member.
    */
   static fromObject(input: unknown): TrustStore {
     if (!isRecord(input)) throw new TrustStoreError("trust store must be a JSON object");
@@ -218,9 +241,11 @@ export class TrustStore {
     return this.#keys.has(keyId);
   }
 
-  /** Whether `keyId` is revoked. */
+  /** Whether `keyId` is revoked: listed in `revoked`, or its key is revoked under another id. */
   isRevoked(keyId: string): boolean {
-    return this.#revoked.has(keyId);
+    if (this.#revoked.has(keyId)) return true;
+    const key = this.#keys.get(keyId);
+    return key !== undefined && this.#revokedKeys.has(toBase64(key.raw));
   }
 
   /** The registered public key of `keyId`, if any. */
@@ -228,9 +253,10 @@ export class TrustStore {
     return this.#keys.get(keyId);
   }
 
-  /** The pinned parameter-set hash of `keyId`, if any. */
+  /** The pinned parameter-set hash of `keyId`'s key (pinned under this id or any other), if any. */
   parameterSetPin(keyId: string): string | undefined {
-    return this.#pins.get(keyId);
+    const key = this.#keys.get(keyId);
+    return key === undefined ? undefined : this.#keyPins.get(toBase64(key.raw));
   }
 
   /** The full JSON shape (keys re-encoded as canonical PEM). */

@@ -12,7 +12,14 @@
  * 5. the Ed25519 signature over the canonical body does not verify under the
  *    embedded `receipt.public_key_pem` → {@linkcode InvalidSignature}
  * 6. the embedded key is not the key registered for the key id → {@linkcode UntrustedIssuer}
- * 7. a supplied timestamp verifier rejects the `timestamp` block → {@linkcode TimestampInvalid}
+ * 7. the `timestamp` block is refused → {@linkcode TimestampInvalid}: a supplied
+ *    timestamp verifier rejects it; or, with no verifier, a native envelope
+ *    carries one (nothing unsigned is accepted unchecked); or a legacy
+ *    envelope carries one without a non-empty `token_b64` (regaudit-fhe
+ *    0.0.8's own rule; it accepts `"timestamp": null`, as absent). A legacy
+ *    block with a token and no verifier keeps regaudit-fhe's verdict (valid)
+ *    and is reported `not-checked`; {@linkcode VerifyOptions.forStorage}
+ *    refuses it too, since the ledger stores only checked timestamps.
  *
  * Without a trust store verification refuses; {@linkcode verifySelfSignedOnly}
  * (steps 4–5 and 7 only) exists for diagnostics and says so in its result.
@@ -84,15 +91,26 @@ export type TimestampVerifier = (
  * }, key));
  * const store = TrustStore.fromObject({ k1: key.publicKeyPem });
  *
- * // Without a timestamp verifier, a timestamp block would be reported "unverified".
+ * // Without a timestamp verifier, a native envelope with a timestamp block is refused.
  * const options: VerifyOptions = { timestampVerifier: () => true };
  * const r = await verifyEnvelope(envelope, store, options);
  * assert.equal(r.timestamp, "absent"); // this envelope has no timestamp block
  * ```
  */
 export interface VerifyOptions {
-  /** Verifies the `timestamp` block when one is present; without it the block is reported `unverified`. */
+  /**
+   * Verifies the `timestamp` block when one is present. Without it a native
+   * envelope's block is {@linkcode TimestampInvalid} and a legacy one's is
+   * reported `not-checked` (see the module documentation).
+   */
   timestampVerifier?: TimestampVerifier;
+  /**
+   * The envelope is about to be stored (ledger append): a timestamp block
+   * that no verifier checked is {@linkcode TimestampInvalid} for legacy
+   * envelopes too.
+   * @default {false}
+   */
+  forStorage?: boolean;
 }
 
 /**
@@ -138,9 +156,26 @@ export interface VerificationResult {
   envelope_sha256: string;
   /** `receipt.sha256`, recomputed and matched. */
   body_sha256: string;
-  /** Whether a timestamp block was absent, verified by the supplied verifier, or present but unchecked. */
-  timestamp: "absent" | "verified" | "unverified";
+  /**
+   * Whether a timestamp block was absent (or a legacy `null`), verified by
+   * the supplied verifier, or present but not checked (legacy only: native
+   * envelopes with an unchecked block are refused).
+   */
+  timestamp: TimestampStatus;
 }
+
+/**
+ * What verification says of an envelope's `timestamp` block.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { TimestampStatus } from "./verify.ts";
+ * const s: TimestampStatus = "not-checked";
+ * assert.ok(["absent", "verified", "not-checked"].includes(s));
+ * ```
+ */
+export type TimestampStatus = "absent" | "verified" | "not-checked";
 
 /**
  * The non-throwing form: a {@linkcode VerificationResult} or a typed failure.
@@ -418,10 +453,25 @@ async function checkTimestamp(
   body: Uint8Array,
   options: VerifyOptions,
   keyId: string,
-): Promise<"absent" | "verified" | "unverified"> {
-  const ts = envelope.value.timestamp;
-  if (ts === undefined) return "absent";
-  if (!options.timestampVerifier) return "unverified";
+): Promise<TimestampStatus> {
+  const ts = envelope.value.timestamp as { [key: string]: JsonValue } | null | undefined;
+  // regaudit-fhe writes no block, or null, when no time-stamping authority was used.
+  if (ts === undefined || (ts === null && envelope.kind === "legacy")) return "absent";
+  if (ts === null) throw new TimestampInvalid("timestamp must be an object", keyId);
+  if (envelope.kind === "legacy" && (typeof ts.token_b64 !== "string" || ts.token_b64 === "")) {
+    throw new TimestampInvalid(
+      "timestamp block has no non-empty token_b64 (regaudit-fhe 0.0.8 rejects it)",
+      keyId,
+    );
+  }
+  if (!options.timestampVerifier) {
+    if (envelope.kind === "legacy" && !options.forStorage) return "not-checked";
+    throw new TimestampInvalid(
+      "timestamp block present but no timestamp verifier is configured: " +
+        "an unchecked timestamp is not accepted",
+      keyId,
+    );
+  }
   let ok: boolean;
   try {
     ok = await options.timestampVerifier(body, ts);
@@ -442,7 +492,7 @@ function result(
   envelope: ParsedEnvelope,
   trust: "trust-store" | "self-signed-only",
   bodySha: string,
-  timestamp: "absent" | "verified" | "unverified",
+  timestamp: TimestampStatus,
 ): VerificationResult {
   const env = envelope.value;
   return {

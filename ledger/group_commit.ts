@@ -4,13 +4,14 @@
  * ({@link LedgerStore.commitBudget}), builds the leaves and the new stored
  * hashes on top of the head it read, signs a checkpoint for the new tree and
  * writes all of it in ONE atomic commit that checks the head's version (and
- * that none of the envelopes is indexed yet). A caller's promise resolves
+ * that none of the signed bodies is indexed yet: one signed body is one
+ * entry, whatever its unsigned `receipt` and `timestamp` say). A caller's promise resolves
  * only after that commit succeeded, so an acknowledged entry is durable.
  * When another writer committed first, the check fails, nothing is written,
- * and the flush re-reads the head, resolves envelopes that are now present
- * as `existing`, and retries with the rest. An error whose outcome is
- * unknown takes the same path: the envelope-hash index tells which entries
- * landed.
+ * and the flush re-reads the head, resolves envelopes whose signed body is
+ * now present as `existing` (the entry holding it), and retries with the
+ * rest. An error whose outcome is unknown takes the same path: the
+ * signed-body index tells which entries landed.
  *
  * ## Why the log never signs two inconsistent checkpoints
  *
@@ -27,7 +28,7 @@
  * @module
  */
 import { sha256, toBase64, utf8Length } from "../core/bytes.ts";
-import { resolveEnvelope } from "../core/envelope.ts";
+import { resolveEnvelope, signedBodySha256 } from "../core/envelope.ts";
 import { type ParsedEnvelope, PRIMITIVES } from "../core/envelope_types.ts";
 import { signCheckpoint } from "./checkpoint.ts";
 import { LedgerInputError, LedgerStateError } from "./errors.ts";
@@ -55,7 +56,10 @@ import type { AppendResult, CommitInfo } from "./wire.ts";
 
 interface Pending {
   env: ParsedEnvelope;
+  /** SHA-256 of the whole canonical envelope (the leaf's `envelope_sha256`). */
   sha: Uint8Array;
+  /** SHA-256 of the canonical signed body: the dedup key. */
+  body: Uint8Array;
   canonical: Uint8Array;
   issuer: string;
   primitive: string;
@@ -160,6 +164,7 @@ export class GroupCommit {
     return {
       env: resolved,
       sha: sha256(canonical),
+      body: signedBodySha256(resolved),
       canonical,
       issuer,
       primitive,
@@ -227,11 +232,12 @@ export class GroupCommit {
 
   /** Commit `batch`; resolves to the work that computes and delivers its receipts. */
   async #commitBatch(batch: Pending[]): Promise<(() => Promise<void>) | null> {
-    // Same envelope twice in one batch: the first is appended, the rest follow it.
+    // Same signed body twice in one batch (whatever their unsigned members):
+    // the first is appended, the rest follow it.
     const leaders: Pending[] = [];
     const followers = new Map<string, Pending[]>();
     for (const p of batch) {
-      const k = toBase64(p.sha);
+      const k = toBase64(p.body);
       const f = followers.get(k);
       if (f) f.push(p);
       else {
@@ -241,7 +247,7 @@ export class GroupCommit {
     }
     const settle = (p: Pending, r: AppendResult) => {
       p.resolve(r);
-      for (const f of followers.get(r.envelope_sha256) ?? []) f.resolve({ ...r, existing: true });
+      for (const f of followers.get(toBase64(p.body)) ?? []) f.resolve({ ...r, existing: true });
     };
     let todo = leaders;
     for (let attempt = 0; todo.length > 0; attempt++) {
@@ -277,7 +283,7 @@ export class GroupCommit {
             // The entries are committed; only building their receipts failed.
             for (const p of done) {
               p.reject(e);
-              for (const f of followers.get(toBase64(p.sha)) ?? []) f.reject(e);
+              for (const f of followers.get(toBase64(p.body)) ?? []) f.reject(e);
             }
           }
         };
@@ -286,7 +292,7 @@ export class GroupCommit {
       this.#head = null;
       const err = outcome.error;
       if (err !== undefined && !this.#store.isTransient(err) && attempt >= 3) throw err;
-      const found = await this.#store.findEnvelopes(todo.map((p) => p.sha));
+      const found = await this.#store.findBodies(todo.map((p) => p.body));
       const rest: Pending[] = [];
       for (let i = 0; i < todo.length; i++) {
         const idx = found[i];
@@ -358,6 +364,7 @@ export class GroupCommit {
         endsCommit: i === todo.length - 1,
         envelope: p.canonical,
         envelopeSha256: p.sha,
+        bodySha256: p.body,
         issuer: p.issuer,
         primitive: p.primitive,
         issuedAt: p.issuedAt,

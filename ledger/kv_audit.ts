@@ -54,21 +54,24 @@ export async function* scanKvDerived(kv: Deno.Kv, size: number): AsyncGenerator<
       }
     }
   }
-  for await (const r of kv.list<Uint8Array>({ prefix: [KIND.envelope] }, { batchSize: 1000 })) {
-    const v = r.value;
-    const sha = r.key[1];
-    if (!(v instanceof Uint8Array) || v.length !== 8 || !(sha instanceof Uint8Array)) {
-      yield { kind: "unaccounted", what: `envelope index key ${show(r.key)} is malformed` };
-      continue;
+  for (const kind of [KIND.envelope, KIND.body] as const) {
+    const what = kind === KIND.envelope ? "envelope index key" : "signed-body index key";
+    for await (const r of kv.list<Uint8Array>({ prefix: [kind] }, { batchSize: 1000 })) {
+      const v = r.value;
+      const sha = r.key[1];
+      if (!(v instanceof Uint8Array) || v.length !== 8 || !(sha instanceof Uint8Array)) {
+        yield { kind: "unaccounted", what: `${what} ${show(r.key)} is malformed` };
+        continue;
+      }
+      const big = new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0);
+      const index = big > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(big);
+      if (index >= size) continue; // appended after the audit read the head
+      if (r.key.length !== 2) {
+        yield { kind: "unaccounted", what: `${what} ${show(r.key)} is malformed`, index };
+        continue;
+      }
+      yield { kind: kind === KIND.envelope ? "envelope" : "body", sha256: sha, index };
     }
-    const big = new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0);
-    const index = big > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(big);
-    if (index >= size) continue; // appended after the audit read the head
-    if (r.key.length !== 2) {
-      yield { kind: "unaccounted", what: `envelope index key ${show(r.key)} is malformed`, index };
-      continue;
-    }
-    yield { kind: "envelope", sha256: sha, index };
   }
   for (const kind of [KIND.issuer, KIND.primitive] as const) {
     for await (const r of kv.list<Uint8Array>({ prefix: [kind] }, { batchSize: 1000 })) {

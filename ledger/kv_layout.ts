@@ -10,7 +10,9 @@
  * | `["head"]` | 72 bytes: u64 size, root, last leaf hash |
  * | `["e", n]` | entry n: format, flags (ends its commit), leaf, the stored hashes its append wrote, envelope (first part) |
  * | `["c", n, j]` | chunk j ≥ 1 of entry n's envelope when it exceeds one 64 KiB value |
- * | `["s", sha256]` | u64 index of the entry holding the envelope with this SHA-256 |
+ * | `["s", sha256]` | u64 index of the entry holding the envelope with this SHA-256 (whole canonical envelope) |
+ * | `["b", sha256]` | u64 index of the entry holding the signed body with this SHA-256: the dedup key (`docs/formats.md` §2.6) |
+ * | `["bm"]` | u64: present once every entry's signed body is indexed (written by the first commit; by the one-time rebuild of a log written before the signed-body index) |
  * | `["i", issuer, t, n]`, `["p", primitive, t, n]` | empty: secondary indexes; `t` is `issued_at` as a UTC key (`ledger/time_key.ts`) so text order is time order (queries by time alone merge the six primitive indexes) |
  * | `["cp", size]` | UTF-8 signed checkpoint for tree size `size` |
  *
@@ -29,6 +31,8 @@ export const KIND = {
   entry: "e",
   chunk: "c",
   envelope: "s",
+  body: "b",
+  bodyMark: "bm",
   issuer: "i",
   primitive: "p",
   checkpoint: "cp",
@@ -56,6 +60,14 @@ export function chunkKey(n: number, j: number): Deno.KvKey {
 export function envelopeKey(sha256: Uint8Array): Deno.KvKey {
   return [KIND.envelope, sha256];
 }
+
+/** `["b", sha256]`: the entry index of the signed body with this SHA-256. */
+export function bodyKey(sha256: Uint8Array): Deno.KvKey {
+  return [KIND.body, sha256];
+}
+
+/** `["bm"]`: the signed-body index is complete (see the table above). */
+export const BODY_MARK_KEY: Deno.KvKey = [KIND.bodyMark];
 
 /** `["cp", size]`: the checkpoint for tree size `size`. */
 export function checkpointKey(size: number): Deno.KvKey {

@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { concatBytes, utf8 } from "../core/bytes.ts";
+import { concatBytes, toBase64, utf8 } from "../core/bytes.ts";
+import { parseEnvelopeText, signedBodySha256 } from "../core/envelope.ts";
 import { PRIMITIVES } from "../core/envelope_types.ts";
 import { LedgerCorruptionError, LedgerStateError } from "./errors.ts";
 import {
@@ -29,6 +30,8 @@ import {
   MAX_ENVELOPE_BYTES,
 } from "./kv_codec.ts";
 import {
+  BODY_MARK_KEY,
+  bodyKey,
   checkpointKey,
   chunkKey,
   entryKey,
@@ -128,7 +131,14 @@ export class KvStore implements LedgerStore {
       }
       throw new LedgerStateError(`cannot open the Deno KV database ${path}: ${msg}`, { cause: e });
     }
-    return new KvStore(kv);
+    const store = new KvStore(kv);
+    try {
+      await indexSignedBodies(store);
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+    return store;
   }
 
   /**
@@ -145,7 +155,7 @@ export class KvStore implements LedgerStore {
     return {
       add(e: EntrySize): boolean {
         const b = e.envelopeBytes + 3 * e.fieldBytes + 64 * 32 + 1024;
-        const m = 4 + Math.ceil(e.envelopeBytes / KV_MAX_VALUE);
+        const m = 5 + Math.ceil(e.envelopeBytes / KV_MAX_VALUE);
         if (
           entries > 0 &&
           (entries >= max || bytes + b > KV_MAX_COMMIT_BYTES || mutations + m > KV_MAX_MUTATIONS)
@@ -180,6 +190,18 @@ export class KvStore implements LedgerStore {
       const rs = await retryTransient(() => this.kv.getMany<Uint8Array[]>(keys));
       for (const r of rs) {
         out.push(r.versionstamp === null ? null : decodeIndexValue(r.value, "envelope index"));
+      }
+    }
+    return out;
+  }
+
+  async findBodies(sha256s: Uint8Array[]): Promise<(number | null)[]> {
+    const out: (number | null)[] = [];
+    for (let i = 0; i < sha256s.length; i += 10) {
+      const keys = sha256s.slice(i, i + 10).map(bodyKey);
+      const rs = await retryTransient(() => this.kv.getMany<Uint8Array[]>(keys));
+      for (const r of rs) {
+        out.push(r.versionstamp === null ? null : decodeIndexValue(r.value, "signed-body index"));
       }
     }
     return out;
@@ -333,13 +355,17 @@ export class KvStore implements LedgerStore {
   async commit(expectedVersion: string | null, batch: CommitBatch): Promise<CommitResult> {
     let op = this.kv.atomic().check({ key: HEAD_KEY, versionstamp: expectedVersion });
     if (expectedVersion === null) {
-      op = op.check({ key: META_KEY, versionstamp: null }).set(META_KEY, encodeMeta(batch.meta));
+      op = op.check({ key: META_KEY, versionstamp: null }).set(META_KEY, encodeMeta(batch.meta))
+        .set(BODY_MARK_KEY, encodeIndexValue(0));
     }
     for (const e of batch.entries) {
       const { value, chunks } = encodeEntry(e);
-      op = op.check({ key: envelopeKey(e.envelopeSha256), versionstamp: null })
+      // One check per entry (KV allows 100 per commit): the signed-body key.
+      // A whole envelope already logged has its body indexed too.
+      op = op.check({ key: bodyKey(e.bodySha256), versionstamp: null })
         .set(entryKey(e.index), value)
-        .set(envelopeKey(e.envelopeSha256), encodeIndexValue(e.index));
+        .set(envelopeKey(e.envelopeSha256), encodeIndexValue(e.index))
+        .set(bodyKey(e.bodySha256), encodeIndexValue(e.index));
       chunks.forEach((c, j) => {
         op = op.set(chunkKey(e.index, j + 1), c);
       });
@@ -428,6 +454,50 @@ export class KvStore implements LedgerStore {
   close(): void {
     this.kv.close();
   }
+}
+
+/**
+ * A log written before the signed-body index existed (a head but no
+ * `["bm"]` mark) gets the index built once: every entry's signed body
+ * (recomputed from its stored envelope) maps to the first entry holding it.
+ * Entries are not touched; only index records are added. Runs when the
+ * store is opened (for appends or an audit), before anything reads it.
+ */
+async function indexSignedBodies(store: KvStore): Promise<void> {
+  const mark = await retryTransient(() => store.kv.get(BODY_MARK_KEY));
+  if (mark.versionstamp !== null) return;
+  const { head, version } = await store.readHead();
+  if (version === null) return; // a fresh store: the first commit writes the mark
+  const seen = new Set<string>();
+  for (let a = 0; a < head.size; a += 500) {
+    const rows = await store.readEntries(a, Math.min(a + 500, head.size));
+    const add: { sha: Uint8Array; index: number }[] = [];
+    for (const e of rows) {
+      let sha: Uint8Array;
+      try {
+        sha = signedBodySha256(parseEnvelopeText(e.envelope));
+      } catch {
+        continue; // an envelope that does not parse is the audit's finding
+      }
+      const k = toBase64(sha);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      add.push({ sha, index: e.index });
+    }
+    for (let i = 0; i < add.length; i += 50) {
+      const part = add.slice(i, i + 50);
+      const found = await store.findBodies(part.map((x) => x.sha));
+      let op = store.kv.atomic();
+      part.forEach((x, j) => {
+        if (found[j] !== null) return; // indexed already (by a concurrent rebuild)
+        op = op.check({ key: bodyKey(x.sha), versionstamp: null })
+          .set(bodyKey(x.sha), encodeIndexValue(x.index));
+      });
+      const r = await op.commit();
+      if (!r.ok) i -= 50; // another process indexed one meanwhile: look again
+    }
+  }
+  await store.kv.set(BODY_MARK_KEY, encodeIndexValue(head.size));
 }
 
 function decodeCheckpoint(size: number, v: unknown): string {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { toBase64 } from "../core/bytes.ts";
+import { fromBase64, toBase64 } from "../core/bytes.ts";
 import { LedgerStateError } from "./errors.ts";
 import { ZERO_PREV } from "./leaf.ts";
 import { EMPTY_TREE_HASH, splitStoredHashIndex } from "./merkle/mod.ts";
@@ -40,6 +40,7 @@ class MemoryLog {
   meta: LedgerMeta | null = null;
   entries: StoredEntry[] = [];
   envelopes = new Map<string, number>();
+  bodies = new Map<string, number>();
   checkpoints = new Map<number, string>();
   rows: IndexRow[] = [];
   versions = 0;
@@ -154,6 +155,11 @@ export class MemoryStore implements LedgerStore {
     return Promise.resolve(sha256s.map((s) => log.envelopes.get(toBase64(s)) ?? null));
   }
 
+  findBodies(sha256s: Uint8Array[]): Promise<(number | null)[]> {
+    const log = this.#open();
+    return Promise.resolve(sha256s.map((s) => log.bodies.get(toBase64(s)) ?? null));
+  }
+
   readEntry(index: number): Promise<StoredEntry | null> {
     return Promise.resolve(this.#open().entries[index] ?? null);
   }
@@ -194,7 +200,11 @@ export class MemoryStore implements LedgerStore {
     const log = this.#open();
     if ((log.head?.version ?? null) !== expectedVersion) return { ok: false };
     if (expectedVersion === null && log.meta !== null) return { ok: false };
-    if (batch.entries.some((e) => log.envelopes.has(toBase64(e.envelopeSha256)))) {
+    if (
+      batch.entries.some((e) =>
+        log.envelopes.has(toBase64(e.envelopeSha256)) || log.bodies.has(toBase64(e.bodySha256))
+      )
+    ) {
       return { ok: false };
     }
     // Checked: now apply it all at once (nothing awaits in between).
@@ -208,6 +218,7 @@ export class MemoryStore implements LedgerStore {
         envelope: e.envelope.slice(),
       };
       log.envelopes.set(toBase64(e.envelopeSha256), e.index);
+      log.bodies.set(toBase64(e.bodySha256), e.index);
       log.rows.push({
         issuer: e.issuer,
         primitive: e.primitive,
@@ -251,6 +262,9 @@ export class MemoryStore implements LedgerStore {
           index,
         };
       }
+    }
+    for (const [sha, index] of [...log.bodies]) {
+      if (index < size) yield { kind: "body", sha256: fromBase64(sha), index };
     }
     for (const r of [...log.rows]) {
       if (r.index >= size) continue;

@@ -55,8 +55,14 @@ export interface StoredEntry {
 
 /** What a commit writes for one new entry. */
 export interface NewEntry extends StoredEntry {
-  /** SHA-256 of `envelope` (the dedup index key). */
+  /** SHA-256 of `envelope` (the leaf's `envelope_sha256`; indexed too). */
   envelopeSha256: Uint8Array;
+  /**
+   * SHA-256 of the envelope's canonical signed body: the dedup key (one
+   * signed body is one entry, `docs/formats.md` §2.6). A commit fails when
+   * any of its entries' bodies is already indexed.
+   */
+  bodySha256: Uint8Array;
   /** Envelope `issuer` (secondary index). */
   issuer: string;
   /** Envelope `primitive` (secondary index). */
@@ -148,13 +154,15 @@ export interface StoreLimits {
 
 /**
  * One derived record a store keeps beside the entries (what an audit checks
- * against the entries): the envelope-hash index, the issuer and primitive
+ * against the entries): the envelope-hash index, the signed-body index (one
+ * record per distinct signed body, naming the first entry holding it), the issuer and primitive
  * indexes (`time` is the entry's `issued_at` as a UTC index key,
  * `ledger/time_key.ts`), or a stored record the store cannot attribute to
  * any entry (`unaccounted`, with what it is).
  */
 export type DerivedRecord =
   | { kind: "envelope"; sha256: Uint8Array; index: number }
+  | { kind: "body"; sha256: Uint8Array; index: number }
   | { kind: "issuer"; issuer: string; time: string; index: number }
   | { kind: "primitive"; primitive: string; time: string; index: number }
   | { kind: "unaccounted"; what: string; index?: number };
@@ -169,8 +177,14 @@ export interface LedgerStore extends HashReader {
   readHead(): Promise<VersionedHead>;
   /** The stored ledger identity, or null before the first commit. */
   readMeta(): Promise<LedgerMeta | null>;
-  /** Entry indexes of envelopes by SHA-256 (null where absent), in order. */
+  /** Entry indexes of envelopes by SHA-256 of the whole canonical envelope (null where absent), in order. */
   findEnvelopes(sha256s: Uint8Array[]): Promise<(number | null)[]>;
+  /**
+   * Entry indexes by SHA-256 of the canonical signed body (null where
+   * absent), in order: the entry holding that body (the first one, in a log
+   * written before the signed-body index existed).
+   */
+  findBodies(sha256s: Uint8Array[]): Promise<(number | null)[]>;
   /** Entry `index`, or null when absent. */
   readEntry(index: number): Promise<StoredEntry | null>;
   /**
@@ -187,7 +201,7 @@ export interface LedgerStore extends HashReader {
   readCheckpoints(start: number, end: number): AsyncIterable<StoredCheckpoint>;
   /**
    * Atomically write `batch` if the head is still at `expectedVersion`
-   * (and none of the batch's envelopes is already indexed). Returns
+   * (and none of the batch's signed bodies or envelopes is already indexed). Returns
    * `{ok: false}` when another writer got there first; may throw on I/O
    * errors, in which case the batch may or may not have been written. The
    * batch must fit one {@link commitBudget}.

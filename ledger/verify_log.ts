@@ -10,8 +10,9 @@
  * ended, the stored checkpoint must exist, verify under the log's key and
  * name the recomputed root, and no other checkpoint may be stored. At the
  * end, the head must name the last entry, the root and the size, and the
- * derived records the store holds (`LedgerStore.scanDerived`: envelope-hash
- * and secondary indexes) must be exactly those the entries imply (an
+ * derived records the store holds (`LedgerStore.scanDerived`: envelope-hash,
+ * signed-body (one per distinct body, naming its first entry; the body is
+ * recomputed from the stored envelope) and secondary indexes) must be exactly those the entries imply (an
  * order-independent 128-bit digest over the records; on mismatch,
  * per-entry 32-bit sums name the first entry whose records differ).
  *
@@ -21,7 +22,8 @@
  *
  * @module
  */
-import { bytesEqual } from "../core/bytes.ts";
+import { bytesEqual, toBase64 } from "../core/bytes.ts";
+import { parseEnvelopeText, signedBodySha256 } from "../core/envelope.ts";
 import { openCheckpoint } from "./checkpoint.ts";
 import { checkEntry, EntryCheckError } from "./entry_check.ts";
 import { missingBelowHead } from "./head_check.ts";
@@ -123,6 +125,8 @@ function recordParts(
   switch (r.kind) {
     case "envelope":
       return ["s", r.sha256, r.index];
+    case "body":
+      return ["b", r.sha256, r.index];
     case "issuer":
       return ["i", r.issuer, r.time, r.index];
     case "primitive":
@@ -188,6 +192,9 @@ export async function verifyLog(
 ): Promise<VerifyLogResult> {
   let size = 0;
   let derived: Promise<DerivedScan> | undefined;
+  // Signed bodies seen so far: the body index names the first entry holding
+  // each (a log written before that index may hold one body twice).
+  const bodies = new Set<string>();
   const expected = new SetDigest();
   let expectedPerEntry = new Uint32Array(0);
   try {
@@ -304,6 +311,12 @@ export async function verifyLog(
         }
         const t = indexTime(leaf.issued_at);
         let sum = expected.add(recordParts({ kind: "envelope", sha256: envelopeSha256, index: n }));
+        const body = bodyOf(e, n);
+        const bodyKey = toBase64(body);
+        if (!bodies.has(bodyKey)) {
+          bodies.add(bodyKey);
+          sum += expected.add(recordParts({ kind: "body", sha256: body, index: n }));
+        }
         sum += expected.add(
           recordParts({ kind: "issuer", issuer: leaf.issuer, time: t, index: n }),
         );
@@ -372,6 +385,15 @@ export async function verifyLog(
       if (e instanceof Bad) return await locate(e);
       return { ok: false, size, reason: `audit failed: ${(e as Error).message}` };
     }
+  }
+}
+
+/** SHA-256 of entry `n`'s signed body, recomputed from its stored envelope. */
+function bodyOf(e: StoredEntry, n: number): Uint8Array {
+  try {
+    return signedBodySha256(parseEnvelopeText(e.envelope));
+  } catch (err) {
+    throw new Bad(n, `entry ${n}: stored envelope is not an envelope: ${(err as Error).message}`);
   }
 }
 

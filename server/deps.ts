@@ -49,6 +49,11 @@ export interface LogService {
   query(opts: QueryOptions): Promise<QueryResult>;
   /** Index of the entry holding the envelope with this SHA-256, if logged. */
   findByEnvelopeHash?(sha256: Uint8Array): Promise<number | undefined>;
+  /**
+   * Index of the entry holding the signed body with this SHA-256 (the
+   * ledger's identity, `docs/formats.md` §2.6), if logged.
+   */
+  findBySignedBody?(sha256: Uint8Array): Promise<number | undefined>;
   /** Wait for in-flight appends and close storage. */
   close(): Promise<void>;
 }
@@ -59,6 +64,12 @@ export interface VerifiedEnvelope {
   kind: "native" | "legacy";
   /** The issuer key id that signed it. */
   key_id: string;
+  /**
+   * The `timestamp` block: absent, verified, or `not-checked` (a legacy
+   * envelope's block with a token, valid by regaudit-fhe's rules; the server
+   * has no timestamp verifier, so `POST /v1/envelopes` refuses it).
+   */
+  timestamp: "absent" | "verified" | "not-checked";
 }
 
 /** Counts of the trust store in use. */

@@ -142,7 +142,7 @@ export class TrustedEnvelopes implements EnvelopeService {
     // Off the main thread while a worker runs; on it otherwise (never fails open).
     if (this.#pool && this.#pool.size > 0) return await this.#pool.verify(parsed);
     const r = await verifyEnvelope(parsed, this.#store);
-    return { kind: r.kind, key_id: r.key_id };
+    return { kind: r.kind, key_id: r.key_id, timestamp: r.timestamp };
   }
 
   async reloadTrustStore(): Promise<TrustStoreSummary> {
@@ -190,6 +190,7 @@ export function ledgerLog(ledger: Ledger): LogService {
     proveConsistency: (a, b) => ledger.proveConsistency(a, b),
     query: (q) => ledger.query(q),
     findByEnvelopeHash: async (sha) => (await ledger.store.findEnvelopes([sha]))[0] ?? undefined,
+    findBySignedBody: async (sha) => (await ledger.store.findBodies([sha]))[0] ?? undefined,
     close: () => ledger.close(),
   };
 }

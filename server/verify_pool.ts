@@ -154,7 +154,7 @@ export class VerifyPool {
     if (!p) return;
     this.#pending.delete(m.id);
     slot.inflight--;
-    if (m.ok) return p.resolve({ kind: m.kind, key_id: m.key_id });
+    if (m.ok) return p.resolve({ kind: m.kind, key_id: m.key_id, timestamp: m.timestamp });
     const Typed = m.typed ? TYPED[m.name] : undefined;
     p.reject(Typed ? new Typed(m.message, m.keyId) : new Error(`${m.name}: ${m.message}`));
   }

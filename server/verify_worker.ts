@@ -2,7 +2,7 @@
  * Worker half of {@linkcode VerifyPool} (server/verify_pool.ts): verifies
  * envelopes off the main thread. Messages in: `{type: "store", store}` (the
  * trust store's JSON; acknowledged with `{type: "store-ok"}`) and
- * `{type: "verify", id, canonical}`; out: `{id, ok: true, kind, key_id}` or
+ * `{type: "verify", id, canonical}`; out: `{id, ok: true, kind, key_id, timestamp}` or
  * `{id, ok: false, name, message, keyId}` for a typed failure, or
  * `{id, ok: false, name: "Error", message}` for anything else.
  *
@@ -22,7 +22,14 @@ export type PoolRequest =
 export type PoolAnswer =
   | { type: "store-ok" }
   | { type: "store-error"; message: string }
-  | { type: "verdict"; id: number; ok: true; kind: "native" | "legacy"; key_id: string }
+  | {
+    type: "verdict";
+    id: number;
+    ok: true;
+    kind: "native" | "legacy";
+    key_id: string;
+    timestamp: "absent" | "verified" | "not-checked";
+  }
   | {
     type: "verdict";
     id: number;
@@ -55,7 +62,14 @@ scope.onmessage = async (e: MessageEvent<PoolRequest>) => {
   try {
     if (!store) throw new Error("verify worker has no trust store");
     const r = await verifyEnvelope(parseEnvelopeText(m.canonical), store);
-    scope.postMessage({ type: "verdict", id: m.id, ok: true, kind: r.kind, key_id: r.key_id });
+    scope.postMessage({
+      type: "verdict",
+      id: m.id,
+      ok: true,
+      kind: r.kind,
+      key_id: r.key_id,
+      timestamp: r.timestamp,
+    });
   } catch (err) {
     const typed = err instanceof EnvelopeVerificationError;
     scope.postMessage({

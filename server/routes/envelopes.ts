@@ -4,8 +4,9 @@
  * @module
  */
 import type { Context } from "hono";
-import { EnvelopeVerificationError } from "../../core/errors.ts";
+import { EnvelopeVerificationError, TimestampInvalid } from "../../core/errors.ts";
 import { toBase64 } from "../../core/bytes.ts";
+import { signedBodySha256 } from "../../core/envelope.ts";
 import type { ParsedEnvelope } from "../../core/envelope_types.ts";
 import type { ServerDeps } from "../deps.ts";
 import { type AppEnv, decodeUtf8, onlyParams, readJsonBody } from "../http.ts";
@@ -22,9 +23,19 @@ async function verifyCounted(
   deps: ServerDeps,
   metrics: ServerMetrics,
   parsed: ParsedEnvelope,
+  forStorage = false,
 ) {
   try {
-    return await deps.envelopes.verify(parsed);
+    const v = await deps.envelopes.verify(parsed);
+    if (forStorage && v.timestamp === "not-checked") {
+      // The ledger stores a timestamp block only when a verifier accepted it.
+      throw new TimestampInvalid(
+        "timestamp block present but the server has no timestamp verifier: " +
+          "an unchecked timestamp is not stored",
+        v.key_id,
+      );
+    }
+    return v;
   } catch (e) {
     if (e instanceof EnvelopeVerificationError) metrics.rejections.inc({ reason: e.name });
     throw e;
@@ -39,11 +50,23 @@ export function submitEnvelope(
   return async (c: Context<AppEnv>): Promise<Response> => {
     onlyParams(c, []);
     const parsed = await readEnvelope(c, deps);
-    await verifyCounted(deps, metrics, parsed);
+    try {
+      await verifyCounted(deps, metrics, parsed, true);
+    } catch (e) {
+      // The timestamp is the last check, so only it is at fault here; when
+      // the signed body is logged, the answer is its existing entry (one
+      // signed body is one entry) and the refused block is not stored.
+      if (!(e instanceof TimestampInvalid) || !(await loggedBody(deps, parsed))) throw e;
+    }
     const { existing, ...receipt } = await deps.log.append(parsed);
     metrics.appends.inc({ outcome: existing ? "existing" : "new" });
     return c.json(receipt, existing ? 200 : 201);
   };
+}
+
+async function loggedBody(deps: ServerDeps, parsed: ParsedEnvelope): Promise<boolean> {
+  if (!deps.log.findBySignedBody) return false;
+  return (await deps.log.findBySignedBody(signedBodySha256(parsed))) !== undefined;
 }
 
 /** `POST /v1/verify`: 200 `{valid: true, ...}` or 200 `{valid: false, reason, error}`. */
@@ -53,7 +76,10 @@ export function verifyRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<R
     const parsed = await readEnvelope(c, deps);
     const envelope_sha256 = toBase64(parsed.sha256);
     let logged: number | null = null;
-    if (deps.log.findByEnvelopeHash) {
+    // The entry holding this signed body (the ledger's identity), else this exact envelope.
+    if (deps.log.findBySignedBody) {
+      logged = (await deps.log.findBySignedBody(signedBodySha256(parsed))) ?? null;
+    } else if (deps.log.findByEnvelopeHash) {
       logged = (await deps.log.findByEnvelopeHash(parsed.sha256)) ?? null;
     }
     try {
@@ -62,6 +88,7 @@ export function verifyRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<R
         valid: true,
         kind: v.kind,
         key_id: v.key_id,
+        timestamp: v.timestamp,
         envelope_sha256,
         logged_index: logged,
       });

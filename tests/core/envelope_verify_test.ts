@@ -11,6 +11,7 @@ import {
   EnvelopeFormatError,
   EnvelopeVerificationError,
   JsonParseError,
+  TimestampInvalid,
   TrustStoreError,
 } from "../../core/errors.ts";
 import { canonicalize } from "../../core/jcs.ts";
@@ -121,7 +122,8 @@ Deno.test("verify: timestamps are outside the signed body and checked by a suppl
     timestamp: stamp("tsa.example", "2026-11-21T12:00:01Z"),
   });
   const parsed = reparse(env);
-  assert.equal((await verifyEnvelope(parsed, store)).timestamp, "unverified");
+  // No verifier configured: a native envelope's block is refused, never accepted unchecked.
+  await assert.rejects(verifyEnvelope(parsed, store), TimestampInvalid);
   assert.equal(
     (await verifyEnvelope(parsed, store, { timestampVerifier: tsaVerifier })).timestamp,
     "verified",
@@ -129,7 +131,8 @@ Deno.test("verify: timestamps are outside the signed body and checked by a suppl
   const without = clone(env);
   delete without.timestamp;
   assert.equal(reparse(without).value.receipt.sha256, env.receipt.sha256);
-  assert.notDeepEqual(reparse(without).sha256, parsed.sha256); // identity covers the timestamp
+  // The whole-envelope hash covers the timestamp; the signed body (the ledger's dedup key) does not.
+  assert.notDeepEqual(reparse(without).sha256, parsed.sha256);
   const forged = clone(env);
   forged.timestamp!.issued_at = "2020-01-01T00:00:00Z";
   assert.equal(await reason(reparse(forged), store, tsaVerifier), "TimestampInvalid");

@@ -57,6 +57,9 @@ export class FaultyStore implements LedgerStore {
   findEnvelopes(s: Uint8Array[]): Promise<(number | null)[]> {
     return this.inner.findEnvelopes(s);
   }
+  findBodies(s: Uint8Array[]): Promise<(number | null)[]> {
+    return this.inner.findBodies(s);
+  }
   readEntry(i: number): Promise<StoredEntry | null> {
     return this.inner.readEntry(i);
   }

@@ -20,7 +20,7 @@
  */
 import assert from "node:assert/strict";
 import { sha256, toBase64 } from "../../core/bytes.ts";
-import { parseEnvelopeValue } from "../../core/envelope.ts";
+import { parseEnvelopeValue, signedBodySha256 } from "../../core/envelope.ts";
 import type { Envelope, ParsedEnvelope, PrimitiveName } from "../../core/envelope_types.ts";
 import { type Ledger, openLedger } from "../../ledger/ledger.ts";
 import { ZERO_PREV } from "../../ledger/leaf.ts";
@@ -81,6 +81,8 @@ function fakeEntry(index: number, envelope: string): NewEntry {
     endsCommit: true,
     envelope: env,
     envelopeSha256: sha256(env),
+    // The store does not interpret bodies either: one fake body per envelope text.
+    bodySha256: sha256(new TextEncoder().encode(`body-${envelope}`)),
     issuer: "i",
     primitive: "drift",
     issuedAt: "2026-01-01T00:00:00Z",
@@ -178,6 +180,13 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       assert.equal((await b.commit(null, batch(fakeEntry(0, "c"), 1))).ok, false);
       // The right version, but an envelope already indexed: refused, nothing written.
       assert.equal((await b.commit(v1, batch(fakeEntry(1, winner), 2))).ok, false);
+      // Another envelope whose signed body is already indexed: refused too.
+      const sameBody = {
+        ...fakeEntry(1, "other bytes"),
+        bodySha256: fakeEntry(0, winner).bodySha256,
+      };
+      assert.equal((await b.commit(v1, batch(sameBody, 2))).ok, false);
+      assert.deepEqual(await a.findBodies([sameBody.bodySha256]), [0]);
       assert.equal((await a.readHead()).head.size, 1);
       assert.equal(await a.readEntry(1), null);
       assert.equal(await a.readCheckpoint(2), null);
@@ -232,6 +241,21 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       const again = await ledger.append(envs[5]);
       assert.equal(again.existing, true);
       assert.equal(again.index, rs[5].index);
+      assert.equal(await ledger.size(), N);
+      // The signed-body index names the same entries.
+      const bodies = await store.findBodies(envs.map((e) => signedBodySha256(e)));
+      assert.deepEqual(bodies, found);
+      // The same signed body with other unsigned members (receipt PEM
+      // whitespace, a timestamp block) is the existing entry: nothing stored.
+      const v = envs[6].value;
+      const variant = parseEnvelopeValue({
+        ...v,
+        timestamp: { token_b64: "AAAA" },
+        receipt: { ...v.receipt, public_key_pem: v.receipt.public_key_pem + "\n" },
+      });
+      const same = await ledger.append(variant);
+      assert.deepEqual([same.existing, same.index], [true, rs[6].index]);
+      assert.equal(same.envelope_sha256, rs[6].envelope_sha256); // the stored entry's identity
       assert.equal(await ledger.size(), N);
       // Proofs from the store's stored hashes, checked against an independent tree.
       const mem = new MemoryHashStore();

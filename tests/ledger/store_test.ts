@@ -124,6 +124,7 @@ Deno.test("commit writes nothing on a stale head or an already indexed envelope"
         endsCommit: true,
         envelope,
         envelopeSha256: sha256(envelope),
+        bodySha256: sha256(new TextEncoder().encode(`body-${env}`)),
         issuer: "i",
         primitive: "p",
         issuedAt: "t",

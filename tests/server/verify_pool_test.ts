@@ -34,7 +34,7 @@ Deno.test({
       for (const [name, verdict] of Object.entries(expected)) {
         const parsed = parseEnvelopeText(await fixtureText(`envelopes/${name}.json`));
         const main = await verifyEnvelope(parsed, store).then(
-          (r) => ({ kind: r.kind, key_id: r.key_id }),
+          (r) => ({ kind: r.kind, key_id: r.key_id, timestamp: r.timestamp }),
           (e) => e,
         );
         const off = await pool.verify(parsed).catch((e) => e);

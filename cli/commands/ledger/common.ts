@@ -61,8 +61,9 @@ export async function readAndCheckEnvelope(
     throw new UsageError(`${input}: ${(e as Error).message}`, { cause: e });
   }
   try {
-    if (trust) await verifyEnvelope(env, trust);
-    else if (selfCheck) await verifySelfSignedOnly(env);
+    // About to be appended: an unchecked timestamp block is refused (nothing unsigned is stored unchecked).
+    if (trust) await verifyEnvelope(env, trust, { forStorage: true });
+    else if (selfCheck) await verifySelfSignedOnly(env, { forStorage: true });
   } catch (e) {
     if (e instanceof EnvelopeVerificationError) {
       printJson(io, { error: e.message, reason: e.name });
