@@ -9,8 +9,7 @@
  *
  * @module
  */
-import { concatBytes, toBase64, utf8 } from "../core/bytes.ts";
-import { parseEnvelopeText, signedBodySha256 } from "../core/envelope.ts";
+import { concatBytes, utf8 } from "../core/bytes.ts";
 import { PRIMITIVES } from "../core/envelope_types.ts";
 import { LedgerCorruptionError, LedgerStateError } from "./errors.ts";
 import {
@@ -62,29 +61,12 @@ import type {
   VersionedHead,
 } from "./store.ts";
 import { scanKvDerived } from "./kv_audit.ts";
+import { indexSignedBodies } from "./kv_migrate.ts";
+import { isTransientKvError, retryTransient } from "./kv_retry.ts";
 
 const EMPTY = new Uint8Array(0);
 const CACHE_LIMIT = 200_000;
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
-
-const TRANSIENT = /database is locked|busy/i;
-
-/** Whether `e` is a transient SQLite contention error worth retrying. */
-export function isTransientKvError(e: unknown): boolean {
-  return e instanceof Error && TRANSIENT.test(e.message);
-}
-
-/** Run a read, retrying transient lock errors with a short jittered backoff. */
-export async function retryTransient<T>(f: () => Promise<T>, attempts = 200): Promise<T> {
-  for (let i = 0;; i++) {
-    try {
-      return await f();
-    } catch (e) {
-      if (!isTransientKvError(e) || i >= attempts) throw e;
-      await new Promise((r) => setTimeout(r, Math.min(50, 1 + i) * Math.random()));
-    }
-  }
-}
 
 /** A {@link LedgerStore} on one Deno KV database. */
 export class KvStore implements LedgerStore {
@@ -454,50 +436,6 @@ export class KvStore implements LedgerStore {
   close(): void {
     this.kv.close();
   }
-}
-
-/**
- * A log written before the signed-body index existed (a head but no
- * `["bm"]` mark) gets the index built once: every entry's signed body
- * (recomputed from its stored envelope) maps to the first entry holding it.
- * Entries are not touched; only index records are added. Runs when the
- * store is opened (for appends or an audit), before anything reads it.
- */
-async function indexSignedBodies(store: KvStore): Promise<void> {
-  const mark = await retryTransient(() => store.kv.get(BODY_MARK_KEY));
-  if (mark.versionstamp !== null) return;
-  const { head, version } = await store.readHead();
-  if (version === null) return; // a fresh store: the first commit writes the mark
-  const seen = new Set<string>();
-  for (let a = 0; a < head.size; a += 500) {
-    const rows = await store.readEntries(a, Math.min(a + 500, head.size));
-    const add: { sha: Uint8Array; index: number }[] = [];
-    for (const e of rows) {
-      let sha: Uint8Array;
-      try {
-        sha = signedBodySha256(parseEnvelopeText(e.envelope));
-      } catch {
-        continue; // an envelope that does not parse is the audit's finding
-      }
-      const k = toBase64(sha);
-      if (seen.has(k)) continue;
-      seen.add(k);
-      add.push({ sha, index: e.index });
-    }
-    for (let i = 0; i < add.length; i += 50) {
-      const part = add.slice(i, i + 50);
-      const found = await store.findBodies(part.map((x) => x.sha));
-      let op = store.kv.atomic();
-      part.forEach((x, j) => {
-        if (found[j] !== null) return; // indexed already (by a concurrent rebuild)
-        op = op.check({ key: bodyKey(x.sha), versionstamp: null })
-          .set(bodyKey(x.sha), encodeIndexValue(x.index));
-      });
-      const r = await op.commit();
-      if (!r.ok) i -= 50; // another process indexed one meanwhile: look again
-    }
-  }
-  await store.kv.set(BODY_MARK_KEY, encodeIndexValue(head.size));
 }
 
 function decodeCheckpoint(size: number, v: unknown): string {

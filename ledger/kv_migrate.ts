@@ -1,0 +1,56 @@
+/**
+ * One-time migrations of a Deno KV ledger written by an earlier version,
+ * run when the store is opened, before anything reads it.
+ *
+ * @module
+ */
+import { toBase64 } from "../core/bytes.ts";
+import { parseEnvelopeText, signedBodySha256 } from "../core/envelope.ts";
+import { encodeIndexValue } from "./kv_codec.ts";
+import { BODY_MARK_KEY, bodyKey } from "./kv_layout.ts";
+import { retryTransient } from "./kv_retry.ts";
+import type { KvStore } from "./kv_store.ts";
+
+/**
+ * A log written before the signed-body index existed (a head but no
+ * `["bm"]` mark) gets the index built once: every entry's signed body
+ * (recomputed from its stored envelope) maps to the first entry holding it.
+ * Entries are not touched; only index records are added. Runs when the
+ * store is opened (for appends or an audit), before anything reads it.
+ */
+export async function indexSignedBodies(store: KvStore): Promise<void> {
+  const mark = await retryTransient(() => store.kv.get(BODY_MARK_KEY));
+  if (mark.versionstamp !== null) return;
+  const { head, version } = await store.readHead();
+  if (version === null) return; // a fresh store: the first commit writes the mark
+  const seen = new Set<string>();
+  for (let a = 0; a < head.size; a += 500) {
+    const rows = await store.readEntries(a, Math.min(a + 500, head.size));
+    const add: { sha: Uint8Array; index: number }[] = [];
+    for (const e of rows) {
+      let sha: Uint8Array;
+      try {
+        sha = signedBodySha256(parseEnvelopeText(e.envelope));
+      } catch {
+        continue; // an envelope that does not parse is the audit's finding
+      }
+      const k = toBase64(sha);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      add.push({ sha, index: e.index });
+    }
+    for (let i = 0; i < add.length; i += 50) {
+      const part = add.slice(i, i + 50);
+      const found = await store.findBodies(part.map((x) => x.sha));
+      let op = store.kv.atomic();
+      part.forEach((x, j) => {
+        if (found[j] !== null) return; // indexed already (by a concurrent rebuild)
+        op = op.check({ key: bodyKey(x.sha), versionstamp: null })
+          .set(bodyKey(x.sha), encodeIndexValue(x.index));
+      });
+      const r = await op.commit();
+      if (!r.ok) i -= 50; // another process indexed one meanwhile: look again
+    }
+  }
+  await store.kv.set(BODY_MARK_KEY, encodeIndexValue(head.size));
+}
