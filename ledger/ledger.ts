@@ -13,11 +13,13 @@ import { LedgerCorruptionError, LedgerRangeError, LedgerStateError } from "./err
 import { GroupCommit } from "./group_commit.ts";
 import { KvStore } from "./kv_store.ts";
 import { DEFAULT_ORIGIN, loadOrCreateLogKey, logKeyFromText } from "./log_key.ts";
+import { loadLogKeyPq, loadOrCreateLogKeyPq, logKeyPqFromText } from "./log_key_pq.ts";
 import { EMPTY_TREE_HASH, proveRecord, proveTree } from "./merkle/mod.ts";
-import type { Ed25519NoteSigner } from "./note.ts";
+import type { Ed25519NoteSigner, NoteSigner } from "./note.ts";
 import { queryStore } from "./query.ts";
 import type { LedgerStore, LogHead } from "./store.ts";
 import { verifyLog, type VerifyLogResult, type VerifyProgress } from "./verify_log.ts";
+import { type MlDsa44Engine, MlDsa44NoteSigner } from "./witness/mldsa.ts";
 import type {
   AppendResult,
   CommitInfo,
@@ -74,6 +76,27 @@ export interface OpenLedgerOptions {
   /** The log signing key: Go signer-key text or a signer. Default: load or create `DIR/log-key`. */
   logKey?: string | Ed25519NoteSigner;
   /**
+   * The log's ML-DSA-44 checkpoint key (`PRIVATE+KEY+…` text of type 0x06,
+   * or a signer), or `false` to sign checkpoints with Ed25519 only. Default:
+   * load `DIR/log-key-mldsa44`, creating it unless `readOnly` or `audit`
+   * (the directory is `dataDir`, else the KV file's directory); a store,
+   * `:memory:` or remote ledger without `dataDir` gets no ML-DSA-44 key.
+   */
+  pqLogKey?: string | MlDsa44NoteSigner | false;
+  /**
+   * The ML-DSA-44 implementation that signs checkpoints (e.g. liboqs's, from
+   * `ledger/witness/mldsa_liboqs.ts`, several times faster) when the key is
+   * loaded from text or a file.
+   * @default nobleMlDsa44
+   */
+  mlDsaEngine?: MlDsa44Engine;
+  /**
+   * Open only to read: never create a key file (an existing ML-DSA-44 key is
+   * still loaded, so an empty log's checkpoint carries both signatures).
+   * @default {false}
+   */
+  readOnly?: boolean;
+  /**
    * Open for an audit: a stored identity record naming another origin or key
    * does not stop opening (`verify` reports it; appends still refuse).
    * @default {false}
@@ -102,13 +125,18 @@ function checkIndexArg(name: string, v: unknown, min = 0): number {
 
 /** A ledger opened by {@link openLedger}. */
 export class Ledger {
-  /** The log's verifier key (Go note format). */
+  /** The log's Ed25519 verifier key (Go note format): its identity, `GET /v1/log/key`. */
   readonly verifierKey: string;
+  /**
+   * Every verifier key of the log, Ed25519 first, then ML-DSA-44 when the
+   * log has one (`GET /v1/log/keys`): each checkpoint carries a signature by each.
+   */
+  readonly verifierKeys: readonly string[];
   /** The checkpoint origin. */
   readonly origin: string;
   /** The storage (for audits and tests). */
   readonly store: LedgerStore;
-  #signer: Ed25519NoteSigner;
+  #signers: readonly NoteSigner[];
   #commits: GroupCommit;
   #closed = false;
 
@@ -119,12 +147,24 @@ export class Ledger {
     origin: string,
     maxBatch: number,
     onCommit?: (info: CommitInfo) => void,
+    pqSigner?: MlDsa44NoteSigner,
   ) {
     this.store = store;
-    this.#signer = signer;
+    this.#signers = pqSigner ? [signer, pqSigner] : [signer];
     this.origin = origin;
     this.verifierKey = signer.verifierKey();
-    this.#commits = new GroupCommit(store, signer, origin, maxBatch, onCommit);
+    this.verifierKeys = Object.freeze([
+      this.verifierKey,
+      ...(pqSigner ? [pqSigner.verifierKey()] : []),
+    ]);
+    this.#commits = new GroupCommit(
+      store,
+      signer,
+      origin,
+      maxBatch,
+      onCommit,
+      pqSigner ? [pqSigner] : [],
+    );
   }
 
   /**
@@ -170,9 +210,10 @@ export class Ledger {
   async checkpoint(): Promise<string> {
     const { head } = await this.store.readHead();
     if (head.size === 0) {
-      return await signCheckpoint({ origin: this.origin, size: 0, root: EMPTY_TREE_HASH }, [
-        this.#signer,
-      ]);
+      return await signCheckpoint(
+        { origin: this.origin, size: 0, root: EMPTY_TREE_HASH },
+        this.#signers,
+      );
     }
     const cp = await this.store.readCheckpoint(head.size);
     if (cp === null) throw new LedgerStateError(`no checkpoint stored for tree size ${head.size}`);
@@ -247,6 +288,34 @@ function dirname(path: string): string {
   return i <= 0 ? (i === 0 ? "/" : ".") : path.slice(0, i);
 }
 
+/** The ML-DSA-44 log key per `opts` (see {@link OpenLedgerOptions.pqLogKey}). */
+async function pqKeyFor(
+  opts: OpenLedgerOptions,
+  origin: string,
+  keyDir: string | undefined,
+): Promise<MlDsa44NoteSigner | undefined> {
+  const engine = opts.mlDsaEngine === undefined ? {} : { engine: opts.mlDsaEngine };
+  const k = opts.pqLogKey;
+  if (k === false) return undefined;
+  if (typeof k === "string") return await logKeyPqFromText(k, origin, engine);
+  if (k !== undefined) {
+    if (!(k instanceof MlDsa44NoteSigner)) {
+      throw new TypeError("pqLogKey must be signer-key text, an MlDsa44NoteSigner or false");
+    }
+    if (k.name !== origin) {
+      throw new TypeError(
+        `ML-DSA-44 log key is named ${JSON.stringify(k.name)} but the origin is ${
+          JSON.stringify(origin)
+        }`,
+      );
+    }
+    return k;
+  }
+  if (keyDir === undefined) return undefined;
+  if (opts.readOnly || opts.audit) return (await loadLogKeyPq(keyDir, origin, engine)) ?? undefined;
+  return await loadOrCreateLogKeyPq(keyDir, origin, engine);
+}
+
 /**
  * Open (creating on first use) a ledger.
  *
@@ -256,9 +325,19 @@ function dirname(path: string): string {
  * import { openLedger } from "./ledger.ts";
  * import { MemoryStore } from "./memory_store.ts";
  * import { Ed25519NoteSigner } from "./note.ts";
+ * import { MlDsa44NoteSigner } from "./witness/mldsa.ts";
  * const logKey = await Ed25519NoteSigner.generate("example.org/log");
- * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const pqLogKey = MlDsa44NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({
+ *   store: new MemoryStore(),
+ *   logKey,
+ *   pqLogKey,
+ *   origin: "example.org/log",
+ * });
  * assert.equal(await ledger.size(), 0);
+ * // Ed25519 first (the log's identity), then ML-DSA-44; checkpoints carry both.
+ * assert.deepEqual(ledger.verifierKeys, [logKey.verifierKey(), pqLogKey.verifierKey()]);
+ * assert.equal((await ledger.checkpoint()).split("\n— ").length, 3);
  * await ledger.close();
  * ```
  *
@@ -282,6 +361,8 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
   if (remote && !/^https:\/\//i.test(path!)) {
     throw new TypeError("a remote KV Connect URL must use https://");
   }
+  const keyDir = opts.dataDir ??
+    (path === undefined || remote || path === ":memory:" ? undefined : dirname(path));
   let signer: Ed25519NoteSigner;
   if (typeof opts.logKey === "string") signer = await logKeyFromText(opts.logKey, origin);
   else if (opts.logKey) {
@@ -294,8 +375,6 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
       );
     }
   } else {
-    const keyDir = opts.dataDir ??
-      (path === undefined || remote || path === ":memory:" ? undefined : dirname(path));
     if (keyDir === undefined) {
       throw new TypeError(
         "a store, :memory: or remote ledger needs `logKey` or `dataDir` for its log key",
@@ -303,6 +382,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     }
     signer = await loadOrCreateLogKey(keyDir, origin);
   }
+  const pqSigner = await pqKeyFor(opts, origin, keyDir);
   const store = opts.store ?? await KvStore.open(path!);
   try {
     const max = store.limits.maxBatchEntries;
@@ -310,7 +390,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1 || maxBatch > max) {
       throw new RangeError(`maxBatch must be an integer in [1, ${max}], got ${maxBatch}`);
     }
-    const ledger = new Ledger(store, signer, origin, maxBatch, opts.onCommit);
+    const ledger = new Ledger(store, signer, origin, maxBatch, opts.onCommit, pqSigner);
     // A corrupt identity record does not stop opening (so `verify` can report it);
     // appends re-read it and refuse.
     const meta = await store.readMeta().catch((e) => {

@@ -150,7 +150,7 @@ export const run: Command = async (args, io) => {
     );
   }
   return await guard(async () => {
-    const ledger = await open(dataDir, p.values.origin, sub === "verify");
+    const ledger = await open(dataDir, p.values.origin, sub === "verify", true);
     try {
       return await runRead(sub, ledger, p.values, io, list);
     } finally {

@@ -75,13 +75,17 @@ export async function runRead(
   }
 }
 
-/** Open the ledger in `dataDir` (for an audit: see `OpenLedgerOptions.audit`). */
+/**
+ * Open the ledger in `dataDir` (for an audit: see `OpenLedgerOptions.audit`;
+ * `readOnly` for the read commands, which never create a key file).
+ */
 export async function open(
   dataDir: string,
   origin: string | undefined,
   audit = false,
+  readOnly = false,
 ): Promise<Ledger> {
-  return await openLedger({ dataDir, origin, audit });
+  return await openLedger({ dataDir, origin, audit, readOnly });
 }
 
 /** Run `f`, turning the ledger's errors about bad use or input into {@linkcode UsageError} (exit 2). */
