@@ -10,7 +10,15 @@
  *
  * @module
  */
-const ALL = ["envelope", "primitives", "ledger", "server", "fhe", "tiles", "pq_checkpoint"] as const;
+const ALL = [
+  "envelope",
+  "primitives",
+  "ledger",
+  "server",
+  "fhe",
+  "tiles",
+  "pq_checkpoint",
+] as const;
 
 const quick = Deno.args.includes("--quick");
 const names = Deno.args.filter((a) => a !== "--quick");
