@@ -269,6 +269,7 @@ export class Ledger {
   verify(opts: { onProgress?: (p: VerifyProgress) => void } = {}): Promise<VerifyLogResult> {
     return verifyLog(this.store, {
       verifierKey: this.verifierKey,
+      extraVerifierKeys: this.verifierKeys.slice(1),
       origin: this.origin,
       onProgress: opts.onProgress,
     });
