@@ -53,6 +53,8 @@ export interface OptionSpec {
   flags?: string[];
   /** Short alias → long name, e.g. `{ i: "input", o: "output" }`. */
   aliases?: Record<string, string>;
+  /** Value options that may be given more than once (every value is in `lists`). */
+  repeatable?: string[];
 }
 
 /** Parsed arguments. */
@@ -63,6 +65,8 @@ export interface ParsedArgs {
   values: Record<string, string>;
   /** Flags that were given. */
   flags: Set<string>;
+  /** Every value of each repeatable option, in order (the last one is also in `values`). */
+  lists: Record<string, string[]>;
 }
 
 /**
@@ -72,7 +76,8 @@ export interface ParsedArgs {
 export function parseArgs(args: string[], spec: OptionSpec): ParsedArgs {
   const values = new Set(spec.values ?? []);
   const flags = new Set(spec.flags ?? []);
-  const out: ParsedArgs = { positional: [], values: {}, flags: new Set() };
+  const repeatable = new Set(spec.repeatable ?? []);
+  const out: ParsedArgs = { positional: [], values: {}, flags: new Set(), lists: {} };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--") {
@@ -101,7 +106,8 @@ export function parseArgs(args: string[], spec: OptionSpec): ParsedArgs {
         if (i + 1 >= args.length) throw new UsageError(`option --${name} needs a value`);
         v = args[++i];
       }
-      if (name in out.values) throw new UsageError(`option --${name} given twice`);
+      if (repeatable.has(name)) (out.lists[name] ??= []).push(v);
+      else if (name in out.values) throw new UsageError(`option --${name} given twice`);
       out.values[name] = v;
     } else if (flags.has(name)) {
       if (inline !== undefined) throw new UsageError(`option --${name} takes no value`);

@@ -41,7 +41,7 @@ import {
   storedHashIndex,
   treeHash,
 } from "./merkle/mod.ts";
-import type { Ed25519NoteSigner } from "./note.ts";
+import type { Ed25519NoteSigner, NoteSigner } from "./note.ts";
 import type {
   EntrySize,
   LedgerMeta,
@@ -89,7 +89,7 @@ function fieldString(v: Record<string, unknown>, name: keyof typeof MAX_FIELD_BY
 /** The append side of a ledger: the queue and its group commits on one store. */
 export class GroupCommit {
   readonly #store: LedgerStore;
-  readonly #signer: Ed25519NoteSigner;
+  readonly #signers: readonly NoteSigner[];
   readonly #origin: string;
   readonly #meta: LedgerMeta;
   readonly #maxBatch: number;
@@ -100,16 +100,21 @@ export class GroupCommit {
   /** The signed-head record (`ledger/signed_head.ts`), when the log keeps one. */
   signedHead: SignedHeadGuard | null = null;
 
-  /** Append to `store`, signing checkpoints with `signer` as log `origin`. */
+  /**
+   * Append to `store` as log `origin`, signing checkpoints with `signer`
+   * (Ed25519, the log's identity) and then each of `extraSigners` (the
+   * ML-DSA-44 log key): Ed25519 first, so Go's `note` finds its line first.
+   */
   constructor(
     store: LedgerStore,
     signer: Ed25519NoteSigner,
     origin: string,
     maxBatch: number,
     onCommit?: (info: CommitInfo) => void,
+    extraSigners: readonly NoteSigner[] = [],
   ) {
     this.#store = store;
-    this.#signer = signer;
+    this.#signers = [signer, ...extraSigners];
     this.#origin = origin;
     this.#meta = { origin, verifierKey: signer.verifierKey() };
     this.#maxBatch = maxBatch;
@@ -352,7 +357,7 @@ export class GroupCommit {
     const reader = overlay(this.#store, base, fresh);
     const size = n0 + todo.length;
     const root = await treeHash(size, reader);
-    const checkpoint = await signCheckpoint({ origin: this.#origin, size, root }, [this.#signer]);
+    const checkpoint = await signCheckpoint({ origin: this.#origin, size, root }, this.#signers);
     const entries: NewEntry[] = [];
     let off = 0;
     todo.forEach((p, i) => {

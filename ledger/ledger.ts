@@ -12,20 +12,16 @@ import { signCheckpoint } from "./checkpoint.ts";
 import { LedgerCorruptionError, LedgerRangeError, LedgerStateError } from "./errors.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { KvStore } from "./kv_store.ts";
-import {
-  DEFAULT_ORIGIN,
-  loadOrCreateLogKey,
-  LOG_KEY_FILE,
-  LogKeyError,
-  logKeyFromText,
-} from "./log_key.ts";
+import { DEFAULT_ORIGIN, logKeyFromText } from "./log_key.ts";
 import { EMPTY_TREE_HASH, proveRecord, proveTree } from "./merkle/mod.ts";
-import type { Ed25519NoteSigner } from "./note.ts";
+import type { Ed25519NoteSigner, NoteSigner } from "./note.ts";
 import { checkStoreAtStartup, missingBelowHead } from "./head_check.ts";
 import { queryStore } from "./query.ts";
-import { SIGNED_HEAD_FILE, SignedHeadGuard } from "./signed_head.ts";
+import { loadKey, pqKeyFor } from "./open_keys.ts";
+import { SignedHeadGuard } from "./signed_head.ts";
 import type { LedgerStore, LogHead } from "./store.ts";
 import { verifyLog, type VerifyLogResult, type VerifyProgress } from "./verify_log.ts";
+import type { MlDsa44Engine, MlDsa44NoteSigner } from "./witness/mldsa.ts";
 import type {
   AppendResult,
   CommitInfo,
@@ -104,6 +100,21 @@ export interface OpenLedgerOptions {
   /** The log signing key: Go signer-key text or a signer. Default: load or create `DIR/log-key`. */
   logKey?: string | Ed25519NoteSigner;
   /**
+   * The log's ML-DSA-44 checkpoint key (`PRIVATE+KEY+…` text of type 0x06,
+   * or a signer), or `false` to sign checkpoints with Ed25519 only. Default:
+   * load `DIR/log-key-mldsa44`, creating it unless `readOnly` or `audit`
+   * (the directory is `dataDir`, else the KV file's directory); a store,
+   * `:memory:` or remote ledger without `dataDir` gets no ML-DSA-44 key.
+   */
+  pqLogKey?: string | MlDsa44NoteSigner | false;
+  /**
+   * The ML-DSA-44 implementation that signs checkpoints (e.g. liboqs's, from
+   * `ledger/witness/mldsa_liboqs.ts`, several times faster) when the key is
+   * loaded from text or a file.
+   * @default nobleMlDsa44
+   */
+  mlDsaEngine?: MlDsa44Engine;
+  /**
    * Open for an audit: a stored identity record naming another origin or key
    * does not stop opening (`verify` reports it; appends still refuse).
    * @default {false}
@@ -116,8 +127,9 @@ export interface OpenLedgerOptions {
    */
   maxBatch?: number;
   /**
-   * Open without writing anything: a missing log key is an error instead of
-   * being created (read-only commands), and the signed-head record is only
+   * Open without writing anything: a missing log key (Ed25519 or ML-DSA-44)
+   * is never created — for the Ed25519 key that is an error, an existing
+   * ML-DSA-44 key is still loaded — and the signed-head record is only
    * checked.
    * @default {false}
    */
@@ -183,13 +195,18 @@ let attachSignedHead: (ledger: Ledger, guard: SignedHeadGuard) => void;
  * ```
  */
 export class Ledger {
-  /** The log's verifier key (Go note format). */
+  /** The log's Ed25519 verifier key (Go note format): its identity, `GET /v1/log/key`. */
   readonly verifierKey: string;
+  /**
+   * Every verifier key of the log, Ed25519 first, then ML-DSA-44 when the
+   * log has one (`GET /v1/log/keys`): each checkpoint carries a signature by each.
+   */
+  readonly verifierKeys: readonly string[];
   /** The checkpoint origin. */
   readonly origin: string;
   /** The storage (for audits and tests). */
   readonly store: LedgerStore;
-  #signer: Ed25519NoteSigner;
+  #signers: readonly NoteSigner[];
   #commits: GroupCommit;
   #closed = false;
   #signedHead: SignedHeadGuard | null = null;
@@ -201,12 +218,24 @@ export class Ledger {
     origin: string,
     maxBatch: number,
     onCommit?: (info: CommitInfo) => void,
+    pqSigner?: MlDsa44NoteSigner,
   ) {
     this.store = store;
-    this.#signer = signer;
+    this.#signers = pqSigner ? [signer, pqSigner] : [signer];
     this.origin = origin;
     this.verifierKey = signer.verifierKey();
-    this.#commits = new GroupCommit(store, signer, origin, maxBatch, onCommit);
+    this.verifierKeys = Object.freeze([
+      this.verifierKey,
+      ...(pqSigner ? [pqSigner.verifierKey()] : []),
+    ]);
+    this.#commits = new GroupCommit(
+      store,
+      signer,
+      origin,
+      maxBatch,
+      onCommit,
+      pqSigner ? [pqSigner] : [],
+    );
   }
 
   static {
@@ -260,9 +289,10 @@ export class Ledger {
   async checkpoint(): Promise<string> {
     const { head } = await this.store.readHead();
     if (head.size === 0) {
-      return await signCheckpoint({ origin: this.origin, size: 0, root: EMPTY_TREE_HASH }, [
-        this.#signer,
-      ]);
+      return await signCheckpoint(
+        { origin: this.origin, size: 0, root: EMPTY_TREE_HASH },
+        this.#signers,
+      );
     }
     const cp = await this.store.readCheckpoint(head.size);
     if (cp === null) throw new LedgerStateError(`no checkpoint stored for tree size ${head.size}`);
@@ -332,6 +362,7 @@ export class Ledger {
     }
     return await verifyLog(this.store, {
       verifierKey: this.verifierKey,
+      extraVerifierKeys: this.verifierKeys.slice(1),
       origin: this.origin,
       onProgress: opts.onProgress,
     });
@@ -356,45 +387,6 @@ export class Ledger {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
-/**
- * Load `dir/log-key`; create it only for a writable open of a log that has
- * never signed anything (no entries, no identity, no signed-head record).
- */
-async function loadKey(
-  dir: string,
-  origin: string,
-  store: LedgerStore,
-  readOnly: boolean,
-): Promise<Ed25519NoteSigner> {
-  const keyPath = `${dir}/${LOG_KEY_FILE}`;
-  if (!(await exists(keyPath))) {
-    if (readOnly) {
-      throw new LogKeyError(`no log key at ${keyPath}: a read-only command never creates one`);
-    }
-    const signed = await exists(`${dir}/${SIGNED_HEAD_FILE}`);
-    const { head } = await store.readHead();
-    const meta = await store.readMeta().catch(() => null);
-    if (signed || head.size > 0 || meta !== null) {
-      throw new LogKeyError(
-        `the log key ${keyPath} is missing but this log has signed checkpoints ` +
-          `(${head.size} entries stored${signed ? `, ${dir}/${SIGNED_HEAD_FILE} present` : ""}); ` +
-          `restore the key from its backup (a new key would fork the log)`,
-      );
-    }
-  }
-  return await loadOrCreateLogKey(dir, origin);
-}
-
 function dirname(path: string): string {
   const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
   return i <= 0 ? (i === 0 ? "/" : ".") : path.slice(0, i);
@@ -409,9 +401,19 @@ function dirname(path: string): string {
  * import { openLedger } from "./ledger.ts";
  * import { MemoryStore } from "./memory_store.ts";
  * import { Ed25519NoteSigner } from "./note.ts";
+ * import { MlDsa44NoteSigner } from "./witness/mldsa.ts";
  * const logKey = await Ed25519NoteSigner.generate("example.org/log");
- * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const pqLogKey = MlDsa44NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({
+ *   store: new MemoryStore(),
+ *   logKey,
+ *   pqLogKey,
+ *   origin: "example.org/log",
+ * });
  * assert.equal(await ledger.size(), 0);
+ * // Ed25519 first (the log's identity), then ML-DSA-44; checkpoints carry both.
+ * assert.deepEqual(ledger.verifierKeys, [logKey.verifierKey(), pqLogKey.verifierKey()]);
+ * assert.equal((await ledger.checkpoint()).split("\n— ").length, 3);
  * await ledger.close();
  * ```
  *
@@ -457,12 +459,14 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
   const store = opts.store ?? await KvStore.open(path!);
   try {
     if (!opts.logKey) signer = await loadKey(keyDir!, origin, store, opts.readOnly === true);
+    // After the Ed25519 key: a log whose key is refused gets no new ML-DSA-44 key file either.
+    const pqSigner = await pqKeyFor(opts, origin, keyDir);
     const max = store.limits.maxBatchEntries;
     const maxBatch = opts.maxBatch ?? max;
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1 || maxBatch > max) {
       throw new RangeError(`maxBatch must be an integer in [1, ${max}], got ${maxBatch}`);
     }
-    const ledger = new Ledger(store, signer, origin, maxBatch, opts.onCommit);
+    const ledger = new Ledger(store, signer, origin, maxBatch, opts.onCommit, pqSigner);
     // A corrupt identity record does not stop opening (so `verify` can report it);
     // appends re-read it and refuse.
     const meta = await store.readMeta().catch((e) => {

@@ -58,3 +58,16 @@ export {
   signCheckpoint,
   type VerifiedCheckpoint,
 } from "./checkpoint.ts";
+// ML-DSA-44 checkpoint signatures (C2SP tlog-cosignature type 0x06): the
+// log's second checkpoint key, and verifier keys of every type.
+export {
+  ALG_ML_DSA_44,
+  type MlDsa44Engine,
+  MlDsa44NoteSigner,
+  MlDsa44NoteVerifier,
+  type MlDsa44SignerOptions,
+  mlDsa44VerifierKey,
+  nobleMlDsa44,
+} from "./witness/mldsa.ts";
+export { type ParsedVerifierKey, parseNoteVerifierKey } from "./witness/keys.ts";
+export { CosignatureError, type SecondsClock } from "./witness/timestamp.ts";

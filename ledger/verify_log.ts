@@ -31,6 +31,7 @@ import { LedgerCorruptionError } from "./errors.ts";
 import { ZERO_PREV } from "./leaf.ts";
 import { EMPTY_TREE_HASH, nodeHash } from "./merkle/mod.ts";
 import { parseVerifierKey } from "./note.ts";
+import { parseNoteVerifierKey } from "./witness/keys.ts";
 import type { DerivedRecord, LedgerStore, StoredCheckpoint, StoredEntry } from "./store.ts";
 import { SetDigest } from "./set_digest.ts";
 import { indexTime } from "./time_key.ts";
@@ -75,6 +76,14 @@ export interface VerifyProgress {
 export interface VerifyLogOptions {
   /** The log's verifier key (Go note format): every checkpoint must verify under it. */
   verifierKey: string;
+  /**
+   * The log's other verifier keys (its ML-DSA-44 key). When given, every
+   * signature line on a stored checkpoint must be by one of the log's keys
+   * and verify (the ledger writes only its own); checkpoints signed before
+   * the key existed carry only the Ed25519 line.
+   * @default {[]} (lines by other keys are then ignored, as signed-note says)
+   */
+  extraVerifierKeys?: readonly string[];
   /** The log's origin. */
   origin: string;
   /** Called every `progressEvery` entries and at the end. */
@@ -232,6 +241,8 @@ export async function verifyLog(
   async function audit(): Promise<VerifyLogResult> {
     try {
       const verifier = parseVerifierKey(opts.verifierKey);
+      const extra = opts.extraVerifierKeys ?? [];
+      const verifiers = [verifier, ...extra.map((k) => parseNoteVerifierKey(k).verifier)];
       const meta = await store.readMeta().catch((e) => {
         throw new Bad(undefined, `meta: ${(e as Error).message}`);
       });
@@ -344,9 +355,15 @@ export async function verifyLog(
         }
         if (cp !== undefined) {
           try {
-            const c = await openCheckpoint(cp, verifier, { origin: opts.origin });
+            const c = await openCheckpoint(cp, verifiers, { origin: opts.origin });
             if (c.size !== n || !bytesEqual(c.root, rootOf(frontier))) {
               throw new Error("size or root is not the tree's");
+            }
+            if (!c.note.sigs.some((s) => s.keyId === verifier.keyId)) {
+              throw new Error("no signature by the log's Ed25519 key");
+            }
+            if (extra.length > 0 && c.note.unverifiedSigs.length > 0) {
+              throw new Error("a signature line is by none of the log's keys");
             }
           } catch (err) {
             throw new Bad(n - 1, `checkpoint for size ${n}: ${(err as Error).message}`);

@@ -45,6 +45,7 @@ import {
   entryRoute,
   inclusionRoute,
   keyRoute,
+  keysRoute,
   queryRoute,
 } from "./routes/log.ts";
 import { healthRoute, openApiRoute, readyRoute, versionRoute } from "./routes/meta.ts";
@@ -163,6 +164,7 @@ export function createApp(
     getOpenApi: openApiRoute(() => openApiOf(deps)),
     getCheckpoint: checkpointRoute(deps),
     getVerifierKey: keyRoute(deps),
+    getVerifierKeys: keysRoute(deps),
     submitEnvelope: submitEnvelope(deps, metrics),
     runAudit: auditRoute(deps, metrics, config.bodyLimit),
     queryEntries: queryRoute(deps),

@@ -33,6 +33,11 @@ export type {
 export interface LogService {
   /** The log's verifier key (Go note format). */
   readonly verifierKey: string;
+  /**
+   * Every verifier key of the log, one per checkpoint signature (Ed25519
+   * first, then ML-DSA-44). Default: `[verifierKey]`.
+   */
+  readonly verifierKeys?: readonly string[];
   /** Append a verified envelope (idempotent by envelope hash). */
   append(parsed: ParsedEnvelope): Promise<AppendResult>;
   /** Current tree size. */

@@ -182,6 +182,7 @@ export function bundledSchemas(): SchemaService {
 export function ledgerLog(ledger: Ledger): LogService {
   return {
     verifierKey: ledger.verifierKey,
+    verifierKeys: ledger.verifierKeys,
     append: (p) => ledger.append(p),
     size: () => ledger.size(),
     get: (i) => ledger.get(i),

@@ -177,6 +177,16 @@ function checkName(name: string): void {
 /**
  * The verifier key `<name>+<key ID>+<base64(0x06 || public key)>`.
  *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mlDsa44VerifierKey, MlDsa44NoteSigner } from "./mldsa.ts";
+ * const signer = MlDsa44NoteSigner.generate("example.com/log");
+ * const vkey = mlDsa44VerifierKey("example.com/log", signer.publicKey);
+ * assert.equal(vkey, signer.verifierKey());
+ * assert.match(vkey, /^example\.com\/log\+[0-9a-f]{8}\+B[g-v]/); // base64 of 0x06 starts "B"
+ * ```
+ *
  * @throws {CosignatureError} `invalid-name` or `malformed-key`.
  */
 export function mlDsa44VerifierKey(name: string, publicKey: Uint8Array): string {
@@ -188,7 +198,22 @@ export function mlDsa44VerifierKey(name: string, publicKey: Uint8Array): string 
   return `${name}+${hex8(noteKeyId(name, key))}+${toBase64(key)}`;
 }
 
-/** Verifies ML-DSA-44 checkpoint signatures (type 0x06) of one key. */
+/**
+ * Verifies ML-DSA-44 checkpoint signatures (type 0x06) of one key.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MlDsa44NoteSigner, MlDsa44NoteVerifier } from "./mldsa.ts";
+ * const signer = MlDsa44NoteSigner.generate("example.com/log");
+ * const verifier = new MlDsa44NoteVerifier("example.com/log", signer.publicKey);
+ * const text = new TextEncoder().encode(`example.com/log\n1\n${btoa("\0".repeat(32))}\n`);
+ * const sig = await signer.sign(text);
+ * assert.equal(await verifier.verify(text, sig), true);
+ * sig[100] ^= 1;
+ * assert.equal(await verifier.verify(text, sig), false);
+ * ```
+ */
 export class MlDsa44NoteVerifier implements NoteVerifier {
   /** The key name. */
   readonly name: string;
@@ -272,6 +297,23 @@ export interface MlDsa44SignerOptions {
  * Signs checkpoints with an ML-DSA-44 key in the tlog-cosignature form (a
  * log signing its own checkpoint or a witness cosigning one). The seed and
  * secret key never appear in `JSON.stringify` or inspection.
+ *
+ * @example A checkpoint signed by the log's Ed25519 and ML-DSA-44 keys
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MlDsa44NoteSigner } from "./mldsa.ts";
+ * import { Ed25519NoteSigner } from "../note.ts";
+ * import { openCheckpoint, signCheckpoint } from "../checkpoint.ts";
+ * const ed = await Ed25519NoteSigner.generate("example.com/log");
+ * const pq = MlDsa44NoteSigner.generate("example.com/log");
+ * const signed = await signCheckpoint(
+ *   { origin: "example.com/log", size: 1, root: new Uint8Array(32) },
+ *   [ed, pq],
+ * );
+ * const cp = await openCheckpoint(signed, [ed.verifier(), pq.verifier()]);
+ * assert.equal(cp.note.sigs.length, 2);
+ * assert.ok(!JSON.stringify(pq).includes(pq.toSignerKey().slice(-20)));
+ * ```
  */
 export class MlDsa44NoteSigner implements NoteSigner {
   /** The key name. */

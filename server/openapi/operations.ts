@@ -127,6 +127,16 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
     summary: "The log's verifier key (Go note format)",
     responses: { "200": text("`<name>+<key id>+<base64 key>`, one line.") },
   },
+  getVerifierKeys: {
+    summary: "Every verifier key of the log (Ed25519, then ML-DSA-44)",
+    responses: {
+      "200": text(
+        "One `<name>+<key id>+<base64 key>` per line: the Ed25519 key (as `/v1/log/key`) " +
+          "first, then the ML-DSA-44 key (type byte 0x06). Each checkpoint carries a " +
+          "signature by each.",
+      ),
+    },
+  },
   submitEnvelope: {
     summary: "Verify an envelope against the trust store and append it",
     requestBody: { required: true, content: json(ENVELOPE) },

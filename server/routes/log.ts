@@ -74,6 +74,18 @@ export function keyRoute(deps: ServerDeps): (c: Context<AppEnv>) => Response {
   };
 }
 
+/**
+ * `GET /v1/log/keys`: every verifier key of the log (Ed25519, then
+ * ML-DSA-44), one per line, `text/plain`.
+ */
+export function keysRoute(deps: ServerDeps): (c: Context<AppEnv>) => Response {
+  return (c: Context<AppEnv>): Response => {
+    onlyParams(c, []);
+    const keys = deps.log.verifierKeys ?? [deps.log.verifierKey];
+    return plain(c, keys.map((k) => k + "\n").join(""));
+  };
+}
+
 /** `GET /v1/log/entries/{index}`: `{index, leaf, leaf_hash, envelope}`. */
 export function entryRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {

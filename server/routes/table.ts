@@ -32,6 +32,7 @@ export const API_ROUTES = [
   { method: "GET", path: "/openapi.json", operationId: "getOpenApi", access: null },
   { method: "GET", path: "/v1/log/checkpoint", operationId: "getCheckpoint", access: null },
   { method: "GET", path: "/v1/log/key", operationId: "getVerifierKey", access: null },
+  { method: "GET", path: "/v1/log/keys", operationId: "getVerifierKeys", access: null },
   {
     method: "POST",
     path: "/v1/envelopes",

@@ -107,8 +107,11 @@ Deno.test("verifyLog detects 100% of single-byte value flips and single-bit key 
     assert.deepEqual(await ledger.verify(), { ok: true, size: 31 });
     await ledger.close();
     await Deno.mkdir(work);
-    await Deno.copyFile(`${pristine}/log-key`, `${work}/log-key`);
-    await Deno.chmod(`${work}/log-key`, 0o600);
+    // Both log keys: with the ML-DSA-44 key known, its checkpoint lines are checked too.
+    for (const f of ["log-key", "log-key-mldsa44"]) {
+      await Deno.copyFile(`${pristine}/${f}`, `${work}/${f}`);
+      await Deno.chmod(`${work}/${f}`, 0o600);
+    }
 
     // Printed on every run; REGLEDGER_TEST_SEED=<seed> replays one.
     const seed = testSeed();
@@ -191,8 +194,11 @@ Deno.test("verifyLog reads entries in ranges: faults at and between range edges 
     assert.deepEqual(await ledger.verify(), { ok: true, size: 2101 });
     await ledger.close();
     await Deno.mkdir(work);
-    await Deno.copyFile(`${pristine}/log-key`, `${work}/log-key`);
-    await Deno.chmod(`${work}/log-key`, 0o600);
+    // Both log keys: with the ML-DSA-44 key known, its checkpoint lines are checked too.
+    for (const f of ["log-key", "log-key-mldsa44"]) {
+      await Deno.copyFile(`${pristine}/${f}`, `${work}/${f}`);
+      await Deno.chmod(`${work}/${f}`, 0o600);
+    }
     const cases: [string, (kv: Deno.Kv) => Promise<unknown>, number | undefined][] = [
       ["entry 999 deleted", (kv) => kv.delete(entryKey(999)), 999],
       ["entry 1000 deleted", (kv) => kv.delete(entryKey(1000)), 1000],

@@ -1,0 +1,81 @@
+/**
+ * The log's signing keys as {@link openLedger} finds them: the Ed25519 key
+ * (`DIR/log-key`, created only for a log that has never signed anything)
+ * and the ML-DSA-44 key (`DIR/log-key-mldsa44`).
+ *
+ * @module
+ */
+import { loadOrCreateLogKey, LOG_KEY_FILE, LogKeyError } from "./log_key.ts";
+import { loadLogKeyPq, loadOrCreateLogKeyPq, logKeyPqFromText } from "./log_key_pq.ts";
+import type { Ed25519NoteSigner } from "./note.ts";
+import type { OpenLedgerOptions } from "./ledger.ts";
+import { SIGNED_HEAD_FILE } from "./signed_head.ts";
+import type { LedgerStore } from "./store.ts";
+import { MlDsa44NoteSigner } from "./witness/mldsa.ts";
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/**
+ * Load `dir/log-key`; create it only for a writable open of a log that has
+ * never signed anything (no entries, no identity, no signed-head record).
+ */
+export async function loadKey(
+  dir: string,
+  origin: string,
+  store: LedgerStore,
+  readOnly: boolean,
+): Promise<Ed25519NoteSigner> {
+  const keyPath = `${dir}/${LOG_KEY_FILE}`;
+  if (!(await exists(keyPath))) {
+    if (readOnly) {
+      throw new LogKeyError(`no log key at ${keyPath}: a read-only command never creates one`);
+    }
+    const signed = await exists(`${dir}/${SIGNED_HEAD_FILE}`);
+    const { head } = await store.readHead();
+    const meta = await store.readMeta().catch(() => null);
+    if (signed || head.size > 0 || meta !== null) {
+      throw new LogKeyError(
+        `the log key ${keyPath} is missing but this log has signed checkpoints ` +
+          `(${head.size} entries stored${signed ? `, ${dir}/${SIGNED_HEAD_FILE} present` : ""}); ` +
+          `restore the key from its backup (a new key would fork the log)`,
+      );
+    }
+  }
+  return await loadOrCreateLogKey(dir, origin);
+}
+
+/** The ML-DSA-44 log key per `opts` (see {@link OpenLedgerOptions.pqLogKey}). */
+export async function pqKeyFor(
+  opts: Pick<OpenLedgerOptions, "pqLogKey" | "mlDsaEngine" | "readOnly" | "audit">,
+  origin: string,
+  keyDir: string | undefined,
+): Promise<MlDsa44NoteSigner | undefined> {
+  const engine = opts.mlDsaEngine === undefined ? {} : { engine: opts.mlDsaEngine };
+  const k = opts.pqLogKey;
+  if (k === false) return undefined;
+  if (typeof k === "string") return await logKeyPqFromText(k, origin, engine);
+  if (k !== undefined) {
+    if (!(k instanceof MlDsa44NoteSigner)) {
+      throw new TypeError("pqLogKey must be signer-key text, an MlDsa44NoteSigner or false");
+    }
+    if (k.name !== origin) {
+      throw new TypeError(
+        `ML-DSA-44 log key is named ${JSON.stringify(k.name)} but the origin is ${
+          JSON.stringify(origin)
+        }`,
+      );
+    }
+    return k;
+  }
+  if (keyDir === undefined) return undefined;
+  if (opts.readOnly || opts.audit) return (await loadLogKeyPq(keyDir, origin, engine)) ?? undefined;
+  return await loadOrCreateLogKeyPq(keyDir, origin, engine);
+}
