@@ -26,6 +26,7 @@
  *
  * @module
  */
+import { tilesForCommit } from "./tiles/store_tiles.ts";
 import { sha256, toBase64, utf8Length } from "../core/bytes.ts";
 import { resolveEnvelope } from "../core/envelope.ts";
 import { type ParsedEnvelope, PRIMITIVES } from "../core/envelope_types.ts";
@@ -360,11 +361,13 @@ export class GroupCommit {
       off += count;
     });
     const head: LogHead = { size, root, lastLeafHash: prev };
+    const tiles = await tilesForCommit(n0, size, reader);
     const committing = this.#store.commit(vh.version, {
       entries,
       head,
       checkpoint,
       meta: this.#meta,
+      tiles,
     });
     // The receipts (proofs, tlog-proof texts) depend only on the new tree, so
     // they are computed while the commit is in flight; they are handed out

@@ -13,6 +13,7 @@
  * | `["s", sha256]` | u64 index of the entry holding the envelope with this SHA-256 |
  * | `["i", issuer, t, n]`, `["p", primitive, t, n]` | empty: secondary indexes; `t` is `issued_at` as a UTC key (`ledger/time_key.ts`) so text order is time order (queries by time alone merge the six primitive indexes) |
  * | `["cp", size]` | UTF-8 signed checkpoint for tree size `size` |
+ * | `["t", level, n]` | the latest version of hash tile (level, n): 1-256 hashes of 32 bytes (≤ 8 KiB, one value) |
  *
  * Node hashes use tlog's dense numbering; the hashes written by entry n's
  * append are packed into `["e", n]`, so an append costs a constant number of
@@ -32,6 +33,7 @@ export const KIND = {
   issuer: "i",
   primitive: "p",
   checkpoint: "cp",
+  tile: "t",
 } as const;
 
 /** `["meta"]`: the ledger identity. */
@@ -60,6 +62,11 @@ export function envelopeKey(sha256: Uint8Array): Deno.KvKey {
 /** `["cp", size]`: the checkpoint for tree size `size`. */
 export function checkpointKey(size: number): Deno.KvKey {
   return [KIND.checkpoint, size];
+}
+
+/** `["t", level, n]`: the latest version of hash tile (level, n). */
+export function tileKey(level: number, n: number): Deno.KvKey {
+  return [KIND.tile, level, n];
 }
 
 /** `["i", issuer]`: prefix of one issuer's index keys. */
