@@ -16,6 +16,7 @@ import { DEFAULT_ORIGIN, loadOrCreateLogKey, logKeyFromText } from "./log_key.ts
 import { EMPTY_TREE_HASH, proveRecord, proveTree } from "./merkle/mod.ts";
 import type { Ed25519NoteSigner } from "./note.ts";
 import { queryStore } from "./query.ts";
+import { readBundle, readHashTile, TileNotFoundError } from "./tiles/store_tiles.ts";
 import type { LedgerStore, LogHead } from "./store.ts";
 import { verifyLog, type VerifyLogResult, type VerifyProgress } from "./verify_log.ts";
 import type {
@@ -177,6 +178,40 @@ export class Ledger {
     const cp = await this.store.readCheckpoint(head.size);
     if (cp === null) throw new LedgerStateError(`no checkpoint stored for tree size ${head.size}`);
     return cp;
+  }
+
+  /**
+   * The bytes of a C2SP tile of the current tree (docs/tiles.md): hash tile
+   * `level` 0-63, or the `"entries"` / `"envelopes"` bundle, index `n`,
+   * `width` 1-256 hashes or entries; `null` when the tree does not have all
+   * of them. A hash tile is one store read (derived from the stored hashes
+   * for a log written before tiles were stored); a bundle is one range read
+   * of its entries.
+   *
+   * @example
+   * ```ts
+   * import { openLedger } from "./ledger.ts";
+   * import { MemoryStore } from "./memory_store.ts";
+   * import { Ed25519NoteSigner } from "./note.ts";
+   * import assert from "node:assert/strict";
+   * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+   * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+   * assert.equal(await ledger.tile({ level: 0, n: 0, width: 1 }), null);
+   * await ledger.close();
+   * ```
+   */
+  async tile(
+    tile: { level: number | "entries" | "envelopes"; n: number; width: number },
+  ): Promise<Uint8Array | null> {
+    const { head } = await this.store.readHead();
+    try {
+      return typeof tile.level === "number"
+        ? await readHashTile(this.store, tile, head.size)
+        : await readBundle(this.store, tile, head.size, this.store.limits.maxEnvelopeBytes);
+    } catch (e) {
+      if (e instanceof TileNotFoundError) return null;
+      throw e;
+    }
   }
 
   /**
