@@ -5,12 +5,20 @@
  * `benchmarks/results/<name>.json` itself.
  *
  * Run: `deno task bench [--quick] [name...]` — names are envelope, primitives,
- * ledger, server, fhe, tiles; none means all. `--quick` is passed on (fewer rounds,
+ * ledger, server, fhe, tiles, remote_audit; none means all. `--quick` is passed on (fewer rounds,
  * smaller sizes) to check that the scripts work, not to quote figures.
  *
  * @module
  */
-const ALL = ["envelope", "primitives", "ledger", "server", "fhe", "tiles"] as const;
+const ALL = [
+  "envelope",
+  "primitives",
+  "ledger",
+  "server",
+  "fhe",
+  "tiles",
+  "remote_audit",
+] as const;
 
 const quick = Deno.args.includes("--quick");
 const names = Deno.args.filter((a) => a !== "--quick");

@@ -107,7 +107,7 @@ export class LogClient {
       } catch (e) {
         throw new LogClientError(0, `cannot reach ${this.#base.origin}: ${(e as Error).message}`);
       }
-      // Rate-limited (a full-log audit makes one request per entry) or briefly
+      // Rate-limited (many requests in a row, e.g. a full-log audit) or briefly
       // unavailable: wait as told and try again, a bounded number of times.
       const retryAfter = Number(res.headers.get("retry-after"));
       if (
