@@ -7,6 +7,7 @@ import { parseEnvelopeValue } from "../../core/envelope.ts";
 import { leafHash } from "../../ledger/merkle/mod.ts";
 import { decodeEntryBundle, decodeEnvelopeBundle } from "../../ledger/tiles/bundle.ts";
 import { readTileData } from "../../ledger/tiles/layout.ts";
+import { configFromEnv } from "../../server/config.ts";
 import { auth, harness, signedEnvelope } from "./_helpers.ts";
 
 async function grown(size: number, config = {}) {
@@ -115,4 +116,14 @@ Deno.test("tile routes: 400 for bad paths, 404 beyond the tree, public bundles b
   } finally {
     await h.close();
   }
+});
+
+Deno.test("REGLEDGER_PUBLIC_BUNDLES: 1 makes bundles public, 0 or unset keeps them scoped", () => {
+  assert.equal(configFromEnv({ REGLEDGER_PUBLIC_BUNDLES: "1" }).publicBundles, true);
+  assert.equal(configFromEnv({ REGLEDGER_PUBLIC_BUNDLES: "0" }).publicBundles, false);
+  assert.equal(configFromEnv({}).publicBundles, false);
+  assert.throws(
+    () => configFromEnv({ REGLEDGER_PUBLIC_BUNDLES: "yes" }),
+    /REGLEDGER_PUBLIC_BUNDLES/,
+  );
 });
