@@ -191,6 +191,7 @@ const result = {
   date: new Date().toISOString(),
   deno: Deno.version.deno,
   machine: `${navigator.hardwareConcurrency} cores (shared)`,
+  load_avg_1m_at_end: Deno.loadavg()[0],
   entries: N,
   envelope_bytes: new TextEncoder().encode(`{"bench":0,"pad":"${pad}"}`).length,
   rounds: ROUNDS,
