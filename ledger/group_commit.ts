@@ -84,6 +84,7 @@ function fieldString(v: Record<string, unknown>, name: keyof typeof MAX_FIELD_BY
 
 /** The append side of a ledger: the queue and its group commits on one store. */
 export class GroupCommit {
+  readonly #storeTiles: boolean;
   readonly #store: LedgerStore;
   readonly #signer: Ed25519NoteSigner;
   readonly #origin: string;
@@ -101,7 +102,9 @@ export class GroupCommit {
     origin: string,
     maxBatch: number,
     onCommit?: (info: CommitInfo) => void,
+    storeTiles = false,
   ) {
+    this.#storeTiles = storeTiles;
     this.#store = store;
     this.#signer = signer;
     this.#origin = origin;
@@ -361,13 +364,13 @@ export class GroupCommit {
       off += count;
     });
     const head: LogHead = { size, root, lastLeafHash: prev };
-    const tiles = await tilesForCommit(n0, size, reader);
+    const tiles = this.#storeTiles ? await tilesForCommit(n0, size, reader) : undefined;
     const committing = this.#store.commit(vh.version, {
       entries,
       head,
       checkpoint,
       meta: this.#meta,
-      tiles,
+      ...(tiles ? { tiles } : {}),
     });
     // The receipts (proofs, tlog-proof texts) depend only on the new tree, so
     // they are computed while the commit is in flight; they are handed out

@@ -92,6 +92,14 @@ export interface OpenLedgerOptions {
    * (more than one when another writer committed first).
    */
   onCommit?: (info: CommitInfo) => void;
+  /**
+   * Store the hash tiles each commit completes or grows, so serving a tile
+   * is one read. Off by default until `verifyLog` audits stored tiles: a
+   * stored tile is data the audit does not yet check, and its corruption
+   * checker requires every stored byte to be checked. Off, tiles are
+   * derived from the stored hashes on read (same bytes). @default {false}
+   */
+  storeTiles?: boolean;
 }
 
 function checkIndexArg(name: string, v: unknown, min = 0): number {
@@ -120,12 +128,13 @@ export class Ledger {
     origin: string,
     maxBatch: number,
     onCommit?: (info: CommitInfo) => void,
+    storeTiles = false,
   ) {
     this.store = store;
     this.#signer = signer;
     this.origin = origin;
     this.verifierKey = signer.verifierKey();
-    this.#commits = new GroupCommit(store, signer, origin, maxBatch, onCommit);
+    this.#commits = new GroupCommit(store, signer, origin, maxBatch, onCommit, storeTiles);
   }
 
   /**
@@ -345,7 +354,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1 || maxBatch > max) {
       throw new RangeError(`maxBatch must be an integer in [1, ${max}], got ${maxBatch}`);
     }
-    const ledger = new Ledger(store, signer, origin, maxBatch, opts.onCommit);
+    const ledger = new Ledger(store, signer, origin, maxBatch, opts.onCommit, opts.storeTiles);
     // A corrupt identity record does not stop opening (so `verify` can report it);
     // appends re-read it and refuse.
     const meta = await store.readMeta().catch((e) => {

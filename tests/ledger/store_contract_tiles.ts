@@ -72,7 +72,13 @@ export function storeTileContract(
     "commits store hash tiles; tiles and bundles read back at sizes crossing 256",
     async (open, key) => {
       const store = await open();
-      const ledger = await openLedger({ store, logKey: key, origin, maxBatch: 64 });
+      const ledger = await openLedger({
+        store,
+        logKey: key,
+        origin,
+        maxBatch: 64,
+        storeTiles: true,
+      });
       try {
         let size = 0;
         for (const chunk of [100, 155, 1, 44, 213]) {
