@@ -6,26 +6,18 @@
  * a local one.
  *
  * {@link LogClient.verify} is a full audit by a client that trusts nothing
- * the server says: it checks the latest checkpoint against the log key (the
- * one given, or else the one the server publishes), then downloads every
- * entry and runs the one entry checker (`ledger/entry_check.ts`) on it —
- * envelope hash recomputed from the envelope itself, canonical leaf, index,
- * hash chain — and recomputes the RFC 6962 tree, comparing the root with
- * the signed checkpoint.
+ * the server says, read through the log's C2SP tiles (`ledger/remote_audit.ts`):
+ * it checks the latest checkpoint against the log key (the one given, or
+ * else the one the server publishes), authenticates the level-0 hash tiles
+ * up to the signed root, and runs the one entry checker
+ * (`ledger/entry_check.ts`) on every entry of the entry and envelope
+ * bundles — envelope hash recomputed from the envelope itself, canonical
+ * leaf, index, hash chain — and each leaf against its tile hash.
  *
  * @module
  */
-import { bytesEqual, fromBase64, toBase64, utf8 } from "../core/bytes.ts";
-import { parseEnvelopeText } from "../core/envelope.ts";
-import { LEGACY_SCHEMA } from "../core/envelope_types.ts";
-import { canonicalize } from "../core/jcs.ts";
-import { type LosslessJsonValue, parseJsonText, toPlainJson } from "../core/json_text.ts";
-import { pythonDumps } from "../core/python_json.ts";
-import { openCheckpoint } from "./checkpoint.ts";
-import { checkEntry, EntryCheckError } from "./entry_check.ts";
-import { ZERO_PREV } from "./leaf.ts";
-import { leafHash, MemoryHashStore, treeHash } from "./merkle/mod.ts";
 import { parseVerifierKey } from "./note.ts";
+import { auditThroughTiles } from "./remote_audit.ts";
 import type { EntrySummary, QueryOptions, QueryResult } from "./wire.ts";
 
 /** Tries of one request when the server answers 429 or 503 with `Retry-After`. */
@@ -187,7 +179,7 @@ export class LogClient {
       } catch (e) {
         throw new LogClientError(0, `cannot reach ${this.#base.origin}: ${(e as Error).message}`);
       }
-      // Rate-limited (a full-log audit makes one request per entry) or briefly
+      // Rate-limited (many requests in a row, e.g. a full-log audit) or briefly
       // unavailable: wait as told and try again, a bounded number of times.
       const retryAfter = Number(res.headers.get("retry-after"));
       if (
@@ -301,99 +293,37 @@ export class LogClient {
     return { entries: body.entries as EntrySummary[], next_cursor: body.next_cursor };
   }
 
+  /** `GET /checkpoint` (C2SP tlog-tiles location; the same text as `/v1/log/checkpoint`). */
+  async tileCheckpoint(): Promise<string> {
+    return await (await this.#fetch("checkpoint")).text();
+  }
+
   /**
-   * Audit the whole log as a client: see the module documentation.
-   * `expectedKey` pins the log key; without it the server's published key is used.
+   * `GET /<path>` for a C2SP tile or bundle path (`tile/0/000`,
+   * `tile/entries/001.p/5`): the bytes as served (not authenticated: see
+   * `TileHashReader`).
+   * @throws {LogClientError} for a bad path (400), a tile beyond the tree (404).
+   */
+  async tile(path: string): Promise<Uint8Array> {
+    if (!path.startsWith("tile/")) throw new RangeError(`not a tile path: ${path.slice(0, 64)}`);
+    return new Uint8Array(await (await this.#fetch(path)).arrayBuffer());
+  }
+
+  /**
+   * Audit the whole log as a client, through its tiles only
+   * (`ledger/remote_audit.ts`): no request per entry. `expectedKey` pins
+   * the log key; without it the server's published key is used.
    */
   async verify(
     expectedKey: string | undefined,
     onProgress?: (checked: number, total: number) => void,
   ): Promise<RemoteVerifyResult> {
     const vkey = expectedKey ?? await this.key();
-    const verifier = parseVerifierKey(vkey);
-    let cp;
-    try {
-      cp = await openCheckpoint(await this.checkpoint(), verifier);
-    } catch (e) {
-      return { ok: false, size: 0, reason: `checkpoint: ${(e as Error).message}` };
-    }
-    const size = cp.size;
-    const tree = new MemoryHashStore();
-    let prev = ZERO_PREV;
-    const WINDOW = 16;
-    for (let start = 0; start < size; start += WINDOW) {
-      const batch = await Promise.all(
-        Array.from(
-          { length: Math.min(WINDOW, size - start) },
-          (_, k) => this.entryText(start + k),
-        ),
-      );
-      for (let k = 0; k < batch.length; k++) {
-        const index = start + k;
-        const checked = checkEntryText(batch[k], index, prev);
-        if (typeof checked === "string") {
-          return { ok: false, size, first_bad_index: index, reason: checked };
-        }
-        await tree.appendLeafHash(checked);
-        prev = checked;
-      }
-      onProgress?.(Math.min(start + WINDOW, size), size);
-    }
-    const root = await treeHash(size, tree);
-    if (!bytesEqual(root, cp.root)) {
-      return {
-        ok: false,
-        size,
-        first_bad_index: size - 1,
-        reason: "the entries' tree root differs from the signed checkpoint",
-      };
-    }
-    return { ok: true, size };
+    return await auditThroughTiles({
+      checkpoint: await this.tileCheckpoint(),
+      verifier: parseVerifierKey(vkey),
+      fetchTile: (path) => this.tile(path),
+      onProgress,
+    });
   }
-}
-
-/**
- * Check one downloaded entry (`GET /v1/log/entries/{index}` text) with the
- * entry checker; its leaf hash when good, else what is wrong.
- */
-function checkEntryText(text: string, index: number, prev: Uint8Array): Uint8Array | string {
-  let value: LosslessJsonValue;
-  try {
-    value = parseJsonText(text);
-  } catch (e) {
-    return `entry is not JSON: ${(e as Error).message}`;
-  }
-  const obj = value as Record<string, LosslessJsonValue>;
-  const plain = toPlainJson(value) as Record<string, unknown>;
-  if (plain.index !== index) return `asked for entry ${index}, got ${plain.index}`;
-  let leaf: Uint8Array;
-  try {
-    leaf = fromBase64(String(plain.leaf));
-  } catch {
-    return "leaf is not base64";
-  }
-  if (plain.leaf_hash !== toBase64(leafHash(leaf))) return "leaf_hash is not the leaf's hash";
-  let canonical: Uint8Array;
-  try {
-    canonical = parseEnvelopeText(envelopeCanonicalText(obj)).canonical;
-  } catch (e) {
-    return `envelope: ${(e as Error).message}`;
-  }
-  try {
-    return checkEntry(index, leaf, canonical, prev).leafHash;
-  } catch (e) {
-    if (e instanceof EntryCheckError) return e.message;
-    throw e;
-  }
-}
-
-/** The envelope's canonical text from a lossless parse of the entry. */
-function envelopeCanonicalText(entry: Record<string, LosslessJsonValue>): string | Uint8Array {
-  if (typeof entry.envelope_text === "string") return entry.envelope_text;
-  const env = entry.envelope;
-  if (env === null || typeof env !== "object" || Array.isArray(env)) {
-    throw new Error("entry has no envelope object");
-  }
-  const schema = (env as Record<string, LosslessJsonValue>).schema;
-  return schema === LEGACY_SCHEMA ? utf8(pythonDumps(env)) : canonicalize(toPlainJson(env));
 }

@@ -27,6 +27,7 @@
  *
  * @module
  */
+import { tilesForCommit } from "./tiles/store_tiles.ts";
 import { sha256, toBase64, utf8Length } from "../core/bytes.ts";
 import { resolveEnvelope, signedBodySha256 } from "../core/envelope.ts";
 import { type ParsedEnvelope, PRIMITIVES } from "../core/envelope_types.ts";
@@ -88,6 +89,7 @@ function fieldString(v: Record<string, unknown>, name: keyof typeof MAX_FIELD_BY
 
 /** The append side of a ledger: the queue and its group commits on one store. */
 export class GroupCommit {
+  readonly #storeTiles: boolean;
   readonly #store: LedgerStore;
   readonly #signers: readonly NoteSigner[];
   readonly #origin: string;
@@ -112,7 +114,9 @@ export class GroupCommit {
     maxBatch: number,
     onCommit?: (info: CommitInfo) => void,
     extraSigners: readonly NoteSigner[] = [],
+    storeTiles = false,
   ) {
+    this.#storeTiles = storeTiles;
     this.#store = store;
     this.#signers = [signer, ...extraSigners];
     this.#origin = origin;
@@ -377,11 +381,13 @@ export class GroupCommit {
       off += count;
     });
     const head: LogHead = { size, root, lastLeafHash: prev };
+    const tiles = this.#storeTiles ? await tilesForCommit(n0, size, reader) : undefined;
     const committing = this.#store.commit(vh.version, {
       entries,
       head,
       checkpoint,
       meta: this.#meta,
+      ...(tiles ? { tiles } : {}),
     });
     // The receipts (proofs, tlog-proof texts) depend only on the new tree, so
     // they are computed while the commit is in flight; they are handed out

@@ -15,6 +15,7 @@
  * | `["bm"]` | u64: present once every entry's signed body is indexed (written by the first commit; by the one-time rebuild of a log written before the signed-body index) |
  * | `["i", issuer, t, n]`, `["p", primitive, t, n]` | empty: secondary indexes; `t` is `issued_at` as a UTC key (`ledger/time_key.ts`) so text order is time order (queries by time alone merge the six primitive indexes) |
  * | `["cp", size]` | UTF-8 signed checkpoint for tree size `size` |
+ * | `["t", level, n]` | the latest version of hash tile (level, n): 1-256 hashes of 32 bytes (≤ 8 KiB, one value) |
  *
  * Node hashes use tlog's dense numbering; the hashes written by entry n's
  * append are packed into `["e", n]`, so an append costs a constant number of
@@ -36,6 +37,7 @@ export const KIND = {
   issuer: "i",
   primitive: "p",
   checkpoint: "cp",
+  tile: "t",
 } as const;
 
 /** `["meta"]`: the ledger identity. */
@@ -72,6 +74,11 @@ export const BODY_MARK_KEY: Deno.KvKey = [KIND.bodyMark];
 /** `["cp", size]`: the checkpoint for tree size `size`. */
 export function checkpointKey(size: number): Deno.KvKey {
   return [KIND.checkpoint, size];
+}
+
+/** `["t", level, n]`: the latest version of hash tile (level, n). */
+export function tileKey(level: number, n: number): Deno.KvKey {
+  return [KIND.tile, level, n];
 }
 
 /** `["i", issuer]`: prefix of one issuer's index keys. */

@@ -42,6 +42,7 @@ import {
   MAX_KEY_PART,
   META_KEY,
   primitivePrefix,
+  tileKey,
 } from "./kv_layout.ts";
 import { ZERO_PREV } from "./leaf.ts";
 import { EMPTY_TREE_HASH, splitStoredHashIndex, storedHashIndex } from "./merkle/mod.ts";
@@ -65,6 +66,8 @@ import { indexSignedBodies } from "./kv_migrate.ts";
 import { isTransientKvError, retryTransient } from "./kv_retry.ts";
 
 const EMPTY = new Uint8Array(0);
+/** Most hash tiles one commit writes (two per level, five levels). */
+const TILE_RESERVE = 10;
 const CACHE_LIMIT = 200_000;
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
 
@@ -131,8 +134,11 @@ export class KvStore implements LedgerStore {
    */
   commitBudget(): CommitBudget {
     let entries = 0;
-    let bytes = 4096;
-    let mutations = 3;
+    // Reserved for the hash tiles a commit writes: a batch of fewer than 256
+    // entries completes at most one tile and grows at most one partial tile
+    // per level, and a log below 2^40 entries has at most 5 levels.
+    let bytes = 4096 + TILE_RESERVE * (256 * 32 + 64);
+    let mutations = 3 + TILE_RESERVE;
     const max = this.limits.maxBatchEntries;
     return {
       add(e: EntrySize): boolean {
@@ -259,6 +265,11 @@ export class KvStore implements LedgerStore {
     return out;
   }
 
+  async readTile(level: number, n: number): Promise<Uint8Array | null> {
+    const r = await retryTransient(() => this.kv.get<Uint8Array>(tileKey(level, n)));
+    return r.value instanceof Uint8Array ? r.value : null;
+  }
+
   async readCheckpoint(size: number): Promise<string | null> {
     const r = await retryTransient(() => this.kv.get<Uint8Array>(checkpointKey(size)));
     if (r.versionstamp === null) return null;
@@ -357,6 +368,7 @@ export class KvStore implements LedgerStore {
       checkpointKey(batch.head.size),
       utf8(batch.checkpoint),
     );
+    for (const t of batch.tiles ?? []) op = op.set(tileKey(t.level, t.n), t.data);
     const r = await op.commit();
     if (!r.ok) return { ok: false };
     for (const e of batch.entries) this.rememberHashes(storedHashIndex(0, e.index), e.hashes);

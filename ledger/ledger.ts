@@ -16,12 +16,14 @@ import { DEFAULT_ORIGIN, logKeyFromText } from "./log_key.ts";
 import { EMPTY_TREE_HASH, proveRecord, proveTree } from "./merkle/mod.ts";
 import type { Ed25519NoteSigner, NoteSigner } from "./note.ts";
 import { checkStoreAtStartup, missingBelowHead } from "./head_check.ts";
+import type { OpenLedgerOptions } from "./open_options.ts";
 import { queryStore } from "./query.ts";
 import { loadKey, pqKeyFor } from "./open_keys.ts";
 import { SignedHeadGuard } from "./signed_head.ts";
+import { readBundle, readHashTile, TileNotFoundError } from "./tiles/store_tiles.ts";
 import type { LedgerStore, LogHead } from "./store.ts";
 import { verifyLog, type VerifyLogResult, type VerifyProgress } from "./verify_log.ts";
-import type { MlDsa44Engine, MlDsa44NoteSigner } from "./witness/mldsa.ts";
+import type { MlDsa44NoteSigner } from "./witness/mldsa.ts";
 import type {
   AppendResult,
   CommitInfo,
@@ -32,6 +34,7 @@ import type {
   QueryResult,
 } from "./wire.ts";
 
+export type { OpenLedgerOptions } from "./open_options.ts";
 export {
   LedgerCorruptionError,
   LedgerInputError,
@@ -49,106 +52,6 @@ export {
   type QueryOptions,
   type QueryResult,
 } from "./wire.ts";
-
-/**
- * Options of {@link openLedger}.
- *
- * @example A ledger in a data directory keeps its log key there across reopenings
- * ```ts
- * import assert from "node:assert/strict";
- * import { openLedger, type OpenLedgerOptions } from "./ledger.ts";
- * const dataDir = await Deno.makeTempDir();
- * try {
- *   const options: OpenLedgerOptions = { dataDir, origin: "example.org/log" };
- *   const first = await openLedger(options);
- *   const verifierKey = first.verifierKey;
- *   assert.ok(verifierKey.startsWith("example.org/log+"));
- *   await first.close();
- *   const again = await openLedger(options); // same directory: same log key
- *   assert.equal(again.verifierKey, verifierKey);
- *   await again.close();
- *   await assert.rejects(openLedger({ origin: "example.org/log" }), TypeError); // nowhere to store it
- * } finally {
- *   await Deno.remove(dataDir, { recursive: true });
- * }
- * ```
- */
-export interface OpenLedgerOptions {
-  /**
-   * Data directory: the KV file is `DIR/ledger.kv`, the log key `DIR/log-key`.
-   * Give this, `path` or `store`.
-   */
-  dataDir?: string;
-  /**
-   * The Deno KV database: a file path, `:memory:`, or a KV Connect URL
-   * (`https://…`, with `DENO_KV_ACCESS_TOKEN` in the environment). With a
-   * file path and no `dataDir`/`logKey`, the log key lives beside the file;
-   * with `:memory:` or a URL, give `logKey` or `dataDir`.
-   */
-  path?: string;
-  /**
-   * A store to use instead of Deno KV (e.g. a `MemoryStore`); the ledger owns
-   * it from now on (closing the ledger closes it). Give `logKey` (or
-   * `dataDir` for the log key) with it.
-   */
-  store?: LedgerStore;
-  /**
-   * Checkpoint origin (and log key name).
-   * @default {"regledger.local/log"}
-   */
-  origin?: string;
-  /** The log signing key: Go signer-key text or a signer. Default: load or create `DIR/log-key`. */
-  logKey?: string | Ed25519NoteSigner;
-  /**
-   * The log's ML-DSA-44 checkpoint key (`PRIVATE+KEY+…` text of type 0x06,
-   * or a signer), or `false` to sign checkpoints with Ed25519 only. Default:
-   * load `DIR/log-key-mldsa44`, creating it unless `readOnly` or `audit`
-   * (the directory is `dataDir`, else the KV file's directory); a store,
-   * `:memory:` or remote ledger without `dataDir` gets no ML-DSA-44 key.
-   */
-  pqLogKey?: string | MlDsa44NoteSigner | false;
-  /**
-   * The ML-DSA-44 implementation that signs checkpoints (e.g. liboqs's, from
-   * `ledger/witness/mldsa_liboqs.ts`, several times faster) when the key is
-   * loaded from text or a file.
-   * @default nobleMlDsa44
-   */
-  mlDsaEngine?: MlDsa44Engine;
-  /**
-   * Open for an audit: a stored identity record naming another origin or key
-   * does not stop opening (`verify` reports it; appends still refuse).
-   * @default {false}
-   */
-  audit?: boolean;
-  /**
-   * Most entries per group commit, at most the store's `limits.maxBatchEntries`
-   * (Deno KV: 98, one check per entry plus the head's and the identity's).
-   * @default {the store's maximum}
-   */
-  maxBatch?: number;
-  /**
-   * Open without writing anything: a missing log key (Ed25519 or ML-DSA-44)
-   * is never created — for the Ed25519 key that is an error, an existing
-   * ML-DSA-44 key is still loaded — and the signed-head record is only
-   * checked.
-   * @default {false}
-   */
-  readOnly?: boolean;
-  /**
-   * Accept a store that contradicts the signed-head record (`DIR/signed-head`,
-   * see `ledger/signed_head.ts`): an emptied or replaced `ledger.kv` under the
-   * existing log key starts a new log (whose checkpoints contradict the ones
-   * already published). Without it, such a store is refused.
-   * @default {false}
-   */
-  newLogUnderExistingKey?: boolean;
-  /**
-   * Called after each successful group commit (metrics): the new tree size,
-   * how many entries the commit appended, and how many attempts it took
-   * (more than one when another writer committed first).
-   */
-  onCommit?: (info: CommitInfo) => void;
-}
 
 function checkIndexArg(name: string, v: unknown, min = 0): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
@@ -219,6 +122,7 @@ export class Ledger {
     maxBatch: number,
     onCommit?: (info: CommitInfo) => void,
     pqSigner?: MlDsa44NoteSigner,
+    storeTiles = false,
   ) {
     this.store = store;
     this.#signers = pqSigner ? [signer, pqSigner] : [signer];
@@ -235,6 +139,7 @@ export class Ledger {
       maxBatch,
       onCommit,
       pqSigner ? [pqSigner] : [],
+      storeTiles,
     );
   }
 
@@ -299,6 +204,40 @@ export class Ledger {
     // Another process may have appended: record the tree before its checkpoint leaves.
     if (this.#signedHead && !this.#signedHead.problem) await this.#signedHead.record(head, cp);
     return cp;
+  }
+
+  /**
+   * The bytes of a C2SP tile of the current tree (docs/tiles.md): hash tile
+   * `level` 0-63, or the `"entries"` / `"envelopes"` bundle, index `n`,
+   * `width` 1-256 hashes or entries; `null` when the tree does not have all
+   * of them. A hash tile is one store read (derived from the stored hashes
+   * for a log written before tiles were stored); a bundle is one range read
+   * of its entries.
+   *
+   * @example
+   * ```ts
+   * import { openLedger } from "./ledger.ts";
+   * import { MemoryStore } from "./memory_store.ts";
+   * import { Ed25519NoteSigner } from "./note.ts";
+   * import assert from "node:assert/strict";
+   * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+   * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+   * assert.equal(await ledger.tile({ level: 0, n: 0, width: 1 }), null);
+   * await ledger.close();
+   * ```
+   */
+  async tile(
+    tile: { level: number | "entries" | "envelopes"; n: number; width: number },
+  ): Promise<Uint8Array | null> {
+    const { head } = await this.store.readHead();
+    try {
+      return typeof tile.level === "number"
+        ? await readHashTile(this.store, tile, head.size)
+        : await readBundle(this.store, tile, head.size, this.store.limits.maxEnvelopeBytes);
+    } catch (e) {
+      if (e instanceof TileNotFoundError) return null;
+      throw e;
+    }
   }
 
   /**
@@ -466,7 +405,15 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1 || maxBatch > max) {
       throw new RangeError(`maxBatch must be an integer in [1, ${max}], got ${maxBatch}`);
     }
-    const ledger = new Ledger(store, signer, origin, maxBatch, opts.onCommit, pqSigner);
+    const ledger = new Ledger(
+      store,
+      signer,
+      origin,
+      maxBatch,
+      opts.onCommit,
+      pqSigner,
+      opts.storeTiles,
+    );
     // A corrupt identity record does not stop opening (so `verify` can report it);
     // appends re-read it and refuse.
     const meta = await store.readMeta().catch((e) => {

@@ -42,6 +42,7 @@ class MemoryLog {
   envelopes = new Map<string, number>();
   bodies = new Map<string, number>();
   checkpoints = new Map<number, string>();
+  tiles = new Map<string, Uint8Array>();
   rows: IndexRow[] = [];
   versions = 0;
 }
@@ -195,6 +196,11 @@ export class MemoryStore implements LedgerStore {
     }));
   }
 
+  readTile(level: number, n: number): Promise<Uint8Array | null> {
+    const t = this.#open().tiles.get(`${level}/${n}`);
+    return Promise.resolve(t ? t.slice() : null);
+  }
+
   async commit(expectedVersion: string | null, batch: CommitBatch): Promise<CommitResult> {
     await Promise.resolve(); // as any store: other writers may run before the commit lands
     const log = this.#open();
@@ -236,6 +242,7 @@ export class MemoryStore implements LedgerStore {
       version,
     };
     log.checkpoints.set(batch.head.size, batch.checkpoint);
+    for (const t of batch.tiles ?? []) log.tiles.set(`${t.level}/${t.n}`, t.data.slice());
     return { ok: true, version };
   }
 

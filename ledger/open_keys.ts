@@ -8,7 +8,7 @@
 import { loadOrCreateLogKey, LOG_KEY_FILE, LogKeyError } from "./log_key.ts";
 import { loadLogKeyPq, loadOrCreateLogKeyPq, logKeyPqFromText } from "./log_key_pq.ts";
 import type { Ed25519NoteSigner } from "./note.ts";
-import type { OpenLedgerOptions } from "./ledger.ts";
+import type { OpenLedgerOptions } from "./open_options.ts";
 import { SIGNED_HEAD_FILE } from "./signed_head.ts";
 import type { LedgerStore } from "./store.ts";
 import { MlDsa44NoteSigner } from "./witness/mldsa.ts";

@@ -71,6 +71,21 @@ export interface NewEntry extends StoredEntry {
   issuedAt: string;
 }
 
+/**
+ * The latest version of one C2SP hash tile (`ledger/tiles/`): `data` is the
+ * tile's hashes, 32 bytes each, 1 to 256 of them. A commit writes every
+ * tile it completes or grows (`newHashTiles`), so a server answers any tile
+ * path with one read of the stored version and a cut to the path's width.
+ */
+export interface StoredTile {
+  /** Tile level (0 holds leaf hashes). */
+  level: number;
+  /** Tile index within its level. */
+  n: number;
+  /** The tile's hashes, concatenated (a multiple of 32 bytes, at most 8 KiB). */
+  data: Uint8Array;
+}
+
 /** A write batch: entries `head.size - entries.length …` plus the new head and its checkpoint. */
 export interface CommitBatch {
   /** The new entries, consecutive, starting at the old head's size. */
@@ -81,6 +96,12 @@ export interface CommitBatch {
   checkpoint: string;
   /** Ledger identity (origin and verifier key) written once, checked forever after. */
   meta: LedgerMeta;
+  /**
+   * The hash tiles the batch completes or grows (full tiles it finishes and
+   * the partial tiles of the new size), each replacing any stored version.
+   * Absent: the store keeps no tiles for this batch and readers derive them.
+   */
+  tiles?: StoredTile[];
 }
 
 /** Result of {@link LedgerStore.commit}. */
@@ -192,6 +213,13 @@ export interface LedgerStore extends HashReader {
    * @throws {LedgerCorruptionError} naming the entry when stored data does not decode.
    */
   readEntries(start: number, end: number): Promise<StoredEntry[]>;
+  /**
+   * The latest stored version of hash tile (`level`, `n`), or null when
+   * none is stored (a log written before tiles were stored: the caller
+   * derives it from {@link readHashes}, see `ledger/tiles/store_tiles.ts`).
+   * One read.
+   */
+  readTile(level: number, n: number): Promise<Uint8Array | null>;
   /** The checkpoint stored for tree size `size`, or null. */
   readCheckpoint(size: number): Promise<string | null>;
   /**

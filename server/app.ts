@@ -48,6 +48,7 @@ import {
   keysRoute,
   queryRoute,
 } from "./routes/log.ts";
+import { tileCheckpointRoute, tileRoute } from "./routes/tiles.ts";
 import { healthRoute, openApiRoute, readyRoute, versionRoute } from "./routes/meta.ts";
 import { API_ROUTES, type OperationId } from "./routes/table.ts";
 import { SERVER_VERSION } from "./version.ts";
@@ -165,6 +166,10 @@ export function createApp(
     getCheckpoint: checkpointRoute(deps),
     getVerifierKey: keyRoute(deps),
     getVerifierKeys: keysRoute(deps),
+    getTileCheckpoint: tileCheckpointRoute(deps),
+    getEntryTile: tileRoute(deps, "entries"),
+    getEnvelopeTile: tileRoute(deps, "envelopes"),
+    getHashTile: tileRoute(deps, "hash"),
     submitEnvelope: submitEnvelope(deps, metrics),
     runAudit: auditRoute(deps, metrics, config.bodyLimit),
     queryEntries: queryRoute(deps),
@@ -183,7 +188,8 @@ export function createApp(
   };
   for (const r of API_ROUTES) {
     const h = handlers[r.operationId];
-    if (r.access === null) app.on(r.method, r.path, h);
+    const bundle = r.operationId === "getEntryTile" || r.operationId === "getEnvelopeTile";
+    if (r.access === null || (bundle && config.publicBundles)) app.on(r.method, r.path, h);
     else app.on(r.method, r.path, guard(r.access), h);
   }
   return app;

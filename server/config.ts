@@ -14,6 +14,7 @@
  * | `REGLEDGER_ACCESS_LOG` | `0` turns the JSON access log off | on |
  * | `REGLEDGER_CKKS` | `1` enables `POST /v1/audit/*?backend=ckks` and `POST /v1/ckks/evaluate` (runs in one worker thread, one job at a time; each takes ~0.1–2 s of a core) | off |
  * | `REGLEDGER_CKKS_BODY_LIMIT` | body limit of `POST /v1/ckks/evaluate` in bytes | 268435456 |
+ * | `REGLEDGER_PUBLIC_BUNDLES` | `1` serves the tile bundles (`GET /tile/entries/*`, `GET /tile/envelopes/*`) without a token; hash tiles and `/checkpoint` are always public | off (bundles need `ledger:read`) |
  * | `REGLEDGER_VERIFY_WORKERS` | worker threads verifying submissions, `0` = main thread, or `auto` | `auto` (cores − 1 up to 4; 0 on ≤ 2 cores) |
  *
  * @module
@@ -80,6 +81,12 @@ export interface ServerConfig {
    * Galois keys: megabytes to tens of megabytes). @default {268435456}
    */
   ckksBodyLimit: number;
+  /**
+   * Serve entry and envelope bundles (`GET /tile/entries/*`,
+   * `GET /tile/envelopes/*`) without a token; otherwise they need
+   * `ledger:read`. Hash tiles and `/checkpoint` are always public. @default {false}
+   */
+  publicBundles: boolean;
 }
 
 /** Defaults of every {@linkcode ServerConfig} field. */
@@ -94,6 +101,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   verifyWorkers: "auto",
   ckks: false,
   ckksBodyLimit: 256 * 1024 * 1024,
+  publicBundles: false,
 });
 
 /** Raised for a malformed configuration value; the message names the variable. */
@@ -234,6 +242,13 @@ export function configFromEnv(env: Record<string, string | undefined>): ServerCo
   if (ckks !== undefined && ckks !== "" && ckks !== "0") {
     if (ckks !== "1") throw new ConfigError(`REGLEDGER_CKKS: expected 1 or 0, got '${ckks}'`);
     cfg.ckks = true;
+  }
+  const pub = env.REGLEDGER_PUBLIC_BUNDLES;
+  if (pub !== undefined && pub !== "" && pub !== "0") {
+    if (pub !== "1") {
+      throw new ConfigError(`REGLEDGER_PUBLIC_BUNDLES: expected 1 or 0, got '${pub}'`);
+    }
+    cfg.publicBundles = true;
   }
   if (env.REGLEDGER_CKKS_BODY_LIMIT) {
     cfg.ckksBodyLimit = positiveInt(

@@ -52,6 +52,13 @@ export interface LogService {
   proveConsistency(first: number, second: number): Promise<ConsistencyProofJson>;
   /** Entries by issuer, primitive and issue time, paginated. */
   query(opts: QueryOptions): Promise<QueryResult>;
+  /**
+   * A C2SP tile of the current tree (hash tile level 0-63 or a bundle), or
+   * null beyond it; without it the tile routes answer 404.
+   */
+  tile?(
+    tile: { level: number | "entries" | "envelopes"; n: number; width: number },
+  ): Promise<Uint8Array | null>;
   /** Index of the entry holding the envelope with this SHA-256, if logged. */
   findByEnvelopeHash?(sha256: Uint8Array): Promise<number | undefined>;
   /**

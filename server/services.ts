@@ -190,6 +190,7 @@ export function ledgerLog(ledger: Ledger): LogService {
     proveInclusion: (i, t) => ledger.proveInclusion(i, t),
     proveConsistency: (a, b) => ledger.proveConsistency(a, b),
     query: (q) => ledger.query(q),
+    tile: (t) => ledger.tile(t),
     findByEnvelopeHash: async (sha) => (await ledger.store.findEnvelopes([sha]))[0] ?? undefined,
     findBySignedBody: async (sha) => (await ledger.store.findBodies([sha]))[0] ?? undefined,
     close: () => ledger.close(),

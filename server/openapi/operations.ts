@@ -37,6 +37,32 @@ export const err = (description: string): Obj => ({
   content: json(schemaRef("error")),
 });
 
+const notModified: Obj = { description: "Not modified: `If-None-Match` named the `ETag`." };
+
+function tileDoc(summary: string, path: string): OperationDoc {
+  return {
+    summary,
+    description: "Full tiles: `Cache-Control: public, max-age=31536000, immutable`; partial " +
+      "tiles: `public, max-age=60`. A strong `ETag` of the bytes; `If-None-Match` → 304.",
+    parameters: [{
+      name: "path",
+      in: "path",
+      required: true,
+      description: path,
+      schema: { type: "string" },
+    }],
+    responses: {
+      "200": {
+        description: "The tile's bytes.",
+        content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
+      },
+      "304": notModified,
+      "400": err("Not a canonical C2SP tile path."),
+      "404": err("The tree does not (yet) have the whole tile."),
+    },
+  };
+}
+
 const indexParam = (name: string, where: "path" | "query", required: boolean, d: string) => ({
   name,
   in: where,
@@ -137,6 +163,29 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
       ),
     },
   },
+  getTileCheckpoint: {
+    summary: "The latest signed checkpoint (C2SP tlog-tiles)",
+    description: "Same text as `/v1/log/checkpoint`, at the tlog-tiles location, with " +
+      "`Cache-Control: public, max-age=5` and a strong `ETag` (`If-None-Match` → 304).",
+    responses: { "200": text("C2SP tlog-checkpoint signed note."), "304": notModified },
+  },
+  getHashTile: tileDoc(
+    "A hash tile (C2SP tlog-tiles)",
+    "`<L>/<N>[.p/<W>]`: level 0-63, index in `x`-prefixed 3-digit groups, optional partial " +
+      "width 1-255. The body is W hashes of 32 bytes.",
+  ),
+  getEntryTile: tileDoc(
+    "An entry bundle (C2SP tlog-tiles)",
+    "`<N>[.p/<W>]`: the W leaves of entries N·256 …, each as a big-endian uint16 length and " +
+      "the leaf bytes. Needs `ledger:read` unless the server serves bundles publicly " +
+      "(`REGLEDGER_PUBLIC_BUNDLES=1`).",
+  ),
+  getEnvelopeTile: tileDoc(
+    "An envelope bundle (regledger, docs/tiles.md)",
+    "`<N>[.p/<W>]`: the W envelopes of entries N·256 …, each as a big-endian uint32 length " +
+      "and the envelope's canonical bytes. Needs `ledger:read` unless the server serves " +
+      "bundles publicly (`REGLEDGER_PUBLIC_BUNDLES=1`).",
+  ),
   submitEnvelope: {
     summary: "Verify an envelope against the trust store and append it",
     requestBody: { required: true, content: json(ENVELOPE) },

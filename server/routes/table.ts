@@ -33,6 +33,23 @@ export const API_ROUTES = [
   { method: "GET", path: "/v1/log/checkpoint", operationId: "getCheckpoint", access: null },
   { method: "GET", path: "/v1/log/key", operationId: "getVerifierKey", access: null },
   { method: "GET", path: "/v1/log/keys", operationId: "getVerifierKeys", access: null },
+  // C2SP tlog-tiles at the root. The bundle routes come before the hash-tile
+  // route, which would also match them; they are public when the server is
+  // configured so (`publicBundles`).
+  { method: "GET", path: "/checkpoint", operationId: "getTileCheckpoint", access: null },
+  {
+    method: "GET",
+    path: "/tile/entries/:path{.+}",
+    operationId: "getEntryTile",
+    access: "ledger:read",
+  },
+  {
+    method: "GET",
+    path: "/tile/envelopes/:path{.+}",
+    operationId: "getEnvelopeTile",
+    access: "ledger:read",
+  },
+  { method: "GET", path: "/tile/:path{.+}", operationId: "getHashTile", access: null },
   {
     method: "POST",
     path: "/v1/envelopes",
@@ -76,7 +93,10 @@ export const API_ROUTES = [
 /** The `operationId` of a route in {@linkcode API_ROUTES}. */
 export type OperationId = typeof API_ROUTES[number]["operationId"];
 
-/** `/v1/log/entries/:index` → `/v1/log/entries/{index}` (OpenAPI path template). */
+/**
+ * `/v1/log/entries/:index` → `/v1/log/entries/{index}` (OpenAPI path
+ * template; a parameter's pattern, `:path{.+}`, is dropped).
+ */
 export function openApiPath(honoPath: string): string {
-  return honoPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, "{$1}");
+  return honoPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)(\{[^}]*\})?/g, "{$1}");
 }

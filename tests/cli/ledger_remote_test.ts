@@ -5,6 +5,12 @@
  * lying about one entry (through a tampering proxy) and a checkpoint signed by
  * another key; bad use is exit 2 naming the problem.
  */
+import {
+  decodeEntryBundle,
+  decodeEnvelopeBundle,
+  encodeEntryBundle,
+  encodeEnvelopeBundle,
+} from "../../ledger/tiles/bundle.ts";
 import assert from "node:assert/strict";
 import { openCheckpoint } from "../../ledger/checkpoint.ts";
 import { parseVerifierKey } from "../../ledger/note.ts";
@@ -206,16 +212,30 @@ Deno.test({
       assert.equal(fr.ok, false);
       assert.match(fr.reason, /^checkpoint: /);
 
-      // A proxy that changes one entry: its envelope's issuer, its leaf's first byte, a field
-      // added to its envelope. Each must be named as the first bad index.
+      // A proxy that changes one entry in the bundles it serves (the audit reads only
+      // tiles): its envelope's issuer, its leaf's envelope hash, a field added to its
+      // envelope; or one byte of the level-0 hash tile. Each is named as the first bad index.
+      const edit = (bytes: Uint8Array, i: number, f: (t: string) => string, envelopes: boolean) => {
+        const items = envelopes ? decodeEnvelopeBundle(bytes) : decodeEntryBundle(bytes);
+        const changed = f(new TextDecoder().decode(items[i]));
+        assert.notEqual(
+          changed,
+          new TextDecoder().decode(items[i]),
+          `the proxy changed entry ${i}`,
+        );
+        items[i] = new TextEncoder().encode(changed);
+        return envelopes ? encodeEnvelopeBundle(items) : encodeEntryBundle(items);
+      };
       for (
-        const [bad, tamper] of [
-          [2, (t: string) => t.replace(/"issuer":"/, '"issuer":"x')],
-          [3, (t: string) =>
-            t.replace(/"leaf":"([A-Za-z0-9+/])/, (_m, c) =>
-              `"leaf":"${c === "A" ? "B" : "A"}`)],
-          [4, (t: string) =>
-            t.replace(/"envelope":\s*{/, '"envelope":{"note":"added in transit",')],
+        const [bad, kind, tamper] of [
+          [2, "envelopes", (t: string) => t.replace(/"issuer":"/, '"issuer":"x')],
+          [3, "entries", (t: string) =>
+            t.replace(
+              /"envelope_sha256":"([A-Za-z0-9+/])/,
+              (_m, c) => `"envelope_sha256":"${c === "A" ? "B" : "A"}`,
+            )],
+          [4, "envelopes", (t: string) => t.replace(/^{/, '{"note":"added in transit",')],
+          [0, "tile", (t: string) => t],
         ] as const
       ) {
         const proxy = Deno.serve(
@@ -225,13 +245,17 @@ Deno.test({
             const upstream = await fetch(`${url}${u.pathname}${u.search}`, {
               headers: req.headers,
             });
-            let text = await upstream.text();
-            if (u.pathname === `/v1/log/entries/${bad}`) {
-              const changed = tamper(text);
-              assert.notEqual(changed, text, `the proxy changed entry ${bad}`);
-              text = changed;
+            let body: Uint8Array = new Uint8Array(await upstream.arrayBuffer());
+            if (kind === "tile" && u.pathname.startsWith("/tile/0/")) {
+              body = body.slice();
+              body[5] ^= 1;
+            } else if (kind !== "tile" && u.pathname.startsWith(`/tile/${kind}/`)) {
+              body = edit(body, bad, tamper, kind === "envelopes");
             }
-            return new Response(text, { status: upstream.status, headers: upstream.headers });
+            return new Response(body as Uint8Array<ArrayBuffer>, {
+              status: upstream.status,
+              headers: upstream.headers,
+            });
           },
         );
         try {
@@ -245,7 +269,7 @@ Deno.test({
             "--key",
             keyFile,
           );
-          assert.equal(r.code, 1, `entry ${bad}: ${r.stdout}`);
+          assert.equal(r.code, 1, `entry ${bad} (${kind}): ${r.stdout}`);
           const out = JSON.parse(r.stdout);
           assert.equal(out.ok, false);
           assert.equal(out.first_bad_index, bad, out.reason);

@@ -66,6 +66,9 @@ export class FaultyStore implements LedgerStore {
   readEntries(a: number, b: number): Promise<StoredEntry[]> {
     return this.inner.readEntries(a, b);
   }
+  readTile(level: number, n: number): Promise<Uint8Array | null> {
+    return this.inner.readTile(level, n);
+  }
   readCheckpoint(size: number): Promise<string | null> {
     return this.inner.readCheckpoint(size);
   }

@@ -36,6 +36,7 @@ import { Ed25519NoteSigner } from "../../ledger/note.ts";
 import type { LedgerStore, NewEntry } from "../../ledger/store.ts";
 import { verifyLog } from "../../ledger/verify_log.ts";
 import { FaultyStore } from "./_faulty_store.ts";
+import { storeTileContract } from "./store_contract_tiles.ts";
 import { templateEnvelope } from "./_helpers.ts";
 
 /** Storage a contract test runs on: open it (again after close: the same data), then dispose. */
@@ -112,6 +113,11 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
         }
       },
     });
+  storeTileContract(
+    (what, fn) => test(what, (h, key) => fn(() => h.open(), key)),
+    ORIGIN,
+    (i) => contractEnvelope(i),
+  );
   const ledgerOn = (store: LedgerStore, key: Ed25519NoteSigner, maxBatch = 4) =>
     openLedger({ store, logKey: key, origin: ORIGIN, maxBatch });
 

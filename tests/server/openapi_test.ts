@@ -127,7 +127,7 @@ Deno.test("OpenAPI: documented paths and methods are exactly the app's routes", 
     const routed = new Set<string>();
     for (const r of (h.app as unknown as Hono).routes) {
       if (r.method === "ALL") continue; // middleware
-      const path = r.path.replace(/:([A-Za-z_]\w*)/g, "{$1}");
+      const path = r.path.replace(/:([A-Za-z_]\w*)(\{[^}]*\})?/g, "{$1}");
       if (path === "/v1/audit/{primitive}") {
         for (const p of h.deps.audits.primitives) routed.add(`${r.method} /v1/audit/${p}`);
       } else routed.add(`${r.method} ${path}`);

@@ -133,11 +133,12 @@ head and the indexes. Prints {ok, size} and exits 0, or exits 1 with
 
 Against a server this is a client-side audit that trusts nothing the server
 says: the latest checkpoint must be signed by the log key (pin it with
---key; without it the key the server publishes is used), and every entry is
-downloaded and rehashed (envelope, leaf, chain, tree) up to that root.
-That is one request per entry: the token's rate limit on the server
-(REGLEDGER_RATE_LIMIT, 200/s by default) sets the pace, and 429 answers are
-waited out as their Retry-After says.
+--key; without it the key the server publishes is used), and the log is read
+through its C2SP tiles: the level-0 hash tiles are authenticated up to that
+root, and every entry of the entry and envelope bundles is rehashed
+(envelope, leaf, chain) and matched to its tile hash. About three requests
+per 256 entries (bundles need a ledger:read token unless the server serves
+them publicly); 429 answers are waited out as their Retry-After says.
 
 options:
   --key FILE     with --server: the log's verifier key file (from \`ledger key\`)

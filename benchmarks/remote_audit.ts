@@ -1,0 +1,219 @@
+/**
+ * Remote audit through C2SP tiles vs the local audit, on the same log in
+ * the same run (issue 13's goal: ≥ 50,000 entries/s and ≥ 0.5 of local):
+ *
+ * - remote: `LogClient.verify` against a real server (`startServer`, Deno KV)
+ *   running in a child process on loopback — checkpoint, authenticated
+ *   level-0 tiles, entry and envelope bundles, `checkEntry` on every entry;
+ * - local: `verifyLog` on the same KV file (what `ledger verify --data`
+ *   runs: entries, chain, tree, every checkpoint, the derived indexes).
+ *
+ * The log (≥ 100,000 entries; `--quick`: 10,000) has ~1.5 KB envelopes and is
+ * written with the store's commits (98 entries each, with their tiles), as
+ * the group commit writes it. Rates are medians over interleaved rounds.
+ *
+ * Run: deno run -A benchmarks/remote_audit.ts [--entries N] [--quick]
+ * Writes benchmarks/results/remote_audit.json.
+ *
+ * @module
+ */
+import { sha256, toBase64 } from "../core/bytes.ts";
+import { signCheckpoint } from "../ledger/checkpoint.ts";
+import { LogClient } from "../ledger/client.ts";
+import { KvStore } from "../ledger/kv_store.ts";
+import { encodeLeaf, LEAF_VERSION } from "../ledger/leaf.ts";
+import { loadOrCreateLogKey } from "../ledger/log_key.ts";
+import {
+  type HashReader,
+  leafHash,
+  storedHashesForBatch,
+  storedHashIndex,
+  treeHash,
+} from "../ledger/merkle/mod.ts";
+import type { NewEntry } from "../ledger/store.ts";
+import { tilesForCommit } from "../ledger/tiles/store_tiles.ts";
+import { verifyLog } from "../ledger/verify_log.ts";
+
+// Child mode: serve DIR on a free loopback port, print the port, run until killed.
+if (Deno.args[0] === "--serve") {
+  const { startServer } = await import("../server/serve.ts");
+  const { DEFAULT_CONFIG } = await import("../server/config.ts");
+  const s = await startServer({
+    host: "127.0.0.1",
+    port: 0,
+    dataDir: Deno.args[1],
+    config: { ...DEFAULT_CONFIG, devMode: true, rateLimit: null, verifyWorkers: 0 },
+    signals: true,
+    status: () => {},
+  });
+  console.log(`port ${s.addr.port}`);
+  await s.finished;
+  Deno.exit(0);
+}
+
+function argValue(name: string, def: number): number {
+  const i = Deno.args.indexOf(name);
+  return i >= 0 ? Number(Deno.args[i + 1]) : def;
+}
+const quick = Deno.args.includes("--quick");
+const N = argValue("--entries", quick ? 10_000 : 100_000);
+const ROUNDS = quick ? 2 : 3;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const tmp = await Deno.makeTempDir({ prefix: "regledger-bench-remote-" });
+const pad = "x".repeat(1400);
+
+/** Build an N-entry log in `dir` with the store's own commits (tiles included). */
+async function buildLog(dir: string, n: number): Promise<{ origin: string; verifierKey: string }> {
+  const key = await loadOrCreateLogKey(dir);
+  const store = await KvStore.open(`${dir}/ledger.kv`);
+  const meta = { origin: key.name, verifierKey: key.verifierKey() };
+  let version: string | null = null;
+  let prev: Uint8Array = new Uint8Array(32);
+  const B = 98;
+  for (let n0 = 0; n0 < n; n0 += B) {
+    const k = Math.min(B, n - n0);
+    const entries: NewEntry[] = [];
+    const hashes: Uint8Array[] = [];
+    for (let i = 0; i < k; i++) {
+      const env = new TextEncoder().encode(`{"bench":${n0 + i},"pad":"${pad}"}`);
+      const sha = sha256(env);
+      const leaf = encodeLeaf({
+        envelope_sha256: toBase64(sha),
+        index: n0 + i,
+        issued_at: "2026-11-21T00:00:00Z",
+        issuer: "bench",
+        key_id: "bench-key",
+        prev: toBase64(prev),
+        primitive: "drift",
+        v: LEAF_VERSION,
+      });
+      prev = leafHash(leaf);
+      hashes.push(prev);
+      entries.push({
+        index: n0 + i,
+        leaf,
+        hashes: [],
+        endsCommit: i === k - 1,
+        envelope: env,
+        envelopeSha256: sha,
+        issuer: "bench",
+        primitive: "drift",
+        issuedAt: "2026-11-21T00:00:00Z",
+      });
+    }
+    const fresh = await storedHashesForBatch(n0, hashes, store);
+    const base = storedHashIndex(0, n0);
+    let off = 0;
+    entries.forEach((e, i) => {
+      const count = storedHashIndex(0, n0 + i + 1) - storedHashIndex(0, n0 + i);
+      e.hashes = fresh.slice(off, off + count);
+      off += count;
+    });
+    const reader: HashReader = {
+      async readHashes(idx) {
+        const old = idx.filter((i) => i < base);
+        const got = old.length ? await store.readHashes(old) : [];
+        let j = 0;
+        return idx.map((i) => (i < base ? got[j++] : fresh[i - base]));
+      },
+    };
+    const size = n0 + k;
+    const root = await treeHash(size, reader);
+    const checkpoint = await signCheckpoint({ origin: key.name, size, root }, [key]);
+    const tiles = await tilesForCommit(n0, size, reader);
+    const r = await store.commit(version, {
+      entries,
+      head: { size, root, lastLeafHash: prev },
+      checkpoint,
+      meta,
+      tiles,
+    });
+    if (!r.ok) throw new Error("build commit failed");
+    version = r.version;
+    store.rememberHashes(base, fresh);
+  }
+  store.close();
+  return meta;
+}
+
+console.log(`building a ${N}-entry log…`);
+const b0 = performance.now();
+const dir = `${tmp}/log`;
+const meta = await buildLog(dir, N);
+console.log(`built in ${((performance.now() - b0) / 1000).toFixed(1)} s`);
+
+const child = new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", new URL(import.meta.url).pathname, "--serve", dir],
+  stdout: "piped",
+  stderr: "inherit",
+}).spawn();
+const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+let out = "";
+while (!/port \d+\n/.test(out)) {
+  const { value, done } = await lines.read();
+  if (done) throw new Error("server child exited");
+  out += value;
+}
+const port = Number(/port (\d+)/.exec(out)![1]);
+const client = new LogClient(`http://127.0.0.1:${port}`);
+
+const remote: number[] = [];
+const local: number[] = [];
+const ratios: number[] = [];
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    let t = performance.now();
+    const rr = await client.verify(meta.verifierKey);
+    const remoteRate = N / ((performance.now() - t) / 1000);
+    if (!rr.ok || rr.size !== N) throw new Error(`remote audit failed: ${JSON.stringify(rr)}`);
+    const store = await KvStore.open(`${dir}/ledger.kv`);
+    t = performance.now();
+    const lr = await verifyLog(store, meta);
+    const localRate = N / ((performance.now() - t) / 1000);
+    store.close();
+    if (!lr.ok) throw new Error(`local audit failed: ${JSON.stringify(lr)}`);
+    remote.push(remoteRate);
+    local.push(localRate);
+    ratios.push(remoteRate / localRate);
+    console.log(
+      `round ${round + 1}: remote ${remoteRate.toFixed(0)}/s, local ${localRate.toFixed(0)}/s`,
+    );
+  }
+} finally {
+  child.kill("SIGTERM");
+  await child.status;
+  await lines.cancel().catch(() => {});
+}
+
+const requests = 1 + 2 * Math.ceil(N / 256) + Math.ceil(N / 256) + Math.ceil(N / 65536) + 1;
+const result = {
+  date: new Date().toISOString(),
+  deno: Deno.version.deno,
+  machine: `${navigator.hardwareConcurrency} cores (shared)`,
+  load_avg_1m_at_end: Deno.loadavg()[0],
+  entries: N,
+  envelope_bytes: new TextEncoder().encode(`{"bench":0,"pad":"${pad}"}`).length,
+  rounds: ROUNDS,
+  remote_tiles_entries_per_s: Math.round(median(remote)),
+  local_verify_log_entries_per_s: Math.round(median(local)),
+  ratio_remote_to_local: Number(median(ratios).toFixed(3)),
+  approx_requests: requests,
+  goal: "remote ≥ 50,000 entries/s and ≥ 0.5 of local",
+  setup: "server (Deno KV) in a child process on loopback; client in this process; " +
+    "no auth, no rate limit",
+};
+console.table([
+  {
+    audit: "remote, through tiles",
+    "entries/s": result.remote_tiles_entries_per_s,
+    ratio: result.ratio_remote_to_local,
+  },
+  { audit: "local verifyLog (baseline)", "entries/s": result.local_verify_log_entries_per_s },
+]);
+await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
+await Deno.writeTextFile(
+  new URL("./results/remote_audit.json", import.meta.url),
+  JSON.stringify(result, null, 2) + "\n",
+);
+await Deno.remove(tmp, { recursive: true });
