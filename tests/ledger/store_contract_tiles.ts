@@ -114,6 +114,7 @@ export function storeTileContract(
             endsCommit: true,
             envelope: env,
             envelopeSha256: sha256(env),
+            bodySha256: sha256(new TextEncoder().encode(`body-${i}`)),
             issuer: "i",
             primitive: "drift",
             issuedAt: "2026-01-01T00:00:00Z",
