@@ -71,18 +71,18 @@ export class LogClientError extends Error {
  * import { openLedger } from "./ledger.ts";
  * import { MemoryStore } from "./memory_store.ts";
  * import { Ed25519NoteSigner } from "./note.ts";
- * import { entryToJson } from "./wire.ts";
+ * import { parseTilePath } from "./tiles/path.ts";
  * const logKey = await Ed25519NoteSigner.generate("example.org/log");
  * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
  * const key = await InProcessKeyProvider.generate("acme-1");
  * const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] });
  * await ledger.append(parseEnvelopeValue(await signAuditRun(run, key, { issuer: "acme" })));
- * // The two routes an audit reads (a regledger server serves these and more).
+ * // What an audit reads: the checkpoint and the C2SP tiles (a regledger server serves these and more).
  * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
- *   const path = new URL(req.url).pathname;
- *   if (path === "/v1/log/checkpoint") return new Response(await ledger.checkpoint());
- *   const entry = await ledger.get(Number(path.split("/").pop()));
- *   return entry ? new Response(entryToJson(entry)) : new Response("{}", { status: 404 });
+ *   const path = new URL(req.url).pathname.slice(1);
+ *   if (path === "checkpoint") return new Response(await ledger.checkpoint());
+ *   const tile = await ledger.tile(parseTilePath(path));
+ *   return tile ? new Response(tile.slice()) : new Response("not found", { status: 404 });
  * });
  * const log = new LogClient(`http://127.0.0.1:${server.addr.port}`);
  * const result: RemoteVerifyResult = await log.verify(ledger.verifierKey);
