@@ -8,7 +8,7 @@
  * @module
  */
 import { decodeEntryValue } from "./kv_codec.ts";
-import { entryKey, KIND } from "./kv_layout.ts";
+import { BODY_MARK_KEY, entryKey, KIND } from "./kv_layout.ts";
 import type { DerivedRecord } from "./store.ts";
 
 function show(key: Deno.KvKey): string {
@@ -21,6 +21,22 @@ function entryIndexOf(v: unknown): number | undefined {
 
 /** The derived records of the KV database `kv` for entries below `size` (see `LedgerStore.scanDerived`). */
 export async function* scanKvDerived(kv: Deno.Kv, size: number): AsyncGenerator<DerivedRecord> {
+  // The signed-body index's completion mark: written with the first entry (or by the
+  // rebuild of an older log), an empty value; without it re-submission checks are unsound.
+  if (size > 0) {
+    const mark = await kv.get(BODY_MARK_KEY);
+    if (mark.versionstamp === null) {
+      yield {
+        kind: "unaccounted",
+        what: `the signed-body index mark ${show(BODY_MARK_KEY)} is missing`,
+      };
+    } else if (!(mark.value instanceof Uint8Array) || mark.value.length !== 0) {
+      yield {
+        kind: "unaccounted",
+        what: `the signed-body index mark ${show(BODY_MARK_KEY)} is malformed`,
+      };
+    }
+  }
   // Chunk keys: each must be chunk j <= the chunk count of an entry below size.
   const chunks = new Map<number, number[]>();
   for await (const r of kv.list({ prefix: [KIND.chunk] }, { batchSize: 1000 })) {

@@ -12,7 +12,7 @@
  * | `["c", n, j]` | chunk j ≥ 1 of entry n's envelope when it exceeds one 64 KiB value |
  * | `["s", sha256]` | u64 index of the entry holding the envelope with this SHA-256 (whole canonical envelope) |
  * | `["b", sha256]` | u64 index of the entry holding the signed body with this SHA-256: the dedup key (`docs/formats.md` §2.6) |
- * | `["bm"]` | u64: present once every entry's signed body is indexed (written by the first commit; by the one-time rebuild of a log written before the signed-body index) |
+ * | `["bm"]` | empty: present once every entry's signed body is indexed (written by the first commit; by the one-time rebuild of a log written before the signed-body index) |
  * | `["i", issuer, t, n]`, `["p", primitive, t, n]` | empty: secondary indexes; `t` is `issued_at` as a UTC key (`ledger/time_key.ts`) so text order is time order (queries by time alone merge the six primitive indexes) |
  * | `["cp", size]` | UTF-8 signed checkpoint for tree size `size` |
  * | `["t", level, n]` | the latest version of hash tile (level, n): 1-256 hashes of 32 bytes (≤ 8 KiB, one value) |

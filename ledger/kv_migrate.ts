@@ -52,5 +52,5 @@ export async function indexSignedBodies(store: KvStore): Promise<void> {
       if (!r.ok) i -= 50; // another process indexed one meanwhile: look again
     }
   }
-  await store.kv.set(BODY_MARK_KEY, encodeIndexValue(head.size));
+  await store.kv.set(BODY_MARK_KEY, new Uint8Array(0));
 }

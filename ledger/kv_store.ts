@@ -89,11 +89,15 @@ export class KvStore implements LedgerStore {
 
   /**
    * Open a KV database: a file path, `:memory:`, or an `https://` KV Connect URL.
+   * Unless `options.migrate` is false, a log written before the signed-body
+   * index existed gets it built now (`kv_migrate.ts`); audits and read-only
+   * opens pass `false`, so that they never write and a lost index mark is
+   * reported rather than rebuilt.
    * @throws {TypeError} when `path` is empty.
    * @throws {LedgerStateError} when Deno KV is not enabled (no `--unstable-kv`).
    * @throws {LedgerCorruptionError} when the file is not a Deno KV (SQLite) database.
    */
-  static async open(path: string): Promise<KvStore> {
+  static async open(path: string, options: { migrate?: boolean } = {}): Promise<KvStore> {
     if (typeof path !== "string" || path.length === 0) {
       throw new TypeError("path must be a non-empty file path, ':memory:' or an https:// URL");
     }
@@ -117,6 +121,7 @@ export class KvStore implements LedgerStore {
       throw new LedgerStateError(`cannot open the Deno KV database ${path}: ${msg}`, { cause: e });
     }
     const store = new KvStore(kv);
+    if (options.migrate === false) return store;
     try {
       await indexSignedBodies(store);
     } catch (e) {
@@ -349,7 +354,7 @@ export class KvStore implements LedgerStore {
     let op = this.kv.atomic().check({ key: HEAD_KEY, versionstamp: expectedVersion });
     if (expectedVersion === null) {
       op = op.check({ key: META_KEY, versionstamp: null }).set(META_KEY, encodeMeta(batch.meta))
-        .set(BODY_MARK_KEY, encodeIndexValue(0));
+        .set(BODY_MARK_KEY, EMPTY);
     }
     for (const e of batch.entries) {
       const { value, chunks } = encodeEntry(e);

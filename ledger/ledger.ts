@@ -395,7 +395,8 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
       "a store, :memory: or remote ledger needs `logKey` or `dataDir` for its log key",
     );
   }
-  const store = opts.store ?? await KvStore.open(path!);
+  const store = opts.store ??
+    await KvStore.open(path!, { migrate: opts.audit !== true && opts.readOnly !== true });
   try {
     if (!opts.logKey) signer = await loadKey(keyDir!, origin, store, opts.readOnly === true);
     // After the Ed25519 key: a log whose key is refused gets no new ML-DSA-44 key file either.
