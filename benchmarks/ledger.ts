@@ -22,7 +22,7 @@
  * @module
  */
 import { sha256, toBase64 } from "../core/bytes.ts";
-import { buildEnvelope, parseEnvelopeValue } from "../core/envelope.ts";
+import { buildEnvelope, parseEnvelopeValue, signedBodySha256 } from "../core/envelope.ts";
 import type { Envelope, ParsedEnvelope } from "../core/envelope_types.ts";
 import { InProcessKeyProvider } from "../core/keys.ts";
 import { signCheckpoint } from "../ledger/checkpoint.ts";
@@ -81,6 +81,12 @@ const pad = Math.max(0, 1500 - parseEnvelopeValue(template).canonical.length - 2
 function envelope(i: number): ParsedEnvelope {
   const e = structuredClone(template) as Envelope;
   e.result = { ...e.result, n: i, note: "x".repeat(pad) };
+  return parseEnvelopeValue(e);
+}
+/** The template with `n: i` and no padding: a distinct signed body in ~600 bytes. */
+function smallEnvelope(i: number): ParsedEnvelope {
+  const e = structuredClone(template) as Envelope;
+  e.result = { ...e.result, n: i };
   return parseEnvelopeValue(e);
 }
 console.log(`building ${ENTRIES} envelopes…`);
@@ -204,18 +210,22 @@ async function buildLog(dir: string, n: number): Promise<void> {
     const hashes: Uint8Array[] = [];
     const shas: Uint8Array[] = [];
     const bodies: Uint8Array[] = [];
+    const bodyShas: Uint8Array[] = [];
     for (let i = 0; i < k; i++) {
-      const env = new TextEncoder().encode(`{"bench":${n0 + i}}`);
+      // A small real envelope per entry (the audit recomputes each signed body).
+      const pe = smallEnvelope(n0 + i);
+      const env = pe.canonical;
       bodies.push(env);
+      bodyShas.push(signedBodySha256(pe));
       const sha = sha256(env);
       const leaf = encodeLeaf({
         envelope_sha256: toBase64(sha),
         index: n0 + i,
-        issued_at: "2026-11-21T00:00:00Z",
-        issuer: "bench",
-        key_id: "bench-key",
+        issued_at: "2026-11-21T00:00:00.000Z",
+        issuer: "bench-bank",
+        key_id: "bench-issuer",
         prev: toBase64(prev),
-        primitive: "drift",
+        primitive: "fairness",
         v: LEAF_VERSION,
       });
       prev = leafHash(leaf);
@@ -246,9 +256,10 @@ async function buildLog(dir: string, n: number): Promise<void> {
         endsCommit: i === k - 1,
         envelope: bodies[i],
         envelopeSha256: shas[i],
-        issuer: "bench",
-        primitive: "drift",
-        issuedAt: "2026-11-21T00:00:00Z",
+        bodySha256: bodyShas[i],
+        issuer: "bench-bank",
+        primitive: "fairness",
+        issuedAt: "2026-11-21T00:00:00.000Z",
       });
       off += count;
     }

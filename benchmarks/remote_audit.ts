@@ -97,6 +97,7 @@ async function buildLog(dir: string, n: number): Promise<{ origin: string; verif
         endsCommit: i === k - 1,
         envelope: env,
         envelopeSha256: sha,
+        bodySha256: sha, // synthetic bodies: each its own signed body
         issuer: "bench",
         primitive: "drift",
         issuedAt: "2026-11-21T00:00:00Z",
