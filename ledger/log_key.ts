@@ -87,21 +87,33 @@ export async function loadOrCreateLogKey(
     }
     if (text !== undefined) return await logKeyFromText(text, origin);
     const signer = await Ed25519NoteSigner.generate(origin);
-    await Deno.mkdir(dir, { recursive: true });
-    const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-    await Deno.writeTextFile(tmp, signer.toSignerKey() + "\n", { mode: 0o600, createNew: true });
-    try {
-      await Deno.chmod(tmp, 0o600);
-      await Deno.link(tmp, path);
-      return signer;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) {
-        throw new LogKeyError(`cannot create ${path}`, { cause: e });
-      }
-      // Another process won the race: loop and load its key.
-    } finally {
-      await Deno.remove(tmp).catch(() => {});
-    }
+    if (await createKeyFile(dir, path, signer.toSignerKey())) return signer;
+    // Another process won the race: loop and load its key.
   }
   throw new LogKeyError(`cannot load or create ${path}`);
+}
+
+/**
+ * Write `keyText` as the key file `path` (mode 0600) only if no file is there:
+ * written to a temporary file first and linked into place, so a reader never
+ * sees a half-written key and two racing processes end up with one key.
+ * Returns false when another process created `path` first.
+ * @throws {LogKeyError} when the file cannot be created.
+ */
+export async function createKeyFile(dir: string, path: string, keyText: string): Promise<boolean> {
+  await Deno.mkdir(dir, { recursive: true });
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+  await Deno.writeTextFile(tmp, keyText + "\n", { mode: 0o600, createNew: true });
+  try {
+    await Deno.chmod(tmp, 0o600);
+    await Deno.link(tmp, path);
+    return true;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) {
+      throw new LogKeyError(`cannot create ${path}`, { cause: e });
+    }
+    return false;
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
+  }
 }

@@ -16,7 +16,7 @@
  * @module
  */
 import { fromBase64 } from "../core/bytes.ts";
-import { checkOrigin, LogKeyError } from "./log_key.ts";
+import { checkOrigin, createKeyFile, LogKeyError } from "./log_key.ts";
 import { type MlDsa44Engine, MlDsa44NoteSigner } from "./witness/mldsa.ts";
 import { parseNoteSignerKey } from "./witness/keys.ts";
 
@@ -138,21 +138,8 @@ export async function loadOrCreateLogKeyPq(
     const text = await readKeyFile(path);
     if (text !== undefined) return await logKeyPqFromText(text, origin, options);
     const signer = MlDsa44NoteSigner.generate(origin, { engine: options.engine });
-    await Deno.mkdir(dir, { recursive: true });
-    const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-    await Deno.writeTextFile(tmp, signer.toSignerKey() + "\n", { mode: 0o600, createNew: true });
-    try {
-      await Deno.chmod(tmp, 0o600);
-      await Deno.link(tmp, path);
-      return signer;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) {
-        throw new LogKeyError(`cannot create ${path}`, { cause: e });
-      }
-      // Another process won the race: loop and load its key.
-    } finally {
-      await Deno.remove(tmp).catch(() => {});
-    }
+    if (await createKeyFile(dir, path, signer.toSignerKey())) return signer;
+    // Another process won the race: loop and load its key.
   }
   throw new LogKeyError(`cannot load or create ${path}`);
 }
