@@ -16,7 +16,8 @@
  * decides again.
  *
  * Within one process, requests for one log are also queued, so they do
- * not spin on the check; different logs proceed in parallel. The last
+ * not spin on the check; different logs proceed in parallel, and their
+ * writes share KV commits (`./group_commit.ts`): one disk wait per batch. The last
  * record read is cached with its versionstamp; the check makes a stale
  * cache harmless.
  *
@@ -30,6 +31,7 @@ import {
   type WitnessLogState,
 } from "../../ledger/witness/add_checkpoint.ts";
 import type { NoteSigner } from "../../ledger/note.ts";
+import { KvGroupCommitter } from "./group_commit.ts";
 
 /** What the witness stores per log. */
 export interface StoredLog extends WitnessLogState {
@@ -52,12 +54,14 @@ function key(origin: string): Deno.KvKey {
 /** The witness's per-log state over one Deno KV file. */
 export class WitnessStore {
   readonly #kv: Deno.Kv;
+  readonly #committer: KvGroupCommitter;
   readonly #cache = new Map<string, Cached>();
   readonly #queues = new Map<string, Promise<unknown>>();
   #closed = false;
 
   private constructor(kv: Deno.Kv) {
     this.#kv = kv;
+    this.#committer = new KvGroupCommitter(kv);
   }
 
   /** Open (or create) the KV file at `path`. */
@@ -133,24 +137,21 @@ export class WitnessStore {
         root: d.newState.root,
         checkpoint: d.cosignedCheckpoint,
       };
-      let res: Deno.KvCommitResult | Deno.KvCommitError;
-      try {
-        res = await this.#kv.atomic()
-          .check({ key: key(origin), versionstamp: cur.versionstamp })
-          .set(key(origin), value)
-          .commit();
-      } catch (e) {
-        // Another process holds the file's write lock (SQLite busy): nothing
-        // was written; wait a little and decide again.
-        if (!(e instanceof Error && /database is locked|busy/i.test(e.message))) throw e;
-        await new Promise((r) => setTimeout(r, 1 + Math.floor(Math.random() * 4)));
-        continue;
-      }
-      if (res.ok) {
+      const res = await this.#committer.write(
+        key(origin),
+        cur.versionstamp,
+        value,
+        value.checkpoint.length + 64,
+      );
+      if (res.kind === "ok") {
         this.#cache.set(origin, { value, versionstamp: res.versionstamp });
         return d;
       }
-      // Another writer moved the record: decide again on what it wrote.
+      if (res.kind === "busy") {
+        // Another process holds the file's write lock: nothing was written.
+        await new Promise((r) => setTimeout(r, 1 + Math.floor(Math.random() * 4)));
+      }
+      // Another writer moved the record (or held the lock): decide again on what is there.
     }
     throw new Error(`witness state of ${origin} kept changing under ${MAX_ATTEMPTS} attempts`);
   }
@@ -160,6 +161,7 @@ export class WitnessStore {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#queues.values()]);
+    await this.#committer.idle();
     this.#kv.close();
   }
 }
