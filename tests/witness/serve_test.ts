@@ -170,6 +170,18 @@ Deno.test("413 over the body limit; 429 over the client's rate with Retry-After"
   await withWitness(async (w) => {
     const big = "old 0\n\n" + "x".repeat(70_000);
     assert.equal((await postBody(w, big)).status, 413);
+    // Streamed (chunked, no Content-Length): stopped once past the limit.
+    const chunk = new TextEncoder().encode("x".repeat(16_384));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(ctl) {
+        if (sent++ < 8) ctl.enqueue(chunk);
+        else ctl.close();
+      },
+    });
+    const streamed = await fetch(`${w.url}/add-checkpoint`, { method: "POST", body: stream });
+    assert.equal(streamed.status, 413);
+    assert.match(await streamed.text(), /over the limit of 65536 bytes/);
     const log = await new TestLog([logKey]).grow(1);
     const cp = await log.checkpoint();
     const statuses: number[] = [];
@@ -183,9 +195,12 @@ Deno.test("413 over the body limit; 429 over the client's rate with Retry-After"
       if (res.status === 429) retry = res.headers.get("retry-after");
       await res.body?.cancel();
     }
-    assert.deepEqual(statuses.slice(0, 2), [200, 409], "within the burst (413 took one)");
-    assert.ok(statuses.slice(2).every((s) => s === 429), String(statuses));
+    assert.deepEqual(statuses.slice(0, 1), [200], "within the burst (the 413s took two)");
+    assert.ok(statuses.slice(1).every((s) => s === 429), String(statuses));
     assert.match(retry ?? "", /^[1-9][0-9]*$/);
+    const metrics = await (await fetch(`${w.url}/metrics`)).text();
+    assert.match(metrics, /requests_total\{status="413",reason="too-large"\} 2$/m);
+    assert.match(metrics, /requests_total\{status="429",reason="rate-limited"\} 4$/m);
   }, { rateLimit: { ratePerSecond: 0.001, burst: 3 } });
 });
 
