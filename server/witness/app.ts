@@ -11,8 +11,10 @@
  * | `GET /metrics` | Prometheus text: requests by status, cosignatures and size per log, process series |
  *
  * Beyond the spec: a request body over the limit is 413, a client (by
- * remote address) over its rate is 429 with `Retry-After`, and every error
- * body is one line of plain text. The rules (request format, status codes,
+ * remote address) over its rate is 429 with `Retry-After`, more than 256
+ * requests waiting for one log is 503 with `Retry-After`, another method
+ * than POST on `/add-checkpoint` is 405, and every error body is one line
+ * of plain text. The rules (request format, status codes,
  * consistency) live in `ledger/witness/add_checkpoint.ts`; the atomic
  * state change in `./state.ts`.
  *
@@ -143,6 +145,10 @@ export function createWitnessApp(opts: WitnessAppOptions): Hono<WitnessEnv> {
       throw e;
     }
     const d = await store.addCheckpoint(request, logs.get(request.checkpoint.origin), cosigners);
+    if (d === null) {
+      metrics.request(503, "busy");
+      return text("too many requests for this log are waiting\n", 503, { "retry-after": "1" });
+    }
     if (d.status === 200) {
       metrics.cosigned(d.origin);
       return answer(d.body, 200, "cosigned", d.contentType);
@@ -156,6 +162,8 @@ export function createWitnessApp(opts: WitnessAppOptions): Hono<WitnessEnv> {
     }
     return answer(d.body, d.status, d.reason, d.contentType);
   });
+
+  app.all("/add-checkpoint", () => text("add-checkpoint takes POST\n", 405, { allow: "POST" }));
 
   app.get("/healthz", async () => {
     // The state file answers (a read of one record).

@@ -4,7 +4,7 @@
  * - `witness_add_checkpoint_requests_total{status, reason}`: every
  *   `add-checkpoint` answer, `reason` one of `cosigned`, `malformed`,
  *   `unknown-log`, `bad-signature`, `conflict`, `bad-proof`, `too-large`,
- *   `rate-limited`;
+ *   `rate-limited`, `busy`;
  * - `witness_cosignatures_total{origin}`: checkpoints cosigned per log;
  * - `witness_log_size{origin}`: the size the witness last cosigned per log;
  * - the standard process series.

@@ -44,6 +44,12 @@ interface Cached {
   versionstamp: string | null;
 }
 
+/**
+ * Requests for one log that may wait for their turn; more are refused
+ * (a log sends one checkpoint at a time: a queue this long is a flood).
+ */
+export const MAX_WAITING_PER_LOG = 256;
+
 /** How often a decision is retried when another writer got there first. */
 const MAX_ATTEMPTS = 64;
 
@@ -57,6 +63,7 @@ export class WitnessStore {
   readonly #committer: KvGroupCommitter;
   readonly #cache = new Map<string, Cached>();
   readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #waiting = new Map<string, number>();
   #closed = false;
 
   private constructor(kv: Deno.Kv) {
@@ -99,20 +106,29 @@ export class WitnessStore {
    * Decide `request` for `log` against the stored state and, when it is
    * cosigned, commit the new state before returning. The returned 200
    * decision's cosignatures are safe to send: its state is durable.
+   * `null` when {@link MAX_WAITING_PER_LOG} requests for the log are
+   * already waiting (the caller answers 503).
    */
   addCheckpoint(
     request: AddCheckpointRequest,
     log: WitnessLog | undefined,
     cosigners: readonly NoteSigner[],
-  ): Promise<AddCheckpointDecision> {
+  ): Promise<AddCheckpointDecision | null> {
     if (this.#closed) return Promise.reject(new Error("witness store is closed"));
     if (log === undefined || log.origin !== request.checkpoint.origin) {
       // Unknown origin: nothing to read or lock.
       return decideAddCheckpoint(request, undefined, undefined, cosigners);
     }
     const origin = log.origin;
+    const waiting = this.#waiting.get(origin) ?? 0;
+    if (waiting >= MAX_WAITING_PER_LOG) return Promise.resolve(null);
+    this.#waiting.set(origin, waiting + 1);
     const prev = this.#queues.get(origin) ?? Promise.resolve();
-    const run = prev.then(() => this.#decide(request, log, cosigners));
+    const run = prev.then(() => this.#decide(request, log, cosigners)).finally(() => {
+      const n = (this.#waiting.get(origin) ?? 1) - 1;
+      if (n === 0) this.#waiting.delete(origin);
+      else this.#waiting.set(origin, n);
+    });
     const tail = run.catch(() => {});
     this.#queues.set(origin, tail);
     void tail.then(() => {

@@ -230,6 +230,10 @@ Deno.test("monitoring checkpoint, /metrics and /healthz", async () => {
     assert.match(metrics, /^witness_cosignatures_total\{origin="example\.com\/log"\} 1$/m);
     assert.match(metrics, /^witness_log_size\{origin="example\.com\/log"\} 4$/m);
     assert.match(metrics, /^process_resident_memory_bytes \d+$/m);
+    const get = await fetch(`${w.url}/add-checkpoint`);
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get("allow"), "POST");
+    await get.body?.cancel();
     const health = await fetch(`${w.url}/healthz`);
     assert.equal(health.status, 200);
     assert.equal(await health.text(), "ok\n");
