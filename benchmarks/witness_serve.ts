@@ -14,7 +14,7 @@
  *   cosignature) on the same requests in this process, no HTTP, no KV:
  *   what the server adds on top of the protocol's own work;
  * - `http_healthz`: `GET /healthz` on the same witness and connections
- *   (a cached state read): the cost of HTTP alone;
+ *   (one KV read): the cost of HTTP alone;
  * - `http_add_checkpoint_mldsa`: a second witness that also cosigns with
  *   ML-DSA-44 (liboqs), the spec's SHOULD.
  *

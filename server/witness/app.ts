@@ -166,9 +166,12 @@ export function createWitnessApp(opts: WitnessAppOptions): Hono<WitnessEnv> {
   app.all("/add-checkpoint", () => text("add-checkpoint takes POST\n", 405, { allow: "POST" }));
 
   app.get("/healthz", async () => {
-    // The state file answers (a read of one record).
-    const first = logs.keys().next();
-    if (!first.done) await store.get(first.value);
+    try {
+      await store.ping();
+    } catch (e) {
+      status(`witness: health check failed: ${(e as Error).message}`);
+      return text("state file unavailable\n", 503);
+    }
     return text("ok\n", 200);
   });
 

@@ -81,6 +81,12 @@ export class WitnessStore {
     return (await this.#read(origin)).value;
   }
 
+  /** Read from the file (health check): throws when the KV file does not answer. */
+  async ping(): Promise<void> {
+    if (this.#closed) throw new Error("witness store is closed");
+    await this.#kv.get(["witness", "ping"]);
+  }
+
   /** Sizes of the logs this process has seen (for metrics). */
   cachedSizes(): Map<string, number> {
     const out = new Map<string, number>();
