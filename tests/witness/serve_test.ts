@@ -78,6 +78,8 @@ Deno.test("200: cosignature lines that verify, with Ed25519 and ML-DSA-44 witnes
     const lines = r.body.split("\n").slice(0, -1);
     assert.equal(lines.length, 2);
     assert.ok(lines.every((l) => l.startsWith("— witness.example/w1 ")));
+    // The witness signs ML-DSA-44 with liboqs (WebAssembly) where it loads;
+    // these verifiers use @noble/post-quantum: two implementations agree.
     const good = await verifyCosignatureResponse(cp, r.body, verifiers(w));
     assert.equal(good.length, 2);
     // The next checkpoint, with a proof from 5, signed by both log keys.
