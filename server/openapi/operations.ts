@@ -201,7 +201,7 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
   queryEntries: {
     summary:
       "Entries by issuer, primitive, issue time, threshold breach, key id and regulation, paginated",
-    description: "A page filtered by `breached`, `key_id` or `regulation` reads at most 10,000 " +
+    description: "A page filtered by `breached`, `key_id` or `regulation` reads at most 2,000 " +
       "index hits: it may hold fewer than `limit` entries with a non-null `next_cursor`; only a " +
       "null `next_cursor` means the end.",
     parameters: [
