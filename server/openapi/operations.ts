@@ -345,6 +345,34 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
       "404": err("The server runs without REGLEDGER_CKKS=1."),
     },
   },
+  getTrustStore: {
+    summary: "The trust store the server verifies envelopes against",
+    description: "The trust-store file merged with the server's own issuer key: trusted " +
+      "public keys (canonical SPKI PEM), revoked key ids and parameter-set pins. Public " +
+      "material only; what a client needs to check issuer signatures itself.",
+    responses: {
+      "200": { description: "The trust store in force.", content: json(schemaRef("trust-store")) },
+    },
+  },
+  whoami: {
+    summary: "The scopes of the caller's token",
+    responses: {
+      "200": {
+        description: "`scopes`: granted; `allows`: every scope the token may use (`admin` " +
+          "implies all); `dev_mode`: authentication is off (every request is admin).",
+        content: json({
+          type: "object",
+          additionalProperties: false,
+          required: ["dev_mode", "scopes", "allows"],
+          properties: {
+            dev_mode: { type: "boolean" },
+            scopes: { type: "array", items: { type: "string" } },
+            allows: { type: "array", items: { type: "string" } },
+          },
+        }),
+      },
+    },
+  },
   listSchemas: {
     summary: "Names of the bundled JSON Schemas",
     responses: {
