@@ -35,6 +35,7 @@ import {
   schemaListRoute,
   schemaRoute,
 } from "./routes/admin.ts";
+import { trustStoreRoute, whoamiRoute } from "./routes/access.ts";
 import { auditRoute } from "./routes/audit.ts";
 import { CKKS_EVALUATE_PATH, ckksEvaluateRoute, evaluateInThread } from "./routes/ckks.ts";
 import { submitEnvelope, verifyRoute } from "./routes/envelopes.ts";
@@ -185,6 +186,8 @@ export function createApp(
       logSize = await deps.log.size();
     }),
     reloadTrustStore: reloadTrustStoreRoute(deps, metrics),
+    getTrustStore: trustStoreRoute(deps),
+    whoami: whoamiRoute(config.devMode),
   };
   for (const r of API_ROUTES) {
     const h = handlers[r.operationId];

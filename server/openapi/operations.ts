@@ -199,7 +199,11 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
     },
   },
   queryEntries: {
-    summary: "Entries by issuer, primitive, issue time and threshold breach, paginated",
+    summary:
+      "Entries by issuer, primitive, issue time, threshold breach, key id and regulation, paginated",
+    description: "A page filtered by `breached`, `key_id` or `regulation` reads at most 2,000 " +
+      "index hits: it may hold fewer than `limit` entries with a non-null `next_cursor`; only a " +
+      "null `next_cursor` means the end.",
     parameters: [
       strParam("issuer", "exact issuer"),
       strParam("primitive", "exact primitive"),
@@ -213,34 +217,16 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
           "`true`: only entries whose result breaches its threshold; `false`: only those that do not",
         schema: { type: "string", enum: ["true", "false"] },
       },
+      strParam("key_id", "exact issuer key id (`receipt.key_id`)"),
+      strParam("regulation", "exact regulation tag listed in the envelope's `regulations`"),
       strParam("cursor", "next_cursor of the previous page (opaque)"),
       indexParam("limit", "query", false, "page size (1–1000, default 100)"),
     ],
     responses: {
       "200": {
-        description: "Entry summaries in (issued_at, index) order.",
-        content: json({
-          type: "object",
-          required: ["entries", "next_cursor"],
-          properties: {
-            entries: {
-              type: "array",
-              items: {
-                type: "object",
-                properties: {
-                  index: { type: "integer", minimum: 0 },
-                  leaf_hash: B64,
-                  envelope_sha256: B64,
-                  issuer: { type: "string" },
-                  primitive: { type: "string" },
-                  issued_at: { type: "string" },
-                  key_id: { type: "string" },
-                },
-              },
-            },
-            next_cursor: { type: ["string", "null"] },
-          },
-        }),
+        description: "Entry summaries in (issued_at, index) order, each with its regulations " +
+          "and result summary (statistics, breach bit, thresholds).",
+        content: json(schemaRef("entries-page")),
       },
     },
   },
@@ -357,6 +343,34 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
         }),
       },
       "404": err("The server runs without REGLEDGER_CKKS=1."),
+    },
+  },
+  getTrustStore: {
+    summary: "The trust store the server verifies envelopes against",
+    description: "The trust-store file merged with the server's own issuer key: trusted " +
+      "public keys (canonical SPKI PEM), revoked key ids and parameter-set pins. Public " +
+      "material only; what a client needs to check issuer signatures itself.",
+    responses: {
+      "200": { description: "The trust store in force.", content: json(schemaRef("trust-store")) },
+    },
+  },
+  whoami: {
+    summary: "The scopes of the caller's token",
+    responses: {
+      "200": {
+        description: "`scopes`: granted; `allows`: every scope the token may use (`admin` " +
+          "implies all); `dev_mode`: authentication is off (every request is admin).",
+        content: json({
+          type: "object",
+          additionalProperties: false,
+          required: ["dev_mode", "scopes", "allows"],
+          properties: {
+            dev_mode: { type: "boolean" },
+            scopes: { type: "array", items: { type: "string" } },
+            allows: { type: "array", items: { type: "string" } },
+          },
+        }),
+      },
     },
   },
   listSchemas: {
