@@ -72,7 +72,18 @@ async function readTrust(path: string): Promise<TrustStoreJson> {
 
 async function exportPack(args: string[], io: CliIO): Promise<number> {
   const p = parseArgs(args, {
-    values: ["data", "origin", "server", "token", "trusted-keys", "issuer", "primitive", "from", "to", "output"],
+    values: [
+      "data",
+      "origin",
+      "server",
+      "token",
+      "trusted-keys",
+      "issuer",
+      "primitive",
+      "from",
+      "to",
+      "output",
+    ],
     flags: ["help"],
     aliases: { o: "output", h: "help" },
   });
@@ -89,7 +100,9 @@ async function exportPack(args: string[], io: CliIO): Promise<number> {
     from: p.values.from,
     to: p.values.to,
   };
-  const trust = p.values["trusted-keys"] === undefined ? undefined : await readTrust(p.values["trusted-keys"]);
+  const trust = p.values["trusted-keys"] === undefined
+    ? undefined
+    : await readTrust(p.values["trusted-keys"]);
   const server = p.values.server;
   if (server !== undefined && p.values.data !== undefined) {
     throw new UsageError("--data and --server exclude each other");
@@ -112,7 +125,11 @@ async function exportPack(args: string[], io: CliIO): Promise<number> {
       const summary = await writeEvidencePack(source, selection, (c) => w.write(c), { onProgress });
       await w.close();
       await Deno.rename(tmp, out);
-      if (onProgress) io.stderr(`\rexported ${summary.entries} entries (${(summary.bytes / 1e6).toFixed(1)} MB)\n`);
+      if (onProgress) {
+        io.stderr(
+          `\rexported ${summary.entries} entries (${(summary.bytes / 1e6).toFixed(1)} MB)\n`,
+        );
+      }
       printJson(io, { ok: true, pack: out, ...summary });
       return 0;
     } catch (e) {
@@ -205,6 +222,12 @@ async function verifyPack(args: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const first = verdict.problems[0];
-  printJson(io, { ...verdict, file: first?.file, index: first?.index, reason: first?.reason, error: first?.message });
+  printJson(io, {
+    ...verdict,
+    file: first?.file,
+    index: first?.index,
+    reason: first?.reason,
+    error: first?.message,
+  });
   return 1;
 }

@@ -19,7 +19,7 @@ import { resultSummary } from "../../core/primitives/breach.ts";
 import { TrustStore, type TrustStoreJson } from "../../core/trust_store.ts";
 import { openCheckpoint } from "../checkpoint.ts";
 import { decodeLeaf } from "../leaf.ts";
-import { leafHash, proveRecord, verifyInclusion } from "../merkle/mod.ts";
+import { type HashReader, leafHash, proveRecord, verifyInclusion } from "../merkle/mod.ts";
 import { TILE_WIDTH } from "../tiles/path.ts";
 import { decodeEntryBundle, decodeEnvelopeBundle } from "../tiles/bundle.ts";
 import { formatTilePath } from "../tiles/path.ts";
@@ -131,13 +131,14 @@ export async function writeEvidencePack(
   const size = cp.size;
   // One serialization whoever serves it: parsed, PEMs re-encoded, JCS.
   const trust = canonicalBytes(TrustStore.fromObject(await source.trustStore()).toJSON());
-  const tiles = new TileHashReader(size, cp.root, (p) => source.tile(p));
+  const tiles = new MemoHashReader(new TileHashReader(size, cp.root, (p) => source.tile(p)));
   const bundles = new Map<number, Promise<{ leaves: Uint8Array[]; envelopes: Uint8Array[] }>>();
   const bundle = (n: number) => {
     let b = bundles.get(n);
     if (b === undefined) {
       const width = Math.min(TILE_WIDTH, size - n * TILE_WIDTH);
-      const at = (level: "entries" | "envelopes") => source.tile(formatTilePath({ level, n, width }));
+      const at = (level: "entries" | "envelopes") =>
+        source.tile(formatTilePath({ level, n, width }));
       b = Promise.all([at("entries"), at("envelopes")]).then(([l, e]) => ({
         leaves: decodeEntryBundle(l, width),
         envelopes: decodeEnvelopeBundle(e, width, { maxEnvelopeBytes: 0xffffffff }),
@@ -176,9 +177,16 @@ export async function writeEvidencePack(
       }
       const fields = decodeLeaf(leaf);
       if (fields.envelope_sha256 !== toBase64(sha256(envelope))) {
-        throw new EvidenceExportError(`entry ${s.index}: the served envelope is not the logged one`);
+        throw new EvidenceExportError(
+          `entry ${s.index}: the served envelope is not the logged one`,
+        );
       }
-      const receipt = formatTlogProof({ extra: leaf, index: s.index, proof, checkpoint: checkpointText });
+      const receipt = formatTlogProof({
+        extra: leaf,
+        index: s.index,
+        proof,
+        checkpoint: checkpointText,
+      });
       await add(`envelopes/${s.index}.json`, envelope);
       await add(`envelopes/${s.index}.receipt`, utf8(receipt));
       facts.push(entryFacts(s.index, envelope));
@@ -211,7 +219,10 @@ export async function writeEvidencePack(
     // Reserved for the privacy-budget statements of the issuers covered (issue 15 §12).
     privacy_budgets: null,
   };
-  await zip.add(PACK_FILES.manifest, utf8(new TextDecoder().decode(canonicalBytes(manifest)) + "\n"));
+  await zip.add(
+    PACK_FILES.manifest,
+    utf8(new TextDecoder().decode(canonicalBytes(manifest)) + "\n"),
+  );
   await zip.finish([
     PACK_FILES.report,
     PACK_FILES.manifest,
@@ -221,6 +232,28 @@ export async function writeEvidencePack(
   ]);
   options.onProgress?.({ entries: indexes.length, bytes: zip.bytesWritten });
   return { entries: indexes.length, tree_size: size, bytes: zip.bytesWritten };
+}
+
+/**
+ * Remembers the hashes it has read: proofs of nearby entries share most of
+ * their hashes, which a tile reader would otherwise recompute from tile
+ * data for every proof. Bounded: forgets everything past 1M hashes.
+ */
+class MemoHashReader implements HashReader {
+  readonly #inner: HashReader;
+  readonly #memo = new Map<number, Uint8Array>();
+  constructor(inner: HashReader) {
+    this.#inner = inner;
+  }
+  async readHashes(indexes: number[]): Promise<Uint8Array[]> {
+    const missing = [...new Set(indexes.filter((i) => !this.#memo.has(i)))];
+    if (missing.length > 0) {
+      const got = await this.#inner.readHashes(missing);
+      if (this.#memo.size > 1_000_000) this.#memo.clear();
+      missing.forEach((i, k) => this.#memo.set(i, got[k]));
+    }
+    return indexes.map((i) => this.#memo.get(i)!);
+  }
 }
 
 /** What the report needs of one envelope (read leniently: the verifier judges it). */
@@ -242,7 +275,9 @@ export function entryFacts(index: number, envelope: Uint8Array): EntryFacts {
     issuer: str(v.issuer),
     primitive,
     issued_at: str(v.issued_at),
-    regulations: Array.isArray(v.regulations) ? v.regulations.filter((r) => typeof r === "string") : [],
+    regulations: Array.isArray(v.regulations)
+      ? v.regulations.filter((r) => typeof r === "string")
+      : [],
     breached: summary.breached,
     statistics: summary.statistics,
     thresholds: summary.thresholds,

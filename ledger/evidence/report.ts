@@ -49,9 +49,13 @@ export interface ReportInput {
 export const MAX_CHART_POINTS = 400;
 
 const esc = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
 
-const num = (v: number | null) => v === null ? "—" : Number.isInteger(v) ? String(v) : v.toPrecision(4);
+const num = (v: number | null) =>
+  v === null ? "—" : Number.isInteger(v) ? String(v) : v.toPrecision(4);
 
 const envLink = (i: number, text: string) => `<a href="envelopes/${i}.json">${text}</a>`;
 const receiptLink = (i: number) => `<a class="r" href="envelopes/${i}.receipt">receipt</a>`;
@@ -66,7 +70,11 @@ a{color:#0b57d0;text-decoration:none}a.r{font-size:12px;color:#555}
 .chart .t{font-size:12px;font-weight:600}`;
 
 function breachCell(b: boolean | null): string {
-  return b === null ? `<td class="muted">n/a</td>` : b ? `<td class="b">breach</td>` : `<td class="ok">ok</td>`;
+  return b === null
+    ? `<td class="muted">n/a</td>`
+    : b
+    ? `<td class="b">breach</td>`
+    : `<td class="ok">ok</td>`;
 }
 
 function sample(points: readonly EntryFacts[]): EntryFacts[] {
@@ -81,10 +89,14 @@ function sample(points: readonly EntryFacts[]): EntryFacts[] {
 /** One statistic's history as an inline SVG line chart: threshold dashed, breaches red. */
 function chart(primitive: string, stat: string, entries: readonly EntryFacts[]): string {
   const W = 520, H = 190, L = 52, R = 10, T = 10, B = 28;
-  const pts = sample(entries).filter((e) => e.statistics[stat] !== null && e.statistics[stat] !== undefined);
+  const pts = sample(entries).filter((e) =>
+    e.statistics[stat] !== null && e.statistics[stat] !== undefined
+  );
   if (pts.length === 0) return "";
   const rule = THRESHOLD_RULES[primitive];
-  const ts = rule?.statistics.includes(stat) ? pts.map((e) => e.thresholds[stat]).filter((t) => t !== undefined) : [];
+  const ts = rule?.statistics.includes(stat)
+    ? pts.map((e) => e.thresholds[stat]).filter((t) => t !== undefined)
+    : [];
   const vals = pts.map((e) => e.statistics[stat]!);
   const bounds = [...vals, ...ts, ...(rule?.absolute ? ts.map((t) => -t) : [])];
   let lo = Math.min(...bounds), hi = Math.max(...bounds);
@@ -92,22 +104,29 @@ function chart(primitive: string, stat: string, entries: readonly EntryFacts[]):
   const pad = (hi - lo) * 0.08;
   lo -= pad;
   hi += pad;
-  const x = (i: number) => L + (pts.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (pts.length - 1));
+  const x = (i: number) =>
+    L + (pts.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (pts.length - 1));
   const y = (v: number) => T + ((hi - v) * (H - T - B)) / (hi - lo);
   const f = (v: number) => v.toFixed(1);
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(stat)}">`,
-    `<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="#fafafa" stroke="#ccc"/>`,
+    `<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(stat)}">`,
+    `<rect x="${L}" y="${T}" width="${W - L - R}" height="${
+      H - T - B
+    }" fill="#fafafa" stroke="#ccc"/>`,
   ];
   for (const v of [lo + pad, (lo + hi) / 2, hi - pad]) {
     parts.push(
-      `<text x="${L - 4}" y="${f(y(v) + 4)}" font-size="10" text-anchor="end" fill="#555">${esc(num(v))}</text>`,
+      `<text x="${L - 4}" y="${f(y(v) + 4)}" font-size="10" text-anchor="end" fill="#555">${
+        esc(num(v))
+      }</text>`,
       `<line x1="${L}" x2="${W - R}" y1="${f(y(v))}" y2="${f(y(v))}" stroke="#eee"/>`,
     );
   }
   parts.push(
     `<text x="${L}" y="${H - 8}" font-size="10" fill="#555">${esc(pts[0].issued_at)}</text>`,
-    `<text x="${W - R}" y="${H - 8}" font-size="10" text-anchor="end" fill="#555">${esc(pts[pts.length - 1].issued_at)}</text>`,
+    `<text x="${W - R}" y="${H - 8}" font-size="10" text-anchor="end" fill="#555">${
+      esc(pts[pts.length - 1].issued_at)
+    }</text>`,
   );
   // The threshold each entry was compared with, as a dashed step line (± for magnitudes).
   if (ts.length > 0) {
@@ -116,15 +135,37 @@ function chart(primitive: string, stat: string, entries: readonly EntryFacts[]):
         const t = e.thresholds[stat];
         return t === undefined ? "" : `${i === 0 ? "M" : "L"}${f(x(i))},${f(y(sign * t))}`;
       }).join("");
-      parts.push(`<path d="${d.replace(/^L/, "M")}" fill="none" stroke="#b00020" stroke-dasharray="5 4" stroke-width="1.2"/>`);
+      parts.push(
+        `<path d="${
+          d.replace(/^L/, "M")
+        }" fill="none" stroke="#b00020" stroke-dasharray="5 4" stroke-width="1.2"/>`,
+      );
     }
-    parts.push(`<text x="${W - R - 2}" y="${f(y(ts[ts.length - 1]) - 4)}" font-size="10" text-anchor="end" fill="#b00020">threshold ${esc(num(ts[ts.length - 1]))}</text>`);
-  }
-  parts.push(`<polyline fill="none" stroke="#0b57d0" stroke-width="1.5" points="${pts.map((e, i) => `${f(x(i))},${f(y(e.statistics[stat]!))}`).join(" ")}"/>`);
-  for (const [i, e] of pts.entries()) {
-    const b = e.breached === true;
     parts.push(
-      `<a href="envelopes/${e.index}.json"><circle cx="${f(x(i))}" cy="${f(y(e.statistics[stat]!))}" r="${b ? 4.5 : 2.5}" fill="${b ? "#b00020" : "#0b57d0"}"><title>entry ${e.index} · ${esc(e.issued_at)} · ${esc(stat)} = ${esc(num(e.statistics[stat]))}${b ? " · BREACH" : ""}</title></circle></a>`,
+      `<text x="${W - R - 2}" y="${
+        f(y(ts[ts.length - 1]) - 4)
+      }" font-size="10" text-anchor="end" fill="#b00020">threshold ${
+        esc(num(ts[ts.length - 1]))
+      }</text>`,
+    );
+  }
+  parts.push(
+    `<polyline fill="none" stroke="#0b57d0" stroke-width="1.5" points="${
+      pts.map((e, i) => `${f(x(i))},${f(y(e.statistics[stat]!))}`).join(" ")
+    }"/>`,
+  );
+  // A breach is marked on the statistics compared with a threshold (the entry's breach bit).
+  const judged = rule?.statistics.includes(stat) ?? false;
+  for (const [i, e] of pts.entries()) {
+    const b = judged && e.breached === true;
+    parts.push(
+      `<a href="envelopes/${e.index}.json"><circle cx="${f(x(i))}" cy="${
+        f(y(e.statistics[stat]!))
+      }" r="${b ? 4.5 : 2.5}" fill="${b ? "#b00020" : "#0b57d0"}"><title>entry ${e.index} · ${
+        esc(e.issued_at)
+      } · ${esc(stat)} = ${esc(num(e.statistics[stat]))}${
+        b ? " · BREACH" : ""
+      }</title></circle></a>`,
     );
   }
   parts.push("</svg>");
@@ -136,8 +177,12 @@ function entryRow(e: EntryFacts, stats: readonly string[]): string {
     const v = e.statistics[s];
     return `<td>${v === null || v === undefined ? "—" : envLink(e.index, esc(num(v)))}</td>`;
   });
-  return `<tr><td>${envLink(e.index, String(e.index))} ${receiptLink(e.index)}</td><td>${esc(e.issued_at)}</td>` +
-    `<td>${esc(e.issuer)}</td><td>${esc(e.primitive)}</td>${breachCell(e.breached)}${cells.join("")}</tr>`;
+  return `<tr><td>${envLink(e.index, String(e.index))} ${receiptLink(e.index)}</td><td>${
+    esc(e.issued_at)
+  }</td>` +
+    `<td>${esc(e.issuer)}</td><td>${esc(e.primitive)}</td>${breachCell(e.breached)}${
+      cells.join("")
+    }</tr>`;
 }
 
 function entryTable(entries: readonly EntryFacts[]): string {
@@ -183,9 +228,13 @@ export function renderReport(input: ReportInput): string {
   const out: string[] = [
     `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">`,
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
-    `<title>Evidence pack — ${esc(input.checkpoint.origin)}</title><style>${CSS}</style></head><body>`,
+    `<title>Evidence pack — ${
+      esc(input.checkpoint.origin)
+    }</title><style>${CSS}</style></head><body>`,
     `<h1>Evidence pack</h1>`,
-    `<p>Log <b>${esc(input.checkpoint.origin)}</b>, checkpoint of tree size <b>${input.checkpoint.size}</b> ` +
+    `<p>Log <b>${
+      esc(input.checkpoint.origin)
+    }</b>, checkpoint of tree size <b>${input.checkpoint.size}</b> ` +
     `(<a href="checkpoint.txt">checkpoint.txt</a>, <a href="log-keys.txt">log keys</a>, ` +
     `<a href="trust-store.json">trust store</a>, <a href="manifest.json">manifest</a>). ` +
     `Selection: ${sel}. <b>${entries.length}</b> entries.</p>`,
@@ -204,7 +253,9 @@ export function renderReport(input: ReportInput): string {
     out.push(
       `<tr><td>${esc(last.issuer)}</td><td>${esc(last.primitive)}</td><td>${g.length}</td>` +
         `<td class="${breaches ? "b" : ""}">${last.breached === null ? "n/a" : breaches}</td>` +
-        `<td>${envLink(g[0].index, esc(g[0].issued_at))}</td><td>${envLink(last.index, esc(last.issued_at))}</td>` +
+        `<td>${envLink(g[0].index, esc(g[0].issued_at))}</td><td>${
+          envLink(last.index, esc(last.issued_at))
+        }</td>` +
         `<td>${latest} ${receiptLink(last.index)}</td></tr>`,
     );
   }
@@ -222,7 +273,10 @@ export function renderReport(input: ReportInput): string {
   if (regs.length === 0) out.push(`<p class="muted">No envelope names a regulation.</p>`);
   for (const r of regs) {
     const rs = entries.filter((e) => e.regulations.includes(r));
-    out.push(`<h3>${esc(r)} <span class="muted">(${rs.length} entries)</span></h3>`, entryTable(rs));
+    out.push(
+      `<h3>${esc(r)} <span class="muted">(${rs.length} entries)</span></h3>`,
+      entryTable(rs),
+    );
   }
   out.push(`<h2>All entries</h2>`, entryTable(entries), `</body></html>\n`);
   return out.join("\n");

@@ -35,7 +35,9 @@ export function localEvidenceSource(log: LocalLog, trustStore: TrustStoreJson): 
     query: (q) => log.query(q),
     tile: async (path) => {
       const t = await log.tile?.(parseTilePath(path));
-      if (t === null || t === undefined) throw new EvidenceExportError(`the log has no tile ${path}`);
+      if (t === null || t === undefined) {
+        throw new EvidenceExportError(`the log has no tile ${path}`);
+      }
       return t;
     },
   };

@@ -90,7 +90,12 @@ export async function verifyEvidencePack(
   // 1. Every file's bytes are the ones written (CRC-32): names a changed byte precisely.
   for (const f of files) {
     if (!f.crcOk) {
-      problem({ file: f.name, index: indexOf(f.name), reason: "crc", message: `${f.name} was altered (CRC-32 mismatch)` });
+      problem({
+        file: f.name,
+        index: indexOf(f.name),
+        reason: "crc",
+        message: `${f.name} was altered (CRC-32 mismatch)`,
+      });
     }
   }
   if (verdict.problems.length > 0) return verdict;
@@ -115,20 +120,37 @@ export async function verifyEvidencePack(
     listed.add(m.path);
     const f = byName.get(m.path);
     if (f === undefined) {
-      problem({ file: m.path, index: indexOf(m.path), reason: "missing", message: `${m.path} is in the manifest but not in the pack` });
+      problem({
+        file: m.path,
+        index: indexOf(m.path),
+        reason: "missing",
+        message: `${m.path} is in the manifest but not in the pack`,
+      });
     } else if (sha256Hex(f.data) !== m.sha256 || f.data.length !== m.bytes) {
-      problem({ file: m.path, index: indexOf(m.path), reason: "manifest", message: `${m.path} does not match its SHA-256 in the manifest` });
+      problem({
+        file: m.path,
+        index: indexOf(m.path),
+        reason: "manifest",
+        message: `${m.path} does not match its SHA-256 in the manifest`,
+      });
     }
   }
   for (const f of files) {
     if (f.name !== PACK_FILES.manifest && !listed.has(f.name)) {
-      problem({ file: f.name, index: indexOf(f.name), reason: "unlisted", message: `${f.name} is not in the manifest` });
+      problem({
+        file: f.name,
+        index: indexOf(f.name),
+        reason: "unlisted",
+        message: `${f.name} is not in the manifest`,
+      });
     }
   }
   for (const i of manifest.entries) {
     for (const ext of ["json", "receipt"]) {
       const name = `envelopes/${i}.${ext}`;
-      if (!listed.has(name)) problem({ file: name, index: i, reason: "missing", message: `entry ${i} has no ${name}` });
+      if (!listed.has(name)) {
+        problem({ file: name, index: i, reason: "missing", message: `entry ${i} has no ${name}` });
+      }
     }
   }
   if (verdict.problems.length > 0) return verdict;
@@ -137,10 +159,15 @@ export async function verifyEvidencePack(
   const checkpoint = text(PACK_FILES.checkpoint)!;
   let keys: ParsedVerifierKey[];
   try {
-    const given = options.logKeys ?? text(PACK_FILES.logKeys)!.split("\n").filter((l) => l.trim() !== "");
+    const given = options.logKeys ??
+      text(PACK_FILES.logKeys)!.split("\n").filter((l) => l.trim() !== "");
     keys = given.map((k) => parseNoteVerifierKey(k.trim()));
   } catch (e) {
-    problem({ file: PACK_FILES.logKeys, reason: "malformed", message: `log key: ${(e as Error).message}` });
+    problem({
+      file: PACK_FILES.logKeys,
+      reason: "malformed",
+      message: `log key: ${(e as Error).message}`,
+    });
     return verdict;
   }
   let cp: VerifiedCheckpoint | undefined;
@@ -160,17 +187,29 @@ export async function verifyEvidencePack(
       cp = await openCheckpoint(checkpoint, k.verifier);
     } catch (e) {
       if (!(e instanceof CheckpointError)) throw e;
-      problem({ file: PACK_FILES.checkpoint, reason: "checkpoint", message: `log key ${k.vkey}: ${e.message}` });
+      problem({
+        file: PACK_FILES.checkpoint,
+        reason: "checkpoint",
+        message: `log key ${k.vkey}: ${e.message}`,
+      });
       return verdict;
     }
   }
   if (cp === undefined) {
-    problem({ file: PACK_FILES.logKeys, reason: "missing", message: "no log key to check the checkpoint with" });
+    problem({
+      file: PACK_FILES.logKeys,
+      reason: "missing",
+      message: "no log key to check the checkpoint with",
+    });
     return verdict;
   }
   verdict.checkpoint = { origin: cp.origin, tree_size: cp.size };
   if (manifest.checkpoint.tree_size !== cp.size || manifest.checkpoint.origin !== cp.origin) {
-    problem({ file: PACK_FILES.manifest, reason: "manifest", message: "the manifest names another checkpoint" });
+    problem({
+      file: PACK_FILES.manifest,
+      reason: "manifest",
+      message: "the manifest names another checkpoint",
+    });
     return verdict;
   }
 
@@ -206,7 +245,12 @@ export async function verifyEvidencePack(
         verifiedCheckpoint: preVerified,
       });
       if (r.index !== index) {
-        problem({ file: recName, index, reason: "index-mismatch", message: `the receipt is for entry ${r.index}` });
+        problem({
+          file: recName,
+          index,
+          reason: "index-mismatch",
+          message: `the receipt is for entry ${r.index}`,
+        });
         continue;
       }
     } catch (e) {
@@ -230,7 +274,10 @@ interface Manifest {
   files: { path: string; sha256: string; bytes: number }[];
 }
 
-function readManifest(text: string | undefined, problem: (p: PackProblem) => void): Manifest | undefined {
+function readManifest(
+  text: string | undefined,
+  problem: (p: PackProblem) => void,
+): Manifest | undefined {
   if (text === undefined) return undefined;
   const bad = (message: string) => {
     problem({ file: PACK_FILES.manifest, reason: "manifest", message });
@@ -253,7 +300,8 @@ function readManifest(text: string | undefined, problem: (p: PackProblem) => voi
     !Array.isArray(files) || !Array.isArray(entries) ||
     !entries.every((i) => Number.isSafeInteger(i) && i >= 0 && i < (cp.tree_size as number)) ||
     !files.every((f) =>
-      f && typeof f.path === "string" && typeof f.sha256 === "string" && Number.isSafeInteger(f.bytes)
+      f && typeof f.path === "string" && typeof f.sha256 === "string" &&
+      Number.isSafeInteger(f.bytes)
     )
   ) return bad("manifest.json lacks checkpoint, entries or files in the documented shape");
   if (new Set(entries).size !== entries.length) return bad("manifest.json lists an entry twice");

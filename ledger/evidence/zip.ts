@@ -116,7 +116,9 @@ export class ZipWriter {
   async finish(first: readonly string[] = []): Promise<void> {
     if (this.#finished) throw new RangeError("the archive is finished");
     this.#finished = true;
-    const order = [...new Set([...first.filter((n) => this.#records.has(n)), ...this.#records.keys()])];
+    const order = [
+      ...new Set([...first.filter((n) => this.#records.has(n)), ...this.#records.keys()]),
+    ];
     const cdStart = this.#offset;
     const parts: Uint8Array[] = [];
     let pending = 0;

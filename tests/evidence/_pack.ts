@@ -64,19 +64,30 @@ export interface PackServer {
 export async function packServer(n: number): Promise<PackServer> {
   const dir = await Deno.makeTempDir({ prefix: "regledger-evidence-" });
   const key = await InProcessKeyProvider.generate("evidence-test-1");
-  await Deno.writeTextFile(`${dir}/trust.json`, JSON.stringify({ keys: { [key.keyId]: key.publicKeyPem } }));
+  await Deno.writeTextFile(
+    `${dir}/trust.json`,
+    JSON.stringify({ keys: { [key.keyId]: key.publicKeyPem } }),
+  );
   const server = await startServer({
     host: "127.0.0.1",
     port: 0,
     dataDir: `${dir}/data`,
     trustedKeys: `${dir}/trust.json`,
-    config: { ...DEFAULT_CONFIG, apiKeys: parseApiKeys(`${TOKEN}:admin`), verifyWorkers: 0, rateLimit: null },
+    config: {
+      ...DEFAULT_CONFIG,
+      apiKeys: parseApiKeys(`${TOKEN}:admin`),
+      verifyWorkers: 0,
+      rateLimit: null,
+    },
     signals: false,
     status: () => {},
   });
   const url = `http://127.0.0.1:${server.addr.port}`;
   const client = new LogClient(url, { token: TOKEN });
-  const kinds: [string, PrimitiveName][] = [["acme", "drift"], ["acme", "fairness"], ["globex", "drift"]];
+  const kinds: [string, PrimitiveName][] = [["acme", "drift"], ["acme", "fairness"], [
+    "globex",
+    "drift",
+  ]];
   for (let i = 0; i < n; i++) {
     const [issuer, primitive] = kinds[i % kinds.length];
     const r = await client.append(await historyEnvelope(key, i, issuer, primitive));
