@@ -51,6 +51,11 @@ command(
   async () => (await import("./commands/proof.ts")).run,
 );
 command(
+  "evidence",
+  "export and verify offline evidence packs (envelopes, receipts, report)",
+  async () => (await import("./commands/evidence.ts")).run,
+);
+command(
   "serve",
   "run the regulator's HTTP server",
   async () => (await import("./commands/serve.ts")).run,

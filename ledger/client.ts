@@ -246,6 +246,11 @@ export class LogClient {
     return await (await this.#fetch("v1/log/checkpoint")).text();
   }
 
+  /** `GET /<path>` of a read-only route (`v1/log/keys`, `v1/trust-store`), as text. */
+  async text(path: string): Promise<string> {
+    return await (await this.#fetch(path)).text();
+  }
+
   /** `GET /v1/log/key`. */
   async key(): Promise<string> {
     return (await (await this.#fetch("v1/log/key")).text()).trim();

@@ -252,6 +252,14 @@ export interface VerifyTlogProofOptions {
    * @default the log key's name
    */
   origin?: string;
+  /**
+   * A checkpoint the caller has already verified (`signed`: its exact
+   * text; `checkpoint`: what {@link openCheckpoint} returned for it): the
+   * receipt's checkpoint must be byte-identical to it, and its signatures
+   * are not checked again (an evidence pack checks one checkpoint, then
+   * thousands of receipts against it).
+   */
+  verifiedCheckpoint?: { signed: string; checkpoint: VerifiedCheckpoint };
 }
 
 /**
@@ -361,7 +369,12 @@ export async function verifyTlogProof(
   const verifiers = toVerifiers(logKey);
   let checkpoint: VerifiedCheckpoint;
   try {
-    checkpoint = await openCheckpoint(p.checkpoint, verifiers, { origin: options.origin });
+    const pre = options.verifiedCheckpoint;
+    if (pre !== undefined && p.checkpoint !== pre.signed) {
+      throw new TlogProofError("checkpoint", "the receipt's checkpoint is not the one given");
+    }
+    checkpoint = pre?.checkpoint ??
+      await openCheckpoint(p.checkpoint, verifiers, { origin: options.origin });
   } catch (e) {
     if (e instanceof CheckpointError) {
       throw new TlogProofError("checkpoint", e.message, { cause: e });

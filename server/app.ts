@@ -36,6 +36,7 @@ import {
   schemaRoute,
 } from "./routes/admin.ts";
 import { trustStoreRoute, whoamiRoute } from "./routes/access.ts";
+import { evidenceRoute } from "./routes/evidence.ts";
 import { auditRoute } from "./routes/audit.ts";
 import { CKKS_EVALUATE_PATH, ckksEvaluateRoute, evaluateInThread } from "./routes/ckks.ts";
 import { submitEnvelope, verifyRoute } from "./routes/envelopes.ts";
@@ -187,6 +188,7 @@ export function createApp(
     }),
     reloadTrustStore: reloadTrustStoreRoute(deps, metrics),
     getTrustStore: trustStoreRoute(deps),
+    getEvidencePack: evidenceRoute(deps),
     whoami: whoamiRoute(config.devMode),
   };
   for (const r of API_ROUTES) {

@@ -345,6 +345,23 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
       "404": err("The server runs without REGLEDGER_CKKS=1."),
     },
   },
+  getEvidencePack: {
+    summary: "Evidence pack of a selection (ZIP: envelopes, receipts, checkpoint, keys, report)",
+    description: "The same bytes `regledger evidence export` writes for the same selection " +
+      "and checkpoint (docs/formats.md, Evidence packs). Streamed as written.",
+    parameters: [
+      strParam("issuer", "exact issuer"),
+      strParam("primitive", "exact primitive"),
+      strParam("from", "issued_at ≥ from (RFC 3339)", "date-time"),
+      strParam("to", "issued_at < to (RFC 3339)", "date-time"),
+    ],
+    responses: {
+      "200": {
+        description: "The pack, `application/zip`.",
+        content: { "application/zip": { schema: { type: "string", format: "binary" } } },
+      },
+    },
+  },
   getTrustStore: {
     summary: "The trust store the server verifies envelopes against",
     description: "The trust-store file merged with the server's own issuer key: trusted " +

@@ -20,7 +20,7 @@ import { type AppEnv, jsonWithRaw, onlyParams, parseIndex } from "../http.ts";
 export const PAGE_LIMIT = { default: 100, max: 1000 } as const;
 
 /** A `from`/`to` parameter: an RFC 3339 date-time under the one rule of `core/rfc3339.ts`. */
-function timeParam(name: string, raw: string | undefined): string | undefined {
+export function timeParam(name: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   const problem = raw.length > 256 ? "must be at most 256 characters" : dateTimeProblem(raw);
   if (problem !== undefined) {
@@ -31,7 +31,8 @@ function timeParam(name: string, raw: string | undefined): string | undefined {
   return raw;
 }
 
-function textParam(name: string, raw: string | undefined): string | undefined {
+/** An exact-match text parameter: 1 to 256 characters. */
+export function textParam(name: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   if (raw.length === 0 || raw.length > 256) {
     throw new ApiError(400, `parameter '${name}' must be 1 to 256 characters`, {
