@@ -23,7 +23,7 @@
  * @module
  */
 import { type AuditRun, runAudit, signAuditRun } from "../core/audit/index.ts";
-import { sha256, toBase64 } from "../core/bytes.ts";
+import { toBase64 } from "../core/bytes.ts";
 import { parseEnvelopeValue, signedBodySha256 } from "../core/envelope.ts";
 import type { PrimitiveName } from "../core/envelope_types.ts";
 import { InProcessKeyProvider } from "../core/keys.ts";
