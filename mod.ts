@@ -72,9 +72,17 @@ export {
   type KeyProvider,
 } from "./core/keys.ts";
 export { type Ed25519Engine, Ed25519PrivateKey, Ed25519PublicKey } from "./core/ed25519.ts";
+// Hybrid (post-quantum) issuer keys: the ML-DSA-65 half (docs/formats.md §2.7).
+export { type MlDsa65Signer } from "./core/keys.ts";
+export {
+  type MlDsa65Engine,
+  MlDsa65PrivateKey,
+  MlDsa65PublicKey,
+  type MlDsa65SignOptions,
+} from "./core/ml_dsa65.ts";
 
 // Trust store and verification.
-export { TrustStore, type TrustStoreJson } from "./core/trust_store.ts";
+export { type HybridKeyEntry, TrustStore, type TrustStoreJson } from "./core/trust_store.ts";
 export {
   checkEnvelope,
   type CheckResult as EnvelopeCheckResult,

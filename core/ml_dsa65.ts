@@ -161,7 +161,19 @@ export class MlDsa65PublicKey {
   }
 }
 
-/** Options of {@linkcode MlDsa65PrivateKey.sign}. */
+/**
+ * Options of {@linkcode MlDsa65PrivateKey.sign}.
+ *
+ * @example Deterministic signatures repeat
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MlDsa65PrivateKey, type MlDsa65SignOptions } from "./ml_dsa65.ts";
+ * const key = MlDsa65PrivateKey.generate();
+ * const m = new TextEncoder().encode("body");
+ * const options: MlDsa65SignOptions = { deterministic: true };
+ * assert.deepEqual(key.sign(m, options), key.sign(m, options));
+ * ```
+ */
 export interface MlDsa65SignOptions {
   /** Sign deterministically (FIPS 204's deterministic variant) instead of hedged. @default {false} */
   deterministic?: boolean;
@@ -260,14 +272,23 @@ export class MlDsa65PrivateKey {
  * ```
  */
 export function decodeMlDsa65SignatureBase64(b64: string): Uint8Array | undefined {
+  // 3309 bytes are exactly 4412 characters with no padding.
   if (typeof b64 !== "string" || b64.length !== 4412) return undefined;
   try {
-    const sig = fromBase64(b64);
+    // The runtime's decoder when it has one (several times faster on 4 KiB):
+    // it skips whitespace, which the output length then catches, and
+    // `strict` refuses padding bits.
+    const sig = nativeFromBase64 ? nativeFromBase64(b64, STRICT) : fromBase64(b64);
     return sig.length === ML_DSA_65_SIGNATURE_SIZE ? sig : undefined;
   } catch {
     return undefined;
   }
 }
+
+const STRICT = { alphabet: "base64", lastChunkHandling: "strict" } as const;
+const nativeFromBase64 = (Uint8Array as unknown as {
+  fromBase64?: (s: string, o: typeof STRICT) => Uint8Array;
+}).fromBase64;
 
 /** Standard base64 of a signature (the form of `pq_signature_b64`). */
 export function encodeMlDsa65SignatureBase64(signature: Uint8Array): string {

@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-explicit-any -- test inspects untyped JSON answers
 /**
  * Hybrid Ed25519 + ML-DSA-65 envelopes over HTTP (CONTRACT §9): with the
  * issuer's two keys in the server's trust store, `POST /v1/envelopes`
