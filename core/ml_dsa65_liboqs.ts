@@ -8,7 +8,7 @@
  * @module
  */
 import { createMLDSA65 } from "@oqs/liboqs-js";
-import type { MlDsa65Engine } from "./ml_dsa65.ts";
+import { type MlDsa65Engine, nobleMlDsa65 } from "./ml_dsa65.ts";
 
 /** A liboqs ML-DSA-65 engine; call `destroy()` when done with it. */
 export interface LiboqsMlDsa65Engine extends MlDsa65Engine {
@@ -56,4 +56,29 @@ export async function createLiboqsMlDsa65Engine(): Promise<LiboqsMlDsa65Engine> 
       oqs.destroy();
     },
   };
+}
+
+let shared: Promise<MlDsa65Engine> | undefined;
+
+/**
+ * The ML-DSA-65 engine for verifying many hybrid envelopes (a server):
+ * liboqs where its WebAssembly module loads, else, with no error,
+ * @noble/post-quantum. Loaded once per process (or worker) and shared; it
+ * is never destroyed, so it has no `destroy`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultMlDsa65Engine } from "./ml_dsa65_liboqs.ts";
+ * const engine = await defaultMlDsa65Engine();
+ * assert.ok(["liboqs", "noble"].includes(engine.name));
+ * assert.equal(await defaultMlDsa65Engine(), engine);
+ * ```
+ */
+export function defaultMlDsa65Engine(): Promise<MlDsa65Engine> {
+  shared ??= createLiboqsMlDsa65Engine().then(
+    (e): MlDsa65Engine => ({ name: e.name, sign: e.sign, verify: e.verify }),
+    () => nobleMlDsa65,
+  );
+  return shared;
 }
