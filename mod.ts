@@ -21,8 +21,9 @@
  * Subpath exports hold the pure verifiers and the rest: `./merkle` (RFC 6962
  * hashing and proofs), `./note` (signed notes and checkpoints), `./receipt`
  * (`tlog-proof@v1`), `./jcs` (RFC 8785), `./server` (the Hono app and
- * `startServer`), `./fhe` (CKKS audits, which load the SEAL WebAssembly) and
- * `./cli` (the `regledger` command).
+ * `startServer`), `./fhe` (CKKS audits, which load the SEAL WebAssembly),
+ * `./cli` (the `regledger` command) and `./pq` (the ML-DSA-65 keys of hybrid
+ * post-quantum issuers).
  *
  * @example Audit, sign and verify
  * ```ts
@@ -72,9 +73,12 @@ export {
   type KeyProvider,
 } from "./core/keys.ts";
 export { type Ed25519Engine, Ed25519PrivateKey, Ed25519PublicKey } from "./core/ed25519.ts";
+// Hybrid (post-quantum) issuer keys: the ML-DSA-65 half (docs/formats.md §2.7);
+// its key classes are in the `./pq` subpath.
+export { type MlDsa65Signer } from "./core/keys.ts";
 
 // Trust store and verification.
-export { TrustStore, type TrustStoreJson } from "./core/trust_store.ts";
+export { type HybridKeyEntry, TrustStore, type TrustStoreJson } from "./core/trust_store.ts";
 export { readTrustStoreFile } from "./core/trust_store_file.ts";
 export {
   checkEnvelope,

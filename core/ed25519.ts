@@ -10,7 +10,8 @@
  * @module
  */
 import * as noble from "@noble/ed25519";
-import { bytesEqual, concatBytes, fromBase64, fromHex, toBase64 } from "./bytes.ts";
+import { bytesEqual, concatBytes, fromHex, toBase64 } from "./bytes.ts";
+import { pemDecode, pemEncode } from "./pem.ts";
 
 /**
  * Which Ed25519 implementation performs an operation.
@@ -72,27 +73,6 @@ async function resolveEngine(engine: Ed25519Engine | undefined): Promise<Ed25519
   return (await webCryptoHasEd25519()) ? "webcrypto" : "noble";
 }
 
-function pemBody(pem: string, label: string): Uint8Array {
-  const begin = `-----BEGIN ${label}-----`;
-  const end = `-----END ${label}-----`;
-  const text = pem.trim();
-  if (!text.startsWith(begin) || !text.endsWith(end)) {
-    throw new TypeError(`not a PEM ${label} (expected ${begin} … ${end})`);
-  }
-  const b64 = text.slice(begin.length, text.length - end.length).replace(/[\r\n\t ]/g, "");
-  try {
-    return fromBase64(b64);
-  } catch (e) {
-    throw new TypeError(`PEM ${label} body is not valid base64`, { cause: e });
-  }
-}
-
-function pem(label: string, der: Uint8Array): string {
-  const b64 = toBase64(der);
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
-}
-
 function startsWith(a: Uint8Array, prefix: Uint8Array): boolean {
   return a.length >= prefix.length && bytesEqual(a.subarray(0, prefix.length), prefix);
 }
@@ -144,7 +124,7 @@ export class Ed25519PublicKey {
    */
   static fromPem(pemText: string): Ed25519PublicKey {
     if (typeof pemText !== "string") throw new TypeError("public key PEM must be a string");
-    const der = pemBody(pemText, "PUBLIC KEY");
+    const der = pemDecode(pemText, "PUBLIC KEY");
     if (der.length !== 44 || !startsWith(der, SPKI_PREFIX)) {
       throw new TypeError("PEM public key is not an Ed25519 SubjectPublicKeyInfo (RFC 8410)");
     }
@@ -155,7 +135,7 @@ export class Ed25519PublicKey {
 
   /** RFC 8410 SPKI PEM, 64-column base64, trailing newline (as Python's `cryptography` writes it). */
   toPem(): string {
-    return pem("PUBLIC KEY", concatBytes(SPKI_PREFIX, this.raw));
+    return pemEncode("PUBLIC KEY", concatBytes(SPKI_PREFIX, this.raw));
   }
 
   /** Whether `other` is the same public key. */
@@ -272,7 +252,7 @@ export class Ed25519PrivateKey {
    */
   static async fromPkcs8Pem(pemText: string): Promise<Ed25519PrivateKey> {
     if (typeof pemText !== "string") throw new TypeError("private key PEM must be a string");
-    const der = pemBody(pemText, "PRIVATE KEY");
+    const der = pemDecode(pemText, "PRIVATE KEY");
     let attached: Uint8Array | undefined;
     if (der.length === 48 && startsWith(der, PKCS8_PREFIX)) {
       // v1: seed only.
@@ -293,7 +273,7 @@ export class Ed25519PrivateKey {
 
   /** RFC 8410 PKCS#8 v1 PEM of this key (secret: write it only to a 0600 file). */
   toPkcs8Pem(): string {
-    return pem("PRIVATE KEY", concatBytes(PKCS8_PREFIX, this.#seed));
+    return pemEncode("PRIVATE KEY", concatBytes(PKCS8_PREFIX, this.#seed));
   }
 
   /** The Ed25519 signature (64 bytes) of `message`. */

@@ -252,6 +252,8 @@ function deepFreeze(v: unknown): void {
 }
 
 const RECEIPT_FIELDS = ["sha256", "signature_alg", "signature_b64", "key_id", "public_key_pem"];
+/** A hybrid issuer's ML-DSA-65 half (§2.7): all three or none, native envelopes only. */
+const PQ_RECEIPT_FIELDS = ["pq_signature_alg", "pq_signature_b64", "pq_public_key_pem"];
 
 /** Check the fields verification relies on; the JSON Schemas check the rest. */
 function checkShape(v: JsonObject, kind: "native" | "legacy"): void {
@@ -266,10 +268,25 @@ function checkShape(v: JsonObject, kind: "native" | "legacy"): void {
       fail(`/receipt/${f}`, "string", `receipt.${f} must be a string`);
     }
   }
+  const pq = PQ_RECEIPT_FIELDS.filter((f) => receipt[f] !== undefined);
+  if (pq.length > 0) {
+    if (kind === "legacy") {
+      fail(`/receipt/${pq[0]}`, "no-extra-members", "legacy envelopes have no ML-DSA-65 signature");
+    }
+    for (const f of PQ_RECEIPT_FIELDS) {
+      if (typeof receipt[f] !== "string") {
+        fail(
+          `/receipt/${f}`,
+          "string",
+          `receipt.${f} must be a string (a hybrid receipt has ${PQ_RECEIPT_FIELDS.join(", ")})`,
+        );
+      }
+    }
+  }
   // The receipt is outside the signed body: admit nothing there that the
-  // signature cannot vouch for.
+  // signatures cannot vouch for.
   for (const f of Object.keys(receipt)) {
-    if (!RECEIPT_FIELDS.includes(f)) {
+    if (!RECEIPT_FIELDS.includes(f) && !(kind === "native" && PQ_RECEIPT_FIELDS.includes(f))) {
       fail(
         `/receipt/${pointerToken(f)}`,
         "no-extra-members",

@@ -2,7 +2,8 @@
  * The builder of native `regledger.envelope.v1` envelopes (`docs/formats.md` §2):
  * commit the inputs, hash the parameter set, write the signed body as JCS,
  * hash it into `receipt.sha256` and sign the same bytes through a
- * {@linkcode KeyProvider}.
+ * {@linkcode KeyProvider} (with both halves of a hybrid Ed25519 + ML-DSA-65
+ * key, §2.7).
  *
  * @module
  */
@@ -21,6 +22,7 @@ import {
 import { InputValidationError } from "./errors.ts";
 import { canonicalBytes, canonicalize, withPointerPrefix } from "./jcs.ts";
 import type { KeyProvider } from "./keys.ts";
+import { encodeMlDsa65SignatureBase64, ML_DSA_65_ALG } from "./ml_dsa65.ts";
 import { dateTimeProblem, formatDateTime } from "./rfc3339.ts";
 
 // A backend reuses one parameter-set object for every envelope: remember the
@@ -184,8 +186,10 @@ export async function buildEnvelope(
   // Start signing first: an external (KMS/HSM) signer answers remotely, so
   // hash the body meanwhile.
   const signing = signer.sign(bodyBytes);
+  const pq = signer.mlDsa65;
+  const pqSigning = pq?.sign(bodyBytes);
   const bodySha256 = sha256Hex(bodyBytes);
-  const signature = await signing;
+  const [signature, pqSignature] = await Promise.all([signing, pqSigning]);
   const receipt: EnvelopeReceipt = {
     sha256: bodySha256,
     signature_alg: "Ed25519",
@@ -193,6 +197,12 @@ export async function buildEnvelope(
     key_id: signer.keyId,
     public_key_pem: signer.publicKeyPem,
   };
+  if (pq !== undefined) {
+    // Both signatures cover the same canonical signed body (§2.7).
+    receipt.pq_signature_alg = ML_DSA_65_ALG;
+    receipt.pq_signature_b64 = encodeMlDsa65SignatureBase64(pqSignature!);
+    receipt.pq_public_key_pem = pq.publicKeyPem;
+  }
   const envelope = env as unknown as Envelope;
   envelope.receipt = receipt;
   if (o.timestamp !== undefined) {

@@ -125,6 +125,12 @@ export interface EnvelopeReceipt {
   key_id: string;
   /** The issuer's SPKI PEM public key. */
   public_key_pem: string;
+  /** Hybrid issuers only: always "ML-DSA-65" (`docs/formats.md` §2.7). */
+  pq_signature_alg?: "ML-DSA-65";
+  /** Hybrid issuers only: standard base64 ML-DSA-65 signature over the same canonical signed body bytes. */
+  pq_signature_b64?: string;
+  /** Hybrid issuers only: the issuer's ML-DSA-65 SPKI PEM public key (RFC 9881). */
+  pq_public_key_pem?: string;
 }
 
 /**

@@ -13,11 +13,18 @@
  * preceded by RFC 7468 §2 explanatory text naming the issuer and the key id
  * ({@linkcode formatIssuerKeyFile}, {@linkcode parseIssuerKeyFile}), so the
  * file alone says how to sign, and OpenSSL still reads it as a plain PEM.
+ * A hybrid issuer's file (`keygen --pq`) holds a second PKCS#8 block after
+ * it, the ML-DSA-65 seed key (RFC 9881): readers that take the first block
+ * still find the Ed25519 key.
+ *
+ * A hybrid provider ({@linkcode KeyProvider.mlDsa65}) also signs every
+ * envelope body with ML-DSA-65 (`docs/formats.md` §2.7).
  *
  * @module
  */
 import { Ed25519PrivateKey, Ed25519PublicKey } from "./ed25519.ts";
 import { SignerError } from "./errors.ts";
+import { ML_DSA_65_SIGNATURE_SIZE, MlDsa65PrivateKey, MlDsa65PublicKey } from "./ml_dsa65.ts";
 
 /**
  * Something that signs envelope bodies with an Ed25519 key.
@@ -43,6 +50,29 @@ export interface KeyProvider {
   readonly publicKeyPem: string;
   /** The 64-byte Ed25519 signature of `message`. */
   sign(message: Uint8Array): Promise<Uint8Array>;
+  /** A hybrid issuer's ML-DSA-65 half: every envelope then carries both signatures. */
+  readonly mlDsa65?: MlDsa65Signer;
+}
+
+/**
+ * The ML-DSA-65 half of a hybrid issuer key.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InProcessKeyProvider, type MlDsa65Signer } from "./keys.ts";
+ * import { MlDsa65PublicKey } from "./ml_dsa65.ts";
+ * const key = await InProcessKeyProvider.generate("acme-1", { pq: true });
+ * const pq: MlDsa65Signer = key.mlDsa65!;
+ * const body = new TextEncoder().encode("body");
+ * assert.ok(MlDsa65PublicKey.fromPem(pq.publicKeyPem).verify(await pq.sign(body), body));
+ * ```
+ */
+export interface MlDsa65Signer {
+  /** The ML-DSA-65 SPKI PEM (`receipt.pq_public_key_pem`). */
+  readonly publicKeyPem: string;
+  /** The 3309-byte ML-DSA-65 signature of `message` (pure, empty context). */
+  sign(message: Uint8Array): Promise<Uint8Array>;
 }
 
 function checkKeyId(keyId: string): void {
@@ -63,6 +93,7 @@ function checkKeyId(keyId: string): void {
  * assert.equal(again.publicKeyPem, key.publicKeyPem);
  * const body = new TextEncoder().encode("body");
  * assert.ok(await key.privateKey.publicKey.verify(await key.sign(body), body));
+ * assert.equal(key.mlDsa65, undefined); // Ed25519 only; generate(id, { pq: true }) is hybrid
  * ```
  */
 export class InProcessKeyProvider implements KeyProvider {
@@ -72,21 +103,58 @@ export class InProcessKeyProvider implements KeyProvider {
   readonly publicKeyPem: string;
   /** The private key (its seed is never enumerable or printed). */
   readonly privateKey: Ed25519PrivateKey;
+  /** A hybrid key's ML-DSA-65 private key (never enumerable or printed). */
+  readonly mlDsa65PrivateKey?: MlDsa65PrivateKey;
+  /** A hybrid key's ML-DSA-65 signer. */
+  readonly mlDsa65?: MlDsa65Signer;
 
   /**
-   * Wrap an existing private key.
+   * Wrap an existing private key, and for a hybrid issuer its ML-DSA-65 key.
    * @throws {TypeError} when `keyId` is empty or longer than 256 characters.
    */
-  constructor(keyId: string, privateKey: Ed25519PrivateKey) {
+  constructor(keyId: string, privateKey: Ed25519PrivateKey, mlDsa65Key?: MlDsa65PrivateKey) {
     checkKeyId(keyId);
     this.keyId = keyId;
     this.privateKey = privateKey;
     this.publicKeyPem = privateKey.publicKey.toPem();
+    if (mlDsa65Key !== undefined) {
+      this.mlDsa65PrivateKey = mlDsa65Key;
+      const publicKeyPem = mlDsa65Key.publicKey.toPem();
+      this.mlDsa65 = {
+        publicKeyPem,
+        sign: (message) => {
+          try {
+            return Promise.resolve(mlDsa65Key.sign(message));
+          } catch (e) {
+            return Promise.reject(e);
+          }
+        },
+      };
+    }
   }
 
-  /** A provider with a freshly generated key. */
-  static async generate(keyId: string): Promise<InProcessKeyProvider> {
-    return new InProcessKeyProvider(keyId, await Ed25519PrivateKey.generate());
+  /** A provider with a freshly generated key; `pq: true` makes it hybrid (Ed25519 + ML-DSA-65). */
+  static async generate(
+    keyId: string,
+    options: { pq?: boolean } = {},
+  ): Promise<InProcessKeyProvider> {
+    const pq = options.pq ? MlDsa65PrivateKey.generate() : undefined;
+    return new InProcessKeyProvider(keyId, await Ed25519PrivateKey.generate(), pq);
+  }
+
+  /**
+   * A provider from an issuer key file's contents ({@linkcode parseIssuerKeyFile}):
+   * hybrid when the file holds an ML-DSA-65 block.
+   * @throws {TypeError} when a block is not the key it should be.
+   */
+  static async fromIssuerKeyFile(
+    keyId: string,
+    file: IssuerKeyFile,
+  ): Promise<InProcessKeyProvider> {
+    const pq = file.mlDsa65Pem === undefined
+      ? undefined
+      : MlDsa65PrivateKey.fromPkcs8Pem(file.mlDsa65Pem);
+    return new InProcessKeyProvider(keyId, await Ed25519PrivateKey.fromPkcs8Pem(file.pem), pq);
   }
 
   /**
@@ -104,7 +172,7 @@ export class InProcessKeyProvider implements KeyProvider {
   static async fromFile(keyId: string, path: string): Promise<InProcessKeyProvider> {
     const text = await Deno.readTextFile(path);
     try {
-      return await InProcessKeyProvider.fromPkcs8Pem(keyId, parseIssuerKeyFile(text).pem);
+      return await InProcessKeyProvider.fromIssuerKeyFile(keyId, parseIssuerKeyFile(text));
     } catch (e) {
       throw new TypeError(`${path}: ${(e as Error).message}`, { cause: e });
     }
@@ -124,11 +192,15 @@ export interface IssuerKeyFile {
   issuer?: string;
   /** The key id (`receipt.key_id`, as in trust stores), when recorded. */
   keyId?: string;
+  /** A hybrid key's second `PRIVATE KEY` block: the ML-DSA-65 seed key (RFC 9881). */
+  mlDsa65Pem?: string;
 }
 
 const BEGIN_PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----";
 const END_PRIVATE_KEY = "-----END PRIVATE KEY-----";
 const KEY_FILE_HEADER = "regledger issuer key (Ed25519, PKCS#8). Keep this file secret.";
+const HYBRID_KEY_FILE_HEADER =
+  "regledger hybrid issuer key (Ed25519 then ML-DSA-65, PKCS#8). Keep this file secret.";
 /** Explanatory-text lines that carry metadata; values are JSON strings (any characters). */
 const META_LINE = /^(Issuer|Key-Id): (.*)$/;
 
@@ -156,19 +228,28 @@ const META_LINE = /^(Issuer|Key-Id): (.*)$/;
  */
 export function formatIssuerKeyFile(
   pkcs8Pem: string,
-  meta: { issuer: string; keyId: string },
+  meta: { issuer: string; keyId: string; mlDsa65Pem?: string },
 ): string {
-  const pem = pkcs8Pem.trim();
-  if (!pem.startsWith(BEGIN_PRIVATE_KEY) || !pem.endsWith(END_PRIVATE_KEY)) {
-    throw new TypeError(`pkcs8Pem must be one ${BEGIN_PRIVATE_KEY} block`);
-  }
+  const oneBlock = (text: string, what: string) => {
+    const pem = text.trim();
+    if (
+      !pem.startsWith(BEGIN_PRIVATE_KEY) || !pem.endsWith(END_PRIVATE_KEY) ||
+      pem.indexOf(BEGIN_PRIVATE_KEY, 1) !== -1
+    ) {
+      throw new TypeError(`${what} must be one ${BEGIN_PRIVATE_KEY} block`);
+    }
+    return pem;
+  };
+  const pem = oneBlock(pkcs8Pem, "pkcs8Pem");
+  const pq = meta.mlDsa65Pem === undefined ? "" : oneBlock(meta.mlDsa65Pem, "mlDsa65Pem") + "\n";
   checkKeyId(meta.keyId);
   if (typeof meta.issuer !== "string" || meta.issuer.length === 0) {
     throw new TypeError("issuer must be a non-empty string");
   }
-  return `${KEY_FILE_HEADER}\nIssuer: ${JSON.stringify(meta.issuer)}\nKey-Id: ${
+  const header = pq === "" ? KEY_FILE_HEADER : HYBRID_KEY_FILE_HEADER;
+  return `${header}\nIssuer: ${JSON.stringify(meta.issuer)}\nKey-Id: ${
     JSON.stringify(meta.keyId)
-  }\n${pem}\n`;
+  }\n${pem}\n${pq}`;
 }
 
 /**
@@ -197,6 +278,16 @@ export function parseIssuerKeyFile(text: string): IssuerKeyFile {
     throw new TypeError(`no ${BEGIN_PRIVATE_KEY} … ${END_PRIVATE_KEY} block`);
   }
   const out: IssuerKeyFile = { pem: lines.slice(begin, end + 1).join("\n") + "\n" };
+  // A hybrid key's ML-DSA-65 block follows (nothing but blank lines between).
+  const begin2 = lines.findIndex((l, i) => i > end && l.trimEnd() === BEGIN_PRIVATE_KEY);
+  if (begin2 !== -1) {
+    const end2 = lines.findIndex((l, i) => i > begin2 && l.trimEnd() === END_PRIVATE_KEY);
+    if (end2 === -1) throw new TypeError(`second ${BEGIN_PRIVATE_KEY} block is not closed`);
+    if (lines.slice(end2 + 1).some((l) => l.includes(BEGIN_PRIVATE_KEY))) {
+      throw new TypeError(`more than two ${BEGIN_PRIVATE_KEY} blocks`);
+    }
+    out.mlDsa65Pem = lines.slice(begin2, end2 + 1).join("\n") + "\n";
+  }
   for (const line of lines.slice(0, begin)) {
     const m = META_LINE.exec(line.trimEnd());
     if (!m) continue; // other explanatory text
@@ -243,6 +334,11 @@ export interface ExternalSigner {
   publicKeyPem: string;
   /** Ask the KMS/HSM to sign `message` (Ed25519, 64-byte result). */
   sign(message: Uint8Array): Promise<Uint8Array>;
+  /**
+   * A hybrid issuer's ML-DSA-65 half, when a KMS/HSM holds it: its SPKI PEM
+   * and a callback returning the 3309-byte signature (pure, empty context).
+   */
+  mlDsa65?: MlDsa65Signer;
 }
 
 /**
@@ -274,15 +370,23 @@ export interface ExternalSigner {
  * await assert.rejects(faulty.sign(body), SignerError);
  * ```
  *
- * @throws {TypeError} when `publicKeyPem` is not an Ed25519 SPKI PEM or `keyId` is empty.
+ * The ML-DSA-65 half ({@linkcode ExternalSigner.mlDsa65}) fails closed the
+ * same way: its signature must be 3309 bytes and verify under its key.
+ *
+ * @throws {TypeError} when `publicKeyPem` is not an Ed25519 SPKI PEM, the
+ * ML-DSA-65 PEM is not an ML-DSA-65 SPKI PEM, or `keyId` is empty.
  */
 export function externalKeyProvider(signer: ExternalSigner): KeyProvider {
   checkKeyId(signer.keyId);
   const publicKey = Ed25519PublicKey.fromPem(signer.publicKeyPem);
   const call = signer.sign;
+  const mlDsa65 = signer.mlDsa65 === undefined
+    ? undefined
+    : externalMlDsa65(signer.keyId, signer.mlDsa65);
   return {
     keyId: signer.keyId,
     publicKeyPem: signer.publicKeyPem,
+    ...(mlDsa65 === undefined ? {} : { mlDsa65 }),
     async sign(message: Uint8Array): Promise<Uint8Array> {
       let sig: unknown;
       try {
@@ -301,6 +405,36 @@ export function externalKeyProvider(signer: ExternalSigner): KeyProvider {
       if (!(await publicKey.verify(copy, message))) {
         throw new SignerError(
           `external signer for key ${signer.keyId} returned a signature that does not verify under its public key`,
+        );
+      }
+      return copy;
+    },
+  };
+}
+
+function externalMlDsa65(keyId: string, pq: MlDsa65Signer): MlDsa65Signer {
+  const publicKey = MlDsa65PublicKey.fromPem(pq.publicKeyPem);
+  const call = pq.sign;
+  return {
+    publicKeyPem: pq.publicKeyPem,
+    async sign(message: Uint8Array): Promise<Uint8Array> {
+      let sig: unknown;
+      try {
+        sig = await call(message);
+      } catch (e) {
+        throw new SignerError(`external ML-DSA-65 signer for key ${keyId} failed`, { cause: e });
+      }
+      if (!(sig instanceof Uint8Array) || sig.length !== ML_DSA_65_SIGNATURE_SIZE) {
+        throw new SignerError(
+          `external ML-DSA-65 signer for key ${keyId} returned ${
+            sig instanceof Uint8Array ? `${sig.length} bytes` : typeof sig
+          }, not a ${ML_DSA_65_SIGNATURE_SIZE}-byte ML-DSA-65 signature`,
+        );
+      }
+      const copy = sig.slice();
+      if (!publicKey.verify(copy, message)) {
+        throw new SignerError(
+          `external ML-DSA-65 signer for key ${keyId} returned a signature that does not verify under its public key`,
         );
       }
       return copy;

@@ -10,8 +10,15 @@
  *    native envelope, `parameter_set_hash` is not the JCS hash of
  *    `parameter_set`) → {@linkcode HashMismatch}
  * 5. the Ed25519 signature over the canonical body does not verify under the
- *    embedded `receipt.public_key_pem` → {@linkcode InvalidSignature}
- * 6. the embedded key is not the key registered for the key id → {@linkcode UntrustedIssuer}
+ *    embedded `receipt.public_key_pem` → {@linkcode InvalidSignature}; for a
+ *    hybrid issuer (the trust store lists an ML-DSA-65 key for the key id,
+ *    `docs/formats.md` §2.7) the ML-DSA-65 signature is missing or does not
+ *    verify over the same bytes → {@linkcode InvalidSignature}, as when a
+ *    receipt carries an ML-DSA-65 signature that does not verify under its
+ *    embedded `pq_public_key_pem`
+ * 6. an embedded key is not the key registered for the key id (or the
+ *    receipt carries an ML-DSA-65 key where the trust store lists none) →
+ *    {@linkcode UntrustedIssuer}
  * 7. the `timestamp` block is refused → {@linkcode TimestampInvalid}: a supplied
  *    timestamp verifier rejects it; or, with no verifier, a native envelope
  *    carries one (nothing unsigned is accepted unchecked); or a legacy
@@ -40,6 +47,12 @@ import {
   WrongParameterSet,
 } from "./errors.ts";
 import { TrustStore } from "./trust_store.ts";
+import {
+  decodeMlDsa65SignatureBase64,
+  ML_DSA_65_ALG,
+  type MlDsa65Engine,
+  MlDsa65PublicKey,
+} from "./ml_dsa65.ts";
 import { checkTimestamp, type TimestampStatus, type TimestampVerifier } from "./timestamp.ts";
 
 export type { TimestampStatus, TimestampVerifier } from "./timestamp.ts";
@@ -54,6 +67,12 @@ export type { TimestampStatus, TimestampVerifier } from "./timestamp.ts";
  * import { buildEnvelope, parseEnvelopeValue } from "./envelope.ts";
  * import { InProcessKeyProvider } from "./keys.ts";
  * import { TrustStore } from "./trust_store.ts";
+import {
+  decodeMlDsa65SignatureBase64,
+  ML_DSA_65_ALG,
+  type MlDsa65Engine,
+  MlDsa65PublicKey,
+} from "./ml_dsa65.ts";
  *
  * const key = await InProcessKeyProvider.generate("k1");
  * const envelope = parseEnvelopeValue(await buildEnvelope({
@@ -82,6 +101,12 @@ export interface VerifyOptions {
    * @default {false}
    */
   forStorage?: boolean;
+  /**
+   * The ML-DSA-65 implementation that checks hybrid issuers' signatures
+   * (`createLiboqsMlDsa65Engine()` of `./ml_dsa65_liboqs.ts` is faster).
+   * @default {nobleMlDsa65}
+   */
+  mlDsa65Engine?: MlDsa65Engine;
 }
 
 /**
@@ -94,6 +119,12 @@ export interface VerifyOptions {
  * import { buildEnvelope, parseEnvelopeValue } from "./envelope.ts";
  * import { InProcessKeyProvider } from "./keys.ts";
  * import { TrustStore } from "./trust_store.ts";
+import {
+  decodeMlDsa65SignatureBase64,
+  ML_DSA_65_ALG,
+  type MlDsa65Engine,
+  MlDsa65PublicKey,
+} from "./ml_dsa65.ts";
  *
  * const key = await InProcessKeyProvider.generate("k1");
  * const envelope = parseEnvelopeValue(await buildEnvelope({
@@ -145,6 +176,12 @@ export interface VerificationResult {
  * import { buildEnvelope, parseEnvelopeValue } from "./envelope.ts";
  * import { InProcessKeyProvider } from "./keys.ts";
  * import { TrustStore } from "./trust_store.ts";
+import {
+  decodeMlDsa65SignatureBase64,
+  ML_DSA_65_ALG,
+  type MlDsa65Engine,
+  MlDsa65PublicKey,
+} from "./ml_dsa65.ts";
  *
  * const key = await InProcessKeyProvider.generate("k1");
  * const envelope = parseEnvelopeValue(await buildEnvelope({
@@ -185,6 +222,12 @@ export type CheckResult = VerificationResult | {
  * import { UntrustedIssuer } from "./errors.ts";
  * import { InProcessKeyProvider } from "./keys.ts";
  * import { TrustStore } from "./trust_store.ts";
+import {
+  decodeMlDsa65SignatureBase64,
+  ML_DSA_65_ALG,
+  type MlDsa65Engine,
+  MlDsa65PublicKey,
+} from "./ml_dsa65.ts";
  * import { verifyEnvelope } from "./verify.ts";
  * const signer = await InProcessKeyProvider.generate("k1");
  * const env = parseEnvelopeValue(await buildEnvelope({
@@ -242,10 +285,31 @@ export async function verifyEnvelope(
     ? registered
     : checkedEmbeddedKey(receipt.public_key_pem, keyId);
   if (embedded !== registered && embedded.equals(registered)) embedded = registered;
-  await checkSignature(embedded, envelope, body);
+  const pqRegistered = trustStore.mlDsa65PublicKey(keyId);
+  const edChecked = checkSignature(embedded, envelope, body);
+  let pqEmbedded: MlDsa65PublicKey | undefined;
+  try {
+    pqEmbedded = checkMlDsa65Signature(envelope, body, pqRegistered, options.mlDsa65Engine);
+  } catch (e) {
+    edChecked.catch(() => {}); // the first failure is reported, the other is not left unhandled
+    throw e;
+  }
+  await edChecked;
   if (embedded !== registered) {
     throw new UntrustedIssuer(
       `embedded public key differs from the key registered for ${JSON.stringify(keyId)}`,
+      keyId,
+    );
+  }
+  if (pqEmbedded !== pqRegistered) {
+    throw new UntrustedIssuer(
+      pqRegistered === undefined
+        ? `the receipt carries an ML-DSA-65 key, but the trust store lists none for ${
+          JSON.stringify(keyId)
+        } (not a hybrid issuer there)`
+        : `embedded ML-DSA-65 public key differs from the key registered for ${
+          JSON.stringify(keyId)
+        }`,
       keyId,
     );
   }
@@ -255,7 +319,9 @@ export async function verifyEnvelope(
 
 /**
  * Check only what the envelope says about itself: its hashes, its signature
- * under its own embedded key, and its timestamp when a verifier is given.
+ * (both, for a hybrid receipt) under its own embedded key, and its timestamp
+ * when a verifier is given. Without a trust store nothing says an issuer is
+ * hybrid, so a receipt stripped of its ML-DSA-65 part passes here.
  * The issuer is NOT authenticated: the result says `trust: "self-signed-only"`.
  *
  * @throws {HashMismatch | InvalidSignature | TimestampInvalid} the first check that fails.
@@ -270,6 +336,7 @@ export async function verifySelfSignedOnly(
   const bodySha = checkHashes(resolved);
   const embedded = checkedEmbeddedKey(envelope.value.receipt.public_key_pem, keyId);
   await checkSignature(embedded, envelope, body);
+  checkMlDsa65Signature(envelope, body, undefined, options.mlDsa65Engine);
   const timestamp = await checkTimestamp(envelope, body, options, keyId);
   return result(envelope, "self-signed-only", bodySha, timestamp);
 }
@@ -287,6 +354,12 @@ export async function verifySelfSignedOnly(
  * import { buildEnvelope, parseEnvelopeValue } from "./envelope.ts";
  * import { InProcessKeyProvider } from "./keys.ts";
  * import { TrustStore } from "./trust_store.ts";
+import {
+  decodeMlDsa65SignatureBase64,
+  ML_DSA_65_ALG,
+  type MlDsa65Engine,
+  MlDsa65PublicKey,
+} from "./ml_dsa65.ts";
  *
  * const key = await InProcessKeyProvider.generate("k1");
  * const envelope = parseEnvelopeValue(await buildEnvelope({
@@ -404,6 +477,68 @@ function checkSignature(
       );
     }
   });
+}
+
+/**
+ * Check a receipt's ML-DSA-65 part (§2.7) and return the key it verified
+ * under: the registered one when the embedded PEM is that key, else the
+ * embedded key (the caller decides whether that is trusted); `undefined`
+ * when the receipt has no ML-DSA-65 part and `registered` does not ask for one.
+ */
+function checkMlDsa65Signature(
+  envelope: ParsedEnvelope,
+  body: Uint8Array,
+  registered: MlDsa65PublicKey | undefined,
+  engine: MlDsa65Engine | undefined,
+): MlDsa65PublicKey | undefined {
+  const receipt = envelope.value.receipt;
+  const keyId = receipt.key_id;
+  if (receipt.pq_signature_b64 === undefined) {
+    if (registered === undefined) return undefined;
+    throw new InvalidSignature(
+      `${
+        JSON.stringify(keyId)
+      } is a hybrid issuer (Ed25519 + ML-DSA-65) and the receipt has no ML-DSA-65 signature`,
+      keyId,
+    );
+  }
+  if (receipt.pq_signature_alg !== ML_DSA_65_ALG) {
+    throw new InvalidSignature(
+      `unsupported pq_signature_alg ${
+        JSON.stringify(receipt.pq_signature_alg)
+      } (expected ${ML_DSA_65_ALG})`,
+      keyId,
+    );
+  }
+  let key: MlDsa65PublicKey;
+  if (registered !== undefined && receipt.pq_public_key_pem === registered.pem) {
+    key = registered;
+  } else {
+    try {
+      key = MlDsa65PublicKey.fromPem(String(receipt.pq_public_key_pem));
+    } catch (e) {
+      throw new InvalidSignature(
+        `receipt.pq_public_key_pem is not an ML-DSA-65 public key: ${(e as Error).message}`,
+        keyId,
+        { cause: e },
+      );
+    }
+    if (registered !== undefined && key.equals(registered)) key = registered;
+  }
+  const signature = decodeMlDsa65SignatureBase64(receipt.pq_signature_b64);
+  if (signature === undefined) {
+    throw new InvalidSignature(
+      "receipt.pq_signature_b64 is not 3309 bytes of canonical standard base64",
+      keyId,
+    );
+  }
+  if (!key.verify(signature, body, engine)) {
+    throw new InvalidSignature(
+      "the ML-DSA-65 signature does not verify over the canonical signed body",
+      keyId,
+    );
+  }
+  return key;
 }
 
 function result(

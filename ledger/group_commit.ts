@@ -389,6 +389,9 @@ export class GroupCommit {
       meta: this.#meta,
       ...(tiles ? { tiles } : {}),
     });
+    // The signed-head record's file is written and fsynced while the store
+    // commits; it is put in place only after the commit succeeded.
+    const staged = this.signedHead?.stage(head, checkpoint);
     // The receipts (proofs, tlog-proof texts) depend only on the new tree, so
     // they are computed while the commit is in flight; they are handed out
     // only if it succeeds, and dropped otherwise.
@@ -412,8 +415,12 @@ export class GroupCommit {
       return out;
     })();
     receipts.catch(() => {}); // a failure is reported when the receipts are delivered
-    const r = await committing;
+    const r = await committing.catch(async (e) => {
+      await staged?.discard();
+      throw e;
+    });
     if (!r.ok) {
+      await staged?.discard();
       if (vh.version === null) await this.#checkMeta().catch((e) => Promise.reject(e));
       return { ok: false };
     }
@@ -421,7 +428,7 @@ export class GroupCommit {
     const guard = this.signedHead;
     // The record is durable before the checkpoint leaves in a receipt.
     const results = async () => {
-      if (guard) await guard.record(head, checkpoint);
+      if (guard) await guard.record(head, checkpoint, staged);
       return await receipts;
     };
     return { ok: true, results };

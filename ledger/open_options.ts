@@ -67,10 +67,10 @@ export interface OpenLedgerOptions {
    */
   pqLogKey?: string | MlDsa44NoteSigner | false;
   /**
-   * The ML-DSA-44 implementation that signs checkpoints (e.g. liboqs's, from
-   * `ledger/witness/mldsa_liboqs.ts`, several times faster) when the key is
+   * The ML-DSA-44 implementation that signs checkpoints when the key is
    * loaded from text or a file.
-   * @default nobleMlDsa44
+   * @default liboqs's where it loads, else nobleMlDsa44 (`defaultMlDsa44Engine()`
+   * of `ledger/witness/mldsa_liboqs.ts`)
    */
   mlDsaEngine?: MlDsa44Engine;
   /**

@@ -16,6 +16,11 @@
  * receipt is delivered and before `Ledger.checkpoint()` returns it. It only
  * ever grows; several processes sharing one store may leave it lagging
  * behind the store (a lower bound is still a valid record), never ahead.
+ * A group commit {@link SignedHeadGuard.stage stages} its record (the
+ * temporary file written and fsynced) while the store commits, and
+ * {@link SignedHeadGuard.record records} it (rename, fsync of the directory)
+ * only once the store commit succeeded: one fsync instead of two after the
+ * commit, and the record is still never ahead of the store.
  *
  * A log made before this record existed gets one from its current head on
  * the first open. Starting a new log under an existing key (or accepting a
@@ -88,6 +93,11 @@ export async function readSignedHead(dir: string): Promise<SignedHead | null> {
 
 /** Write `dir/signed-head` durably: temporary file, fsync, rename, fsync of the directory. */
 async function writeSignedHead(dir: string, rec: SignedHead): Promise<void> {
+  await publishStaged(dir, await stageFile(dir, rec));
+}
+
+/** The record's temporary file, written and fsynced (not yet in place); its path. */
+async function stageFile(dir: string, rec: SignedHead): Promise<string> {
   const path = `${dir}/${SIGNED_HEAD_FILE}`;
   const tmp = `${path}.${crypto.randomUUID()}.tmp`;
   const body = JSON.stringify({
@@ -103,6 +113,17 @@ async function writeSignedHead(dir: string, rec: SignedHead): Promise<void> {
     } finally {
       f.close();
     }
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw new LedgerStateError(`cannot write ${path}`, { cause: e });
+  }
+  return tmp;
+}
+
+/** Move a staged temporary file into place durably: rename, fsync of the directory. */
+async function publishStaged(dir: string, tmp: string): Promise<void> {
+  const path = `${dir}/${SIGNED_HEAD_FILE}`;
+  try {
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
@@ -263,23 +284,75 @@ export class SignedHeadGuard {
 
   /**
    * Record `head` (signed as `checkpoint`) durably when it is larger than
-   * the record; call before the checkpoint leaves the process.
+   * the record; call before the checkpoint leaves the process. With `staged`
+   * (from {@link stage} for the same head and checkpoint, while the store
+   * committed), only the rename and the directory's fsync remain; a staged
+   * file that is not needed is removed.
    * @throws {LedgerStateError} when the file cannot be written, or `head`
    *   contradicts the record at the same size.
    */
-  record(head: LogHead, checkpoint: string): Promise<void> {
-    const run = this.#writing.then(async () => {
-      // An older tree (a receipt delivered after a later commit) is already covered.
-      if (covered(this.#rec, head)) return;
-      // Another process may have recorded a larger tree meanwhile: never shrink the file.
-      const onDisk = await readSignedHead(this.#dir);
-      if (onDisk !== null && onDisk.size > (this.#rec?.size ?? 0)) this.#rec = onDisk;
-      if (covered(this.#rec, head)) return;
-      const rec = { size: head.size, root: head.root, checkpoint };
-      await writeSignedHead(this.#dir, rec);
-      this.#rec = rec;
-    });
+  record(head: LogHead, checkpoint: string, staged?: StagedSignedHead): Promise<void> {
+    const run = this.#writing.then(() => this.#record(head, checkpoint, staged)).catch(
+      async (e) => {
+        await staged?.discard();
+        throw e;
+      },
+    );
     this.#writing = run.catch(() => {});
     return run;
   }
+
+  async #record(head: LogHead, checkpoint: string, staged?: StagedSignedHead): Promise<void> {
+    // An older tree (a receipt delivered after a later commit) is already covered.
+    if (covered(this.#rec, head)) return staged?.discard();
+    // Another process may have recorded a larger tree meanwhile: never shrink the file.
+    const onDisk = await readSignedHead(this.#dir);
+    if (onDisk !== null && onDisk.size > (this.#rec?.size ?? 0)) this.#rec = onDisk;
+    if (covered(this.#rec, head)) return staged?.discard();
+    const rec = { size: head.size, root: head.root, checkpoint };
+    const tmp = staged?.matches(rec) ? await staged.file.catch(() => null) : null;
+    if (tmp === null) {
+      await staged?.discard();
+      await writeSignedHead(this.#dir, rec);
+    } else {
+      await publishStaged(this.#dir, tmp);
+    }
+    this.#rec = rec;
+  }
+
+  /**
+   * Start writing the record of `head` (signed as `checkpoint`) to a
+   * temporary file and fsyncing it, without putting it in place: call while
+   * the store commits `head`, then pass the result to {@link record} once
+   * the commit succeeded, or call its `discard()` when it did not. Never
+   * rejects (a failed stage makes {@link record} write the file itself).
+   */
+  stage(head: LogHead, checkpoint: string): StagedSignedHead {
+    const rec = { size: head.size, root: head.root, checkpoint };
+    const file = stageFile(this.#dir, rec);
+    file.catch(() => {});
+    let discarded = false;
+    return {
+      file,
+      matches: (r) =>
+        !discarded && r.size === rec.size && bytesEqual(r.root, rec.root) &&
+        r.checkpoint === rec.checkpoint,
+      discard: async () => {
+        if (discarded) return;
+        discarded = true;
+        const tmp = await file.catch(() => null);
+        if (tmp !== null) await Deno.remove(tmp).catch(() => {});
+      },
+    };
+  }
+}
+
+/** A record written to its temporary file by {@link SignedHeadGuard.stage}, not yet in place. */
+export interface StagedSignedHead {
+  /** The temporary file's path once written and fsynced. */
+  readonly file: Promise<string>;
+  /** Whether this is the record of `rec` (and was not discarded). */
+  matches(rec: SignedHead): boolean;
+  /** Remove the temporary file (the commit failed or the record was not needed). */
+  discard(): Promise<void>;
 }

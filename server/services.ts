@@ -16,6 +16,7 @@ import type { Ledger } from "../ledger/ledger.ts";
 import { TrustStoreError } from "../core/errors.ts";
 import { TrustStore, type TrustStoreJson } from "../core/trust_store.ts";
 import { verifyEnvelope } from "../core/verify.ts";
+import { hybridOptions } from "./verify_options.ts";
 import { getSchema, isSchemaName, listSchemas } from "../core/schemas.ts";
 import type {
   AuditService,
@@ -141,7 +142,7 @@ export class TrustedEnvelopes implements EnvelopeService {
   async verify(parsed: ParsedEnvelope): Promise<VerifiedEnvelope> {
     // Off the main thread while a worker runs; on it otherwise (never fails open).
     if (this.#pool && this.#pool.size > 0) return await this.#pool.verify(parsed);
-    const r = await verifyEnvelope(parsed, this.#store);
+    const r = await verifyEnvelope(parsed, this.#store, await hybridOptions(parsed));
     return { kind: r.kind, key_id: r.key_id, timestamp: r.timestamp };
   }
 

@@ -12,6 +12,7 @@ import { parseEnvelopeText } from "../core/envelope.ts";
 import { EnvelopeVerificationError } from "../core/errors.ts";
 import { TrustStore } from "../core/trust_store.ts";
 import { verifyEnvelope } from "../core/verify.ts";
+import { hybridOptions } from "./verify_options.ts";
 
 /** Messages the pool sends. */
 export type PoolRequest =
@@ -61,7 +62,8 @@ scope.onmessage = async (e: MessageEvent<PoolRequest>) => {
   }
   try {
     if (!store) throw new Error("verify worker has no trust store");
-    const r = await verifyEnvelope(parseEnvelopeText(m.canonical), store);
+    const parsed = parseEnvelopeText(m.canonical);
+    const r = await verifyEnvelope(parsed, store, await hybridOptions(parsed));
     scope.postMessage({
       type: "verdict",
       id: m.id,

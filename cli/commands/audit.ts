@@ -195,7 +195,7 @@ export const run: Command = async (args, io) => {
 
   let signer: InProcessKeyProvider;
   try {
-    signer = await InProcessKeyProvider.fromPkcs8Pem(keyId, keyFile.pem);
+    signer = await InProcessKeyProvider.fromIssuerKeyFile(keyId, keyFile);
   } catch (e) {
     throw new UsageError(`cannot load the key ${keyPath}: ${describe(e)}`, { cause: e });
   }

@@ -6,14 +6,17 @@
  * preceded by RFC 7468 explanatory text that names the issuer and the key id
  * (so `audit --key FILE` needs nothing else; OpenSSL still reads the PEM), and
  * prints the trust-store entry `{"keys": {ID: PEM}}` on stdout, so verifiers
- * can be given the public half at once.
+ * can be given the public half at once. `--pq` makes a hybrid Ed25519 +
+ * ML-DSA-65 key: the file holds a second PKCS#8 block (the ML-DSA-65 seed,
+ * RFC 9881) and the entry lists both public keys
+ * (`docs/formats.md` §2.7).
  *
  * @module
  */
 import { type Command, parseArgs, printJson, UsageError } from "../io.ts";
 import { formatIssuerKeyFile, InProcessKeyProvider } from "../../core/keys.ts";
 
-const HELP = `usage: regledger keygen --issuer NAME [--key-id ID] -o FILE [--force]
+const HELP = `usage: regledger keygen --issuer NAME [--key-id ID] [--pq] -o FILE [--force]
 
 Generate an Ed25519 issuer key. The private key is written to FILE as a
 PKCS#8 PEM with mode 0600, after two lines that record the issuer and the
@@ -22,10 +25,17 @@ without further flags (OpenSSL reads FILE as a plain PEM:
 \`openssl pkey -in FILE -pubout\`). The public key is printed on stdout as a
 trust store, {"keys": {ID: PEM}}, ready for verify --trusted-keys.
 
+With --pq the key is hybrid: Ed25519 plus ML-DSA-65 (FIPS 204). FILE then
+holds a second PKCS#8 PEM block, the ML-DSA-65 seed key; every envelope it
+signs carries both signatures, and the trust-store entry lists both public
+keys, {"keys": {ID: {"public_key_pem": PEM, "pq_public_key_pem": PEM}}}.
+Verifiers holding that entry accept an envelope only when both verify.
+
 options:
   --issuer NAME      the issuer this key signs for (names the default key id)
   --key-id ID        the key id envelopes carry in receipt.key_id
                      (default: NAME-YYYY-MM, e.g. acme-bank-2026-11)
+  --pq               a hybrid Ed25519 + ML-DSA-65 key
   -o, --output FILE  where to write the private key (never "-")
   --force            replace FILE if it exists
   -h, --help         show this help
@@ -42,7 +52,7 @@ example:
 export const run: Command = async (args, io) => {
   const a = parseArgs(args, {
     values: ["issuer", "key-id", "output"],
-    flags: ["force", "help"],
+    flags: ["force", "help", "pq"],
     aliases: { o: "output", h: "help" },
   });
   if (a.flags.has("help")) {
@@ -64,12 +74,22 @@ export const run: Command = async (args, io) => {
     throw new UsageError("--key-id must be 1 to 256 printable ASCII characters without spaces");
   }
 
-  const provider = await InProcessKeyProvider.generate(keyId);
-  const file = formatIssuerKeyFile(provider.privateKey.toPkcs8Pem(), { issuer, keyId });
+  const pq = a.flags.has("pq");
+  const provider = await InProcessKeyProvider.generate(keyId, { pq });
+  const file = formatIssuerKeyFile(provider.privateKey.toPkcs8Pem(), {
+    issuer,
+    keyId,
+    mlDsa65Pem: provider.mlDsa65PrivateKey?.toPkcs8Pem(),
+  });
   await writePrivateKey(output, file, a.flags.has("force"));
-  printJson(io, { keys: { [keyId]: provider.publicKeyPem } });
+  const entry = provider.mlDsa65 === undefined
+    ? provider.publicKeyPem
+    : { public_key_pem: provider.publicKeyPem, pq_public_key_pem: provider.mlDsa65.publicKeyPem };
+  printJson(io, { keys: { [keyId]: entry } });
   io.stderr(
-    `regledger keygen: wrote the private key of ${keyId} (issuer ${issuer}) to ${output}\n`,
+    `regledger keygen: wrote the ${
+      pq ? "hybrid Ed25519 + ML-DSA-65 " : ""
+    }private key of ${keyId} (issuer ${issuer}) to ${output}\n`,
   );
   return 0;
 };

@@ -5,12 +5,13 @@
  * cosign ~1,000 checkpoints a second or a log that signs many checkpoints.
  * liboqs signs hedged (fresh randomness per signature) and cannot sign
  * deterministically. Kept out of `./index.ts` so that nothing loads the
- * WebAssembly module unless it is asked for.
+ * WebAssembly module unless it is asked for; {@link defaultMlDsa44Engine}
+ * is what `openLedger` signs checkpoints with when no engine is given.
  *
  * @module
  */
 import { createMLDSA44 } from "@oqs/liboqs-js";
-import type { MlDsa44Engine } from "./mldsa.ts";
+import { type MlDsa44Engine, nobleMlDsa44 } from "./mldsa.ts";
 
 /** A liboqs ML-DSA-44 engine; call `destroy()` when done with it. */
 export interface LiboqsMlDsa44Engine extends MlDsa44Engine {
@@ -53,4 +54,35 @@ export async function createLiboqsMlDsa44Engine(): Promise<LiboqsMlDsa44Engine> 
       oqs.destroy();
     },
   };
+}
+
+let shared: Promise<MlDsa44Engine> | undefined;
+
+/**
+ * The ML-DSA-44 engine a log signs its checkpoints with by default: liboqs
+ * (~1 ms a signature) where its WebAssembly module loads, else, with no
+ * error, @noble/post-quantum (~8 ms). Loaded once per process and shared
+ * (it is never destroyed, so it has no `destroy`); both engines make
+ * interchangeable FIPS 204 signatures.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultMlDsa44Engine } from "./mldsa_liboqs.ts";
+ * const engine = await defaultMlDsa44Engine();
+ * assert.ok(["liboqs", "noble"].includes(engine.name));
+ * assert.equal(await defaultMlDsa44Engine(), engine); // one per process
+ * ```
+ */
+export function defaultMlDsa44Engine(): Promise<MlDsa44Engine> {
+  shared ??= createLiboqsMlDsa44Engine().then(
+    (e): MlDsa44Engine => ({
+      name: e.name,
+      supportsDeterministic: e.supportsDeterministic,
+      sign: e.sign,
+      verify: e.verify,
+    }),
+    () => nobleMlDsa44,
+  );
+  return shared;
 }

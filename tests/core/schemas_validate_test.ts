@@ -95,7 +95,8 @@ Deno.test("validate: messages about a referenced schema describe that schema, no
   assertEquals(p2, "/receipt/version");
   assertEquals(
     m2,
-    "unknown property (allowed: sha256, signature_alg, signature_b64, key_id, public_key_pem)",
+    "unknown property (allowed: sha256, signature_alg, signature_b64, key_id, public_key_pem, " +
+      "pq_signature_alg, pq_signature_b64, pq_public_key_pem)",
   );
   const pem =
     (readJson(new URL("trust_store.json", FIXTURES)) as { keys: Obj }).keys["acme-2026-04"];
