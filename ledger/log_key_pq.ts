@@ -30,6 +30,12 @@ export interface LogKeyPqOptions {
    * @default nobleMlDsa44
    */
   engine?: MlDsa44Engine;
+  /**
+   * File name inside the directory (a witness keeps its ML-DSA-44
+   * cosigning key in `witness-key-mldsa44`).
+   * @default {LOG_KEY_PQ_FILE}
+   */
+  file?: string;
 }
 
 /**
@@ -73,7 +79,12 @@ function seedOf(skey: string): Uint8Array {
   return fromBase64(skey.split("+").slice(4).join("+")).subarray(1);
 }
 
-async function readKeyFile(path: string): Promise<string | undefined> {
+/**
+ * The text of key file `path`, or `undefined` when it does not exist.
+ *
+ * @throws {LogKeyError} when it is readable by group or others, or unreadable.
+ */
+export async function readKeyFile(path: string): Promise<string | undefined> {
   try {
     const st = await Deno.stat(path);
     if (st.mode !== null && (st.mode & 0o077) !== 0) {
@@ -103,7 +114,7 @@ export async function loadLogKeyPq(
   options: LogKeyPqOptions = {},
 ): Promise<MlDsa44NoteSigner | null> {
   checkOrigin(origin);
-  const text = await readKeyFile(`${dir}/${LOG_KEY_PQ_FILE}`);
+  const text = await readKeyFile(`${dir}/${options.file ?? LOG_KEY_PQ_FILE}`);
   return text === undefined ? null : await logKeyPqFromText(text, origin, options);
 }
 
@@ -133,7 +144,7 @@ export async function loadOrCreateLogKeyPq(
   options: LogKeyPqOptions = {},
 ): Promise<MlDsa44NoteSigner> {
   checkOrigin(origin);
-  const path = `${dir}/${LOG_KEY_PQ_FILE}`;
+  const path = `${dir}/${options.file ?? LOG_KEY_PQ_FILE}`;
   for (let attempt = 0; attempt < 3; attempt++) {
     const text = await readKeyFile(path);
     if (text !== undefined) return await logKeyPqFromText(text, origin, options);

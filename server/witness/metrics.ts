@@ -1,0 +1,66 @@
+/**
+ * The witness's Prometheus metrics (text format 0.0.4), per app instance:
+ *
+ * - `witness_add_checkpoint_requests_total{status, reason}`: every
+ *   `add-checkpoint` answer, `reason` one of `cosigned`, `malformed`,
+ *   `unknown-log`, `bad-signature`, `conflict`, `bad-proof`, `too-large`,
+ *   `rate-limited`;
+ * - `witness_cosignatures_total{origin}`: checkpoints cosigned per log;
+ * - `witness_log_size{origin}`: the size the witness last cosigned per log;
+ * - the standard process series.
+ *
+ * @module
+ */
+import { Counter, processGauges } from "../metrics.ts";
+import { SERVER_VERSION } from "../version.ts";
+import type { WitnessStore } from "./state.ts";
+
+function label(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+/** Counters and gauges of one witness. */
+export class WitnessMetrics {
+  readonly #requests = new Counter(
+    "witness_add_checkpoint_requests_total",
+    "add-checkpoint requests by HTTP status and reason.",
+  );
+  readonly #cosigned = new Counter(
+    "witness_cosignatures_total",
+    "Checkpoints cosigned, by log origin.",
+  );
+  readonly #store: Pick<WitnessStore, "cachedSizes">;
+  readonly #process = processGauges(SERVER_VERSION);
+
+  /** Metrics reading per-log sizes from `store`. */
+  constructor(store: Pick<WitnessStore, "cachedSizes">) {
+    this.#store = store;
+  }
+
+  /** Count one `add-checkpoint` answer. */
+  request(status: number, reason: string): void {
+    this.#requests.inc({ status: String(status), reason });
+  }
+
+  /** Count one cosigned checkpoint of `origin`. */
+  cosigned(origin: string): void {
+    this.#cosigned.inc({ origin });
+  }
+
+  /** Requests counted with `status` and `reason` (for tests). */
+  requests(status: number, reason: string): number {
+    return this.#requests.get({ status: String(status), reason });
+  }
+
+  /** The exposition text. */
+  render(): string {
+    let sizes =
+      "# HELP witness_log_size Tree size of the latest checkpoint cosigned, by log origin.\n" +
+      "# TYPE witness_log_size gauge\n";
+    for (const [origin, size] of this.#store.cachedSizes()) {
+      sizes += `witness_log_size{origin="${label(origin)}"} ${size}\n`;
+    }
+    return this.#requests.render() + this.#cosigned.render() + sizes +
+      this.#process.map((g) => g.render()).join("");
+  }
+}
