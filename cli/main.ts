@@ -56,6 +56,12 @@ command(
   async () => (await import("./commands/serve.ts")).run,
 );
 
+command(
+  "witness",
+  "run a C2SP tlog-witness that cosigns log checkpoints (witness serve)",
+  async () => (await import("./commands/witness.ts")).run,
+);
+
 function usage(): string {
   const lines = [
     `regledger ${VERSION} — verifiable audit ledger for regulated AI`,

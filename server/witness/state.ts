@@ -11,8 +11,9 @@
  * predecessor is not quite dead) cannot both move a log forward from the
  * same state, and a cosignature is answered only after its record is
  * committed, so a SIGKILL at any moment leaves either the old state (no
- * cosignature was sent) or the new one. A failed check re-reads the
- * record and decides again.
+ * cosignature was sent) or the new one. A failed check, or a commit that
+ * found the file locked by another process, re-reads the record and
+ * decides again.
  *
  * Within one process, requests for one log are also queued, so they do
  * not spin on the check; different logs proceed in parallel. The last
@@ -42,7 +43,7 @@ interface Cached {
 }
 
 /** How often a decision is retried when another writer got there first. */
-const MAX_ATTEMPTS = 16;
+const MAX_ATTEMPTS = 64;
 
 function key(origin: string): Deno.KvKey {
   return ["witness", "log", origin];
@@ -132,10 +133,19 @@ export class WitnessStore {
         root: d.newState.root,
         checkpoint: d.cosignedCheckpoint,
       };
-      const res = await this.#kv.atomic()
-        .check({ key: key(origin), versionstamp: cur.versionstamp })
-        .set(key(origin), value)
-        .commit();
+      let res: Deno.KvCommitResult | Deno.KvCommitError;
+      try {
+        res = await this.#kv.atomic()
+          .check({ key: key(origin), versionstamp: cur.versionstamp })
+          .set(key(origin), value)
+          .commit();
+      } catch (e) {
+        // Another process holds the file's write lock (SQLite busy): nothing
+        // was written; wait a little and decide again.
+        if (!(e instanceof Error && /database is locked|busy/i.test(e.message))) throw e;
+        await new Promise((r) => setTimeout(r, 1 + Math.floor(Math.random() * 4)));
+        continue;
+      }
       if (res.ok) {
         this.#cache.set(origin, { value, versionstamp: res.versionstamp });
         return d;
