@@ -50,3 +50,6 @@ export type {
   PrimitiveName,
 } from "../core/envelope_types.ts";
 export type { CommitInfo, EntrySummary } from "../ledger/ledger.ts";
+export type { WitnessingStatus, WitnessStatus } from "./witnessing.ts";
+export type { WitnessEndpoint } from "../ledger/witness/client.ts";
+export type { ParsedVerifierKey } from "../ledger/witness/keys.ts";

@@ -176,7 +176,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }
   const log: LogService = ledgerLog(ledger);
   const witnessing = opts.witnessing && opts.witnessing.witnesses.length > 0
-    ? new Witnessing({ log, ...opts.witnessing, logLine: status })
+    ? new Witnessing({
+      log,
+      ...opts.witnessing,
+      logLine: status,
+      ...(pqEngine ? { mlDsaEngine: pqEngine } : {}),
+    })
     : undefined;
   if (witnessing) metrics.addFamilies(witnessing.metrics);
   // CKKS is seconds of synchronous WebAssembly: it runs in a worker, one job at a time.

@@ -36,6 +36,7 @@ import {
   readAddCheckpointResponse,
   type WitnessEndpoint,
 } from "../ledger/witness/client.ts";
+import { ALG_ML_DSA_44, type MlDsa44Engine, MlDsa44NoteVerifier } from "../ledger/witness/mldsa.ts";
 import type { AppendResult, LogService } from "./deps.ts";
 import { WitnessMetrics } from "./witnessing_metrics.ts";
 
@@ -65,6 +66,25 @@ export interface WitnessingOptions {
   fetch?: typeof fetch;
   /** Uniform [0, 1) (jitter). @default {Math.random} */
   random?: () => number;
+  /**
+   * Verifies ML-DSA-44 cosignatures (liboqs checks one in ~0.4 ms where the
+   * JavaScript default takes ~3 ms, on the thread that answers requests).
+   * @default the keys' own (noble, JavaScript)
+   */
+  mlDsaEngine?: MlDsa44Engine;
+}
+
+/** `w` with its ML-DSA-44 keys verified by `engine`. */
+function withEngine(w: WitnessEndpoint, engine: MlDsa44Engine | undefined): WitnessEndpoint {
+  if (engine === undefined) return w;
+  return {
+    ...w,
+    keys: w.keys.map((k) =>
+      k.type === ALG_ML_DSA_44
+        ? { ...k, verifier: new MlDsa44NoteVerifier(k.verifier.name, k.publicKey, engine) }
+        : k
+    ),
+  };
 }
 
 /** One witness as `/readyz` shows it. */
@@ -170,7 +190,9 @@ export class Witnessing {
   readonly metrics: WitnessMetrics;
   readonly #log: LogService;
   readonly #states: WitnessState[];
-  readonly #opts: Required<Omit<WitnessingOptions, "log" | "witnesses" | "quorum">>;
+  readonly #opts: Required<
+    Omit<WitnessingOptions, "log" | "witnesses" | "quorum" | "mlDsaEngine">
+  >;
   readonly #closing = new AbortController();
   #target: Target | undefined;
   #published: { size: number; text: string } | undefined;
@@ -207,8 +229,8 @@ export class Witnessing {
     };
     this.waitTimeoutMs = this.#opts.waitTimeoutMs;
     this.#slots = this.#opts.maxConcurrency;
-    this.#states = opts.witnesses.map((endpoint) => ({
-      endpoint,
+    this.#states = opts.witnesses.map((w) => ({
+      endpoint: withEngine(w, opts.mlDsaEngine),
       size: 0,
       cosignedSize: null,
       failures: 0,

@@ -14,6 +14,9 @@ import { Ed25519CosignatureSigner } from "../../ledger/witness/cosignature.ts";
 import { signedEnvelope, testKeys, TOKENS, writeTrustFile } from "../server/_helpers.ts";
 import { startTestWitness } from "../server/_witness.ts";
 import { runCli } from "./_capture.ts";
+import { openNote } from "../../ledger/note.ts";
+import { parseNoteVerifierKey } from "../../ledger/witness/keys.ts";
+import { startWitness } from "../../server/witness/serve.ts";
 
 Deno.test("ledger append --wait witnessed: a receipt cosigned by both witnesses, accepted by proof verify --policy", async () => {
   const dir = await Deno.makeTempDir({ prefix: "regledger-cli-witnessed-" });
@@ -23,7 +26,14 @@ Deno.test("ledger append --wait witnessed: a receipt cosigned by both witnesses,
   const logKey = ledger.verifierKey;
   await ledger.close();
   const w1 = await startTestWitness("regulator.example/witness", [logKey]);
-  const w2 = await startTestWitness("independent.example/witness", [logKey]);
+  // The independent witness is a real one (startWitness) cosigning with Ed25519 and ML-DSA-44.
+  const w2 = await startWitness({
+    dataDir: p("witness"),
+    name: "independent.example/witness",
+    logs: [logKey],
+  });
+  const [w2ed, w2pq] = w2.verifierKeys;
+  assert.ok(w2pq !== undefined && parseNoteVerifierKey(w2pq).type === 0x06);
   await writeTrustFile(p("trust.json"));
   const server = await startServer({
     port: 0,
@@ -32,7 +42,10 @@ Deno.test("ledger append --wait witnessed: a receipt cosigned by both witnesses,
     config: { ...DEFAULT_CONFIG, apiKeys: testKeys(), rateLimit: null },
     signals: false,
     status: () => {},
-    witnessing: { witnesses: witnessEndpoints([w1.arg, w2.arg]), quorum: 2 },
+    witnessing: {
+      witnesses: witnessEndpoints([w1.arg, `${w2.url}=${w2ed}`, `${w2.url}=${w2pq}`]),
+      quorum: 2,
+    },
   });
   const url = `http://127.0.0.1:${server.addr.port}`;
   try {
@@ -59,7 +72,7 @@ Deno.test("ledger append --wait witnessed: a receipt cosigned by both witnesses,
     const policy = `# the regulator's policy
 log ${logKey} ${url}
 witness regulator ${w1.vkey} ${w1.url}
-witness independent ${w2.vkey} ${w2.url}
+witness independent ${w2pq} ${w2.url}
 group both all regulator independent
 quorum both
 `;
@@ -78,6 +91,10 @@ quorum both
     const ok = await verify(p("regulator.policy"));
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     assert.deepEqual(JSON.parse(ok.stdout).policy.witnesses, ["regulator", "independent"]);
+    // Both of the independent witness's cosignatures are on the receipt's checkpoint.
+    for (const k of [w2ed, w2pq]) {
+      await openNote(receipt.checkpoint, [parseNoteVerifierKey(k).verifier]);
+    }
 
     const stranger = await Ed25519CosignatureSigner.generate("stranger.example/witness");
     await Deno.writeTextFile(
