@@ -344,14 +344,20 @@ export class Witnessing {
       const p = this.#published;
       return p && p.size === sizeOf(text) ? p.text : text;
     };
-    return Object.assign(Object.create(log), {
-      append: async (parsed: Parameters<LogService["append"]>[0]) => {
-        const r = await log.append(parsed);
-        this.notify(r.tree_size);
-        return r;
+    const append = async (parsed: Parameters<LogService["append"]>[0]) => {
+      const r = await log.append(parsed);
+      this.notify(r.tree_size);
+      return r;
+    };
+    // Everything else is the log's own, called on the log itself.
+    return new Proxy(log, {
+      get(target, prop) {
+        if (prop === "append") return append;
+        if (prop === "checkpoint") return checkpoint;
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
       },
-      checkpoint,
-    }) as LogService;
+    });
   }
 
   /** Where witnessing stands (`/readyz`'s `witnessing`). */

@@ -34,7 +34,11 @@ interface Setup {
 
 async function setup(
   n: number,
-  opts: Partial<WitnessingOptions> & { trustLog?: boolean } = {},
+  opts: Partial<WitnessingOptions> & {
+    trustLog?: boolean;
+    /** Called before witnessing starts (faults in place before the first request). */
+    before?: (witnesses: TestWitness[]) => void;
+  } = {},
 ): Promise<Setup> {
   const h = await harness();
   const witnesses: TestWitness[] = [];
@@ -46,6 +50,7 @@ async function setup(
       ),
     );
   }
+  opts.before?.(witnesses);
   const lines: string[] = [];
   const witnessing = new Witnessing({
     log: h.deps.log,
@@ -205,15 +210,18 @@ Deno.test("wait=witnessed: the receipt carries a checkpoint both witnesses cosig
 });
 
 Deno.test("quorum 1 of 2 with one witness down: witnessed receipts still come, the dead witness shows lag and failures", async () => {
-  const s = await setup(2, { quorum: 1 });
+  const s = await setup(2, {
+    quorum: 1,
+    before: (ws) => ws[1].fault = () => new Response("down for maintenance\n", { status: 503 }),
+  });
   try {
-    s.witnesses[1].fault = () => new Response("down for maintenance\n", { status: 503 });
     for (let i = 0; i < 3; i++) {
       const res = await append(s.app, 10 + i, "?wait=witnessed");
       assert.equal(res.status, 201);
       const r = await res.json();
       assert.deepEqual(await cosigners(r.checkpoint, s.witnesses), ["witness.test/w1"]);
     }
+    await until("w2 to have failed", () => s.witnessing.status().witnesses[1].failures > 0);
     const metrics = s.metrics.render();
     const failures = Number(
       /^regledger_witness_failures_total\{witness="witness\.test\/w2",reason="unavailable"\} (\d+)$/m
@@ -242,9 +250,11 @@ Deno.test("quorum 1 of 2 with one witness down: witnessed receipts still come, t
 });
 
 Deno.test("without wait appends do not wait for witnesses; with wait and no quorum in time: 504 NotWitnessed with the receipt", async () => {
-  const s = await setup(1, { waitTimeoutMs: 200 });
+  const s = await setup(1, {
+    waitTimeoutMs: 500,
+    before: ([w]) => w.fault = () => new Response("no\n", { status: 500 }),
+  });
   try {
-    s.witnesses[0].fault = () => new Response("no\n", { status: 500 });
     const plain = await append(s.app, 1);
     assert.equal(plain.status, 201);
     const res = await append(s.app, 2, "?wait=witnessed");
@@ -256,6 +266,7 @@ Deno.test("without wait appends do not wait for witnesses; with wait and no quor
     assert.equal(body.witnessing.witnesses[0].state, "failing");
     // The entry is in the log; once the witness is back, the same envelope gets its receipt.
     s.witnesses[0].fault = undefined;
+    assert.ok(await s.witnessing.waitForWitnessed(2, 30_000));
     const again = await append(s.app, 2, "?wait=witnessed");
     assert.equal(again.status, 200);
     assert.equal((await cosigners((await again.json()).checkpoint, s.witnesses)).length, 1);
@@ -334,14 +345,17 @@ Deno.test("a witness that does not know the log is refused loudly (error line, s
 });
 
 Deno.test("a 200 whose cosignature does not verify against the configured key is not counted", async () => {
-  const s = await setup(1, { waitTimeoutMs: 300 });
+  // An impostor with the witness's name but another key answers 200.
+  const impostor = await Ed25519CosignatureSigner.generate("witness.test/w1");
+  const s = await setup(1, {
+    waitTimeoutMs: 300,
+    before: ([w]) =>
+      w.fault = async (body) => {
+        const req = parseAddCheckpointRequest(body);
+        return new Response(await cosignatureLines(req.text, [impostor]), { status: 200 });
+      },
+  });
   try {
-    // An impostor with the witness's name but another key answers 200.
-    const impostor = await Ed25519CosignatureSigner.generate("witness.test/w1");
-    s.witnesses[0].fault = async (body) => {
-      const req = parseAddCheckpointRequest(body);
-      return new Response(await cosignatureLines(req.text, [impostor]), { status: 200 });
-    };
     assert.equal((await append(s.app, 1, "?wait=witnessed")).status, 504);
     const st = s.witnessing.status().witnesses[0];
     assert.equal(st.state, "refused");
