@@ -141,6 +141,12 @@ Deno.test("wait=witnessed: the receipt carries a checkpoint both witnesses cosig
     const cp = await (await s.app.request("/checkpoint")).text();
     assert.equal((await cosigners(cp, s.witnesses)).length, 2);
     assert.ok(Number(cp.split("\n")[1]) >= 2);
+    // The log's own checkpoint route carries the cosignatures once its newest one is witnessed.
+    await until("the newest checkpoint to be witnessed", async () => {
+      const latest = await (await s.app.request("/v1/log/checkpoint")).text();
+      return (await cosigners(latest, s.witnesses)).length === 2;
+    });
+    assert.equal(await (await s.app.request("/v1/log/checkpoint")).text(), cp);
 
     // proof verify --policy: the regulator's policy names both witnesses.
     const dir = await Deno.makeTempDir({ prefix: "regledger-witnessed-" });
