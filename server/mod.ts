@@ -3,7 +3,8 @@
  * Hono app (a `fetch` handler) over a log, a trust store and the audit
  * primitives; {@linkcode startServer} opens a data directory and serves it
  * with `Deno.serve` (signals, graceful shutdown). The CLI's `serve` command
- * is a thin wrapper around {@linkcode startServer}.
+ * is a thin wrapper around {@linkcode startServer}; {@linkcode startWitness}
+ * runs a C2SP tlog-witness (`regledger witness serve`).
  *
  * @example
  * ```ts ignore
@@ -41,6 +42,13 @@ export {
   type StartOptions,
   startServer,
 } from "./serve.ts";
+export {
+  type RunningWitness,
+  startWitness,
+  type StartWitnessOptions,
+  WITNESS_STATE_FILE,
+} from "./witness/serve.ts";
+export { WitnessMetrics } from "./witness/metrics.ts";
 export type {
   Envelope,
   EnvelopeReceipt,

@@ -11,15 +11,16 @@
  * | `GET /metrics` | Prometheus text: requests by status, cosignatures and size per log, process series |
  *
  * Beyond the spec: a request body over the limit is 413, a client (by
- * remote address) over its rate is 429 with `Retry-After`, and every error
- * body is one line of plain text. The rules (request format, status codes,
+ * remote address) over its rate is 429 with `Retry-After`, more than 256
+ * requests waiting for one log is 503 with `Retry-After`, another method
+ * than POST on `/add-checkpoint` is 405, and every error body is one line
+ * of plain text. The rules (request format, status codes,
  * consistency) live in `ledger/witness/add_checkpoint.ts`; the atomic
  * state change in `./state.ts`.
  *
  * @module
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import {
   AddCheckpointFormatError,
   type AddCheckpointRequest,
@@ -64,6 +65,34 @@ export interface WitnessAppOptions {
   status?: (line: string) => void;
 }
 
+/**
+ * The request body, or `undefined` once it passes `limit` bytes (declared
+ * by `Content-Length` or streamed): read without buffering more than that.
+ */
+async function readLimited(req: Request, limit: number): Promise<Uint8Array | undefined> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null) {
+    // The server holds the body to its declared length.
+    return Number(declared) > limit ? undefined : new Uint8Array(await req.arrayBuffer());
+  }
+  if (req.body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const chunk of req.body) {
+    n += chunk.length;
+    if (n > limit) return undefined;
+    chunks.push(chunk);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const ch of chunks) {
+    out.set(ch, off);
+    off += ch.length;
+  }
+  return out;
+}
+
 function text(body: string, status: number, headers: Record<string, string> = {}): Response {
   return new Response(body, {
     status,
@@ -91,64 +120,58 @@ export function createWitnessApp(opts: WitnessAppOptions): Hono<WitnessEnv> {
   });
   app.notFound(() => text("not found\n", 404));
 
-  app.post(
-    "/add-checkpoint",
-    async (c, next) => {
-      await next();
-      metrics.request(c.res.status, c.res.headers.get("x-witness-reason") ?? "");
-      c.res.headers.delete("x-witness-reason");
-    },
-    async (c, next) => {
-      if (buckets) {
-        const wait = buckets.take(c.env?.remoteAddr ?? "local");
-        if (wait > 0) {
-          return text("rate limit exceeded\n", 429, {
-            "retry-after": String(wait),
-            "x-witness-reason": "rate-limited",
-          });
-        }
+  const answer = (body: string, status: number, reason: string, type = TEXT_CONTENT_TYPE) => {
+    metrics.request(status, reason);
+    return new Response(body, { status, headers: { "content-type": type } });
+  };
+
+  app.post("/add-checkpoint", async (c) => {
+    if (buckets) {
+      const wait = buckets.take(c.env?.remoteAddr ?? "local");
+      if (wait > 0) {
+        metrics.request(429, "rate-limited");
+        return text("rate limit exceeded\n", 429, { "retry-after": String(wait) });
       }
-      return await next();
-    },
-    bodyLimit({
-      maxSize: limit,
-      onError: () =>
-        text(`request body over the limit of ${limit} bytes\n`, 413, {
-          "x-witness-reason": "too-large",
-        }),
-    }),
-    async (c) => {
-      const body = new Uint8Array(await c.req.arrayBuffer());
-      let request: AddCheckpointRequest;
-      try {
-        request = parseAddCheckpointRequest(body);
-      } catch (e) {
-        if (e instanceof AddCheckpointFormatError) {
-          return text(e.message + "\n", 400, { "x-witness-reason": "malformed" });
-        }
-        throw e;
-      }
-      const d = await store.addCheckpoint(request, logs.get(request.checkpoint.origin), cosigners);
-      if (d.status === 200) {
-        metrics.cosigned(d.origin);
-      } else if (d.status === 422) {
-        // Signed by the log yet inconsistent with what we cosigned: possible misbehaviour.
-        status(
-          `witness: refused a checkpoint of ${d.origin} at size ${request.checkpoint.size} ` +
-            `(old ${request.oldSize}): ${d.body.trim()}`,
-        );
-      }
-      return text(d.body, d.status, {
-        "content-type": d.contentType,
-        "x-witness-reason": d.status === 200 ? "cosigned" : d.reason,
-      });
-    },
-  );
+    }
+    const body = await readLimited(c.req.raw, limit);
+    if (body === undefined) {
+      return answer(`request body over the limit of ${limit} bytes\n`, 413, "too-large");
+    }
+    let request: AddCheckpointRequest;
+    try {
+      request = parseAddCheckpointRequest(body);
+    } catch (e) {
+      if (e instanceof AddCheckpointFormatError) return answer(e.message + "\n", 400, "malformed");
+      throw e;
+    }
+    const d = await store.addCheckpoint(request, logs.get(request.checkpoint.origin), cosigners);
+    if (d === null) {
+      metrics.request(503, "busy");
+      return text("too many requests for this log are waiting\n", 503, { "retry-after": "1" });
+    }
+    if (d.status === 200) {
+      metrics.cosigned(d.origin);
+      return answer(d.body, 200, "cosigned", d.contentType);
+    }
+    if (d.status === 422) {
+      // Signed by the log yet inconsistent with what we cosigned: possible misbehaviour.
+      status(
+        `witness: refused a checkpoint of ${d.origin} at size ${request.checkpoint.size} ` +
+          `(old ${request.oldSize}): ${d.body.trim()}`,
+      );
+    }
+    return answer(d.body, d.status, d.reason, d.contentType);
+  });
+
+  app.all("/add-checkpoint", () => text("add-checkpoint takes POST\n", 405, { allow: "POST" }));
 
   app.get("/healthz", async () => {
-    // The state file answers (a read of one record).
-    const first = logs.keys().next();
-    if (!first.done) await store.get(first.value);
+    try {
+      await store.ping();
+    } catch (e) {
+      status(`witness: health check failed: ${(e as Error).message}`);
+      return text("state file unavailable\n", 503);
+    }
     return text("ok\n", 200);
   });
 

@@ -4,7 +4,7 @@
  * - `witness_add_checkpoint_requests_total{status, reason}`: every
  *   `add-checkpoint` answer, `reason` one of `cosigned`, `malformed`,
  *   `unknown-log`, `bad-signature`, `conflict`, `bad-proof`, `too-large`,
- *   `rate-limited`;
+ *   `rate-limited`, `busy`;
  * - `witness_cosignatures_total{origin}`: checkpoints cosigned per log;
  * - `witness_log_size{origin}`: the size the witness last cosigned per log;
  * - the standard process series.
@@ -13,13 +13,25 @@
  */
 import { Counter, processGauges } from "../metrics.ts";
 import { SERVER_VERSION } from "../version.ts";
-import type { WitnessStore } from "./state.ts";
 
 function label(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 
-/** Counters and gauges of one witness. */
+/**
+ * Counters and gauges of one witness.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WitnessMetrics } from "./metrics.ts";
+ * const m = new WitnessMetrics({ cachedSizes: () => new Map([["example.com/log", 42]]) });
+ * m.request(200, "cosigned");
+ * m.cosigned("example.com/log");
+ * assert.equal(m.requests(200, "cosigned"), 1);
+ * assert.match(m.render(), /^witness_log_size\{origin="example\.com\/log"\} 42$/m);
+ * ```
+ */
 export class WitnessMetrics {
   readonly #requests = new Counter(
     "witness_add_checkpoint_requests_total",
@@ -29,11 +41,11 @@ export class WitnessMetrics {
     "witness_cosignatures_total",
     "Checkpoints cosigned, by log origin.",
   );
-  readonly #store: Pick<WitnessStore, "cachedSizes">;
+  readonly #store: { cachedSizes(): Map<string, number> };
   readonly #process = processGauges(SERVER_VERSION);
 
-  /** Metrics reading per-log sizes from `store`. */
-  constructor(store: Pick<WitnessStore, "cachedSizes">) {
+  /** Metrics reading per-log sizes from `store` (a `WitnessStore`) when rendered. */
+  constructor(store: { cachedSizes(): Map<string, number> }) {
     this.#store = store;
   }
 

@@ -53,7 +53,31 @@ export interface RunningWitness {
 }
 
 /**
- * Start a witness.
+ * Start a witness: keys made on first start in `dataDir` (0600), state in
+ * `dataDir/witness.kv`, listening on `hostname:port`.
+ *
+ * @example Cosign a log's first checkpoint
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Ed25519NoteSigner } from "../../ledger/note.ts";
+ * import { signCheckpoint } from "../../ledger/checkpoint.ts";
+ * import { EMPTY_TREE_HASH } from "../../ledger/merkle/mod.ts";
+ * import { startWitness } from "./serve.ts";
+ * const log = await Ed25519NoteSigner.generate("example.com/log");
+ * const dataDir = await Deno.makeTempDir();
+ * const w = await startWitness({
+ *   dataDir,
+ *   name: "witness.example/w1",
+ *   logs: [log.verifierKey()],
+ *   mlDsa: false,
+ * });
+ * const cp = await signCheckpoint({ origin: "example.com/log", size: 0, root: EMPTY_TREE_HASH }, [log]);
+ * const res = await fetch(`${w.url}/add-checkpoint`, { method: "POST", body: `old 0\n\n${cp}` });
+ * assert.equal(res.status, 200);
+ * assert.match(await res.text(), /^— witness\.example\/w1 /);
+ * await w.close();
+ * await Deno.remove(dataDir, { recursive: true });
+ * ```
  *
  * @throws {ConfigError} for a bad name; {WitnessLogsError} for bad log
  *   keys; {LogKeyError} for a key file that is unreadable, of another name

@@ -16,7 +16,8 @@
  * decides again.
  *
  * Within one process, requests for one log are also queued, so they do
- * not spin on the check; different logs proceed in parallel. The last
+ * not spin on the check; different logs proceed in parallel, and their
+ * writes share KV commits (`./group_commit.ts`): one disk wait per batch. The last
  * record read is cached with its versionstamp; the check makes a stale
  * cache harmless.
  *
@@ -30,6 +31,7 @@ import {
   type WitnessLogState,
 } from "../../ledger/witness/add_checkpoint.ts";
 import type { NoteSigner } from "../../ledger/note.ts";
+import { KvGroupCommitter } from "./group_commit.ts";
 
 /** What the witness stores per log. */
 export interface StoredLog extends WitnessLogState {
@@ -42,6 +44,12 @@ interface Cached {
   versionstamp: string | null;
 }
 
+/**
+ * Requests for one log that may wait for their turn; more are refused
+ * (a log sends one checkpoint at a time: a queue this long is a flood).
+ */
+export const MAX_WAITING_PER_LOG = 256;
+
 /** How often a decision is retried when another writer got there first. */
 const MAX_ATTEMPTS = 64;
 
@@ -52,12 +60,15 @@ function key(origin: string): Deno.KvKey {
 /** The witness's per-log state over one Deno KV file. */
 export class WitnessStore {
   readonly #kv: Deno.Kv;
+  readonly #committer: KvGroupCommitter;
   readonly #cache = new Map<string, Cached>();
   readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #waiting = new Map<string, number>();
   #closed = false;
 
   private constructor(kv: Deno.Kv) {
     this.#kv = kv;
+    this.#committer = new KvGroupCommitter(kv);
   }
 
   /** Open (or create) the KV file at `path`. */
@@ -68,6 +79,12 @@ export class WitnessStore {
   /** The stored record of `origin`, or `null` when nothing was cosigned. */
   async get(origin: string): Promise<StoredLog | null> {
     return (await this.#read(origin)).value;
+  }
+
+  /** Read from the file (health check): throws when the KV file does not answer. */
+  async ping(): Promise<void> {
+    if (this.#closed) throw new Error("witness store is closed");
+    await this.#kv.get(["witness", "ping"]);
   }
 
   /** Sizes of the logs this process has seen (for metrics). */
@@ -95,20 +112,29 @@ export class WitnessStore {
    * Decide `request` for `log` against the stored state and, when it is
    * cosigned, commit the new state before returning. The returned 200
    * decision's cosignatures are safe to send: its state is durable.
+   * `null` when {@link MAX_WAITING_PER_LOG} requests for the log are
+   * already waiting (the caller answers 503).
    */
   addCheckpoint(
     request: AddCheckpointRequest,
     log: WitnessLog | undefined,
     cosigners: readonly NoteSigner[],
-  ): Promise<AddCheckpointDecision> {
+  ): Promise<AddCheckpointDecision | null> {
     if (this.#closed) return Promise.reject(new Error("witness store is closed"));
     if (log === undefined || log.origin !== request.checkpoint.origin) {
       // Unknown origin: nothing to read or lock.
       return decideAddCheckpoint(request, undefined, undefined, cosigners);
     }
     const origin = log.origin;
+    const waiting = this.#waiting.get(origin) ?? 0;
+    if (waiting >= MAX_WAITING_PER_LOG) return Promise.resolve(null);
+    this.#waiting.set(origin, waiting + 1);
     const prev = this.#queues.get(origin) ?? Promise.resolve();
-    const run = prev.then(() => this.#decide(request, log, cosigners));
+    const run = prev.then(() => this.#decide(request, log, cosigners)).finally(() => {
+      const n = (this.#waiting.get(origin) ?? 1) - 1;
+      if (n === 0) this.#waiting.delete(origin);
+      else this.#waiting.set(origin, n);
+    });
     const tail = run.catch(() => {});
     this.#queues.set(origin, tail);
     void tail.then(() => {
@@ -133,24 +159,21 @@ export class WitnessStore {
         root: d.newState.root,
         checkpoint: d.cosignedCheckpoint,
       };
-      let res: Deno.KvCommitResult | Deno.KvCommitError;
-      try {
-        res = await this.#kv.atomic()
-          .check({ key: key(origin), versionstamp: cur.versionstamp })
-          .set(key(origin), value)
-          .commit();
-      } catch (e) {
-        // Another process holds the file's write lock (SQLite busy): nothing
-        // was written; wait a little and decide again.
-        if (!(e instanceof Error && /database is locked|busy/i.test(e.message))) throw e;
-        await new Promise((r) => setTimeout(r, 1 + Math.floor(Math.random() * 4)));
-        continue;
-      }
-      if (res.ok) {
+      const res = await this.#committer.write(
+        key(origin),
+        cur.versionstamp,
+        value,
+        value.checkpoint.length + 64,
+      );
+      if (res.kind === "ok") {
         this.#cache.set(origin, { value, versionstamp: res.versionstamp });
         return d;
       }
-      // Another writer moved the record: decide again on what it wrote.
+      if (res.kind === "busy") {
+        // Another process holds the file's write lock: nothing was written.
+        await new Promise((r) => setTimeout(r, 1 + Math.floor(Math.random() * 4)));
+      }
+      // Another writer moved the record (or held the lock): decide again on what is there.
     }
     throw new Error(`witness state of ${origin} kept changing under ${MAX_ATTEMPTS} attempts`);
   }
@@ -160,6 +183,7 @@ export class WitnessStore {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#queues.values()]);
+    await this.#committer.idle();
     this.#kv.close();
   }
 }

@@ -14,7 +14,25 @@ import {
 import { Ed25519CosignatureSigner } from "../../ledger/witness/cosignature.ts";
 import { MlDsa44NoteSigner } from "../../ledger/witness/mldsa.ts";
 import { startWitness } from "../../server/witness/serve.ts";
-import { WitnessStore } from "../../server/witness/state.ts";
+import { MAX_WAITING_PER_LOG, WitnessStore } from "../../server/witness/state.ts";
+import type {
+  AddCheckpointDecision,
+  AddCheckpointRequest,
+  WitnessLog,
+} from "../../ledger/witness/add_checkpoint.ts";
+import type { NoteSigner } from "../../ledger/note.ts";
+
+/** A decision that was not refused for a full queue. */
+async function decided(
+  store: WitnessStore,
+  request: AddCheckpointRequest,
+  log: WitnessLog,
+  cosigners: NoteSigner[],
+): Promise<AddCheckpointDecision> {
+  const d = await store.addCheckpoint(request, log, cosigners);
+  assert.ok(d !== null, "queue not full");
+  return d;
+}
 import { readLogsFile, witnessLogs, WitnessLogsError } from "../../server/witness/logs.ts";
 import { ORIGIN, TestLog } from "./_log.ts";
 
@@ -104,7 +122,7 @@ Deno.test("state: two writers on one file cannot both move a log forward from on
     };
     let history = ["l0", "l1", "l2", "l3"];
     assert.equal(
-      (await s1.addCheckpoint(await req(await build(history), 0), log, [cosigner])).status,
+      (await decided(s1, await req(await build(history), 0), log, [cosigner])).status,
       200,
     );
     // Both stores have read size 4 (s2 caches it now).
@@ -116,8 +134,8 @@ Deno.test("state: two writers on one file cannot both move a log forward from on
       const [a, b] = [await build(leavesA), await build(leavesB)];
       // The same history up to `size`: both proofs are from the stored root.
       const [da, db] = await Promise.all([
-        s1.addCheckpoint(await req(a, size), log, [cosigner]),
-        s2.addCheckpoint(await req(b, size), log, [cosigner]),
+        decided(s1, await req(a, size), log, [cosigner]),
+        decided(s2, await req(b, size), log, [cosigner]),
       ]);
       const ok = [da, db].filter((d) => d.status === 200);
       assert.equal(ok.length, 1, `round ${round}: ${da.status} ${db.status}`);
@@ -164,6 +182,31 @@ Deno.test("log list: keys grouped by origin, wrong keys named; --logs reads tlog
     await assert.rejects(readLogsFile(f), /line 1/);
     await assert.rejects(readLogsFile(`${dir}/missing`), /cannot read log list/);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("state: at most MAX_WAITING_PER_LOG requests wait for one log; the rest are refused", async () => {
+  const dir = await tempDir();
+  const store = await WitnessStore.open(`${dir}/witness.kv`);
+  try {
+    const cosigner = await Ed25519CosignatureSigner.generate("witness.example/w");
+    const log = witnessLogs([logKey.verifierKey()]).get(ORIGIN)!;
+    const cp = await (await new TestLog([logKey]).grow(2)).checkpoint();
+    const request = parseAddCheckpointRequest(formatAddCheckpointRequest(0, [], cp));
+    const all = await Promise.all(
+      Array.from(
+        { length: MAX_WAITING_PER_LOG + 10 },
+        () => store.addCheckpoint(request, log, [cosigner]),
+      ),
+    );
+    assert.equal(all.filter((d) => d === null).length, 10);
+    assert.equal(all.filter((d) => d?.status === 200).length, 1);
+    assert.equal(all.filter((d) => d?.status === 409).length, MAX_WAITING_PER_LOG - 1);
+    // Once the queue drained, requests are taken again.
+    assert.equal((await store.addCheckpoint(request, log, [cosigner]))?.status, 409);
+  } finally {
+    await store.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
