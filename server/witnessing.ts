@@ -16,8 +16,9 @@
  * served, with whatever cosignatures it has).
  *
  * Each witness has one request in flight at most (and all witnesses
- * together at most `maxConcurrency`); failures back off exponentially with
- * jitter. The size each witness holds starts at 0 and is learnt from its
+ * together at most `maxConcurrency`), and a round's requests to one witness
+ * start at least `minRequestIntervalMs` apart; failures back off
+ * exponentially with jitter. The size each witness holds starts at 0 and is learnt from its
  * 409 answers. A split view — the witness holds another tree of this log
  * (422, or 409 naming the size sent), or a size beyond this log — is
  * reported loudly: an `error` log line, the `regledger_witness_split_view`
@@ -54,6 +55,12 @@ export interface WitnessingOptions {
   requestTimeoutMs?: number;
   /** Most `add-checkpoint` requests in flight over all witnesses. @default {8} */
   maxConcurrency?: number;
+  /**
+   * Least time between the starts of two rounds' requests to one witness,
+   * in ms: at most 50 requests/s per witness by default, below a witness's
+   * default per-client rate limit (100/s). @default {20}
+   */
+  minRequestIntervalMs?: number;
   /** How often the log's size is re-read (appends by other processes), in ms. @default {1000} */
   pollIntervalMs?: number;
   /** First retry delay after a failure, in ms (doubles per failure, with jitter). @default {100} */
@@ -139,6 +146,8 @@ interface WitnessState {
   state: WitnessStatus["state"];
   lastError?: string;
   doneWith?: Target;
+  /** `performance.now()` when the last round's request went out. */
+  lastSentAt: number;
 }
 
 interface Waiter {
@@ -221,6 +230,7 @@ export class Witnessing {
       requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
       maxConcurrency: opts.maxConcurrency ?? 8,
       pollIntervalMs: opts.pollIntervalMs ?? 1000,
+      minRequestIntervalMs: opts.minRequestIntervalMs ?? 20,
       backoffBaseMs: opts.backoffBaseMs ?? 100,
       backoffMaxMs: opts.backoffMaxMs ?? 30_000,
       logLine: opts.logLine ?? ((l) => console.error(l)),
@@ -235,6 +245,7 @@ export class Witnessing {
       cosignedSize: null,
       failures: 0,
       state: "pending",
+      lastSentAt: -Infinity,
     }));
     this.metrics = new WitnessMetrics(() => this.status());
   }
@@ -438,6 +449,12 @@ export class Witnessing {
         await this.#changed.promise; // close() wakes it too
         continue;
       }
+      const gap = s.lastSentAt + this.#opts.minRequestIntervalMs - performance.now();
+      if (gap > 0) {
+        await sleep(gap, signal); // then the newest target, which may have moved meanwhile
+        continue;
+      }
+      s.lastSentAt = performance.now();
       let ok: boolean;
       try {
         ok = await this.#submit(s, t);
