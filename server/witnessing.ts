@@ -31,15 +31,12 @@
 import { fromBase64 } from "../core/bytes.ts";
 import { parseCheckpointText } from "../ledger/checkpoint.ts";
 import { formatTlogProof } from "../ledger/tlog_proof.ts";
-import { formatAddCheckpointRequest, mergeCosignatures } from "../ledger/witness/add_checkpoint.ts";
-import {
-  type AddCheckpointOutcome,
-  readAddCheckpointResponse,
-  type WitnessEndpoint,
-} from "../ledger/witness/client.ts";
+import { mergeCosignatures } from "../ledger/witness/add_checkpoint.ts";
+import type { WitnessEndpoint } from "../ledger/witness/client.ts";
 import { ALG_ML_DSA_44, type MlDsa44Engine, MlDsa44NoteVerifier } from "../ledger/witness/mldsa.ts";
 import type { AppendResult, LogService } from "./deps.ts";
 import { WitnessMetrics } from "./witnessing_metrics.ts";
+import { sleep, Slots, witnessRound } from "./witnessing_round.ts";
 
 /** Options of {@linkcode Witnessing}. */
 export interface WitnessingOptions {
@@ -160,32 +157,6 @@ function sizeOf(signedCheckpoint: string): number {
   return parseCheckpointText(signedCheckpoint.slice(0, signedCheckpoint.indexOf("\n\n") + 1)).size;
 }
 
-/** Read at most `max` bytes of a body as text (a witness answers a few lines). */
-async function readCapped(res: Response, max = 65_536): Promise<string> {
-  if (res.body === null) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  try {
-    while (n < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      n += value.length;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  const all = new Uint8Array(Math.min(n, max));
-  let off = 0;
-  for (const c of chunks) {
-    const part = c.subarray(0, all.length - off);
-    all.set(part, off);
-    off += part.length;
-  }
-  return new TextDecoder().decode(all);
-}
-
 /**
  * Background witnessing of one log (see the module documentation).
  * {@linkcode Witnessing.start} starts it; {@linkcode Witnessing.close} stops it.
@@ -210,8 +181,7 @@ export class Witnessing {
   #again = false;
   #changed = Promise.withResolvers<void>();
   #waiters: Waiter[] = [];
-  #slots: number;
-  #slotQueue: (() => void)[] = [];
+  readonly #slots: Slots;
   #loops: Promise<void>[] = [];
   #poll: ReturnType<typeof setInterval> | undefined;
 
@@ -238,7 +208,7 @@ export class Witnessing {
       random: opts.random ?? Math.random,
     };
     this.waitTimeoutMs = this.#opts.waitTimeoutMs;
-    this.#slots = this.#opts.maxConcurrency;
+    this.#slots = new Slots(this.#opts.maxConcurrency);
     this.#states = opts.witnesses.map((w) => ({
       endpoint: withEngine(w, opts.mlDsaEngine),
       size: 0,
@@ -474,91 +444,28 @@ export class Witnessing {
     }
   }
 
-  /** One round of `add-checkpoint` for target `t` (following 409s); true when cosigned. */
+  /** One round with witness `s` on target `t`; true when it cosigned. */
   async #submit(s: WitnessState, t: Target): Promise<boolean> {
-    const name = s.endpoint.name;
-    for (let conflicts = 0; conflicts < 3; conflicts++) {
-      if (s.size > t.size) {
-        const logSize = await this.#log.size();
-        if (logSize >= s.size) {
-          // This process's target is stale (another process appended): move on.
-          this.notify(logSize);
-          await this.#advance(false);
-          return false;
-        }
-        this.#fail(
-          s,
-          "split-view",
-          "witness-ahead",
-          `the witness cosigned size ${s.size} of this log's origin, but this log has ${logSize} entries: ` +
-            `another copy of this log (same key) is ahead of it, or it was rolled back`,
-        );
+    const r = await witnessRound(s, t, {
+      log: this.#log,
+      fetch: this.#opts.fetch,
+      requestTimeoutMs: this.#opts.requestTimeoutMs,
+      signal: this.#closing.signal,
+      metrics: this.metrics,
+      slots: this.#slots,
+    });
+    switch (r.kind) {
+      case "cosigned":
+        this.#cosigned(s, t, r.lines);
+        return true;
+      case "stale":
+        // Another process appended past this target, and the witness saw it: move on.
+        this.notify(r.logSize);
+        await this.#advance(false);
         return false;
-      }
-      const proof = s.size === 0 || s.size === t.size
-        ? []
-        : (await this.#log.proveConsistency(s.size, t.size)).proof.map(fromBase64);
-      const body = formatAddCheckpointRequest(s.size, proof, t.text);
-      const outcome = await this.#post(s, body, s.size, t.text);
-      this.metrics.requests.inc({ witness: name, outcome: outcome.kind });
-      switch (outcome.kind) {
-        case "cosigned":
-          this.#cosigned(s, t, outcome.lines);
-          return true;
-        case "conflict":
-          s.size = outcome.witnessSize;
-          continue;
-        case "split-view":
-          this.#fail(s, "split-view", "split-view", outcome.message);
-          return false;
-        case "refused":
-          this.#fail(s, "refused", outcome.reason, outcome.message);
-          return false;
-        case "unavailable":
-          this.#fail(s, "failing", "unavailable", outcome.message);
-          return false;
-      }
-    }
-    this.#fail(s, "failing", "conflict", "the witness's size kept changing (another log server?)");
-    return false;
-  }
-
-  async #post(
-    s: WitnessState,
-    body: string,
-    oldSize: number,
-    checkpoint: string,
-  ): Promise<AddCheckpointOutcome> {
-    await this.#acquire();
-    const started = performance.now();
-    try {
-      const res = await this.#opts.fetch(s.endpoint.addCheckpointUrl, {
-        method: "POST",
-        headers: { "content-type": "text/plain; charset=utf-8" },
-        body,
-        signal: AbortSignal.any([
-          this.#closing.signal,
-          AbortSignal.timeout(this.#opts.requestTimeoutMs),
-        ]),
-      });
-      const text = await readCapped(res);
-      return await readAddCheckpointResponse(
-        { status: res.status, contentType: res.headers.get("content-type"), body: text },
-        oldSize,
-        checkpoint,
-        s.endpoint.keys,
-      );
-    } catch (e) {
-      if (this.#closing.signal.aborted) throw e;
-      const why = e instanceof DOMException && e.name === "TimeoutError"
-        ? `no answer within ${this.#opts.requestTimeoutMs} ms`
-        : `cannot reach ${s.endpoint.url}: ${(e as Error).message}`;
-      return { kind: "unavailable", status: 0, message: why };
-    } finally {
-      this.metrics.latency.observe((performance.now() - started) / 1000, {
-        witness: s.endpoint.name,
-      });
-      this.#release();
+      case "failed":
+        this.#fail(s, r.state, r.reason, r.message);
+        return false;
     }
   }
 
@@ -613,31 +520,4 @@ export class Witnessing {
   #event(level: string, msg: string, fields: Record<string, unknown>): void {
     this.#opts.logLine(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields }));
   }
-
-  async #acquire(): Promise<void> {
-    if (this.#slots > 0) {
-      this.#slots--;
-      return;
-    }
-    await new Promise<void>((r) => this.#slotQueue.push(r));
-  }
-
-  #release(): void {
-    const next = this.#slotQueue.shift();
-    if (next) next();
-    else this.#slots++;
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
