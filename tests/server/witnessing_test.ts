@@ -15,6 +15,7 @@ import { parseNoteVerifierKey } from "../../ledger/witness/keys.ts";
 import { parseTlogProof } from "../../ledger/tlog_proof.ts";
 import { type Harness, harness, jsonAuth, post, signedEnvelope, testKeys } from "./_helpers.ts";
 import { startTestWitness, type TestWitness } from "./_witness.ts";
+import { assertSchema } from "./_assert.ts";
 import { runCli } from "../cli/_capture.ts";
 import {
   cosignatureLines,
@@ -131,6 +132,7 @@ Deno.test("wait=witnessed: the receipt carries a checkpoint both witnesses cosig
       "witness.test/w2",
     ]);
     assert.equal(parseTlogProof(r.tlog_proof).checkpoint, r.checkpoint);
+    assertSchema("append-response", r); // cosignature lines are signature lines of the schema
 
     // The same envelope again: 200, its existing entry, witnessed.
     const again = await append(s.app, 2, "?wait=witnessed");
@@ -269,6 +271,8 @@ Deno.test("without wait appends do not wait for witnesses; with wait and no quor
     assert.equal(body.reason, "NotWitnessed");
     assert.equal(body.receipt.index, 1);
     assert.match(body.error, /entry 1 is in the log/);
+    assertSchema("error", body);
+    assertSchema("append-response", body.receipt);
     assert.equal(body.witnessing.witnesses[0].state, "failing");
     // The entry is in the log; once the witness is back, the same envelope gets its receipt.
     s.witnesses[0].fault = undefined;
