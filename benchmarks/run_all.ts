@@ -5,7 +5,7 @@
  * `benchmarks/results/<name>.json` itself.
  *
  * Run: `deno task bench [--quick] [name...]` — names are envelope, primitives,
- * ledger, server, fhe, tiles, pq_checkpoint, remote_audit, witness_serve; none means all. `--quick` is passed on (fewer rounds,
+ * ledger, server, fhe, tiles, pq_checkpoint, remote_audit, witness_serve, witnessed_append; none means all. `--quick` is passed on (fewer rounds,
  * smaller sizes) to check that the scripts work, not to quote figures.
  *
  * @module
@@ -20,6 +20,7 @@ const ALL = [
   "pq_checkpoint",
   "remote_audit",
   "witness_serve",
+  "witnessed_append",
 ] as const;
 
 const quick = Deno.args.includes("--quick");
