@@ -5,7 +5,7 @@
  * `benchmarks/results/<name>.json` itself.
  *
  * Run: `deno task bench [--quick] [name...]` — names are envelope, primitives,
- * ledger, server, fhe, tiles, pq_checkpoint, remote_audit, witness_serve, hybrid_envelope; none means all. `--quick` is passed on (fewer rounds,
+ * the names in ALL below; none means all. `--quick` is passed on (fewer rounds,
  * smaller sizes) to check that the scripts work, not to quote figures.
  *
  * @module
@@ -21,6 +21,7 @@ const ALL = [
   "remote_audit",
   "witness_serve",
   "hybrid_envelope",
+  "witnessed_append",
 ] as const;
 
 const quick = Deno.args.includes("--quick");

@@ -169,7 +169,7 @@ export class LogClient {
     this.#token = token;
   }
 
-  async #fetch(path: string, init: RequestInit = {}): Promise<Response> {
+  async #fetch(path: string, init: RequestInit = {}, answered = [422]): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.#token !== undefined) headers.set("authorization", `Bearer ${this.#token}`);
     let res: Response;
@@ -192,7 +192,7 @@ export class LogClient {
       }
       break;
     }
-    if (res.status >= 400 && res.status !== 422) {
+    if (res.status >= 400 && !answered.includes(res.status)) {
       let message = `${res.status} ${res.statusText}`;
       let reason: string | undefined;
       try {
@@ -207,18 +207,24 @@ export class LogClient {
 
   /**
    * `POST /v1/envelopes`. Returns the receipt with `existing` (200 = already
-   * logged), or the server's typed refusal (422 `{error, reason}`).
+   * logged), or the server's typed refusal (422 `{error, reason}`). With
+   * `wait: "witnessed"` (`?wait=witnessed`), the receipt is against a
+   * checkpoint the server's witness quorum cosigned, or the answer is the
+   * server's 504 `{error, reason: "NotWitnessed", receipt}` (appended, not
+   * yet witnessed).
    */
   async append(
     envelope: Uint8Array,
+    options: { wait?: "witnessed" } = {},
   ): Promise<{ ok: true; receipt: Record<string, unknown> } | { ok: false; body: unknown }> {
-    const res = await this.#fetch("v1/envelopes", {
+    const query = options.wait === undefined ? "" : `?wait=${options.wait}`;
+    const res = await this.#fetch(`v1/envelopes${query}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: envelope as Uint8Array<ArrayBuffer>,
-    });
+    }, [422, 504]);
     const body = await res.json();
-    if (res.status === 422) return { ok: false, body };
+    if (res.status === 422 || res.status === 504) return { ok: false, body };
     return { ok: true, receipt: { ...body, existing: res.status === 200 } };
   }
 

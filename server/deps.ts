@@ -16,6 +16,7 @@ import type {
   QueryOptions,
   QueryResult,
 } from "../ledger/ledger.ts";
+import type { WitnessingStatus } from "./witnessing.ts";
 
 export type {
   AppendResult,
@@ -129,6 +130,24 @@ export interface SchemaService {
   get(name: string): Record<string, unknown> | undefined;
 }
 
+/**
+ * The log's witnessing (`serve --witness URL=VKEY`, `server/witnessing.ts`):
+ * what the routes need of it.
+ */
+export interface WitnessingService {
+  /** How long `?wait=witnessed` waits, in ms. */
+  readonly waitTimeoutMs: number;
+  /** The checkpoint `GET /checkpoint` serves (the newest quorum-cosigned one). */
+  publishedCheckpoint(): Promise<string>;
+  /**
+   * `receipt` re-issued against a quorum-cosigned checkpoint that includes
+   * its entry, or `undefined` when none does within `waitTimeoutMs`.
+   */
+  witnessedReceipt<R extends Omit<AppendResult, "existing">>(receipt: R): Promise<R | undefined>;
+  /** Where witnessing stands, per witness (`/readyz`). */
+  status(): WitnessingStatus;
+}
+
 /** Everything `createApp` calls. */
 export interface ServerDeps {
   /** The log. */
@@ -146,4 +165,6 @@ export interface ServerDeps {
    * gives one running in a worker). Default: evaluate in this thread.
    */
   ckksEvaluate?: (request: unknown) => Promise<unknown>;
+  /** Witnessing, when the server has witnesses. */
+  witnessing?: WitnessingService;
 }

@@ -283,10 +283,16 @@ export class ServerMetrics {
     "Group-commit attempts retried because another writer committed first.",
   );
   readonly #gauges: Gauge[] = processGauges(SERVER_VERSION);
+  readonly #families: { render(): string }[] = [];
 
   /** Add a gauge read at render time. */
   addGauge(g: Gauge): void {
     this.#gauges.push(g);
+  }
+
+  /** Add metric families rendered after the built-in ones (e.g. the witnessing's). */
+  addFamilies(f: { render(): string }): void {
+    this.#families.push(f);
   }
 
   /**
@@ -309,6 +315,7 @@ export class ServerMetrics {
       this.batches.render(),
       this.commitRetries.render(),
       ...this.#gauges.map((g) => g.render()),
+      ...this.#families.map((f) => f.render()),
     ].join("");
   }
 }

@@ -58,3 +58,6 @@ export type {
   PrimitiveName,
 } from "../core/envelope_types.ts";
 export type { CommitInfo, EntrySummary, ResultSummary } from "../ledger/ledger.ts";
+export type { WitnessingStatus, WitnessStatus } from "./witnessing.ts";
+export type { WitnessEndpoint } from "../ledger/witness/client.ts";
+export type { ParsedVerifierKey } from "../ledger/witness/keys.ts";

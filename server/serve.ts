@@ -22,6 +22,8 @@ import { ServerMetrics } from "./metrics.ts";
 import { defaultVerifyWorkers } from "./verify_pool.ts";
 import { CkksRunner } from "./ckks_runner.ts";
 import { bundledSchemas, ledgerLog, ServerAudits, TrustedEnvelopes } from "./services.ts";
+import type { WitnessEndpoint } from "../ledger/witness/client.ts";
+import { Witnessing } from "./witnessing.ts";
 
 /** File holding the bootstrap admin token when no API keys are configured. */
 export const ADMIN_TOKEN_FILE = "admin-token";
@@ -46,6 +48,12 @@ export interface StartOptions {
   newLogUnderExistingKey?: boolean;
   /** Server configuration (auth, limits, logs). */
   config: ServerConfig;
+  /**
+   * Witnesses to send every new checkpoint to (`serve --witness URL=VKEY`),
+   * the quorum that must cosign (default: all) and how long
+   * `?wait=witnessed` waits (ms, default 10000). See `server/witnessing.ts`.
+   */
+  witnessing?: { witnesses: WitnessEndpoint[]; quorum?: number; waitTimeoutMs?: number };
   /** Install SIGTERM/SIGINT/SIGHUP handlers. @default {true} */
   signals?: boolean;
   /** Human-readable status lines (never secrets). @default {console.error} */
@@ -167,6 +175,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     throw e;
   }
   const log: LogService = ledgerLog(ledger);
+  const witnessing = opts.witnessing && opts.witnessing.witnesses.length > 0
+    ? new Witnessing({
+      log,
+      ...opts.witnessing,
+      logLine: status,
+      ...(pqEngine ? { mlDsaEngine: pqEngine } : {}),
+    })
+    : undefined;
+  if (witnessing) metrics.addFamilies(witnessing.metrics);
   // CKKS is seconds of synchronous WebAssembly: it runs in a worker, one job at a time.
   const ckks = config.ckks ? new CkksRunner() : null;
   const audits: AuditService = new ServerAudits(
@@ -175,7 +192,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     ckks ? { ckks: ckks.auditBackend() } : {},
   );
   const deps: ServerDeps = {
-    log,
+    log: witnessing ? witnessing.wrapLog(log) : log,
+    ...(witnessing ? { witnessing } : {}),
     envelopes,
     audits,
     schemas: bundledSchemas(),
@@ -191,6 +209,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const listening = Promise.withResolvers<Deno.NetAddr>();
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
+    await witnessing?.start();
     server = Deno.serve({
       hostname: host,
       port,
@@ -198,6 +217,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     }, app.fetch);
   } catch (e) {
     // Could not bind (address in use, permission): release what was opened.
+    await witnessing?.close();
     await ledger.close();
     pqEngine?.destroy();
     envelopes.close();
@@ -211,6 +231,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       ? `regledger: ${envelopes.workers} verification worker(s)`
       : `regledger: 0 verification worker(s): ${envelopes.workerError}; verifying on the main thread`,
   );
+  if (witnessing) {
+    const names = opts.witnessing!.witnesses.map((w) => `${w.name} at ${w.url}`).join(", ");
+    status(`regledger: witnessed by quorum ${witnessing.quorum} of: ${names}`);
+  }
   status(`regledger: listening on http://${fmtHost(addr.hostname)}:${addr.port}/`);
 
   const reloadTrustStore = async () => {
@@ -233,6 +257,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
           Deno.removeSignalListener(sig, h);
         } catch { /* already gone */ }
       }
+      // No more add-checkpoint requests; requests waiting for witnesses answer 504 now.
+      await witnessing?.close();
       await server.shutdown(); // stops accepting; waits for in-flight requests
       await ledger.close(); // waits for queued appends; closes KV
       pqEngine?.destroy(); // nothing signs any more

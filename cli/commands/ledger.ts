@@ -6,7 +6,7 @@
  * log from the client side. The commands live in `./ledger/` (local, remote,
  * help texts, shared checks).
  *
- * - `append -i ENVELOPE [--trusted-keys FILE]`: verify, append, print the receipt.
+ * - `append -i ENVELOPE [--trusted-keys FILE] [--wait witnessed]`: verify, append, print the receipt.
  * - `get --index N`: `{index, leaf, leaf_hash, envelope}` (envelope text spliced raw).
  * - `checkpoint`: the latest signed checkpoint (text).
  * - `key`: the log's verifier key (text).
@@ -50,6 +50,7 @@ export const run: Command = async (args, io) => {
       "input",
       "trusted-keys",
       "receipt",
+      "wait",
       "index",
       "tree-size",
       "first",
@@ -74,7 +75,7 @@ export const run: Command = async (args, io) => {
     return 0;
   }
   const allowed: Record<string, string[]> = {
-    append: ["input", "trusted-keys", "receipt"],
+    append: ["input", "trusted-keys", "receipt", "wait"],
     get: ["index"],
     checkpoint: [],
     key: [],
@@ -121,6 +122,11 @@ export const run: Command = async (args, io) => {
   }
   for (const k of ["token", "key"]) {
     if (p.values[k] !== undefined) throw new UsageError(`--${k} applies only with --server`);
+  }
+  if (p.values.wait !== undefined) {
+    throw new UsageError(
+      "--wait applies only with --server (witnesses cosign a server's checkpoints)",
+    );
   }
   const dataDir = p.values.data;
   if (!dataDir) throw new UsageError("--data DIR or --server URL is required");

@@ -5,13 +5,19 @@
  */
 import { type CliIO, type Command, parseArgs, UsageError } from "../io.ts";
 import { ConfigError, configFromEnv } from "../../server/config.ts";
-import { startServer } from "../../server/serve.ts";
+import { type StartOptions, startServer } from "../../server/serve.ts";
+import {
+  WitnessConfigError,
+  witnessEndpoints,
+  witnessQuorum,
+} from "../../ledger/witness/client.ts";
 import { LedgerCorruptionError, LedgerStateError } from "../../ledger/errors.ts";
 
 const HELP = `regledger serve — run the ledger's HTTP API (Hono on Deno.serve)
 
 usage: regledger serve [--host H] [--port P] [--data DIR] [--trusted-keys FILE] [--origin O]
                        [--new-log-under-existing-key]
+                       [--witness URL=VKEY ... [--witness-quorum K] [--witness-timeout MS]]
 
 options:
   --host H            interface to bind (default 127.0.0.1)
@@ -25,6 +31,15 @@ options:
                       DIR/signed-head (emptied, deleted or restored from an older copy):
                       a NEW log under the existing key, whose checkpoints contradict
                       the published ones. Use once, deliberately (docs/deployment.md)
+  --witness URL=VKEY  a C2SP tlog-witness: its submission prefix (POST URL/add-checkpoint),
+                      '=', its cosigning verifier key (cosignature/v1 or ML-DSA-44). Repeat
+                      per witness (the same URL twice: one witness with two keys). Every new
+                      checkpoint goes to each witness in the background; GET /checkpoint
+                      serves the newest one the quorum cosigned
+  --witness-quorum K  how many witnesses must cosign (default: all)
+  --witness-timeout MS
+                      how long POST /v1/envelopes?wait=witnessed waits for the quorum
+                      before answering 504 (default 10000; below the request timeout)
 
 On first start in DIR the server creates the log key and its issuer key (mode 0600)
 and prints the log's verifier key. Without REGLEDGER_API_KEYS it creates DIR/admin-token
@@ -47,10 +62,53 @@ environment:
 
 example:
   regledger serve --port 8080 --data ./data --trusted-keys trust.json
+  regledger serve --data ./data --witness "http://127.0.0.1:7380=$(cat witness.vkey)" \
+                  --witness "https://witness.example/w1=witness.example/w1+1234abcd+BA..." \
+                  --witness-quorum 2
   curl -s -H "Authorization: Bearer $(cat data/admin-token)" \\
        -H 'content-type: application/json' --data-binary @envelope.json \\
        http://127.0.0.1:8080/v1/envelopes
 `;
+
+/** `--witness`, `--witness-quorum` and `--witness-timeout`, checked. */
+function witnessOptions(
+  a: { values: Record<string, string>; lists: Record<string, string[]> },
+  requestTimeoutMs: number,
+): StartOptions["witnessing"] {
+  const args = a.lists["witness"] ?? [];
+  const quorumRaw = a.values["witness-quorum"];
+  const timeoutRaw = a.values["witness-timeout"];
+  if (args.length === 0) {
+    if (quorumRaw !== undefined || timeoutRaw !== undefined) {
+      throw new UsageError("--witness-quorum and --witness-timeout need at least one --witness");
+    }
+    return undefined;
+  }
+  const int = (name: string, raw: string) => {
+    if (!/^[0-9]{1,9}$/.test(raw)) {
+      throw new UsageError(`--${name} must be a positive integer, got '${raw.slice(0, 40)}'`);
+    }
+    return Number(raw);
+  };
+  try {
+    const witnesses = witnessEndpoints(args);
+    const quorum = witnessQuorum(
+      quorumRaw === undefined ? undefined : int("witness-quorum", quorumRaw),
+      witnesses.length,
+    );
+    const waitTimeoutMs = timeoutRaw === undefined ? 10_000 : int("witness-timeout", timeoutRaw);
+    if (waitTimeoutMs < 1 || waitTimeoutMs >= requestTimeoutMs) {
+      throw new UsageError(
+        `--witness-timeout must be from 1 to ${requestTimeoutMs - 1} ms ` +
+          `(below REGLEDGER_REQUEST_TIMEOUT_MS), got ${waitTimeoutMs}`,
+      );
+    }
+    return { witnesses, quorum, waitTimeoutMs };
+  } catch (e) {
+    if (e instanceof WitnessConfigError) throw new UsageError(e.message, { cause: e });
+    throw e;
+  }
+}
 
 function port(raw: string | undefined): number {
   if (raw === undefined) return 8080;
@@ -87,7 +145,17 @@ function bufferedStdout(): (line: string) => void {
 /** Run the server until SIGTERM/SIGINT; exit code 0 after a clean shutdown. */
 export const run: Command = async (args: string[], io: CliIO): Promise<number> => {
   const a = parseArgs(args, {
-    values: ["host", "port", "data", "trusted-keys", "origin"],
+    values: [
+      "host",
+      "port",
+      "data",
+      "trusted-keys",
+      "origin",
+      "witness",
+      "witness-quorum",
+      "witness-timeout",
+    ],
+    repeatable: ["witness"],
     flags: ["help", "new-log-under-existing-key"],
     aliases: { h: "help" },
   });
@@ -103,6 +171,7 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
   }
+  const witnessing = witnessOptions(a, config.requestTimeoutMs);
   if (Deno.env.get("REGLEDGER_ACCESS_LOG") !== "0") config.accessLog = bufferedStdout();
   const trustedKeys = a.values["trusted-keys"];
   if (trustedKeys !== undefined) {
@@ -122,6 +191,7 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
       origin: a.values.origin,
       newLogUnderExistingKey: a.flags.has("new-log-under-existing-key"),
       config,
+      ...(witnessing ? { witnessing } : {}),
       status: (line) => io.stderr(line + "\n"),
     });
   } catch (e) {

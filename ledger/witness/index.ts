@@ -28,6 +28,15 @@ export {
   type WitnessLogState,
 } from "./add_checkpoint.ts";
 export {
+  type AddCheckpointOutcome,
+  parseWitnessArg,
+  readAddCheckpointResponse,
+  WitnessConfigError,
+  type WitnessEndpoint,
+  witnessEndpoints,
+  witnessQuorum,
+} from "./client.ts";
+export {
   ALG_COSIGNATURE_V1,
   COSIGNATURE_V1_SIZE,
   cosignatureV1Message,

@@ -105,7 +105,17 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
         content: json({
           type: "object",
           required: ["ready", "tree_size"],
-          properties: { ready: { const: true }, tree_size: { type: "integer", minimum: 0 } },
+          properties: {
+            ready: { const: true },
+            tree_size: { type: "integer", minimum: 0 },
+            witnessing: {
+              type: "object",
+              description: "With witnesses (`serve --witness`): quorum, log_size, " +
+                "witnessed_size, lag, split_view, and per witness name, url, size, " +
+                "cosigned_size, lag, state (ok, pending, failing, refused, split-view), " +
+                "failures, last_error. A split view does not make the server unready.",
+            },
+          },
         }),
       },
       "503": {
@@ -166,7 +176,9 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
   getTileCheckpoint: {
     summary: "The latest signed checkpoint (C2SP tlog-tiles)",
     description: "Same text as `/v1/log/checkpoint`, at the tlog-tiles location, with " +
-      "`Cache-Control: public, max-age=5` and a strong `ETag` (`If-None-Match` → 304).",
+      "`Cache-Control: public, max-age=5` and a strong `ETag` (`If-None-Match` → 304). " +
+      "With witnesses (`serve --witness`): the newest checkpoint the witness quorum " +
+      "cosigned, cosignature lines included (it may be behind `/v1/log/checkpoint`).",
     responses: { "200": text("C2SP tlog-checkpoint signed note."), "304": notModified },
   },
   getHashTile: tileDoc(
@@ -188,6 +200,15 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
   ),
   submitEnvelope: {
     summary: "Verify an envelope against the trust store and append it",
+    parameters: [{
+      name: "wait",
+      in: "query",
+      required: false,
+      description: "`witnessed`: answer once a checkpoint cosigned by the server's witness " +
+        "quorum includes the entry; the receipt is against that checkpoint. 400 when the " +
+        "server has no witnesses.",
+      schema: { type: "string", enum: ["witnessed"] },
+    }],
     requestBody: { required: true, content: json(ENVELOPE) },
     responses: {
       "201": { description: "Appended.", content: json(schemaRef("append-response")) },
@@ -196,6 +217,11 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
         content: json(schemaRef("append-response")),
       },
       "422": err("Typed verification failure; `reason` names it."),
+      "504": err(
+        "`wait=witnessed` and no quorum-cosigned checkpoint covered the entry in time: " +
+          "`reason` is `NotWitnessed`; the entry IS appended, `receipt` is its unwitnessed " +
+          "receipt and `witnessing` the witnesses' state. Submit it again to wait again.",
+      ),
     },
   },
   queryEntries: {

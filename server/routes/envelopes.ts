@@ -10,6 +10,7 @@ import { signedBodySha256 } from "../../core/envelope.ts";
 import type { ParsedEnvelope } from "../../core/envelope_types.ts";
 import type { ServerDeps } from "../deps.ts";
 import { type AppEnv, decodeUtf8, onlyParams, readJsonBody } from "../http.ts";
+import { ApiError } from "../errors.ts";
 import type { ServerMetrics } from "../metrics.ts";
 
 /** Read and parse an envelope from the request body (4xx on any malformation). */
@@ -42,13 +43,40 @@ async function verifyCounted(
   }
 }
 
-/** `POST /v1/envelopes`: 201 with a receipt, 200 when already logged, 422 when not trusted. */
+/**
+ * The `wait` parameter of `POST /v1/envelopes`: absent, or `witnessed`
+ * (400 otherwise, and when the server has no witnesses).
+ */
+function waitParam(c: Context<AppEnv>, deps: ServerDeps): boolean {
+  const wait = c.req.query("wait");
+  if (wait === undefined) return false;
+  if (wait !== "witnessed") {
+    throw new ApiError(400, "parameter 'wait' must be 'witnessed'", { parameter: "wait" });
+  }
+  if (!deps.witnessing) {
+    throw new ApiError(
+      400,
+      "wait=witnessed: this server has no witnesses (start it with serve --witness URL=VKEY)",
+      { parameter: "wait" },
+    );
+  }
+  return true;
+}
+
+/**
+ * `POST /v1/envelopes[?wait=witnessed]`: 201 with a receipt, 200 when
+ * already logged, 422 when not trusted. With `wait=witnessed` the receipt
+ * is against a checkpoint the witness quorum cosigned; when none covers the
+ * entry in time, 504 `{error, reason: "NotWitnessed", receipt, witnessing}`
+ * with the entry appended all the same and its unwitnessed receipt.
+ */
 export function submitEnvelope(
   deps: ServerDeps,
   metrics: ServerMetrics,
 ): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
-    onlyParams(c, []);
+    onlyParams(c, ["wait"]);
+    const wait = waitParam(c, deps);
     const parsed = await readEnvelope(c, deps);
     try {
       await verifyCounted(deps, metrics, parsed, true);
@@ -60,7 +88,18 @@ export function submitEnvelope(
     }
     const { existing, ...receipt } = await deps.log.append(parsed);
     metrics.appends.inc({ outcome: existing ? "existing" : "new" });
-    return c.json(receipt, existing ? 200 : 201);
+    if (!wait) return c.json(receipt, existing ? 200 : 201);
+    const witnessed = await deps.witnessing!.witnessedReceipt(receipt);
+    if (witnessed === undefined) {
+      throw new ApiError(
+        504,
+        `entry ${receipt.index} is in the log, but no checkpoint cosigned by the witness quorum ` +
+          `covered it within ${deps.witnessing!.waitTimeoutMs} ms; submit the same envelope ` +
+          `with wait=witnessed again later for a witnessed receipt`,
+        { reason: "NotWitnessed", receipt, witnessing: deps.witnessing!.status() },
+      );
+    }
+    return c.json(witnessed, existing ? 200 : 201);
   };
 }
 

@@ -13,15 +13,20 @@ export function healthRoute(): (c: Context<AppEnv>) => Response {
   return (c) => c.json({ status: "ok" });
 }
 
-/** `GET /readyz`: 200 with the tree size, or 503 naming why not (`notReady`). */
+/**
+ * `GET /readyz`: 200 with the tree size, or 503 naming why not (`notReady`);
+ * with witnesses, also their state (`witnessing`).
+ */
 export function readyRoute(
   deps: ServerDeps,
   notReady: () => string | null,
 ): (c: Context<AppEnv>) => Promise<Response> {
   return async (c) => {
     const why = notReady();
-    if (why !== null) return c.json({ ready: false, error: why }, 503);
-    return c.json({ ready: true, tree_size: await deps.log.size() });
+    // With witnesses: their state, a split view included (it does not make the server unready).
+    const witnessing = deps.witnessing ? { witnessing: deps.witnessing.status() } : {};
+    if (why !== null) return c.json({ ready: false, error: why, ...witnessing }, 503);
+    return c.json({ ready: true, tree_size: await deps.log.size(), ...witnessing });
   };
 }
 

@@ -51,10 +51,15 @@ function answer(
   return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { ...headers, "content-type": contentType });
 }
 
-/** `GET /checkpoint`: the latest signed checkpoint, `text/plain`. */
+/**
+ * `GET /checkpoint`: the latest signed checkpoint, `text/plain`; with
+ * witnesses, the latest one their quorum cosigned (cosignature lines included).
+ */
 export function tileCheckpointRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
-    const text = await deps.log.checkpoint();
+    const text = deps.witnessing
+      ? await deps.witnessing.publishedCheckpoint()
+      : await deps.log.checkpoint();
     return answer(
       c,
       new TextEncoder().encode(text),

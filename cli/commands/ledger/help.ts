@@ -18,6 +18,7 @@ export const COMMON = `where the log is (one of):
 export const HELPS: Record<string, string> = {
   append:
     `usage: regledger ledger append (--data DIR | --server URL) -i ENVELOPE [--trusted-keys FILE] [--receipt FILE]
+                              [--wait witnessed]
 
 Verify a signed envelope and append it to the log; print the receipt
 {index, tree_size, leaf_hash, envelope_sha256, checkpoint, inclusion_proof,
@@ -33,6 +34,12 @@ options:
   --trusted-keys FILE     trust store JSON
   --receipt FILE          also write the tlog-proof@v1 receipt text to FILE
                           (for \`regledger proof verify --proof FILE\`)
+  --wait witnessed        (--server only) answer once the server's witness quorum has
+                          cosigned a checkpoint holding the entry: the receipt carries
+                          that cosigned checkpoint (for \`proof verify --policy\`). When
+                          the server gives up waiting (504), prints its
+                          {error, reason: "NotWitnessed", receipt} and exits 1: the entry
+                          IS appended; run the same command again later
   --new-log-under-existing-key
                           append although DIR/ledger.kv is behind or inconsistent
                           with DIR/signed-head: starts a NEW log under the existing
@@ -43,6 +50,8 @@ examples:
   regledger ledger append --data ./data -i envelope.json --trusted-keys trust.json
   REGLEDGER_TOKEN=$(cat data/admin-token) \\
     regledger ledger append --server http://127.0.0.1:8080 -i envelope.json --receipt receipt.txt
+  regledger ledger append --server http://127.0.0.1:8080 -i envelope.json --wait witnessed \\
+    --receipt witnessed.txt
 `,
   get: `usage: regledger ledger get (--data DIR | --server URL) --index N
 

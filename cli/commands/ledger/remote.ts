@@ -14,6 +14,14 @@ import { LogKeyError } from "../../../ledger/index.ts";
 import { type ListRequest, printPage } from "./list.ts";
 import { intOption, readAndCheckEnvelope } from "./common.ts";
 
+/** `--wait`: only `witnessed` (the server's `?wait=witnessed`). */
+function waitOption(v: string): "witnessed" {
+  if (v !== "witnessed") {
+    throw new UsageError(`--wait must be 'witnessed', got '${v.slice(0, 40)}'`);
+  }
+  return v;
+}
+
 /** The ledger commands against a server; same output as {@linkcode runRead}. */
 export async function runRemote(
   sub: string,
@@ -27,7 +35,10 @@ export async function runRemote(
       case "append": {
         const checked = await readAndCheckEnvelope(values, io, false);
         if (typeof checked === "number") return checked;
-        const r = await log.append(checked.bytes);
+        const r = await log.append(
+          checked.bytes,
+          values.wait === undefined ? {} : { wait: waitOption(values.wait) },
+        );
         if (!r.ok) {
           printJson(io, r.body);
           return 1;

@@ -1,0 +1,523 @@
+/**
+ * The log server's witnessing (C2SP `tlog-witness`, CONTRACT §8): every new
+ * checkpoint goes, in the background, to each configured witness with a
+ * consistency proof from the size that witness holds; the cosignatures that
+ * come back are verified and merged, and a checkpoint cosigned by the
+ * quorum is *published*: `GET /checkpoint` serves it and
+ * `POST /v1/envelopes?wait=witnessed` answers with a receipt against it.
+ * Appends never wait for any of this unless they ask to.
+ *
+ * Rounds: the witnesses all work on one *target* checkpoint. The target
+ * moves to the log's newest checkpoint once the quorum has cosigned it, or
+ * once every witness has answered it at least once (so a dead quorum does
+ * not pin an old checkpoint), and only when the log has grown. Targets only
+ * grow, so the published checkpoint never goes back in size, across
+ * restarts too (before the first quorum of a process, the target itself is
+ * served, with whatever cosignatures it has).
+ *
+ * Each witness has one request in flight at most (and all witnesses
+ * together at most `maxConcurrency`), and a round's requests to one witness
+ * start at least `minRequestIntervalMs` apart; failures back off
+ * exponentially with jitter. The size each witness holds starts at 0 and is learnt from its
+ * 409 answers. A split view — the witness holds another tree of this log
+ * (422, or 409 naming the size sent), or a size beyond this log — is
+ * reported loudly: an `error` log line, the `regledger_witness_split_view`
+ * metric, and `/readyz`'s `witnessing` detail.
+ *
+ * The answers themselves are read by `ledger/witness/client.ts`.
+ *
+ * @module
+ */
+import { fromBase64 } from "../core/bytes.ts";
+import { parseCheckpointText } from "../ledger/checkpoint.ts";
+import { formatTlogProof } from "../ledger/tlog_proof.ts";
+import { mergeCosignatures } from "../ledger/witness/add_checkpoint.ts";
+import type { WitnessEndpoint } from "../ledger/witness/client.ts";
+import { ALG_ML_DSA_44, type MlDsa44Engine, MlDsa44NoteVerifier } from "../ledger/witness/mldsa.ts";
+import type { AppendResult, LogService } from "./deps.ts";
+import { WitnessMetrics } from "./witnessing_metrics.ts";
+import { sleep, Slots, witnessRound } from "./witnessing_round.ts";
+
+/** Options of {@linkcode Witnessing}. */
+export interface WitnessingOptions {
+  /** The log (unwrapped: {@linkcode Witnessing.wrapLog} wraps it for the routes). */
+  log: LogService;
+  /** The witnesses (from `witnessEndpoints`). */
+  witnesses: readonly WitnessEndpoint[];
+  /** How many witnesses must cosign a checkpoint before it is published. @default all */
+  quorum?: number;
+  /** How long `wait=witnessed` waits for the quorum, in ms. @default {10000} */
+  waitTimeoutMs?: number;
+  /** Timeout of one `add-checkpoint` request, in ms. @default {10000} */
+  requestTimeoutMs?: number;
+  /** Most `add-checkpoint` requests in flight over all witnesses. @default {8} */
+  maxConcurrency?: number;
+  /**
+   * Least time between the starts of two rounds' requests to one witness,
+   * in ms: at most 50 requests/s per witness by default, below a witness's
+   * default per-client rate limit (100/s). @default {20}
+   */
+  minRequestIntervalMs?: number;
+  /** How often the log's size is re-read (appends by other processes), in ms. @default {1000} */
+  pollIntervalMs?: number;
+  /** First retry delay after a failure, in ms (doubles per failure, with jitter). @default {100} */
+  backoffBaseMs?: number;
+  /** Longest retry delay, in ms. @default {30000} */
+  backoffMaxMs?: number;
+  /** One JSON line per event worth an operator's eye. @default {console.error} */
+  logLine?: (line: string) => void;
+  /** The HTTP client (tests inject faults). @default {globalThis.fetch} */
+  fetch?: typeof fetch;
+  /** Uniform [0, 1) (jitter). @default {Math.random} */
+  random?: () => number;
+  /**
+   * Verifies ML-DSA-44 cosignatures (liboqs checks one in ~0.4 ms where the
+   * JavaScript default takes ~3 ms, on the thread that answers requests).
+   * @default the keys' own (noble, JavaScript)
+   */
+  mlDsaEngine?: MlDsa44Engine;
+}
+
+/** `w` with its ML-DSA-44 keys verified by `engine`. */
+function withEngine(w: WitnessEndpoint, engine: MlDsa44Engine | undefined): WitnessEndpoint {
+  if (engine === undefined) return w;
+  return {
+    ...w,
+    keys: w.keys.map((k) =>
+      k.type === ALG_ML_DSA_44
+        ? { ...k, verifier: new MlDsa44NoteVerifier(k.verifier.name, k.publicKey, engine) }
+        : k
+    ),
+  };
+}
+
+/** One witness as `/readyz` shows it. */
+export interface WitnessStatus {
+  /** Its name (first key's). */
+  name: string;
+  /** Its submission prefix. */
+  url: string;
+  /** The size it holds, as far as this server knows. */
+  size: number;
+  /** The largest size it cosigned for this server since start, or null. */
+  cosigned_size: number | null;
+  /** Entries of the log it has not cosigned yet. */
+  lag: number;
+  /** `ok`, `pending` (no answer yet), `failing`, `refused`, `split-view`. */
+  state: "ok" | "pending" | "failing" | "refused" | "split-view";
+  /** Consecutive failures. */
+  failures: number;
+  /** The last failure, while failing. */
+  last_error?: string;
+}
+
+/** The `witnessing` detail of `/readyz`. */
+export interface WitnessingStatus {
+  /** Witnesses that must cosign. */
+  quorum: number;
+  /** Newest tree size the server knows of. */
+  log_size: number;
+  /** Size of the published (quorum-cosigned) checkpoint, or null before the first. */
+  witnessed_size: number | null;
+  /** `log_size - witnessed_size` (all of the log while nothing is witnessed). */
+  lag: number;
+  /** True while any witness shows a split view of this log. */
+  split_view: boolean;
+  /** Per witness. */
+  witnesses: WitnessStatus[];
+}
+
+interface Target {
+  size: number;
+  text: string;
+  lines: Map<WitnessEndpoint, string[]>;
+  answered: Set<WitnessEndpoint>;
+}
+
+interface WitnessState {
+  endpoint: WitnessEndpoint;
+  /** The size the witness holds, as learnt (0 until known). */
+  size: number;
+  cosignedSize: number | null;
+  failures: number;
+  state: WitnessStatus["state"];
+  lastError?: string;
+  doneWith?: Target;
+  /** `performance.now()` when the last round's request went out. */
+  lastSentAt: number;
+}
+
+interface Waiter {
+  size: number;
+  resolve: (checkpoint: string | undefined) => void;
+}
+
+/** Checkpoint text → tree size. */
+function sizeOf(signedCheckpoint: string): number {
+  return parseCheckpointText(signedCheckpoint.slice(0, signedCheckpoint.indexOf("\n\n") + 1)).size;
+}
+
+/**
+ * Background witnessing of one log (see the module documentation).
+ * {@linkcode Witnessing.start} starts it; {@linkcode Witnessing.close} stops it.
+ */
+export class Witnessing {
+  /** Witnesses that must cosign. */
+  readonly quorum: number;
+  /** How long `wait=witnessed` waits, in ms. */
+  readonly waitTimeoutMs: number;
+  /** Metric families (add them to the server's registry). */
+  readonly metrics: WitnessMetrics;
+  readonly #log: LogService;
+  readonly #states: WitnessState[];
+  readonly #opts: Required<
+    Omit<WitnessingOptions, "log" | "witnesses" | "quorum" | "mlDsaEngine">
+  >;
+  readonly #closing = new AbortController();
+  #target: Target | undefined;
+  #published: { size: number; text: string } | undefined;
+  #latestSize = 0;
+  #advancing = false;
+  #again = false;
+  #changed = Promise.withResolvers<void>();
+  #waiters: Waiter[] = [];
+  readonly #slots: Slots;
+  #loops: Promise<void>[] = [];
+  #poll: ReturnType<typeof setInterval> | undefined;
+
+  /** Configure; nothing runs before {@linkcode Witnessing.start}. */
+  constructor(opts: WitnessingOptions) {
+    const n = opts.witnesses.length;
+    if (n === 0) throw new RangeError("witnesses: at least one witness is needed");
+    const q = opts.quorum ?? n;
+    if (!Number.isSafeInteger(q) || q < 1 || q > n) {
+      throw new RangeError(`quorum must be from 1 to ${n}, got ${q}`);
+    }
+    this.quorum = q;
+    this.#log = opts.log;
+    this.#opts = {
+      waitTimeoutMs: opts.waitTimeoutMs ?? 10_000,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
+      maxConcurrency: opts.maxConcurrency ?? 8,
+      pollIntervalMs: opts.pollIntervalMs ?? 1000,
+      minRequestIntervalMs: opts.minRequestIntervalMs ?? 20,
+      backoffBaseMs: opts.backoffBaseMs ?? 100,
+      backoffMaxMs: opts.backoffMaxMs ?? 30_000,
+      logLine: opts.logLine ?? ((l) => console.error(l)),
+      fetch: opts.fetch ?? ((input, init) => fetch(input, init)),
+      random: opts.random ?? Math.random,
+    };
+    this.waitTimeoutMs = this.#opts.waitTimeoutMs;
+    this.#slots = new Slots(this.#opts.maxConcurrency);
+    this.#states = opts.witnesses.map((w) => ({
+      endpoint: withEngine(w, opts.mlDsaEngine),
+      size: 0,
+      cosignedSize: null,
+      failures: 0,
+      state: "pending",
+      lastSentAt: -Infinity,
+    }));
+    this.metrics = new WitnessMetrics(() => this.status());
+  }
+
+  /** Take the log's newest checkpoint as the first target and start the witness loops. */
+  async start(): Promise<void> {
+    await this.#advance(true);
+    for (const s of this.#states) this.#loops.push(this.#run(s));
+    this.#poll = setInterval(() => {
+      this.#log.size().then((n) => this.notify(n), () => {});
+    }, this.#opts.pollIntervalMs);
+  }
+
+  /** Stop: no new requests, in-flight ones are aborted, waiters get `undefined`. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closing.signal.aborted) return;
+    this.#closing.abort();
+    clearInterval(this.#poll);
+    this.#wake();
+    for (const w of this.#waiters.splice(0)) w.resolve(undefined);
+    await Promise.all(this.#loops);
+  }
+
+  /** The log has (at least) `treeSize` entries: witness them when the round allows. */
+  notify(treeSize: number): void {
+    if (treeSize > this.#latestSize) this.#latestSize = treeSize;
+    this.#maybeAdvance();
+  }
+
+  /**
+   * The checkpoint `GET /checkpoint` serves: the newest one the quorum
+   * cosigned; before the first, the current target with the cosignatures
+   * it has; before `start`, the log's own.
+   */
+  async publishedCheckpoint(): Promise<string> {
+    if (this.#published) return this.#published.text;
+    const t = this.#target;
+    if (t) return mergeCosignatures(t.text, [...t.lines.values()].flat());
+    return await this.#log.checkpoint();
+  }
+
+  /**
+   * The published checkpoint once it covers `treeSize` entries, or
+   * `undefined` when `timeoutMs` passes first (or on close).
+   */
+  waitForWitnessed(treeSize: number, timeoutMs = this.waitTimeoutMs): Promise<string | undefined> {
+    const p = this.#published;
+    if (p && p.size >= treeSize) return Promise.resolve(p.text);
+    if (this.#closing.signal.aborted) return Promise.resolve(undefined);
+    const { promise, resolve } = Promise.withResolvers<string | undefined>();
+    const timer = setTimeout(() => {
+      this.#waiters = this.#waiters.filter((w) => w !== waiter);
+      resolve(undefined);
+    }, timeoutMs);
+    const waiter: Waiter = {
+      size: treeSize,
+      resolve: (cp) => {
+        clearTimeout(timer);
+        resolve(cp);
+      },
+    };
+    this.#waiters.push(waiter);
+    this.notify(treeSize);
+    return promise;
+  }
+
+  /**
+   * `receipt` (an append's) re-issued against the published checkpoint once
+   * that covers its entry: same entry, the quorum-cosigned checkpoint, an
+   * inclusion proof to it and the `tlog-proof@v1` text. `undefined` when
+   * the wait times out.
+   */
+  async witnessedReceipt<R extends Omit<AppendResult, "existing">>(
+    receipt: R,
+    timeoutMs = this.waitTimeoutMs,
+  ): Promise<R | undefined> {
+    const checkpoint = await this.waitForWitnessed(receipt.index + 1, timeoutMs);
+    if (checkpoint === undefined) return undefined;
+    const size = sizeOf(checkpoint);
+    const [entry, p] = await Promise.all([
+      this.#log.get(receipt.index),
+      this.#log.proveInclusion(receipt.index, size),
+    ]);
+    if (entry === null) throw new Error(`entry ${receipt.index} vanished from the log`);
+    return {
+      ...receipt,
+      tree_size: size,
+      checkpoint,
+      inclusion_proof: p.proof,
+      tlog_proof: formatTlogProof({
+        extra: fromBase64(entry.leaf),
+        index: receipt.index,
+        proof: p.proof.map(fromBase64),
+        checkpoint,
+      }),
+    };
+  }
+
+  /**
+   * `log` for the routes: each append tells the witnessing the log grew,
+   * and `checkpoint()` carries the cosignatures when the newest checkpoint
+   * is the published one.
+   */
+  wrapLog(log: LogService): LogService {
+    const checkpoint = async () => {
+      const text = await log.checkpoint();
+      const p = this.#published;
+      return p && p.size === sizeOf(text) ? p.text : text;
+    };
+    const append = async (parsed: Parameters<LogService["append"]>[0]) => {
+      const r = await log.append(parsed);
+      this.notify(r.tree_size);
+      return r;
+    };
+    // Everything else is the log's own, called on the log itself.
+    return new Proxy(log, {
+      get(target, prop) {
+        if (prop === "append") return append;
+        if (prop === "checkpoint") return checkpoint;
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+  }
+
+  /** Where witnessing stands (`/readyz`'s `witnessing`). */
+  status(): WitnessingStatus {
+    const latest = Math.max(this.#latestSize, this.#published?.size ?? 0);
+    return {
+      quorum: this.quorum,
+      log_size: latest,
+      witnessed_size: this.#published?.size ?? null,
+      lag: latest - (this.#published?.size ?? 0),
+      split_view: this.#states.some((s) => s.state === "split-view"),
+      witnesses: this.#states.map((s) => {
+        const w: WitnessStatus = {
+          name: s.endpoint.name,
+          url: s.endpoint.url,
+          size: s.size,
+          cosigned_size: s.cosignedSize,
+          lag: latest - (s.cosignedSize ?? 0),
+          state: s.state,
+          failures: s.failures,
+        };
+        if (s.lastError !== undefined && s.state !== "ok") w.last_error = s.lastError;
+        return w;
+      }),
+    };
+  }
+
+  #wake(): void {
+    this.#changed.resolve();
+    this.#changed = Promise.withResolvers<void>();
+  }
+
+  #quorumOn(t: Target): boolean {
+    return t.lines.size >= this.quorum;
+  }
+
+  #maybeAdvance(): void {
+    const t = this.#target;
+    if (t === undefined || this.#latestSize <= t.size) return;
+    if (!this.#quorumOn(t) && t.answered.size < this.#states.length) return;
+    void this.#advance(false);
+  }
+
+  /** Move the target to the log's newest checkpoint (if it is newer). */
+  async #advance(first: boolean): Promise<void> {
+    if (this.#advancing) {
+      this.#again = true;
+      return;
+    }
+    this.#advancing = true;
+    try {
+      do {
+        this.#again = false;
+        if (this.#closing.signal.aborted) return;
+        const text = await this.#log.checkpoint();
+        const size = sizeOf(text);
+        if (size > this.#latestSize) this.#latestSize = size;
+        if (this.#target === undefined || size > this.#target.size) {
+          this.#target = { size, text, lines: new Map(), answered: new Set() };
+          this.#wake();
+        }
+      } while (this.#again);
+    } catch (e) {
+      if (first) throw e;
+      this.#event("error", "cannot read the log's checkpoint to witness it", {
+        error: (e as Error).message,
+      });
+    } finally {
+      this.#advancing = false;
+    }
+  }
+
+  async #run(s: WitnessState): Promise<void> {
+    const signal = this.#closing.signal;
+    while (!signal.aborted) {
+      const t = this.#target;
+      if (t === undefined || s.doneWith === t) {
+        await this.#changed.promise; // close() wakes it too
+        continue;
+      }
+      const gap = s.lastSentAt + this.#opts.minRequestIntervalMs - performance.now();
+      if (gap > 0) {
+        await sleep(gap, signal); // then the newest target, which may have moved meanwhile
+        continue;
+      }
+      s.lastSentAt = performance.now();
+      let ok: boolean;
+      try {
+        ok = await this.#submit(s, t);
+      } catch (e) {
+        if (signal.aborted) return;
+        ok = false;
+        this.#fail(s, "failing", "error", `add-checkpoint failed: ${(e as Error).message}`);
+      }
+      t.answered.add(s.endpoint);
+      if (ok) s.doneWith = t;
+      this.#maybeAdvance();
+      if (!ok && !signal.aborted) {
+        const exp = this.#opts.backoffBaseMs * 2 ** Math.min(s.failures - 1, 20);
+        const cap = Math.min(this.#opts.backoffMaxMs, exp);
+        await sleep(cap / 2 + (cap / 2) * this.#opts.random(), signal);
+      }
+    }
+  }
+
+  /** One round with witness `s` on target `t`; true when it cosigned. */
+  async #submit(s: WitnessState, t: Target): Promise<boolean> {
+    const r = await witnessRound(s, t, {
+      log: this.#log,
+      fetch: this.#opts.fetch,
+      requestTimeoutMs: this.#opts.requestTimeoutMs,
+      signal: this.#closing.signal,
+      metrics: this.metrics,
+      slots: this.#slots,
+    });
+    switch (r.kind) {
+      case "cosigned":
+        this.#cosigned(s, t, r.lines);
+        return true;
+      case "stale":
+        // Another process appended past this target, and the witness saw it: move on.
+        this.notify(r.logSize);
+        await this.#advance(false);
+        return false;
+      case "failed":
+        this.#fail(s, r.state, r.reason, r.message);
+        return false;
+    }
+  }
+
+  #cosigned(s: WitnessState, t: Target, lines: string[]): void {
+    const was = s.state;
+    s.size = t.size;
+    s.cosignedSize = Math.max(s.cosignedSize ?? 0, t.size);
+    s.failures = 0;
+    s.state = "ok";
+    delete s.lastError;
+    if (was !== "ok" && was !== "pending") {
+      this.#event("info", "witness cosigns again", { witness: s.endpoint.name, size: t.size });
+    }
+    if (this.#target !== t) return; // a superseded round: its cosignatures are not published
+    t.lines.set(s.endpoint, lines);
+    if (!this.#quorumOn(t)) return;
+    const p = this.#published;
+    if (p !== undefined && p.size > t.size) return;
+    const text = mergeCosignatures(t.text, [...t.lines.values()].flat());
+    this.#published = { size: t.size, text };
+    const still: Waiter[] = [];
+    for (const w of this.#waiters) {
+      if (w.size <= t.size) w.resolve(text);
+      else still.push(w);
+    }
+    this.#waiters = still;
+  }
+
+  #fail(s: WitnessState, state: WitnessStatus["state"], reason: string, message: string): void {
+    s.failures++;
+    this.metrics.failures.inc({ witness: s.endpoint.name, reason });
+    const changed = s.state !== state || s.lastError !== message;
+    s.state = state;
+    s.lastError = message;
+    // One line per change of state, not one per retry.
+    if (!changed) return;
+    const split = state === "split-view";
+    this.#event(
+      split || state === "refused" ? "error" : "warn",
+      split ? "SPLIT VIEW: a witness holds a different tree of this log" : "witness failing",
+      {
+        witness: s.endpoint.name,
+        url: s.endpoint.url,
+        reason,
+        witness_size: s.size,
+        log_size: this.#latestSize,
+        detail: message,
+      },
+    );
+  }
+
+  #event(level: string, msg: string, fields: Record<string, unknown>): void {
+    this.#opts.logLine(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields }));
+  }
+}
