@@ -1,0 +1,147 @@
+/// <reference lib="dom" />
+/**
+ * A hand-written SVG time-series chart: one statistic over time, its
+ * threshold as a dashed line, breaches drawn as larger squares (shape as well
+ * as colour), every point a link to its entry with a tooltip title.
+ *
+ * @module
+ */
+import { s } from "./dom.ts";
+import { num } from "./glossary.ts";
+
+/** One plotted point. */
+export interface ChartPoint {
+  /** Time, ms since the epoch. */
+  t: number;
+  /** Value. */
+  y: number;
+  /** Whether this entry breached its threshold. */
+  breached: boolean;
+  /** Where the point links to. */
+  href: string;
+  /** Text for the tooltip and screen readers. */
+  label: string;
+}
+
+/** What {@linkcode timeChart} draws. */
+export interface ChartSpec {
+  title: string;
+  points: ChartPoint[];
+  threshold?: number;
+}
+
+const W = 720, H = 240, L = 64, R = 16, T = 16, B = 36;
+
+function ticks(lo: number, hi: number, n: number): number[] {
+  if (hi === lo) return [lo];
+  const step = (hi - lo) / (n - 1);
+  return Array.from({ length: n }, (_, i) => lo + i * step);
+}
+
+/** The chart as an `<svg>` element. */
+export function timeChart(spec: ChartSpec): SVGElement {
+  const pts = spec.points;
+  const ys = pts.map((p) => p.y);
+  if (spec.threshold !== undefined) ys.push(spec.threshold);
+  const yLo = Math.min(...ys, 0);
+  let yHi = Math.max(...ys);
+  if (yHi === yLo) yHi = yLo + 1;
+  yHi += (yHi - yLo) * 0.08;
+  const tLo = Math.min(...pts.map((p) => p.t)), tHi0 = Math.max(...pts.map((p) => p.t));
+  const tHi = tHi0 === tLo ? tLo + 1 : tHi0;
+  const x = (t: number) => L + ((t - tLo) / (tHi - tLo)) * (W - L - R);
+  const y = (v: number) => T + (1 - (v - yLo) / (yHi - yLo)) * (H - T - B);
+
+  const grid = ticks(yLo, yHi, 5).map((v) => [
+    s("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid" }),
+    s("text", { x: L - 6, y: y(v) + 4, class: "tick", "text-anchor": "end" }, num(v)),
+  ]);
+  const times = ticks(tLo, tHi, pts.length > 1 ? 4 : 1).map((t) =>
+    s(
+      "text",
+      { x: x(t), y: H - 12, class: "tick", "text-anchor": "middle" },
+      new Date(t).toISOString().slice(0, 10),
+    )
+  );
+  const line = pts.length > 1
+    ? s("polyline", {
+      class: "series",
+      points: pts.map((p) => `${x(p.t).toFixed(1)},${y(p.y).toFixed(1)}`).join(" "),
+    })
+    : null;
+  const threshold = spec.threshold === undefined ? null : s(
+    "g",
+    { class: "threshold" },
+    s("line", { x1: L, x2: W - R, y1: y(spec.threshold), y2: y(spec.threshold) }),
+    s(
+      "text",
+      { x: W - R - 4, y: y(spec.threshold) - 4, "text-anchor": "end" },
+      `threshold ${num(spec.threshold)}`,
+    ),
+  );
+  const marks = pts.map((p) => {
+    const cx = x(p.t), cy = y(p.y);
+    const mark = p.breached
+      ? s("rect", { x: cx - 5, y: cy - 5, width: 10, height: 10, class: "point breach" })
+      : s("circle", { cx, cy, r: 3.5, class: "point" });
+    return s(
+      "a",
+      { href: p.href, "data-nav": true, "aria-label": p.label, "data-breached": p.breached },
+      s("title", {}, p.label),
+      mark,
+    );
+  });
+  const breaches = pts.filter((p) => p.breached).length;
+  return s(
+    "svg",
+    {
+      viewBox: `0 0 ${W} ${H}`,
+      class: "chart",
+      role: "group",
+      "aria-label": `${spec.title}: ${pts.length} points, ${breaches} breaches`,
+      "data-points": pts.length,
+      "data-breaches": breaches,
+    },
+    s("line", { x1: L, x2: L, y1: T, y2: H - B, class: "axis" }),
+    s("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, class: "axis" }),
+    grid,
+    times,
+    threshold,
+    line,
+    s("g", { class: "marks" }, marks),
+  );
+}
+
+/** A bar chart of counts per day (the overview's submissions over time). */
+export function dayBars(title: string, days: [string, number][]): SVGElement {
+  const max = Math.max(1, ...days.map(([, n]) => n));
+  const bw = (W - L - R) / Math.max(1, days.length);
+  const y = (v: number) => T + (1 - v / max) * (H - T - B);
+  return s(
+    "svg",
+    { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": title },
+    s("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, class: "axis" }),
+    ticks(0, max, 3).map((v) =>
+      s("text", { x: L - 6, y: y(v) + 4, class: "tick", "text-anchor": "end" }, Math.round(v))
+    ),
+    days.map(([d, n], i) =>
+      s(
+        "rect",
+        {
+          x: L + i * bw + 1,
+          y: y(n),
+          width: Math.max(1, bw - 2),
+          height: H - B - y(n),
+          class: "bar",
+        },
+        s("title", {}, `${d}: ${n}`),
+      )
+    ),
+    days.length > 0
+      ? [
+        s("text", { x: L, y: H - 12, class: "tick" }, days[0][0]),
+        s("text", { x: W - R, y: H - 12, class: "tick", "text-anchor": "end" }, days.at(-1)![0]),
+      ]
+      : null,
+  );
+}

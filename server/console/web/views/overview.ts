@@ -1,0 +1,130 @@
+/// <reference lib="dom" />
+/**
+ * Overview: log size, the latest checkpoint with its signatures and
+ * cosignatures, submissions per day, issuers and primitives.
+ *
+ * @module
+ */
+import { getJson, getText, query } from "../api.ts";
+import { dayBars } from "../chart.ts";
+import { facts, h, link, table } from "../dom.ts";
+import type { EntryPage, EntryRow } from "../types.ts";
+
+/** How many listing pages (of 1000) the overview reads at most. */
+const SAMPLE_PAGES = 5;
+
+/** A parsed checkpoint note. */
+export interface CheckpointView {
+  origin: string;
+  size: number;
+  root: string;
+  signatures: { name: string; keyId: string; bytes: number }[];
+}
+
+/** Parse a C2SP checkpoint note (text, blank line, signature lines). */
+export function parseCheckpoint(text: string): CheckpointView {
+  const [body, sigs = ""] = text.split("\n\n");
+  const [origin = "", size = "0", root = ""] = body.split("\n");
+  const signatures = sigs.split("\n").filter((l) => l.startsWith("— ")).map((l) => {
+    const [, name = "", sig = ""] = l.split(" ");
+    const raw = atob(sig);
+    const keyId = Array.from(raw.slice(0, 4), (c) => c.charCodeAt(0).toString(16).padStart(2, "0"))
+      .join("");
+    return { name, keyId, bytes: raw.length - 4 };
+  });
+  return { origin, size: Number(size), root, signatures };
+}
+
+async function sampleEntries(): Promise<{ rows: EntryRow[]; complete: boolean }> {
+  const rows: EntryRow[] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < SAMPLE_PAGES; i++) {
+    const page = await getJson<EntryPage>(`/v1/log/entries${query({ limit: 1000, cursor })}`);
+    rows.push(...page.entries);
+    if (page.next_cursor === null) return { rows, complete: true };
+    cursor = page.next_cursor;
+  }
+  return { rows, complete: false };
+}
+
+function countBy<T>(xs: T[], key: (x: T) => string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const x of xs) m.set(key(x), (m.get(key(x)) ?? 0) + 1);
+  return m;
+}
+
+/** The overview view. */
+export async function overviewView(): Promise<Node> {
+  const [cpText, sample] = await Promise.all([getText("/v1/log/checkpoint"), sampleEntries()]);
+  const cp = parseCheckpoint(cpText);
+  const sigRows = cp.signatures.map((s) => [
+    s.name,
+    h("code", {}, s.keyId),
+    s.name === cp.origin ? "log signature" : "cosignature (witness)",
+    s.bytes === 64 ? "Ed25519" : s.bytes > 1000 ? "ML-DSA-44" : `${s.bytes}-byte signature`,
+  ]);
+  const cosigned = cp.signatures.filter((s) => s.name !== cp.origin).length;
+  const days = [...countBy(sample.rows, (r) => r.issued_at.slice(0, 10))].sort();
+  const issuers = new Map<string, Set<string>>();
+  for (const r of sample.rows) {
+    if (!issuers.has(r.issuer)) issuers.set(r.issuer, new Set());
+    issuers.get(r.issuer)!.add(r.primitive);
+  }
+  const perIssuer = countBy(sample.rows, (r) => r.issuer);
+  const perPrimitive = countBy(sample.rows, (r) => r.primitive);
+  const scope = sample.complete
+    ? `all ${sample.rows.length} entries`
+    : `the first ${sample.rows.length} entries by issue time`;
+  return h(
+    "div",
+    {},
+    h("h1", {}, "Overview"),
+    h(
+      "section",
+      { "aria-labelledby": "cp-h" },
+      h("h2", { id: "cp-h" }, "Latest checkpoint"),
+      facts([
+        ["Log", cp.origin],
+        ["Log size", h("span", { id: "log-size" }, String(cp.size))],
+        ["Root hash", h("code", { class: "hash" }, cp.root)],
+        ["Cosignatures", cosigned === 0 ? "none yet (no witness has cosigned)" : String(cosigned)],
+      ]),
+      table("Signatures on the checkpoint", ["Name", "Key ID", "Role", "Algorithm"], sigRows),
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "sub-h" },
+      h("h2", { id: "sub-h" }, "Submissions over time"),
+      h("p", {}, `Entries per day (UTC) over ${scope}.`),
+      dayBars("Entries per day", days),
+      table("Entries per day", ["Day", "Entries"], days.map(([d, n]) => [d, n])),
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "iss-h" },
+      h("h2", { id: "iss-h" }, "Issuers"),
+      table(
+        `Issuers in ${scope}`,
+        ["Issuer", "Entries", "Primitives"],
+        [...issuers].sort().map(([iss, prims]) => [
+          link(`/console/issuers/${encodeURIComponent(iss)}`, iss),
+          perIssuer.get(iss) ?? 0,
+          [...prims].sort().join(", "),
+        ]),
+      ),
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "prim-h" },
+      h("h2", { id: "prim-h" }, "Primitives"),
+      table(
+        `Primitives in ${scope}`,
+        ["Primitive", "Entries"],
+        [...perPrimitive].sort().map(([p, n]) => [
+          link(`/console/entries${query({ primitive: p })}`, p),
+          n,
+        ]),
+      ),
+    ),
+  );
+}
