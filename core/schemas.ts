@@ -21,7 +21,7 @@
  * import assert from "node:assert/strict";
  * import { getSchema, SCHEMA_NAMES } from "./schemas.ts";
  *
- * assert.equal(SCHEMA_NAMES.length, 23);
+ * assert.equal(SCHEMA_NAMES.length, 24);
  * const fairness = getSchema("fairness.input");
  * assert.equal(fairness.$id, "https://regledger.dev/schemas/fairness.input.json");
  * ```
@@ -51,6 +51,7 @@ import inclusionProof from "../schemas/inclusion-proof.json" with { type: "json"
 import consistencyProof from "../schemas/consistency-proof.json" with { type: "json" };
 import verifyResponse from "../schemas/verify-response.json" with { type: "json" };
 import errorSchema from "../schemas/error.json" with { type: "json" };
+import entriesPage from "../schemas/entries-page.json" with { type: "json" };
 
 /** Base URI of every schema's `$id`: `${SCHEMA_BASE_URI}<name>.json`. */
 export const SCHEMA_BASE_URI = "https://regledger.dev/schemas/";
@@ -94,6 +95,7 @@ export const SCHEMA_NAMES = [
   "consistency-proof",
   "verify-response",
   "error",
+  "entries-page",
 ] as const;
 
 /**
@@ -172,6 +174,7 @@ const SCHEMAS: Readonly<Record<SchemaName, JsonSchema>> = deepFreeze({
   "consistency-proof": consistencyProof,
   "verify-response": verifyResponse,
   "error": errorSchema,
+  "entries-page": entriesPage,
 });
 
 const NAME_SET: ReadonlySet<string> = new Set(SCHEMA_NAMES);

@@ -264,13 +264,15 @@ export class LogClient {
   }
 
   /**
-   * `GET /v1/log/entries?issuer=&primitive=&from=&to=&breached=&cursor=&limit=`:
+   * `GET /v1/log/entries?issuer=&primitive=&from=&to=&breached=&key_id=&regulation=&cursor=&limit=`:
    * the same page `Ledger.query` returns for the same options.
    * @throws {LogClientError} when the server refuses the query (a bad bound or cursor: 400).
    */
   async query(opts: QueryOptions = {}): Promise<QueryResult> {
     const q = new URLSearchParams();
-    for (const k of ["issuer", "primitive", "from", "to", "cursor"] as const) {
+    for (
+      const k of ["issuer", "primitive", "from", "to", "key_id", "regulation", "cursor"] as const
+    ) {
       const v = opts[k];
       if (v !== undefined && v !== null) q.set(k, v);
     }

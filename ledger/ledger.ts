@@ -51,6 +51,7 @@ export {
   type LogEntry,
   type QueryOptions,
   type QueryResult,
+  type ResultSummary,
 } from "./wire.ts";
 
 function checkIndexArg(name: string, v: unknown, min = 0): number {

@@ -1,15 +1,16 @@
 /**
  * Queries over a store's secondary indexes: by issuer, primitive, issue-time
- * range and breach, in (issued_at, index) order, with opaque cursors.
+ * range, breach, key id and regulation, in (issued_at, index) order, with
+ * opaque cursors; each hit carries its regulations and result summary.
  *
- * The `breached` filter reads each hit's envelope (its `result`), so a page
- * of breaches may scan more index hits than it returns.
+ * The breach, key-id and regulation filters read each hit's leaf and
+ * envelope, so a filtered page may scan more index hits than it returns.
  *
  * @module
  */
 import { toBase64, utf8, utf8Length } from "../core/bytes.ts";
 import { parseJson } from "../core/json_text.ts";
-import { resultBreached } from "../core/primitives/breach.ts";
+import { type ResultSummary, resultSummary } from "../core/primitives/breach.ts";
 import { LedgerRangeError, LedgerStateError } from "./errors.ts";
 import type { IndexHit, LedgerStore } from "./store.ts";
 import { utcTimeKey } from "./time_key.ts";
@@ -34,16 +35,44 @@ function decodeCursor(c: string): { issuedAt: string; index: number } {
   throw new LedgerRangeError("cursor", "is not a cursor returned by query");
 }
 
-/** Whether the stored envelope's result breaches its threshold. */
-function envelopeBreached(primitive: string, envelope: Uint8Array): boolean {
-  // Legacy envelopes may hold Python's NaN/Infinity: read them the way they were stored.
-  const v = parseJson(envelope, { allowNonFinite: true, maxBytes: envelope.length + 1 });
-  return resultBreached(primitive, (v as Record<string, unknown> | null)?.result);
+/** Largest number of index hits one page reads when filters that read envelopes skip hits. */
+export const SCAN_BUDGET = 10_000;
+
+/** The members of a stored envelope a summary needs. */
+interface EnvelopeView {
+  regulations: string[];
+  summary: ResultSummary;
 }
 
+/** Read what a listing shows of one stored envelope. */
+function envelopeView(primitive: string, envelope: Uint8Array): EnvelopeView {
+  let v: unknown;
+  try {
+    // Native envelopes are strict JSON: the engine's parser is the fast path.
+    v = JSON.parse(decoder.decode(envelope));
+  } catch {
+    // Legacy envelopes may hold Python's NaN/Infinity: read them the way they were stored.
+    v = parseJson(envelope, { allowNonFinite: true, maxBytes: envelope.length + 1 });
+  }
+  const o = (v !== null && typeof v === "object" ? v : {}) as Record<string, unknown>;
+  const regulations = Array.isArray(o.regulations)
+    ? o.regulations.filter((r): r is string => typeof r === "string")
+    : [];
+  return { regulations, summary: resultSummary(primitive, o.result, o.input_commitments) };
+}
+
+const decoder = new TextDecoder();
+
 /**
- * Entries of `store` by issuer, primitive, issue-time range and breach, paginated.
- * @throws {LedgerRangeError} for a bad limit, bound or cursor.
+ * Entries of `store` by issuer, primitive, issue-time range, breach, key id
+ * and regulation, paginated, each with its regulations and result summary.
+ *
+ * Issuer, primitive and time select through the store's indexes; breach, key
+ * id and regulation are read from each hit's leaf and envelope. A page reads
+ * at most {@link SCAN_BUDGET} index hits: when those filters skip that many,
+ * the page holds fewer than `limit` entries (perhaps none) and its
+ * `next_cursor` continues the scan; only a null `next_cursor` means the end.
+ * @throws {LedgerRangeError} for a bad limit, bound, filter or cursor.
  */
 export async function queryStore(
   store: LedgerStore,
@@ -53,7 +82,7 @@ export async function queryStore(
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
     throw new LedgerRangeError("limit", `must be an integer in [1, 1000], got ${String(limit)}`);
   }
-  for (const k of ["issuer", "primitive", "from", "to"] as const) {
+  for (const k of ["issuer", "primitive", "from", "to", "key_id", "regulation"] as const) {
     const v = opts[k];
     if (v !== undefined && (typeof v !== "string" || utf8Length(v) > 512)) {
       throw new LedgerRangeError(k, "must be a string of at most 512 bytes");
@@ -74,29 +103,44 @@ export async function queryStore(
   };
   const from = bound("from");
   const to = bound("to");
+  const filtered = opts.breached !== undefined || opts.key_id !== undefined ||
+    opts.regulation !== undefined;
   let after = opts.cursor !== undefined && opts.cursor !== null
     ? decodeCursor(opts.cursor)
     : undefined;
   const entries: EntrySummary[] = [];
   let last: IndexHit | undefined;
   let more = false;
-  // Without the breach filter one scan of limit + 1 hits decides; with it, scan on until
-  // limit + 1 hits pass or the index ends.
+  let scanned = 0;
+  // Without filters one scan of limit + 1 hits decides; with them, scan on until
+  // limit + 1 hits pass, the index ends or the budget is spent.
   for (;;) {
     const want = limit + 1 - entries.length;
-    const asked = opts.breached === undefined ? want : Math.max(want, 100);
+    const asked = filtered ? Math.min(Math.max(want, 200), SCAN_BUDGET - scanned) : want;
     const hits = await store.scanIndex(
       { issuer: opts.issuer, primitive: opts.primitive, from, to, after },
       asked,
     );
-    for (const h of hits) {
-      const e = await store.readEntry(h.index);
+    // The store may be read concurrently: fetch the batch's entries together.
+    const stored = await Promise.all(hits.map((h) => store.readEntry(h.index)));
+    for (let k = 0; k < hits.length; k++) {
+      const h = hits[k];
+      const e = stored[k];
       if (!e) throw new LedgerStateError(`index names missing entry ${h.index}`);
-      const leaf = JSON.parse(new TextDecoder().decode(e.leaf)) as Record<string, string>;
+      scanned++;
+      const leaf = JSON.parse(decoder.decode(e.leaf)) as Record<string, string>;
+      if (opts.key_id !== undefined && leaf.key_id !== opts.key_id) {
+        last = h;
+        continue;
+      }
+      const view = envelopeView(leaf.primitive, e.envelope);
       if (
-        opts.breached !== undefined &&
-        envelopeBreached(leaf.primitive, e.envelope) !== opts.breached
-      ) continue;
+        (opts.breached !== undefined && (view.summary.breached === true) !== opts.breached) ||
+        (opts.regulation !== undefined && !view.regulations.includes(opts.regulation))
+      ) {
+        last = h;
+        continue;
+      }
       if (entries.length === limit) {
         more = true;
         break;
@@ -109,10 +153,17 @@ export async function queryStore(
         key_id: leaf.key_id,
         envelope_sha256: leaf.envelope_sha256,
         leaf_hash: toBase64(e.hashes[0]),
+        regulations: view.regulations,
+        summary: view.summary,
       });
       last = h;
     }
-    if (more || opts.breached === undefined || hits.length < asked) break;
+    if (more || !filtered || hits.length < asked) break;
+    if (scanned >= SCAN_BUDGET) {
+      // The budget is spent with the index not ended: continue after the last hit read.
+      more = true;
+      break;
+    }
     after = hits[hits.length - 1];
   }
   return { entries, next_cursor: more && last ? encodeCursor(last.issuedAt, last.index) : null };

@@ -5,6 +5,9 @@
  *
  * @module
  */
+import type { ResultSummary } from "../core/primitives/breach.ts";
+
+export type { ResultSummary };
 
 /**
  * The receipt of an append (`POST /v1/envelopes`, schemas/append-response.json).
@@ -137,6 +140,13 @@ export interface EntrySummary {
   envelope_sha256: string;
   /** base64 leaf hash. */
   leaf_hash: string;
+  /** Envelope `regulations` (`[]` when it has none). */
+  regulations: string[];
+  /**
+   * The result's breach bit, the statistics a chart plots and the thresholds
+   * they were compared with (`resultSummary` in core/primitives/breach.ts).
+   */
+  summary: ResultSummary;
 }
 
 /**
@@ -184,6 +194,10 @@ export interface QueryOptions {
    * of primitives without a threshold never breach.
    */
   breached?: boolean;
+  /** Only entries signed under this issuer key id (`receipt.key_id`). */
+  key_id?: string;
+  /** Only entries whose envelope lists this regulation tag (exact match). */
+  regulation?: string;
   /** `next_cursor` of the previous page. */
   cursor?: string;
   /**

@@ -49,4 +49,4 @@ export type {
   ParsedEnvelope,
   PrimitiveName,
 } from "../core/envelope_types.ts";
-export type { CommitInfo, EntrySummary } from "../ledger/ledger.ts";
+export type { CommitInfo, EntrySummary, ResultSummary } from "../ledger/ledger.ts";

@@ -199,7 +199,11 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
     },
   },
   queryEntries: {
-    summary: "Entries by issuer, primitive, issue time and threshold breach, paginated",
+    summary:
+      "Entries by issuer, primitive, issue time, threshold breach, key id and regulation, paginated",
+    description: "A page filtered by `breached`, `key_id` or `regulation` reads at most 10,000 " +
+      "index hits: it may hold fewer than `limit` entries with a non-null `next_cursor`; only a " +
+      "null `next_cursor` means the end.",
     parameters: [
       strParam("issuer", "exact issuer"),
       strParam("primitive", "exact primitive"),
@@ -213,34 +217,16 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
           "`true`: only entries whose result breaches its threshold; `false`: only those that do not",
         schema: { type: "string", enum: ["true", "false"] },
       },
+      strParam("key_id", "exact issuer key id (`receipt.key_id`)"),
+      strParam("regulation", "exact regulation tag listed in the envelope's `regulations`"),
       strParam("cursor", "next_cursor of the previous page (opaque)"),
       indexParam("limit", "query", false, "page size (1–1000, default 100)"),
     ],
     responses: {
       "200": {
-        description: "Entry summaries in (issued_at, index) order.",
-        content: json({
-          type: "object",
-          required: ["entries", "next_cursor"],
-          properties: {
-            entries: {
-              type: "array",
-              items: {
-                type: "object",
-                properties: {
-                  index: { type: "integer", minimum: 0 },
-                  leaf_hash: B64,
-                  envelope_sha256: B64,
-                  issuer: { type: "string" },
-                  primitive: { type: "string" },
-                  issued_at: { type: "string" },
-                  key_id: { type: "string" },
-                },
-              },
-            },
-            next_cursor: { type: ["string", "null"] },
-          },
-        }),
+        description: "Entry summaries in (issued_at, index) order, each with its regulations " +
+          "and result summary (statistics, breach bit, thresholds).",
+        content: json(schemaRef("entries-page")),
       },
     },
   },

@@ -195,14 +195,25 @@ export function consistencyRoute(deps: ServerDeps): (c: Context<AppEnv>) => Prom
 }
 
 /**
- * `GET /v1/log/entries?issuer=&primitive=&from=&to=&breached=&cursor=&limit=`: entry
- * summaries in (issued_at, index) order; `from` inclusive, `to` exclusive (RFC 3339);
- * `breached=true|false` keeps results that do (not) breach their threshold;
- * `next_cursor` continues the scan.
+ * `GET /v1/log/entries?issuer=&primitive=&from=&to=&breached=&key_id=&regulation=&cursor=&limit=`:
+ * entry summaries (with regulations and the result summary) in (issued_at, index) order;
+ * `from` inclusive, `to` exclusive (RFC 3339); `breached=true|false` keeps results that do
+ * (not) breach their threshold; `key_id` and `regulation` match exactly; `next_cursor`
+ * continues the scan (a filtered page may be short: only a null cursor means the end).
  */
 export function queryRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
-    onlyParams(c, ["issuer", "primitive", "from", "to", "breached", "cursor", "limit"]);
+    onlyParams(c, [
+      "issuer",
+      "primitive",
+      "from",
+      "to",
+      "breached",
+      "key_id",
+      "regulation",
+      "cursor",
+      "limit",
+    ]);
     const limit = parseIndex("limit", c.req.query("limit"), true) ?? PAGE_LIMIT.default;
     if (limit < 1 || limit > PAGE_LIMIT.max) {
       throw new ApiError(400, `parameter 'limit' must be between 1 and ${PAGE_LIMIT.max}`, {
@@ -214,6 +225,10 @@ export function queryRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Re
     if (issuer !== undefined) q.issuer = issuer;
     const primitive = textParam("primitive", c.req.query("primitive"));
     if (primitive !== undefined) q.primitive = primitive;
+    const keyId = textParam("key_id", c.req.query("key_id"));
+    if (keyId !== undefined) q.key_id = keyId;
+    const regulation = textParam("regulation", c.req.query("regulation"));
+    if (regulation !== undefined) q.regulation = regulation;
     const from = timeParam("from", c.req.query("from"));
     if (from !== undefined) q.from = from;
     const to = timeParam("to", c.req.query("to"));

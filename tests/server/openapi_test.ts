@@ -255,6 +255,12 @@ Deno.test("OpenAPI: every embedded schema judges real answers exactly as the bun
     add("verify-response", await v.json());
     const e = await post(h.app, "/v1/audit/drift", '{"reference":"x"}', jsonAuth("audit:run"));
     add("error", await e.json());
+    // Entry pages over the audit envelopes (every primitive), a filtered one and an empty one.
+    for (
+      const q of ["", "?limit=3", "?breached=true", "?regulation=EU_AI_ACT_ART15", "?issuer=nobody"]
+    ) {
+      add("entries-page", await (await h.app.request(`/v1/log/entries${q}`, read)).json());
+    }
 
     const bundled = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
     for (const n of SCHEMA_NAMES) bundled.addSchema(getSchema(n) as unknown as object);
