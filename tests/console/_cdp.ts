@@ -79,8 +79,11 @@ class Connection {
     return () => this.#handlers.get(method)!.delete(h);
   }
 
-  close(): void {
+  close(): Promise<void> {
+    if (this.#ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    const closed = new Promise<void>((r) => this.#ws.addEventListener("close", () => r()));
     this.#ws.close();
+    return closed;
   }
 }
 
@@ -281,7 +284,7 @@ export class Browser {
   /** Close the browser, wait for it to exit and delete its profile. */
   async close(): Promise<void> {
     await this.#c.send("Browser.close").catch(() => {});
-    this.#c.close();
+    await this.#c.close();
     const timer = setTimeout(() => {
       try {
         this.#proc.kill("SIGKILL");

@@ -62,12 +62,12 @@ function calibrationInput(i: number) {
 }
 
 /** What each day of the series holds: issuer, primitive, input. */
-function plan(days: number): [string, PrimitiveName, unknown][] {
-  const out: [string, PrimitiveName, unknown][] = [];
+function plan(days: number): [number, string, PrimitiveName, unknown][] {
+  const out: [number, string, PrimitiveName, unknown][] = [];
   for (let d = 0; d < days; d++) {
-    out.push(["acme-bank", "drift", driftInput(d)]);
-    out.push(["acme-bank", "fairness", fairnessInput(d)]);
-    if (d % 3 === 0) out.push(["globex-health", "calibration", calibrationInput(d)]);
+    out.push([d, "acme-bank", "drift", driftInput(d)]);
+    out.push([d, "acme-bank", "fairness", fairnessInput(d)]);
+    if (d % 3 === 0) out.push([d, "globex-health", "calibration", calibrationInput(d)]);
   }
   return out;
 }
@@ -82,10 +82,9 @@ export async function startConsoleServer(
   const h = await harness({ config: { devMode: opts.devMode ?? false } });
   const entries: Expected[] = [];
   const days = opts.days ?? 12;
-  let i = 0;
-  for (const [issuer, primitive, input] of plan(days)) {
+  for (const [day, issuer, primitive, input] of plan(days)) {
     const run = runAudit(primitive, input);
-    const issuedAt = new Date(START + Math.floor(i / 3) * DAY + (i % 3) * 60_000).toISOString();
+    const issuedAt = new Date(START + day * DAY + entries.length * 60_000).toISOString();
     const envelope = await signAuditRun(run, h.issuer, { issuer, issuedAt });
     const r = await h.ledger.append(parseEnvelopeValue(envelope));
     entries.push({
@@ -95,7 +94,6 @@ export async function startConsoleServer(
       breached: resultBreached(primitive, envelope.result),
       envelope,
     });
-    i++;
   }
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, h.app.fetch);
   return {

@@ -28,9 +28,23 @@ export interface ChartSpec {
   title: string;
   points: ChartPoint[];
   threshold?: number;
+  /** Draw the threshold at ±threshold (statistics whose magnitude is compared). */
+  symmetric?: boolean;
 }
 
 const W = 720, H = 240, L = 64, R = 16, T = 16, B = 36;
+
+/** Round tick values (1, 2 or 5 times a power of ten) covering [lo, hi]. */
+function niceTicks(lo: number, hi: number, n: number): number[] {
+  const raw = (hi - lo) / Math.max(1, n - 1);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+    out.push(Number(v.toPrecision(12)));
+  }
+  return out;
+}
 
 function ticks(lo: number, hi: number, n: number): number[] {
   if (hi === lo) return [lo];
@@ -43,6 +57,7 @@ export function timeChart(spec: ChartSpec): SVGElement {
   const pts = spec.points;
   const ys = pts.map((p) => p.y);
   if (spec.threshold !== undefined) ys.push(spec.threshold);
+  if (spec.threshold !== undefined && spec.symmetric) ys.push(-spec.threshold);
   const yLo = Math.min(...ys, 0);
   let yHi = Math.max(...ys);
   if (yHi === yLo) yHi = yLo + 1;
@@ -52,14 +67,20 @@ export function timeChart(spec: ChartSpec): SVGElement {
   const x = (t: number) => L + ((t - tLo) / (tHi - tLo)) * (W - L - R);
   const y = (v: number) => T + (1 - (v - yLo) / (yHi - yLo)) * (H - T - B);
 
-  const grid = ticks(yLo, yHi, 5).map((v) => [
+  const grid = niceTicks(yLo, yHi, 5).map((v) => [
     s("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid" }),
     s("text", { x: L - 6, y: y(v) + 4, class: "tick", "text-anchor": "end" }, num(v)),
   ]);
-  const times = ticks(tLo, tHi, pts.length > 1 ? 4 : 1).map((t) =>
+  const tt = ticks(tLo, tHi, pts.length > 1 ? 4 : 1);
+  const times = tt.map((t, i) =>
     s(
       "text",
-      { x: x(t), y: H - 12, class: "tick", "text-anchor": "middle" },
+      {
+        x: x(t),
+        y: H - 12,
+        class: "tick",
+        "text-anchor": i === 0 ? "start" : i === tt.length - 1 ? "end" : "middle",
+      },
       new Date(t).toISOString().slice(0, 10),
     )
   );
@@ -69,15 +90,18 @@ export function timeChart(spec: ChartSpec): SVGElement {
       points: pts.map((p) => `${x(p.t).toFixed(1)},${y(p.y).toFixed(1)}`).join(" "),
     })
     : null;
-  const threshold = spec.threshold === undefined ? null : s(
-    "g",
-    { class: "threshold" },
-    s("line", { x1: L, x2: W - R, y1: y(spec.threshold), y2: y(spec.threshold) }),
+  const levels = spec.threshold === undefined
+    ? []
+    : spec.symmetric
+    ? [spec.threshold, -spec.threshold]
+    : [spec.threshold];
+  const threshold = levels.map((v) =>
     s(
-      "text",
-      { x: W - R - 4, y: y(spec.threshold) - 4, "text-anchor": "end" },
-      `threshold ${num(spec.threshold)}`,
-    ),
+      "g",
+      { class: "threshold" },
+      s("line", { x1: L, x2: W - R, y1: y(v), y2: y(v) }),
+      s("text", { x: W - R - 4, y: y(v) - 4, "text-anchor": "end" }, `threshold ${num(v)}`),
+    )
   );
   const marks = pts.map((p) => {
     const cx = x(p.t), cy = y(p.y);
@@ -121,8 +145,8 @@ export function dayBars(title: string, days: [string, number][]): SVGElement {
     "svg",
     { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": title },
     s("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, class: "axis" }),
-    ticks(0, max, 3).map((v) =>
-      s("text", { x: L - 6, y: y(v) + 4, class: "tick", "text-anchor": "end" }, Math.round(v))
+    niceTicks(0, max, 3).map((v) =>
+      s("text", { x: L - 6, y: y(v) + 4, class: "tick", "text-anchor": "end" }, num(v))
     ),
     days.map(([d, n], i) =>
       s(

@@ -28,6 +28,7 @@ const ROUTES: [RegExp, string, View][] = [
 
 const main = document.getElementById("main")!;
 let generation = 0;
+let first = true;
 
 async function render(): Promise<void> {
   const url = new URL(location.href);
@@ -50,7 +51,11 @@ async function render(): Promise<void> {
     // When the view was ready (ms since navigation start): tests and the benchmark read it.
     main.dataset.renderedAt = performance.now().toFixed(1);
     main.dataset.view = title;
-    const heading = main.querySelector("h1");
+    // After a navigation inside the console, focus moves to the new view's
+    // heading (as a page load would reset it); the first load leaves focus
+    // alone so Tab starts at the skip link.
+    const heading = first ? null : main.querySelector("h1");
+    first = false;
     if (heading && document.activeElement?.closest("dialog") === null) {
       heading.setAttribute("tabindex", "-1");
       heading.focus();

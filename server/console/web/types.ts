@@ -7,10 +7,10 @@
 
 /** The result summary the entries listing gives each entry. */
 export interface ResultSummary {
-  /** Whether the result breaches its threshold. */
-  breached: boolean;
-  /** Scalar statistics of the result, by name. */
-  statistics: Record<string, number>;
+  /** Whether the result breaches its threshold (null: the primitive has none). */
+  breached: boolean | null;
+  /** Scalar statistics of the result, by name (null: missing or not a number). */
+  statistics: Record<string, number | null>;
   /** Thresholds the statistics were compared with, by statistic name. */
   thresholds: Record<string, number>;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { getJson, query } from "../api.ts";
-import { h, link, table, utc } from "../dom.ts";
+import { type Child, h, link, table, utc } from "../dom.ts";
 import { num } from "../glossary.ts";
 import { navigate } from "../nav.ts";
 import type { EntryPage, EntryRow } from "../types.ts";
@@ -19,7 +19,8 @@ const PRIMITIVES = [
   "concordance",
   "provenance",
 ];
-const FILTERS = ["issuer", "primitive", "from", "to", "breached"] as const;
+const FILTERS = ["issuer", "primitive", "from", "to", "breached", "limit"] as const;
+const PAGE = 50;
 
 /** A date (`YYYY-MM-DD`) as the RFC 3339 start of that UTC day. */
 function dayStart(d: string | null): string | undefined {
@@ -67,15 +68,20 @@ function filterForm(p: URLSearchParams): HTMLFormElement {
     ev.preventDefault();
     const data = new FormData(form);
     const q: Record<string, string> = {};
-    for (const k of FILTERS) q[k] = String(data.get(k) ?? "");
+    for (const k of FILTERS) q[k] = String(data.get(k) ?? p.get(k) ?? "");
     navigate(`/console/entries${query(q)}`);
   });
   return form;
 }
 
+function breachText(r: EntryRow): Child {
+  if (r.summary === undefined || r.summary.breached === null) return "no threshold";
+  return r.summary.breached ? h("strong", {}, "breached") : "no";
+}
+
 function statText(r: EntryRow): string {
   const st = r.summary?.statistics ?? {};
-  return Object.entries(st).map(([k, v]) => `${k} ${num(v)}`).join(", ");
+  return Object.entries(st).map(([k, v]) => `${k} ${v === null ? "n/a" : num(v)}`).join(", ");
 }
 
 function nextLink(href: string): HTMLAnchorElement {
@@ -95,7 +101,7 @@ export async function entriesView(_: string[], url: URL): Promise<Node> {
     to: dayAfter(p.get("to")),
     breached: p.get("breached") ?? undefined,
     cursor: p.get("cursor") ?? undefined,
-    limit: 50,
+    limit: /^[1-9][0-9]{0,2}$/.test(p.get("limit") ?? "") ? Number(p.get("limit")) : PAGE,
   };
   const page = await getJson<EntryPage>(`/v1/log/entries${query(apiQuery)}`);
   const keep: Record<string, string> = {};
@@ -105,7 +111,7 @@ export async function entriesView(_: string[], url: URL): Promise<Node> {
     utc(r.issued_at),
     link(`/console/issuers/${encodeURIComponent(r.issuer)}`, r.issuer),
     r.primitive,
-    r.summary === undefined ? "—" : r.summary.breached ? h("strong", {}, "breached") : "no",
+    breachText(r),
     statText(r),
   ]);
   const results = table(

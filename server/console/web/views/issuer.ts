@@ -56,13 +56,16 @@ export function primitiveCharts(primitive: string, rows: EntryRow[]): HTMLElemen
     return h(
       "figure",
       { class: "stat", "data-statistic": name },
-      timeChart({ title, points: pts, threshold }),
+      // Fairness compares each difference's magnitude with the threshold (docs/formats.md §8.1).
+      timeChart({ title, points: pts, threshold, symmetric: primitive === "fairness" }),
       h(
         "figcaption",
         {},
         h("strong", {}, name),
         ` — ${statisticMeaning(primitive, name)} `,
-        threshold === undefined ? "No threshold." : `Threshold ${num(threshold)}.`,
+        threshold === undefined
+          ? "No threshold known."
+          : `Threshold ${primitive === "fairness" ? "±" : ""}${num(threshold)}.`,
       ),
     );
   });
@@ -80,7 +83,11 @@ export function primitiveCharts(primitive: string, rows: EntryRow[]): HTMLElemen
       ),
       ".",
     ),
-    h("p", { class: "legend" }, "● within threshold · ■ breached · dashed line: threshold"),
+    h(
+      "p",
+      { class: "legend" },
+      "● entry within its threshold · ■ entry breached its threshold · dashed line: threshold",
+    ),
     charts.length === 0
       ? h("p", {}, "This primitive's results have no scalar statistics.")
       : charts,
