@@ -298,12 +298,13 @@ export class Browser {
 
 /** Read Chromium's stderr until it prints its DevTools WebSocket URL; drain the rest. */
 async function devtoolsUrl(stderr: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = stderr.getReader();
+  const decoder = new TextDecoder();
   let seen = "";
   for (;;) {
     const { value, done } = await reader.read();
     if (done) throw new Error(`chromium exited before listening:\n${seen.slice(-2000)}`);
-    seen += value;
+    seen += decoder.decode(value, { stream: true });
     const m = /DevTools listening on (ws:\/\/\S+)/.exec(seen);
     if (m) {
       // Keep reading so the pipe never fills and blocks the browser.

@@ -8,6 +8,7 @@
  */
 import { s } from "./dom.ts";
 import { num } from "./glossary.ts";
+import { navigate } from "./nav.ts";
 
 /** One plotted point. */
 export interface ChartPoint {
@@ -33,6 +34,8 @@ export interface ChartSpec {
 }
 
 const W = 720, H = 240, L = 64, R = 16, T = 16, B = 36;
+/** Above this many points, only breaches are separate links. */
+export const DENSE = 500;
 
 /** Round tick values (1, 2 or 5 times a power of ten) covering [lo, hi]. */
 function niceTicks(lo: number, hi: number, n: number): number[] {
@@ -103,20 +106,39 @@ export function timeChart(spec: ChartSpec): SVGElement {
       s("text", { x: W - R - 4, y: y(v) - 4, "text-anchor": "end" }, `threshold ${num(v)}`),
     )
   );
-  const marks = pts.map((p) => {
-    const cx = x(p.t), cy = y(p.y);
-    const mark = p.breached
-      ? s("rect", { x: cx - 5, y: cy - 5, width: 10, height: 10, class: "point breach" })
-      : s("circle", { cx, cy, r: 3.5, class: "point" });
-    return s(
+  const link = (p: ChartPoint, mark: SVGElement) =>
+    s(
       "a",
       { href: p.href, "data-nav": true, "aria-label": p.label, "data-breached": p.breached },
       s("title", {}, p.label),
       mark,
     );
-  });
+  const breachMark = (p: ChartPoint) =>
+    s("rect", { x: x(p.t) - 5, y: y(p.y) - 5, width: 10, height: 10, class: "point breach" });
+  // Up to DENSE points each point is a link. Past that the points are closer
+  // than a pointer can tell apart: within-threshold points become one path
+  // (a click opens the nearest entry), breaches stay links.
+  const dense = pts.length > DENSE;
+  const marks = dense
+    ? [
+      s("path", {
+        class: "point",
+        d: pts.filter((p) => !p.breached).map((p) =>
+          `M${(x(p.t) - 1.5).toFixed(1)} ${(y(p.y) - 1.5).toFixed(1)}h3v3h-3z`
+        ).join(""),
+      }),
+      pts.filter((p) => p.breached).map((p) => link(p, breachMark(p))),
+    ]
+    : pts.map((p) =>
+      link(
+        p,
+        p.breached
+          ? breachMark(p)
+          : s("circle", { cx: x(p.t), cy: y(p.y), r: 3.5, class: "point" }),
+      )
+    );
   const breaches = pts.filter((p) => p.breached).length;
-  return s(
+  const svg = s(
     "svg",
     {
       viewBox: `0 0 ${W} ${H}`,
@@ -134,6 +156,17 @@ export function timeChart(spec: ChartSpec): SVGElement {
     line,
     s("g", { class: "marks" }, marks),
   );
+  if (dense) {
+    svg.addEventListener("click", (ev) => {
+      if ((ev.target as Element).closest("a")) return;
+      const box = svg.getBoundingClientRect();
+      const t = tLo + (((ev.clientX - box.left) / box.width) * W - L) / (W - L - R) * (tHi - tLo);
+      let best = pts[0];
+      for (const p of pts) if (Math.abs(p.t - t) < Math.abs(best.t - t)) best = p;
+      navigate(best.href);
+    });
+  }
+  return svg;
 }
 
 /** A bar chart of counts per day (the overview's submissions over time). */

@@ -39,6 +39,7 @@ async function render(): Promise<void> {
     document.title = `${title} · regledger console`;
     markCurrent(url.pathname);
     main.setAttribute("aria-busy", "true");
+    const started = performance.now();
     let node: Node;
     try {
       node = await view(m.slice(1).map(decodeURIComponent), url);
@@ -50,6 +51,7 @@ async function render(): Promise<void> {
     main.removeAttribute("aria-busy");
     // When the view was ready (ms since navigation start): tests and the benchmark read it.
     main.dataset.renderedAt = performance.now().toFixed(1);
+    performance.measure(`view:${title}`, { start: started });
     main.dataset.view = title;
     // After a navigation inside the console, focus moves to the new view's
     // heading (as a page load would reset it); the first load leaves focus

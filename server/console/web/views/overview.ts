@@ -10,8 +10,10 @@ import { dayBars } from "../chart.ts";
 import { facts, h, link, table } from "../dom.ts";
 import type { EntryPage, EntryRow } from "../types.ts";
 
-/** How many listing pages (of 1000) the overview reads at most. */
-const SAMPLE_PAGES = 5;
+/** How many entries the overview reads at most (one listing page, to keep the first load light). */
+const SAMPLE = 400;
+/** The default window of the overview's activity figures, in days. */
+const DEFAULT_DAYS = 90;
 
 /** A parsed checkpoint note. */
 export interface CheckpointView {
@@ -35,16 +37,25 @@ export function parseCheckpoint(text: string): CheckpointView {
   return { origin, size: Number(size), root, signatures };
 }
 
-async function sampleEntries(): Promise<{ rows: EntryRow[]; complete: boolean }> {
-  const rows: EntryRow[] = [];
-  let cursor: string | undefined;
-  for (let i = 0; i < SAMPLE_PAGES; i++) {
-    const page = await getJson<EntryPage>(`/v1/log/entries${query({ limit: 1000, cursor })}`);
-    rows.push(...page.entries);
-    if (page.next_cursor === null) return { rows, complete: true };
-    cursor = page.next_cursor;
-  }
-  return { rows, complete: false };
+/** The entries issued in the last `days` days (at most {@linkcode SAMPLE}). */
+async function recentEntries(days: number): Promise<{ rows: EntryRow[]; complete: boolean }> {
+  const from = new Date(Date.now() - days * 86_400_000).toISOString();
+  const page = await getJson<EntryPage>(`/v1/log/entries${query({ from, limit: SAMPLE })}`);
+  return { rows: page.entries, complete: page.next_cursor === null };
+}
+
+function windowLinks(days: number): HTMLElement {
+  return h(
+    "p",
+    { class: "window" },
+    "Window: ",
+    [30, 90, 365, 3650].map((d) => [
+      d === days
+        ? h("strong", { "aria-current": "true" }, `${d} days`)
+        : link(`/console${query({ days: d === DEFAULT_DAYS ? undefined : d })}`, `${d} days`),
+      " ",
+    ]),
+  );
 }
 
 function countBy<T>(xs: T[], key: (x: T) => string): Map<string, number> {
@@ -54,8 +65,10 @@ function countBy<T>(xs: T[], key: (x: T) => string): Map<string, number> {
 }
 
 /** The overview view. */
-export async function overviewView(): Promise<Node> {
-  const [cpText, sample] = await Promise.all([getText("/v1/log/checkpoint"), sampleEntries()]);
+export async function overviewView(_: string[], url: URL): Promise<Node> {
+  const asked = Number(url.searchParams.get("days"));
+  const days = Number.isInteger(asked) && asked > 0 && asked <= 36500 ? asked : DEFAULT_DAYS;
+  const [cpText, sample] = await Promise.all([getText("/v1/log/checkpoint"), recentEntries(days)]);
   const cp = parseCheckpoint(cpText);
   const sigRows = cp.signatures.map((s) => [
     s.name,
@@ -64,7 +77,7 @@ export async function overviewView(): Promise<Node> {
     s.bytes === 64 ? "Ed25519" : s.bytes > 1000 ? "ML-DSA-44" : `${s.bytes}-byte signature`,
   ]);
   const cosigned = cp.signatures.filter((s) => s.name !== cp.origin).length;
-  const days = [...countBy(sample.rows, (r) => r.issued_at.slice(0, 10))].sort();
+  const perDay = [...countBy(sample.rows, (r) => r.issued_at.slice(0, 10))].sort();
   const issuers = new Map<string, Set<string>>();
   for (const r of sample.rows) {
     if (!issuers.has(r.issuer)) issuers.set(r.issuer, new Set());
@@ -73,8 +86,8 @@ export async function overviewView(): Promise<Node> {
   const perIssuer = countBy(sample.rows, (r) => r.issuer);
   const perPrimitive = countBy(sample.rows, (r) => r.primitive);
   const scope = sample.complete
-    ? `all ${sample.rows.length} entries`
-    : `the first ${sample.rows.length} entries by issue time`;
+    ? `the ${sample.rows.length} entries of the last ${days} days`
+    : `the first ${sample.rows.length} entries of the last ${days} days`;
   return h(
     "div",
     {},
@@ -95,9 +108,10 @@ export async function overviewView(): Promise<Node> {
       "section",
       { "aria-labelledby": "sub-h" },
       h("h2", { id: "sub-h" }, "Submissions over time"),
+      windowLinks(days),
       h("p", {}, `Entries per day (UTC) over ${scope}.`),
-      dayBars("Entries per day", days),
-      table("Entries per day", ["Day", "Entries"], days.map(([d, n]) => [d, n])),
+      dayBars("Entries per day", perDay),
+      table("Entries per day", ["Day", "Entries"], perDay.map(([d, n]) => [d, n])),
     ),
     h(
       "section",
