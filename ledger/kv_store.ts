@@ -413,17 +413,31 @@ export class KvStore implements LedgerStore {
     const prefix: Deno.KvKey = sel.issuer !== undefined
       ? issuerPrefix(sel.issuer)
       : primitivePrefix(sel.primitive as string);
-    const filterPrimitive = sel.issuer !== undefined && sel.primitive !== undefined;
-    for await (const h of this.#scan(prefix, sel, limit)) {
-      if (filterPrimitive) {
-        const e = await this.readEntry(h.index);
-        if (!e) throw new LedgerCorruptionError(`index names missing entry ${h.index}`, h.index);
-        const leaf = JSON.parse(new TextDecoder().decode(e.leaf)) as { primitive?: unknown };
-        if (leaf.primitive !== sel.primitive) continue;
+    if (sel.issuer === undefined || sel.primitive === undefined) {
+      for await (const h of this.#scan(prefix, sel, limit)) {
+        hits.push(h);
+        if (hits.length >= limit) break;
       }
-      hits.push(h);
-      if (hits.length >= limit) break;
+      return hits;
     }
+    // Issuer and primitive: the issuer index, keeping hits whose leaf names the primitive;
+    // the leaves of a chunk of hits are read concurrently.
+    const it = this.#scan(prefix, sel, limit)[Symbol.asyncIterator]();
+    let ended = false;
+    while (!ended && hits.length < limit) {
+      const chunk: IndexHit[] = [];
+      for (let n = await it.next(); !(ended = n.done === true); n = await it.next()) {
+        if (chunk.push(n.value) === 64) break;
+      }
+      const entries = await Promise.all(chunk.map((h) => this.readEntry(h.index)));
+      for (let k = 0; k < chunk.length && hits.length < limit; k++) {
+        const e = entries[k];
+        if (!e) throw new LedgerCorruptionError(`index names missing entry ${chunk[k].index}`);
+        const leaf = JSON.parse(new TextDecoder().decode(e.leaf)) as { primitive?: unknown };
+        if (leaf.primitive === sel.primitive) hits.push(chunk[k]);
+      }
+    }
+    await it.return(undefined);
     return hits;
   }
 

@@ -36,7 +36,7 @@ function decodeCursor(c: string): { issuedAt: string; index: number } {
 }
 
 /** Largest number of index hits one page reads when filters that read envelopes skip hits. */
-export const SCAN_BUDGET = 10_000;
+export const SCAN_BUDGET = 2000;
 
 /** The members of a stored envelope a summary needs. */
 interface EnvelopeView {

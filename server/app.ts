@@ -35,6 +35,7 @@ import {
   schemaListRoute,
   schemaRoute,
 } from "./routes/admin.ts";
+import { trustStoreRoute, whoamiRoute } from "./routes/access.ts";
 import { auditRoute } from "./routes/audit.ts";
 import { CKKS_EVALUATE_PATH, ckksEvaluateRoute, evaluateInThread } from "./routes/ckks.ts";
 import { submitEnvelope, verifyRoute } from "./routes/envelopes.ts";
@@ -189,6 +190,8 @@ export function createApp(
       logSize = await deps.log.size();
     }),
     reloadTrustStore: reloadTrustStoreRoute(deps, metrics),
+    getTrustStore: trustStoreRoute(deps),
+    whoami: whoamiRoute(config.devMode),
   };
   const consoleHandlers = { getConsole: consolePageRoute(), getConsoleAsset: consoleAssetRoute() };
   for (const r of CONSOLE_ROUTES) app.on(r.method, r.path, consoleHandlers[r.operationId]);

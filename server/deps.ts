@@ -7,6 +7,7 @@
  * @module
  */
 import type { ParsedEnvelope, PrimitiveName } from "../core/envelope_types.ts";
+import type { TrustStoreJson } from "../core/trust_store.ts";
 import type {
   AppendResult,
   ConsistencyProofJson,
@@ -102,6 +103,8 @@ export interface EnvelopeService {
   reloadTrustStore(): Promise<TrustStoreSummary>;
   /** Counts of the trust store in use. */
   trustStoreSummary(): TrustStoreSummary;
+  /** The trust store in use, in its full JSON shape (public keys, revocations, pins). */
+  trustStoreJson(): TrustStoreJson;
 }
 
 /** Running an audit on the server and signing its envelope. */

@@ -14,7 +14,7 @@ import { validate } from "../core/validate.ts";
 import { VerifyPool } from "./verify_pool.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { TrustStoreError } from "../core/errors.ts";
-import { TrustStore } from "../core/trust_store.ts";
+import { TrustStore, type TrustStoreJson } from "../core/trust_store.ts";
 import { verifyEnvelope } from "../core/verify.ts";
 import { getSchema, isSchemaName, listSchemas } from "../core/schemas.ts";
 import type {
@@ -156,6 +156,10 @@ export class TrustedEnvelopes implements EnvelopeService {
   /** Stop the verification workers. */
   close(): void {
     this.#pool?.close();
+  }
+
+  trustStoreJson(): TrustStoreJson {
+    return this.#store.toJSON();
   }
 
   trustStoreSummary(): TrustStoreSummary {

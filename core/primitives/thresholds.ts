@@ -7,9 +7,10 @@
  * `sha256(JCS({"name": n, "value": v}))` (docs/formats.md §2.3). A
  * commitment to a number has few plausible preimages, so the threshold is
  * recovered by matching the commitment against candidate values: the
- * primitive's default and every multiple of 0.0001 in [0, 1] (the grid a
- * person types). A value found this way is exactly the signed one; a
- * threshold off the grid stays unknown (`undefined`), never guessed.
+ * primitive's default, every multiple of 0.001 in [0, 1] and every multiple
+ * of 0.0001 in [0, 0.1] (the values a person types). A value found this way
+ * is exactly the signed one; a threshold off the grid stays unknown
+ * (`undefined`), never guessed.
  *
  * @module
  */
@@ -56,9 +57,6 @@ export const THRESHOLD_RULES: Readonly<Record<string, ThresholdRule>> = Object.f
   }),
 });
 
-/** Steps of the candidate grid in [0, 1]. */
-const GRID_STEPS = 10_000;
-
 /** Commitment hex → value, per input name, built on first use. */
 const tables = new Map<string, Map<string, number>>();
 
@@ -77,8 +75,11 @@ function candidateTable(input: string): Map<string, number> {
   for (const rule of Object.values(THRESHOLD_RULES)) {
     if (rule.input === input) add(rule.default);
   }
-  // k / GRID_STEPS is the double nearest the decimal k·0.0001, as parsing that decimal gives.
-  for (let k = 0; k <= GRID_STEPS; k++) add(k / GRID_STEPS);
+  // k / 10^d is the double nearest the decimal k·10^-d, as parsing that decimal gives.
+  for (let k = 0; k <= 1000; k++) {
+    add(k / 1000);
+    add(k / 10_000);
+  }
   tables.set(input, t);
   return t;
 }

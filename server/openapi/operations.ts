@@ -201,7 +201,7 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
   queryEntries: {
     summary:
       "Entries by issuer, primitive, issue time, threshold breach, key id and regulation, paginated",
-    description: "A page filtered by `breached`, `key_id` or `regulation` reads at most 10,000 " +
+    description: "A page filtered by `breached`, `key_id` or `regulation` reads at most 2,000 " +
       "index hits: it may hold fewer than `limit` entries with a non-null `next_cursor`; only a " +
       "null `next_cursor` means the end.",
     parameters: [
@@ -343,6 +343,34 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
         }),
       },
       "404": err("The server runs without REGLEDGER_CKKS=1."),
+    },
+  },
+  getTrustStore: {
+    summary: "The trust store the server verifies envelopes against",
+    description: "The trust-store file merged with the server's own issuer key: trusted " +
+      "public keys (canonical SPKI PEM), revoked key ids and parameter-set pins. Public " +
+      "material only; what a client needs to check issuer signatures itself.",
+    responses: {
+      "200": { description: "The trust store in force.", content: json(schemaRef("trust-store")) },
+    },
+  },
+  whoami: {
+    summary: "The scopes of the caller's token",
+    responses: {
+      "200": {
+        description: "`scopes`: granted; `allows`: every scope the token may use (`admin` " +
+          "implies all); `dev_mode`: authentication is off (every request is admin).",
+        content: json({
+          type: "object",
+          additionalProperties: false,
+          required: ["dev_mode", "scopes", "allows"],
+          properties: {
+            dev_mode: { type: "boolean" },
+            scopes: { type: "array", items: { type: "string" } },
+            allows: { type: "array", items: { type: "string" } },
+          },
+        }),
+      },
     },
   },
   listSchemas: {

@@ -81,6 +81,8 @@ export const API_ROUTES = [
   { method: "POST", path: "/v1/ckks/evaluate", operationId: "evaluateCkks", access: "audit:run" },
   { method: "GET", path: "/v1/schemas", operationId: "listSchemas", access: "any" },
   { method: "GET", path: "/v1/schemas/:name", operationId: "getSchema", access: "any" },
+  { method: "GET", path: "/v1/trust-store", operationId: "getTrustStore", access: "any" },
+  { method: "GET", path: "/v1/whoami", operationId: "whoami", access: "any" },
   { method: "GET", path: "/metrics", operationId: "getMetrics", access: "metrics" },
   {
     method: "POST",

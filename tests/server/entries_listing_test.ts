@@ -64,10 +64,11 @@ Deno.test("resultSummary names numeric result fields of each output schema, and 
     thresholds: {},
   });
   // Thresholds: on the grid, the default, and off the grid (unknown, never guessed).
-  for (const t of [0, 0.0001, 0.285, 0.005, 1]) {
+  for (const t of [0, 0.0001, 0.0375, 0.285, 0.005, 1]) {
     assert.equal(committedThreshold("fairness", [commitInput("threshold", t)]), t);
   }
   assert.equal(committedThreshold("fairness", [commitInput("threshold", 0.12345)]), undefined);
+  assert.equal(committedThreshold("fairness", [commitInput("threshold", 0.2345)]), undefined);
   assert.equal(committedThreshold("fairness", [commitInput("threshold", 2)]), undefined);
   assert.equal(committedThreshold("drift", [commitInput("threshold", 0.1)]), undefined);
   // The legacy fixtures: Python's commitments give the thresholds back, and with them

@@ -424,7 +424,7 @@ Deno.test("OpenAPI: each operation's documented query parameters are exactly tho
     }
     assertEquals(
       strict,
-      20,
+      22,
       "operations that check their query (all but the probes, metrics and the C2SP tile routes)",
     );
   } finally {

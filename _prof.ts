@@ -1,0 +1,16 @@
+import { openLedger } from "./ledger/index.ts";
+const l = await openLedger({ dataDir: "/tmp/eb20k" });
+const s = l.store;
+const T = async (name: string, f: () => Promise<unknown>) => { await f(); const t = performance.now(); for (let i=0;i<5;i++) await f(); console.log(name, ((performance.now()-t)/5).toFixed(1), "ms"); };
+await T("scanIndex none 600", () => s.scanIndex({}, 600));
+await T("scanIndex issuer 600", () => s.scanIndex({issuer: "bank-03"}, 600));
+const hits = await s.scanIndex({}, 600);
+await T("readEntry x600 concurrent", () => Promise.all(hits.map(h => s.readEntry(h.index))));
+await T("readEntry x600 seq", async () => { for (const h of hits) await s.readEntry(h.index); });
+const es = await Promise.all(hits.map(h => s.readEntry(h.index)));
+const dec = new TextDecoder();
+await T("parse 600", async () => { for (const e of es) JSON.parse(dec.decode(e!.envelope)); });
+console.log("env bytes", es[0]!.envelope.length);
+await T("query regulation", () => l.query({regulation: "NYC_LL144", limit: 100}));
+await T("query none", () => l.query({limit: 100}));
+await l.close();
