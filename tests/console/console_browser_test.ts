@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { Browser, type Page } from "./_cdp.ts";
 import { type ConsoleServer, startConsoleServer, type Tamper, tamperingProxy } from "./_fixture.ts";
-import { open, screenshotDir, seriousViolations, viewReady } from "./_session.ts";
+import { dialogOpen, open, screenshotDir, seriousViolations, viewReady } from "./_session.ts";
+import { TOKENS } from "../server/_helpers.ts";
 
 const ids = (xs: { index: number }[]) => xs.map((x) => x.index).sort((a, b) => a - b);
 
@@ -58,6 +59,14 @@ Deno.test("console in Chromium: bearer token, views, verification, tampering, ch
         await page.press("Enter");
         await viewReady(page, "Overview");
         assert.equal(await page.eval(`sessionStorage.getItem("regledger.console.token")`), token);
+        // The header says what the token allows (GET /v1/whoami).
+        await page.waitFor(
+          `document.getElementById("token-scopes")?.textContent.includes("admin")`,
+        );
+        assert.match(
+          await page.eval<string>(`document.getElementById("token-scopes").textContent`),
+          /you can .*browse and verify entries/,
+        );
         assert.equal(
           await page.eval(
             `Object.keys(localStorage).some((k) => localStorage.getItem(k).includes(${
@@ -257,6 +266,32 @@ Deno.test("console in Chromium: bearer token, views, verification, tampering, ch
       },
     );
 
+    await t.step("trust store: issuer keys and the log's verifier keys", async () => {
+      await open(page, `${origin}/console/trust`, "Trust store");
+      const ids = await page.eval<string[]>(
+        `[...document.querySelectorAll("table tbody tr td:first-child")].map((td) => td.textContent)`,
+      );
+      assert.ok(ids.includes(entries[0].envelope.receipt.key_id), ids.join(","));
+      const keys = await page.eval<string[]>(
+        `[...document.querySelectorAll("ul.keys code")].map((c) => c.textContent)`,
+      );
+      assert.ok(keys.includes(server.logKey));
+      await page.screenshot(`${shots.dir}/trust.png`);
+    });
+
+    await t.step("a read-only token: the header says what it allows", async () => {
+      const p3 = await browser.newPage();
+      await open(p3, `${origin}/console/entries`, "Entries", TOKENS["ledger:read"]);
+      await p3.waitFor(
+        `document.getElementById("token-scopes")?.textContent.includes("ledger:read")`,
+      );
+      assert.match(
+        await p3.eval<string>(`document.getElementById("token-scopes").textContent`),
+        /^Token scopes: ledger:read — you can browse and verify entries$/,
+      );
+      await p3.send("Page.close");
+    });
+
     await t.step("keyboard: skip link, main navigation and headings take focus", async () => {
       await open(page, `${origin}/console`, "Overview");
       await page.press("Tab");
@@ -305,10 +340,16 @@ Deno.test("console in Chromium: bearer token, views, verification, tampering, ch
       "axe-core: no serious or critical violations on any view or the token dialog",
       async () => {
         for (
-          const [path, view] of [["/console", "Overview"], ["/console/entries", "Entries"], [
-            `/console/entries/${target.index}`,
-            "Entry",
-          ], ["/console/issuers/acme-bank", "Issuer"]]
+          const [path, view] of [
+            ["/console", "Overview"],
+            ["/console/entries", "Entries"],
+            [
+              `/console/entries/${target.index}`,
+              "Entry",
+            ],
+            ["/console/issuers/acme-bank", "Issuer"],
+            ["/console/trust", "Trust store"],
+          ]
         ) {
           await open(page, origin + path, view);
           await page.waitFor(
@@ -326,5 +367,27 @@ Deno.test("console in Chromium: bearer token, views, verification, tampering, ch
     await browser.close();
     await server.close();
     if (shots.temp) await Deno.remove(shots.dir, { recursive: true });
+  }
+});
+
+Deno.test("console in Chromium, dev mode: no token asked, the header says so", async () => {
+  const server = await startConsoleServer({ devMode: true, days: 3 });
+  const browser = await Browser.launch();
+  try {
+    const page = await browser.newPage();
+    await page.goto(
+      `${server.origin}/console/entries/0?logkey=${encodeURIComponent(server.logKey)}`,
+    );
+    await viewReady(page, "Entry");
+    assert.equal(await dialogOpen(page), false);
+    assert.equal((await verdict(page)).verdict, "valid");
+    await page.waitFor(
+      `document.getElementById("token-scopes")?.textContent.startsWith("Dev mode")`,
+    );
+    assert.equal(await page.eval(`sessionStorage.length`), 0);
+    assertClean(page, server.origin);
+  } finally {
+    await browser.close();
+    await server.close();
   }
 });

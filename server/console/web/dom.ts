@@ -59,14 +59,27 @@ export function facts(rows: [string, Child][]): HTMLDListElement {
   return h("dl", { class: "facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
 }
 
-/** A table with a caption, header row and body rows. */
-export function table(caption: string, head: string[], rows: Child[][]): HTMLTableElement {
+/**
+ * A table with a caption, header row and body rows, in a labelled region
+ * that scrolls sideways on its own when the table is wider than the screen
+ * (at 200% zoom), so the page itself never does.
+ */
+export function table(
+  caption: string,
+  head: string[],
+  rows: Child[][],
+  id?: string,
+): HTMLDivElement {
   return h(
-    "table",
-    {},
-    h("caption", {}, caption),
-    h("thead", {}, h("tr", {}, head.map((c) => h("th", { scope: "col" }, c)))),
-    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c) => h("td", {}, c))))),
+    "div",
+    { class: "table-wrap", role: "region", "aria-label": caption, tabindex: 0 },
+    h(
+      "table",
+      { id },
+      h("caption", {}, caption),
+      h("thead", {}, h("tr", {}, head.map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c) => h("td", {}, c))))),
+    ),
   );
 }
 

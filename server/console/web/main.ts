@@ -77,6 +77,16 @@ function markCurrent(path: string): void {
   }
 }
 
+/** What each scope lets a console user do. */
+const SCOPE_MEANING: Record<string, string> = {
+  "ledger:read": "browse and verify entries",
+  "ledger:append": "submit envelopes",
+  "audit:run": "run audits",
+  verify: "verify envelopes on the server",
+  metrics: "read metrics",
+  admin: "administer the server",
+};
+
 interface TokenInfo {
   dev_mode?: boolean;
   scopes?: string[];
@@ -87,12 +97,15 @@ async function updateTokenStatus(): Promise<void> {
   const box = document.getElementById("token-status")!;
   let text: string;
   try {
-    const info = await getJson<TokenInfo>("/v1/token");
-    const scopes = info.scopes ?? [];
+    const info = await getJson<TokenInfo>("/v1/whoami");
+    const allows = info.allows ?? [];
+    const can = allows.map((s) => SCOPE_MEANING[s]).filter((s) => s !== undefined);
     text = info.dev_mode
-      ? "Dev mode: no token needed (every scope allowed)"
-      : `Token scopes: ${scopes.join(", ") || "none"}${
-        info.allows ? ` · allows ${info.allows.join(", ")}` : ""
+      ? "Dev mode: no token needed; everything allowed"
+      : `Token scopes: ${(info.scopes ?? []).join(", ") || "none"} — ${
+        allows.includes("ledger:read")
+          ? "you can " + can.join(", ")
+          : "this token cannot read the log: the console needs ledger:read"
       }`;
   } catch {
     text = storedToken() ? "Token in use (scopes unknown)" : "No token";

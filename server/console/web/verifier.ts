@@ -10,7 +10,8 @@
  *
  * @module
  */
-import type { EntryBundle, TrustStoreView } from "./types.ts";
+
+import type { EntryBundle } from "./types.ts";
 
 /** One check of the verification panel. */
 export interface Check {
@@ -26,11 +27,21 @@ export interface Verdict {
   checks: Check[];
 }
 
-/** What the verifier needs. */
+/** What the verifier needs (the shape of verify.ts's input). */
 export interface VerifyInput {
-  bundle: EntryBundle;
-  trustStore: TrustStoreView | null;
+  bundle: string;
+  checkpoint: string;
+  consistency?: { first: number; second: number; proof: string[] };
+  trustStore: unknown;
   logKey: string;
+}
+
+/** The consistency proof the verifier needs (interim: none). */
+export function neededConsistency(
+  _bundle: string,
+  _checkpoint: string,
+): { first: number; second: number } | null {
+  return null;
 }
 
 const b64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -66,7 +77,7 @@ async function rootFromPath(
 
 /** Verify one entry bundle in the browser. */
 export async function verifyEntry(input: VerifyInput): Promise<Verdict> {
-  const { bundle } = input;
+  const bundle = JSON.parse(input.bundle) as EntryBundle;
   const checks: Check[] = [];
   const leafHash = await sha(new Uint8Array([0]), b64(bundle.leaf));
   checks.push({

@@ -118,8 +118,8 @@ export async function entriesView(_: string[], url: URL): Promise<Node> {
     `Entries${p.get("cursor") ? " (continued)" : ""}: ${page.entries.length} shown`,
     ["Index", "Issued (UTC)", "Issuer", "Primitive", "Breach", "Statistics"],
     rows,
+    "entries-table",
   );
-  results.id = "entries-table";
   return h(
     "div",
     {},

@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { ApiFailure, getJson } from "../api.ts";
+import { ApiFailure, getJson, getText, query } from "../api.ts";
 import { type Child, facts, h, link, table, utc } from "../dom.ts";
 import { num, PRIMITIVE_MEANING, regulationName, statisticMeaning } from "../glossary.ts";
 import type { EntryBundle, Envelope, TrustStoreView } from "../types.ts";
-import { verificationPanel } from "./verify_panel.ts";
+import { neededConsistency } from "../verifier.ts";
+import { type Evidence, verificationPanel } from "./verify_panel.ts";
 
 function value(v: unknown): Child {
   if (typeof v === "number") return num(v);
@@ -25,8 +26,8 @@ function value(v: unknown): Child {
   return String(v);
 }
 
-function resultTable(env: Envelope): HTMLTableElement {
-  const t = table(
+function resultTable(env: Envelope): HTMLElement {
+  return table(
     "Result",
     ["Statistic", "Value", "What it means"],
     Object.entries(env.result).map(([k, v]) => [
@@ -34,9 +35,8 @@ function resultTable(env: Envelope): HTMLTableElement {
       value(v),
       statisticMeaning(env.primitive, k),
     ]),
+    "result-table",
   );
-  t.id = "result-table";
-  return t;
 }
 
 function parameterSet(env: Envelope): HTMLElement {
@@ -75,7 +75,12 @@ function dpBlock(env: Envelope): HTMLElement {
 
 /** The entry view. */
 export async function entryView([index]: string[], url: URL): Promise<Node> {
-  const bundle = await getJson<EntryBundle>(`/v1/log/entries/${index}/bundle`);
+  // The bundle as text: the verifier hashes the envelope's numbers as written.
+  const [bundleText, checkpoint] = await Promise.all([
+    getText(`/v1/log/entries/${index}/bundle`),
+    getText("/v1/log/checkpoint"),
+  ]);
+  const bundle = JSON.parse(bundleText) as EntryBundle;
   let trustStore: TrustStoreView | null = null;
   let trustProblem = "";
   try {
@@ -83,6 +88,11 @@ export async function entryView([index]: string[], url: URL): Promise<Node> {
   } catch (e) {
     trustProblem = e instanceof ApiFailure ? e.message : String(e);
   }
+  const sizes = neededConsistency(bundleText, checkpoint);
+  const consistency = sizes === null ? undefined : await getJson<
+    { first: number; second: number; proof: string[] }
+  >(`/v1/log/proof/consistency${query(sizes)}`);
+  const evidence: Evidence = { bundleText, checkpoint, consistency, trustStore, trustProblem };
   const env = bundle.envelope;
   return h(
     "div",
@@ -96,7 +106,7 @@ export async function entryView([index]: string[], url: URL): Promise<Node> {
       `, issued ${utc(env.issued_at)}. `,
       PRIMITIVE_MEANING[env.primitive] ?? "",
     ),
-    verificationPanel(bundle, trustStore, trustProblem, url),
+    verificationPanel(evidence, url),
     h(
       "section",
       { "aria-labelledby": "res-h" },

@@ -7,7 +7,7 @@
  * @module
  */
 import { h } from "../dom.ts";
-import type { EntryBundle, TrustStoreView } from "../types.ts";
+import type { TrustStoreView } from "../types.ts";
 import { verifyEntry } from "../verifier.ts";
 
 const PIN_KEY = "regledger.console.logkey";
@@ -61,13 +61,23 @@ function pinForm(current: string | null, onPin: (k: string | null) => void): HTM
   return form;
 }
 
+/** What the console fetched for one entry. */
+export interface Evidence {
+  /** `GET /v1/log/entries/{index}/bundle`, as text. */
+  bundleText: string;
+  /** The latest checkpoint. */
+  checkpoint: string;
+  /** The consistency proof from the bundle's tree to the latest, when they differ. */
+  consistency?: { first: number; second: number; proof: string[] };
+  /** The trust store, or null when it could not be read. */
+  trustStore: TrustStoreView | null;
+  /** Why the trust store could not be read. */
+  trustProblem: string;
+}
+
 /** The panel; runs the verification as soon as it is built. */
-export function verificationPanel(
-  bundle: EntryBundle,
-  trustStore: TrustStoreView | null,
-  trustProblem: string,
-  url: URL,
-): HTMLElement {
+export function verificationPanel(ev: Evidence, url: URL): HTMLElement {
+  const { trustStore, trustProblem } = ev;
   const panel = h("section", { id: "verification", "aria-labelledby": "ver-h" });
   const fromLink = url.searchParams.get("logkey");
   const draw = (pinned: string | null) => {
@@ -103,7 +113,13 @@ export function verificationPanel(
       return;
     }
     const started = performance.now();
-    verifyEntry({ bundle, trustStore, logKey: key }).then((res) => {
+    verifyEntry({
+      bundle: ev.bundleText,
+      checkpoint: ev.checkpoint,
+      consistency: ev.consistency,
+      trustStore: trustStore ?? {},
+      logKey: key,
+    }).then((res) => {
       const failed = res.checks.find((c) => !c.ok);
       verdict.dataset.verdict = res.verdict;
       if (failed) verdict.dataset.reason = failed.id;
