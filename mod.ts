@@ -75,6 +75,7 @@ export { type Ed25519Engine, Ed25519PrivateKey, Ed25519PublicKey } from "./core/
 
 // Trust store and verification.
 export { TrustStore, type TrustStoreJson } from "./core/trust_store.ts";
+export { readTrustStoreFile } from "./core/trust_store_file.ts";
 export {
   checkEnvelope,
   type CheckResult as EnvelopeCheckResult,

@@ -21,6 +21,7 @@ import {
 import { fromBase64 } from "../core/bytes.ts";
 import { InProcessKeyProvider } from "../core/keys.ts";
 import { TrustStore } from "../core/trust_store.ts";
+import { readTrustStoreFile } from "../core/trust_store_file.ts";
 import { verifyEnvelope } from "../core/verify.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -69,7 +70,7 @@ const legacyText = await Deno.readFile(
     import.meta.url,
   ),
 );
-const legacyStore = await TrustStore.fromFile(
+const legacyStore = await readTrustStoreFile(
   new URL("../tests/fixtures/regaudit-fhe/trust_store.json", import.meta.url).pathname,
 );
 const legacyParsed = parseEnvelopeText(legacyText);

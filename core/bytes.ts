@@ -12,14 +12,22 @@ import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 type NodeHash = { update(data: Uint8Array): NodeHash; digest(): Uint8Array };
 type CreateHash = (alg: string) => NodeHash;
 
-let createHash: CreateHash | undefined;
-try {
-  // Dynamic so that a browser bundle of `ledger/` math does not need node:crypto.
-  const mod = await import("node:crypto");
-  createHash = mod.createHash as unknown as CreateHash;
-} catch {
-  createHash = undefined;
-}
+/**
+ * `node:crypto`'s `createHash` where the runtime has Node's built-ins (Deno,
+ * Node), reached through `process.getBuiltinModule` rather than an import,
+ * so that a browser bundle of this module names no `node:` module at all.
+ */
+const createHash: CreateHash | undefined = (() => {
+  const proc = (globalThis as {
+    process?: { getBuiltinModule?: (id: string) => { createHash?: unknown } | undefined };
+  }).process;
+  try {
+    const mod = proc?.getBuiltinModule?.("crypto");
+    return typeof mod?.createHash === "function" ? mod.createHash as CreateHash : undefined;
+  } catch {
+    return undefined;
+  }
+})();
 
 /** SHA-256 of the concatenation of `parts`. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {

@@ -215,22 +215,6 @@ export class TrustStore {
     return TrustStore.fromObject(value);
   }
 
-  /**
-   * Read a trust store file (needs read permission).
-   * @throws {TrustStoreError} when the file is malformed; `Deno.errors.*` when unreadable.
-   */
-  static async fromFile(path: string): Promise<TrustStore> {
-    const bytes = await Deno.readFile(path);
-    try {
-      return TrustStore.fromJsonText(bytes);
-    } catch (e) {
-      if (e instanceof TrustStoreError) {
-        throw new TrustStoreError(`${path}: ${e.message}`, { cause: e.cause ?? e });
-      }
-      throw e;
-    }
-  }
-
   /** The trusted key ids, sorted. */
   get keyIds(): string[] {
     return [...this.#keys.keys()].sort();

@@ -21,8 +21,8 @@ import {
   fromBase64,
   parseEnvelopeText,
   PRIMITIVES,
+  readTrustStoreFile,
   TlogProofError,
-  TrustStore,
   verifyReceiptConsistency,
   verifyTlogProof,
 } from "../mod.ts";
@@ -32,7 +32,7 @@ if (!work || !trustFile) {
   console.error("usage: 03_regulator_verify.ts WORKDIR TRUST_STORE");
   Deno.exit(2);
 }
-const store = await TrustStore.fromFile(trustFile);
+const store = await readTrustStoreFile(trustFile);
 const logKey = (await Deno.readTextFile(`${work}/log.vkey`)).trim();
 const latest = await Deno.readTextFile(`${work}/latest.checkpoint`);
 

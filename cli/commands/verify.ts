@@ -21,7 +21,8 @@ import {
 import { parseEnvelopeText } from "../../core/envelope.ts";
 import { EnvelopeFormatError, JsonParseError, TrustStoreError } from "../../core/errors.ts";
 import { DEFAULT_JSON_LIMITS } from "../../core/json_text.ts";
-import { TrustStore } from "../../core/trust_store.ts";
+import type { TrustStore } from "../../core/trust_store.ts";
+import { readTrustStoreFile } from "../../core/trust_store_file.ts";
 import { checkEnvelope, checkSelfSignedOnly } from "../../core/verify.ts";
 
 const HELP = `usage: regledger verify -i ENVELOPE [--trusted-keys FILE] [--strict]
@@ -82,7 +83,7 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
   let store: TrustStore | undefined;
   if (storePath !== undefined) {
     try {
-      store = await TrustStore.fromFile(storePath);
+      store = await readTrustStoreFile(storePath);
     } catch (e) {
       if (e instanceof TrustStoreError) throw new UsageError(e.message, { cause: e });
       throw new UsageError(`cannot read trust store ${storePath}: ${describe(e)}`, { cause: e });

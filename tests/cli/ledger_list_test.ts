@@ -101,6 +101,8 @@ Deno.test({
         "key_id",
         "leaf_hash",
         "primitive",
+        "regulations",
+        "summary",
       ]);
       const acme = await list(...where, "--issuer", "Acme Bank", "--primitive", "fairness");
       assert.deepEqual(acme.entries.map((e) => e.index), [4, 0]);

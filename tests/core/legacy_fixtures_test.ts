@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { parseEnvelopeText, signedBodyBytes } from "../../core/envelope.ts";
-import { TrustStore } from "../../core/trust_store.ts";
+import { readTrustStoreFile } from "../../core/trust_store_file.ts";
 import { checkEnvelope, verifySelfSignedOnly } from "../../core/verify.ts";
 import { toHex } from "../../core/bytes.ts";
 import { type LosslessJsonValue, LosslessNumber, parseJsonText } from "../../core/json_text.ts";
@@ -16,7 +16,7 @@ const FIXTURES = new URL("../fixtures/regaudit-fhe/", import.meta.url);
 const expected: Record<string, string> = JSON.parse(
   await Deno.readTextFile(new URL("expected.json", FIXTURES)),
 );
-const store = await TrustStore.fromFile(new URL("trust_store.json", FIXTURES).pathname);
+const store = await readTrustStoreFile(new URL("trust_store.json", FIXTURES).pathname);
 
 async function load(name: string) {
   return parseEnvelopeText(await Deno.readFile(new URL(`envelopes/${name}.json`, FIXTURES)));
@@ -161,7 +161,7 @@ Deno.test("fixtures property: any single change to a valid legacy envelope is ca
 // results at the edges of Python's form: NaN/Infinity, astral and U+E000.. keys, control
 // characters, big integers, exponent floats.
 const EDGE = new URL("./fixtures/legacy_edge/", import.meta.url);
-const edgeStore = await TrustStore.fromFile(new URL("trust_store.json", EDGE).pathname);
+const edgeStore = await readTrustStoreFile(new URL("trust_store.json", EDGE).pathname);
 
 for (const name of ["non-finite", "unicode", "numbers"]) {
   Deno.test(`legacy edge (${name}): a Python-signed envelope verifies byte-exactly`, async () => {

@@ -1,6 +1,7 @@
 /** Trust stores: both docs/formats.md §2 shapes, and a named TrustStoreError for every malformation. */
 import assert from "node:assert/strict";
 import { TrustStore } from "../../core/trust_store.ts";
+import { readTrustStoreFile } from "../../core/trust_store_file.ts";
 import { TrustStoreError } from "../../core/errors.ts";
 import { Ed25519PrivateKey } from "../../core/ed25519.ts";
 
@@ -37,7 +38,7 @@ Deno.test("trust store: bare key_id → PEM mapping, including a key id named 'k
 
 Deno.test("trust store: the fixtures' store loads from file and from text", async () => {
   const path = new URL("../fixtures/regaudit-fhe/trust_store.json", import.meta.url).pathname;
-  const s = await TrustStore.fromFile(path);
+  const s = await readTrustStoreFile(path);
   assert.deepEqual(s.keyIds, ["acme-2026-04", "old-2025", "pinned-1"]);
   assert.equal(s.isRevoked("old-2025"), true);
   assert.equal(s.parameterSetPin("pinned-1"), "0".repeat(64));
@@ -90,12 +91,12 @@ Deno.test("trust store: unreadable JSON text is a TrustStoreError; a missing fil
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/s.json`, "{}");
-    await assert.rejects(TrustStore.fromFile(`${dir}/s.json`), (e: unknown) => {
+    await assert.rejects(readTrustStoreFile(`${dir}/s.json`), (e: unknown) => {
       assert.ok(e instanceof TrustStoreError);
       assert.ok(e.message.startsWith(`${dir}/s.json: `));
       return true;
     });
-    await assert.rejects(TrustStore.fromFile(`${dir}/missing.json`), Deno.errors.NotFound);
+    await assert.rejects(readTrustStoreFile(`${dir}/missing.json`), Deno.errors.NotFound);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
