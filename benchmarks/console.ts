@@ -25,8 +25,7 @@
  */
 import { Browser, CHROMIUM, type Page } from "../tests/console/_cdp.ts";
 import { startConsoleServer } from "../tests/console/_fixture.ts";
-import { verifyEntry } from "../server/console/web/verifier.ts";
-import type { EntryBundle } from "../server/console/web/types.ts";
+import { neededConsistency, verifyEntry } from "../server/console/web/verify.ts";
 
 const quick = Deno.args.includes("--quick");
 const BULK = quick ? 2_000 : 10_000;
@@ -108,8 +107,11 @@ async function untilView(p: Page, view: string): Promise<number> {
 
 try {
   const target = server.entries.find((e) => e.primitive === "drift")!;
-  const bundle: EntryBundle =
-    await (await fetch(`${server.origin}/v1/log/entries/${target.index}/bundle`)).json();
+  const bundleText = await (await fetch(`${server.origin}/v1/log/entries/${target.index}/bundle`))
+    .text();
+  const checkpoint = await (await fetch(`${server.origin}/v1/log/checkpoint`)).text();
+  const trustStore = await (await fetch(`${server.origin}/v1/trust-store`)).json();
+  if (neededConsistency(bundleText, checkpoint) !== null) throw new Error("the log grew mid-run");
   for (let r = 0; r < ROUNDS; r++) {
     // 1. First load vs a blank page.
     const b = await freshPage();
@@ -155,7 +157,12 @@ try {
     if (verdict !== "valid") throw new Error(`entry ${target.index} did not verify: ${verdict}`);
     rows.verifyBrowserMs.push(Number(ms));
     const tv = performance.now();
-    const deno = await verifyEntry({ bundle, trustStore: null, logKey: server.logKey });
+    const deno = await verifyEntry({
+      bundle: bundleText,
+      checkpoint,
+      trustStore,
+      logKey: server.logKey,
+    });
     rows.verifyDenoMs.push(performance.now() - tv);
     if (deno.verdict !== "valid") throw new Error("Deno run of the verifier disagrees");
 

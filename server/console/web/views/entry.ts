@@ -9,7 +9,7 @@ import { ApiFailure, getJson, getText, query } from "../api.ts";
 import { type Child, facts, h, link, table, utc } from "../dom.ts";
 import { num, PRIMITIVE_MEANING, regulationName, statisticMeaning } from "../glossary.ts";
 import type { EntryBundle, Envelope, TrustStoreView } from "../types.ts";
-import { neededConsistency } from "../verifier.ts";
+import { neededConsistency } from "../verify.ts";
 import { type Evidence, verificationPanel } from "./verify_panel.ts";
 
 function value(v: unknown): Child {

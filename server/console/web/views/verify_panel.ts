@@ -8,7 +8,7 @@
  */
 import { h } from "../dom.ts";
 import type { TrustStoreView } from "../types.ts";
-import { verifyEntry } from "../verifier.ts";
+import { verifyEntry } from "../verify.ts";
 
 const PIN_KEY = "regledger.console.logkey";
 const VKEY_RE = /^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/;
@@ -139,6 +139,7 @@ export function verificationPanel(ev: Evidence, url: URL): HTMLElement {
             h("span", { class: "sr" }, c.ok ? "Passed: " : "Failed: "),
             c.label,
             c.reason ? h("span", { class: "reason" }, ` — ${c.reason}`) : null,
+            c.detail ? h("span", { class: "detail" }, ` (${c.detail})`) : null,
           )
         ),
       );
