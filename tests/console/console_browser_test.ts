@@ -332,7 +332,7 @@ Deno.test("console in Chromium: bearer token, views, verification, tampering, ch
         );
         assert.ok(sw <= cw + 1, `${path}: content ${sw}px wide in a ${cw}px viewport`);
       }
-      await page.screenshot(`${shots.dir}/entry-200pct.png`);
+      await page.screenshot(`${shots.dir}/issuer-200pct.png`);
       await page.viewport(1200, 900);
     });
 

@@ -127,9 +127,9 @@ export function verificationPanel(ev: Evidence, url: URL): HTMLElement {
       verdict.className = `verdict ${res.verdict}`;
       verdict.textContent = res.verdict === "valid"
         ? "Valid: every check passed."
-        : `Invalid: ${failed?.label ?? "a check"} failed${
-          failed?.reason ? ` (${failed.reason})` : ""
-        }.`;
+        : `Invalid: the check “${failed?.label ?? "?"}” failed${
+          failed?.reason ? `: ${failed.reason}` : ""
+        }. Do not rely on the fields below: they are what the server sent.`;
       checks.replaceChildren(
         ...res.checks.map((c) =>
           h(
