@@ -171,14 +171,19 @@ export function timeChart(spec: ChartSpec): SVGElement {
 
 /** A bar chart of counts per day (the overview's submissions over time). */
 export function dayBars(title: string, days: [string, number][]): SVGElement {
-  const max = Math.max(1, ...days.map(([, n]) => n));
+  const most = Math.max(1, ...days.map(([, n]) => n));
+  // The axis ends on a round tick at or above the highest bar.
+  const marks = niceTicks(0, most, 4);
+  const step = marks.length > 1 ? marks[1] - marks[0] : 1;
+  const max = marks.at(-1)! >= most ? marks.at(-1)! : marks.at(-1)! + step;
+  if (max !== marks.at(-1)) marks.push(max);
   const bw = (W - L - R) / Math.max(1, days.length);
   const y = (v: number) => T + (1 - v / max) * (H - T - B);
   return s(
     "svg",
     { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": title },
     s("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, class: "axis" }),
-    niceTicks(0, max, 3).map((v) =>
+    marks.map((v) =>
       s("text", { x: L - 6, y: y(v) + 4, class: "tick", "text-anchor": "end" }, num(v))
     ),
     days.map(([d, n], i) =>

@@ -111,7 +111,12 @@ export async function overviewView(_: string[], url: URL): Promise<Node> {
       windowLinks(days),
       h("p", {}, `Entries per day (UTC) over ${scope}.`),
       dayBars("Entries per day", perDay),
-      table("Entries per day", ["Day", "Entries"], perDay.map(([d, n]) => [d, n])),
+      h(
+        "details",
+        {},
+        h("summary", {}, "The same as a table"),
+        table("Entries per day", ["Day", "Entries"], perDay.map(([d, n]) => [d, n])),
+      ),
     ),
     h(
       "section",
