@@ -243,6 +243,15 @@ export class Browser {
   /** Start Chromium with a throw-away profile and connect to it. */
   static async launch(): Promise<Browser> {
     const profile = await Deno.makeTempDir({ prefix: "regledger-chromium-" });
+    try {
+      await Deno.stat(CHROMIUM);
+    } catch (e) {
+      await Deno.remove(profile, { recursive: true });
+      throw new Error(
+        `no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium; .ci/run does)`,
+        { cause: e },
+      );
+    }
     const proc = new Deno.Command(CHROMIUM, {
       args: [
         "--headless=new",
