@@ -85,15 +85,31 @@ export function consolePageRoute(): (c: Context<AppEnv>) => Response {
   return (c) => c.html(CONSOLE_HTML, 200, { "cache-control": "no-cache" });
 }
 
-/** `GET /console/assets/{name}`: a bundled asset, cached for good (the name is its hash). */
-export function consoleAssetRoute(): (c: Context<AppEnv>) => Response {
+async function gzip(text: string): Promise<Uint8Array> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * `GET /console/assets/{name}`: a bundled asset, cached for good (the name is
+ * its hash), gzip-compressed once (on first request) for clients that accept it.
+ */
+export function consoleAssetRoute(): (c: Context<AppEnv>) => Promise<Response> {
   const byName = new Map(ASSETS.map((a) => [a.name, a]));
-  return (c) => {
+  const zipped = new Map<string, Promise<Uint8Array>>();
+  return async (c) => {
     const a = byName.get(c.req.param("name") ?? "");
     if (a === undefined) return jsonError(404, "no such console asset");
-    return c.body(a.body, 200, {
+    const headers: Record<string, string> = {
       "content-type": a.type,
       "cache-control": "public, max-age=31536000, immutable",
-    });
+      "vary": "accept-encoding",
+    };
+    if (!/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) {
+      return c.body(a.body, 200, headers);
+    }
+    if (!zipped.has(a.name)) zipped.set(a.name, gzip(a.body));
+    const body = await zipped.get(a.name)!;
+    return c.body(body as Uint8Array<ArrayBuffer>, 200, { ...headers, "content-encoding": "gzip" });
   };
 }

@@ -79,6 +79,17 @@ Deno.test("the page's assets are served from the module graph, content-addressed
       );
     }
     assert.equal(bodies.get("js"), CONSOLE_JS);
+    // Compressed for clients that accept gzip, to the same bytes.
+    for (const src of srcs) {
+      const res = await h.app.request(src, { headers: { "accept-encoding": "gzip, br" } });
+      assert.equal(res.headers.get("content-encoding"), "gzip");
+      const zipped = new Uint8Array(await res.arrayBuffer());
+      const plain = await new Response(
+        new Blob([zipped]).stream().pipeThrough(new DecompressionStream("gzip")),
+      ).text();
+      assert.equal(plain, bodies.get(src.endsWith(".js") ? "js" : "css"));
+      assert.ok(zipped.length < plain.length / 2, `${src}: ${zipped.length} of ${plain.length}`);
+    }
     assert.equal(bodies.get("css"), CONSOLE_CSS);
     // The only absolute URLs in the bundle are the SVG namespace and the bundled output
     // schemas' identifiers ($id, $schema), which name things and are never fetched.
