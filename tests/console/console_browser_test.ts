@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import { Browser, type Page } from "./_cdp.ts";
 import { type ConsoleServer, startConsoleServer, type Tamper, tamperingProxy } from "./_fixture.ts";
 import { dialogOpen, open, screenshotDir, seriousViolations, viewReady } from "./_session.ts";
-import { TOKENS } from "../server/_helpers.ts";
+import { parseEnvelopeText } from "../../core/envelope.ts";
+import { fixtureText, TOKENS } from "../server/_helpers.ts";
 
 const ids = (xs: { index: number }[]) => xs.map((x) => x.index).sort((a, b) => a - b);
 
@@ -370,17 +371,31 @@ Deno.test("console in Chromium: bearer token, views, verification, tampering, ch
   }
 });
 
-Deno.test("console in Chromium, dev mode: no token asked, the header says so", async () => {
+Deno.test("console in Chromium, dev mode: no token asked; a legacy regaudit-fhe entry verifies", async () => {
   const server = await startConsoleServer({ devMode: true, days: 3 });
   const browser = await Browser.launch();
   try {
+    // A legacy envelope (Python's canonical form, numbers as written) from the fixture issuer.
+    const legacy = await server.h.ledger.append(
+      parseEnvelopeText(await fixtureText("envelopes/drift-valid.json")),
+    );
     const page = await browser.newPage();
     await page.goto(
-      `${server.origin}/console/entries/0?logkey=${encodeURIComponent(server.logKey)}`,
+      `${server.origin}/console/entries/${legacy.index}?logkey=${
+        encodeURIComponent(server.logKey)
+      }`,
     );
     await viewReady(page, "Entry");
     assert.equal(await dialogOpen(page), false);
-    assert.equal((await verdict(page)).verdict, "valid");
+    assert.deepEqual(await verdict(page), { verdict: "valid", reason: null });
+    assert.match(
+      await page.eval<string>(`document.querySelector("h1").textContent`),
+      /^Entry \d+$/,
+    );
+    assert.match(
+      await page.eval<string>(`document.getElementById("main").textContent`),
+      /regaudit-fhe\.report\.v1/,
+    );
     await page.waitFor(
       `document.getElementById("token-scopes")?.textContent.startsWith("Dev mode")`,
     );
