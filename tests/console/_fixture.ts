@@ -11,6 +11,8 @@ import { runAudit, signAuditRun } from "../../core/audit/index.ts";
 import { parseEnvelopeValue } from "../../core/envelope.ts";
 import type { Envelope, PrimitiveName } from "../../core/envelope_types.ts";
 import { resultBreached } from "../../core/primitives/breach.ts";
+import { signNote } from "../../ledger/note.ts";
+import { Ed25519CosignatureSigner } from "../../ledger/witness/cosignature.ts";
 import { type Harness, harness, TOKENS } from "../server/_helpers.ts";
 
 /** One appended entry as the test expects to see it. */
@@ -166,4 +168,40 @@ export function tamperingProxy(
     origin: `http://127.0.0.1:${server.addr.port}`,
     close: () => server.shutdown(),
   };
+}
+
+/**
+ * A proxy in front of `origin` that adds a witness's C2SP cosignature to
+ * every checkpoint it passes on (`/v1/log/checkpoint` and the checkpoint of
+ * entry bundles), as a log whose checkpoints are cosigned would serve them.
+ */
+export async function cosigningProxy(
+  origin: string,
+  witnessName: string,
+): Promise<{ origin: string; close(): Promise<void> }> {
+  const witness = await Ed25519CosignatureSigner.generate(witnessName);
+  const cosign = async (checkpoint: string) => {
+    const body = checkpoint.slice(0, checkpoint.indexOf("\n\n") + 1);
+    const signed = await signNote(body, [witness]);
+    return checkpoint + signed.slice(body.length + 1);
+  };
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const url = new URL(req.url);
+    const upstream = await fetch(origin + url.pathname + url.search, { headers: req.headers });
+    const headers = new Headers(upstream.headers);
+    headers.delete("content-length");
+    if (upstream.ok && url.pathname === "/v1/log/checkpoint") {
+      return new Response(await cosign(await upstream.text()), { headers });
+    }
+    if (upstream.ok && /^\/v1\/log\/entries\/\d+\/bundle$/.test(url.pathname)) {
+      const bundle = await upstream.json();
+      // The receipt carries the same checkpoint: a cosigned log serves it cosigned there too.
+      const cosigned = await cosign(bundle.checkpoint);
+      bundle.tlog_proof = bundle.tlog_proof.replace(bundle.checkpoint, cosigned);
+      bundle.checkpoint = cosigned;
+      return new Response(JSON.stringify(bundle), { headers });
+    }
+    return upstream;
+  });
+  return { origin: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
 }

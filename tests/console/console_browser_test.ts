@@ -8,7 +8,13 @@
  */
 import assert from "node:assert/strict";
 import { Browser, type Page } from "./_cdp.ts";
-import { type ConsoleServer, startConsoleServer, type Tamper, tamperingProxy } from "./_fixture.ts";
+import {
+  type ConsoleServer,
+  cosigningProxy,
+  startConsoleServer,
+  type Tamper,
+  tamperingProxy,
+} from "./_fixture.ts";
 import { dialogOpen, open, screenshotDir, seriousViolations, viewReady } from "./_session.ts";
 import { parseEnvelopeText } from "../../core/envelope.ts";
 import { fixtureText, TOKENS } from "../server/_helpers.ts";
@@ -233,6 +239,41 @@ Deno.test("console in Chromium: bearer token, views, verification, tampering, ch
         },
       );
     }
+
+    await t.step(
+      "a cosigned checkpoint: the overview lists the witness's cosignature, entries still verify",
+      async () => {
+        const proxy = await cosigningProxy(origin, "witness.example/w1");
+        try {
+          const p4 = await browser.newPage();
+          await p4.viewport(1200, 900);
+          await open(p4, `${proxy.origin}/console`, "Overview", token);
+          const rows = await p4.eval<string[][]>(
+            `[...document.querySelectorAll("table")].find((t) => t.caption.textContent.startsWith("Signatures"))
+            .querySelectorAll("tbody tr").values().map((r) => [...r.cells].map((c) => c.textContent)).toArray()`,
+          );
+          const cosig = rows.filter((r) => r[0] === "witness.example/w1");
+          assert.equal(cosig.length, 1);
+          assert.match(cosig[0][2], /^cosignature \(witness\), \d{4}-\d{2}-\d{2} /);
+          assert.equal(cosig[0][3], "Ed25519 (cosignature/v1)");
+          assert.equal(
+            await p4.eval(
+              `document.querySelector("dl.facts").textContent.includes("Cosignatures1")`,
+            ),
+            true,
+          );
+          await open(p4, `${proxy.origin}/console/entries/${target.index}?${keyParam}`, "Entry");
+          assert.deepEqual(
+            await verdict(p4),
+            { verdict: "valid", reason: null },
+            await p4.eval(`document.getElementById("verdict").textContent`),
+          );
+          await p4.send("Page.close");
+        } finally {
+          await proxy.close();
+        }
+      },
+    );
 
     await t.step(
       "issuer: one chart per statistic, a point per entry, breaches marked, points open entries",

@@ -7,7 +7,7 @@
  */
 import { getJson, getText, query } from "../api.ts";
 import { dayBars } from "../chart.ts";
-import { facts, h, link, table } from "../dom.ts";
+import { facts, h, link, table, utc } from "../dom.ts";
 import type { EntryPage, EntryRow } from "../types.ts";
 
 /** How many entries the overview reads at most (one listing page, to keep the first load light). */
@@ -20,7 +20,7 @@ export interface CheckpointView {
   origin: string;
   size: number;
   root: string;
-  signatures: { name: string; keyId: string; bytes: number }[];
+  signatures: { name: string; keyId: string; bytes: number; cosignedAt?: string }[];
 }
 
 /** Parse a C2SP checkpoint note (text, blank line, signature lines). */
@@ -32,7 +32,15 @@ export function parseCheckpoint(text: string): CheckpointView {
     const raw = atob(sig);
     const keyId = Array.from(raw.slice(0, 4), (c) => c.charCodeAt(0).toString(16).padStart(2, "0"))
       .join("");
-    return { name, keyId, bytes: raw.length - 4 };
+    const bytes = raw.length - 4;
+    // C2SP tlog-cosignature: an 8-byte big-endian POSIX time, then the Ed25519 signature.
+    let cosignedAt: string | undefined;
+    if (name !== origin && bytes === 72) {
+      let t = 0;
+      for (let i = 4; i < 12; i++) t = t * 256 + raw.charCodeAt(i);
+      cosignedAt = new Date(t * 1000).toISOString().replace(".000", "");
+    }
+    return { name, keyId, bytes, cosignedAt };
   });
   return { origin, size: Number(size), root, signatures };
 }
@@ -73,8 +81,18 @@ export async function overviewView(_: string[], url: URL): Promise<Node> {
   const sigRows = cp.signatures.map((s) => [
     s.name,
     h("code", {}, s.keyId),
-    s.name === cp.origin ? "log signature" : "cosignature (witness)",
-    s.bytes === 64 ? "Ed25519" : s.bytes > 1000 ? "ML-DSA-44" : `${s.bytes}-byte signature`,
+    s.name === cp.origin
+      ? "log signature"
+      : s.cosignedAt
+      ? `cosignature (witness), ${utc(s.cosignedAt)}`
+      : "cosignature (witness)",
+    s.bytes === 64
+      ? "Ed25519"
+      : s.cosignedAt
+      ? "Ed25519 (cosignature/v1)"
+      : s.bytes > 1000
+      ? "ML-DSA-44"
+      : `${s.bytes}-byte signature`,
   ]);
   const cosigned = cp.signatures.filter((s) => s.name !== cp.origin).length;
   const perDay = [...countBy(sample.rows, (r) => r.issued_at.slice(0, 10))].sort();
