@@ -5,7 +5,7 @@
  * `benchmarks/results/<name>.json` itself.
  *
  * Run: `deno task bench [--quick] [name...]` — names are envelope, primitives,
- * the names in ALL below; none means all. `--quick` is passed on (fewer rounds,
+ * the names in BENCHES below; none means all. `--quick` is passed on (fewer rounds,
  * smaller sizes) to check that the scripts work, not to quote figures.
  *
  * @module
@@ -22,6 +22,7 @@ const ALL = [
   "witness_serve",
   "hybrid_envelope",
   "witnessed_append",
+  "console",
 ] as const;
 
 const quick = Deno.args.includes("--quick");

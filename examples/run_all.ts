@@ -8,7 +8,8 @@
  * 3. the regulator verifies everything offline, with no network permission
  *    (example 3), and a tampered envelope is caught;
  * 4. the shell-only round trip with the compiled binary (example 4; built
- *    afresh with `deno task compile`).
+ *    afresh with `deno task compile`), and the console served by that
+ *    binary (`GET /console` and its bundled script).
  *
  * @module
  */
@@ -138,6 +139,28 @@ try {
   await run(["bash", here("examples/04_shell_roundtrip.sh"), bin, `${work}/shell`], {
     env: { PATH: noDeno, REGLEDGER_CACHE: `${work}/cache` },
   });
+
+  step("4b. the compiled binary serves the console from its own module graph");
+  const served = new Deno.Command(bin, {
+    args: ["serve", "--host", "127.0.0.1", "--port", "0", "--data", `${work}/console-data`],
+    env: { PATH: noDeno, REGLEDGER_CACHE: `${work}/cache`, REGLEDGER_ACCESS_LOG: "0" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  try {
+    const base = await listeningUrl(served.stderr);
+    const page = await (await fetch(`${base}/console/entries/0`)).text();
+    const script = page.match(/src="(\/console\/assets\/console\.[0-9a-f]+\.js)"/)?.[1];
+    if (!script) throw new Error("the compiled binary's /console page names no script");
+    const js = await fetch(base + script);
+    if (!js.ok || (await js.text()).length < 1000) {
+      throw new Error(`the compiled binary does not serve ${script}`);
+    }
+    console.error(`console served by the compiled binary at ${base}/console`);
+  } finally {
+    served.kill("SIGTERM");
+    await served.status;
+  }
 
   console.error("\nall examples passed");
 } finally {

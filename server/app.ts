@@ -52,7 +52,8 @@ import {
 } from "./routes/log.ts";
 import { tileCheckpointRoute, tileRoute } from "./routes/tiles.ts";
 import { healthRoute, openApiRoute, readyRoute, versionRoute } from "./routes/meta.ts";
-import { API_ROUTES, type OperationId } from "./routes/table.ts";
+import { API_ROUTES, CONSOLE_ROUTES, type OperationId } from "./routes/table.ts";
+import { CONSOLE_CSP, consoleAssetRoute, consolePageRoute, isConsolePath } from "./console/mod.ts";
 import { SERVER_VERSION } from "./version.ts";
 
 export { openApiOf } from "./openapi/mod.ts";
@@ -126,10 +127,13 @@ export function createApp(
         allowed: methods,
       }, { Allow: methods.join(", ") }),
   }));
-  // A JSON API: no content may load or frame anything.
-  app.use(secureHeaders({
+  // A JSON API: no content may load or frame anything. The console's pages
+  // load their own script and style and call the API: same origin only.
+  const apiHeaders = secureHeaders({
     contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-  }));
+  });
+  const consoleHeaders = secureHeaders({ contentSecurityPolicy: CONSOLE_CSP });
+  app.use((c, next) => (isConsolePath(c.req.path) ? consoleHeaders : apiHeaders)(c, next));
   if (config.corsOrigins.length > 0) {
     const allowed = new Set(config.corsOrigins);
     app.use(cors({
@@ -191,6 +195,8 @@ export function createApp(
     getEvidencePack: evidenceRoute(deps),
     whoami: whoamiRoute(config.devMode),
   };
+  const consoleHandlers = { getConsole: consolePageRoute(), getConsoleAsset: consoleAssetRoute() };
+  for (const r of CONSOLE_ROUTES) app.on(r.method, r.path, consoleHandlers[r.operationId]);
   for (const r of API_ROUTES) {
     const h = handlers[r.operationId];
     const bundle = r.operationId === "getEntryTile" || r.operationId === "getEnvelopeTile";

@@ -93,6 +93,18 @@ export const API_ROUTES = [
   },
 ] as const satisfies readonly RouteSpec[];
 
+/**
+ * The regulator's console (`server/console/`): its page at `/console` and
+ * every deep link under it, and its bundled assets. Public (the page holds
+ * no data; the API calls it makes carry the user's token) and not part of
+ * the OpenAPI document, which describes the JSON API.
+ */
+export const CONSOLE_ROUTES = [
+  { method: "GET", path: "/console", operationId: "getConsole", access: null },
+  { method: "GET", path: "/console/assets/:name", operationId: "getConsoleAsset", access: null },
+  { method: "GET", path: "/console/*", operationId: "getConsole", access: null },
+] as const satisfies readonly RouteSpec[];
+
 /** The `operationId` of a route in {@linkcode API_ROUTES}. */
 export type OperationId = typeof API_ROUTES[number]["operationId"];
 
