@@ -13,12 +13,16 @@
  * | `REGLEDGER_CORS_ORIGINS` | comma-separated origin allow-list | none |
  * | `REGLEDGER_ACCESS_LOG` | `0` turns the JSON access log off | on |
  * | `REGLEDGER_CKKS` | `1` enables `POST /v1/audit/*?backend=ckks` and `POST /v1/ckks/evaluate` (runs in one worker thread, one job at a time; each takes ~0.1–2 s of a core) | off |
- * | `REGLEDGER_CKKS_BODY_LIMIT` | body limit of `POST /v1/ckks/evaluate` in bytes | 268435456 |
+ * | `REGLEDGER_CKKS_MAX_DEGREE` | largest CKKS ring dimension `POST /v1/ckks/evaluate` accepts (8192, 16384 or 32768) | 16384 |
+ * | `REGLEDGER_CKKS_BODY_LIMIT` | body limit of `POST /v1/ckks/evaluate` in bytes | the largest valid request at `REGLEDGER_CKKS_MAX_DEGREE` (`core/fhe/request_bound.ts`: 348,802,661 at 16384) |
+ * | `REGLEDGER_CKKS_QUEUE` | CKKS jobs that may wait behind the running one; more are refused with 503 and `Retry-After` | 1 |
  * | `REGLEDGER_PUBLIC_BUNDLES` | `1` serves the tile bundles (`GET /tile/entries/*`, `GET /tile/envelopes/*`) without a token; hash tiles and `/checkpoint` are always public | off (bundles need `ledger:read`) |
  * | `REGLEDGER_VERIFY_WORKERS` | worker threads verifying submissions, `0` = main thread, or `auto` | `auto` (cores − 1 up to 4; 0 on ≤ 2 cores) |
  *
  * @module
  */
+import { POLY_MODULUS_DEGREES, type PolyModulusDegree } from "../core/fhe/ring_degrees.ts";
+import { maxEvaluateRequestBytes } from "../core/fhe/request_bound.ts";
 
 /**
  * The scopes a bearer token can carry. `admin` implies every other scope.
@@ -78,9 +82,14 @@ export interface ServerConfig {
   ckks: boolean;
   /**
    * Body limit of `POST /v1/ckks/evaluate` in bytes (its requests carry
-   * Galois keys: megabytes to tens of megabytes). @default {268435456}
+   * Galois keys: megabytes to hundreds of megabytes). @default the largest
+   * valid request at `ckksMaxDegree` (core/fhe/request_bound.ts)
    */
   ckksBodyLimit: number;
+  /** Largest ring dimension `POST /v1/ckks/evaluate` accepts. @default {16384} */
+  ckksMaxDegree: PolyModulusDegree;
+  /** CKKS jobs that may wait behind the running one (more: 503). @default {1} */
+  ckksQueue: number;
   /**
    * Serve entry and envelope bundles (`GET /tile/entries/*`,
    * `GET /tile/envelopes/*`) without a token; otherwise they need
@@ -100,7 +109,9 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   accessLog: null,
   verifyWorkers: "auto",
   ckks: false,
-  ckksBodyLimit: 256 * 1024 * 1024,
+  ckksBodyLimit: maxEvaluateRequestBytes(16384),
+  ckksMaxDegree: 16384,
+  ckksQueue: 1,
   publicBundles: false,
 });
 
@@ -249,6 +260,22 @@ export function configFromEnv(env: Record<string, string | undefined>): ServerCo
       throw new ConfigError(`REGLEDGER_PUBLIC_BUNDLES: expected 1 or 0, got '${pub}'`);
     }
     cfg.publicBundles = true;
+  }
+  const deg = env.REGLEDGER_CKKS_MAX_DEGREE;
+  if (deg !== undefined && deg !== "") {
+    const n = Number(deg);
+    if (!(POLY_MODULUS_DEGREES as readonly number[]).includes(n) || !/^[0-9]+$/.test(deg)) {
+      throw new ConfigError(
+        `REGLEDGER_CKKS_MAX_DEGREE: expected one of ${
+          POLY_MODULUS_DEGREES.join(", ")
+        }, got '${deg}'`,
+      );
+    }
+    cfg.ckksMaxDegree = n as PolyModulusDegree;
+    cfg.ckksBodyLimit = maxEvaluateRequestBytes(cfg.ckksMaxDegree);
+  }
+  if (env.REGLEDGER_CKKS_QUEUE !== undefined && env.REGLEDGER_CKKS_QUEUE !== "") {
+    cfg.ckksQueue = positiveInt("REGLEDGER_CKKS_QUEUE", env.REGLEDGER_CKKS_QUEUE, 0);
   }
   if (env.REGLEDGER_CKKS_BODY_LIMIT) {
     cfg.ckksBodyLimit = positiveInt(

@@ -7,6 +7,7 @@
  * @module
  */
 import type { ParsedEnvelope, PrimitiveName } from "../core/envelope_types.ts";
+import type { CkksEvaluator } from "./routes/ckks.ts";
 import type {
   AppendResult,
   ConsistencyProofJson,
@@ -142,5 +143,5 @@ export interface ServerDeps {
    * The split flow's evaluator behind `POST /v1/ckks/evaluate` (the runner
    * gives one running in a worker). Default: evaluate in this thread.
    */
-  ckksEvaluate?: (request: unknown) => Promise<unknown>;
+  ckksEvaluate?: CkksEvaluator;
 }

@@ -168,7 +168,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }
   const log: LogService = ledgerLog(ledger);
   // CKKS is seconds of synchronous WebAssembly: it runs in a worker, one job at a time.
-  const ckks = config.ckks ? new CkksRunner() : null;
+  const ckks = config.ckks ? new CkksRunner({ maxQueued: config.ckksQueue }) : null;
   const audits: AuditService = new ServerAudits(
     issuer.provider,
     origin,
@@ -180,7 +180,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     audits,
     schemas: bundledSchemas(),
     origin,
-    ...(ckks ? { ckksEvaluate: (r: unknown) => ckks.evaluate(r) } : {}),
+    ...(ckks
+      ? { ckksEvaluate: { busy: () => ckks.busy(), evaluate: (b, l) => ckks.evaluateBody(b, l) } }
+      : {}),
   };
   let draining = false;
   const app = createApp(deps, config, {
