@@ -14,7 +14,7 @@
  * | `REGLEDGER_ACCESS_LOG` | `0` turns the JSON access log off | on |
  * | `REGLEDGER_CKKS` | `1` enables `POST /v1/audit/*?backend=ckks` and `POST /v1/ckks/evaluate` (runs in one worker thread, one job at a time; each takes ~0.1–2 s of a core) | off |
  * | `REGLEDGER_CKKS_MAX_DEGREE` | largest CKKS ring dimension `POST /v1/ckks/evaluate` accepts (8192, 16384 or 32768) | 16384 |
- * | `REGLEDGER_CKKS_BODY_LIMIT` | body limit of `POST /v1/ckks/evaluate` in bytes | the largest valid request at `REGLEDGER_CKKS_MAX_DEGREE` (`core/fhe/request_bound.ts`: 348,802,661 at 16384) |
+ * | `REGLEDGER_CKKS_BODY_LIMIT` | body limit of `POST /v1/ckks/evaluate` in bytes | the largest valid request at `REGLEDGER_CKKS_MAX_DEGREE` (`core/fhe/request_bound.ts`: 348,849,876 at 16384) |
  * | `REGLEDGER_CKKS_QUEUE` | CKKS jobs that may wait behind the running one; more are refused with 503 and `Retry-After` | 1 |
  * | `REGLEDGER_PUBLIC_BUNDLES` | `1` serves the tile bundles (`GET /tile/entries/*`, `GET /tile/envelopes/*`) without a token; hash tiles and `/checkpoint` are always public | off (bundles need `ledger:read`) |
  * | `REGLEDGER_VERIFY_WORKERS` | worker threads verifying submissions, `0` = main thread, or `auto` | `auto` (cores − 1 up to 4; 0 on ≤ 2 cores) |
