@@ -230,17 +230,20 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const shutdown = () => {
     stopping ??= (async () => {
       draining = true;
-      for (const [sig, h] of signals) {
-        try {
-          Deno.removeSignalListener(sig, h);
-        } catch { /* already gone */ }
-      }
+      // The signal listeners stay until the end: a wrapper (`deno task`, npm) forwards
+      // the same SIGINT again, and with no listener left Deno would take the default
+      // action and kill the process halfway through the shutdown.
       await server.shutdown(); // stops accepting; waits for in-flight requests
       await ledger.close(); // waits for queued appends; closes KV
       pqEngine?.destroy(); // nothing signs any more
       envelopes.close(); // stops the verification workers
       ckks?.close(); // stops the CKKS worker
       status("regledger: stopped");
+      for (const [sig, h] of signals) {
+        try {
+          Deno.removeSignalListener(sig, h);
+        } catch { /* already gone */ }
+      }
     })();
     return stopping;
   };
@@ -252,6 +255,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       } catch { /* signal not supported on this platform (SIGHUP on Windows) */ }
     };
     const stop = () => {
+      if (stopping) return; // a wrapper forwarding the same signal again
       status("regledger: shutting down (finishing in-flight requests)");
       void shutdown();
     };
