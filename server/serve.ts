@@ -21,6 +21,7 @@ import { loadOrCreateIssuerKey } from "./keys.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { defaultVerifyWorkers } from "./verify_pool.ts";
 import { CkksRunner } from "./ckks_runner.ts";
+import { StorageHealth } from "./storage_health.ts";
 import { bundledSchemas, ledgerLog, ServerAudits, TrustedEnvelopes } from "./services.ts";
 
 /** File holding the bootstrap admin token when no API keys are configured. */
@@ -166,7 +167,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     envelopes.close();
     throw e;
   }
-  const log: LogService = ledgerLog(ledger);
+  // A full disk makes the server not ready until space returns (server/storage_health.ts).
+  const storage = new StorageHealth({ dir: opts.dataDir, status });
+  const log: LogService = storage.wrap(ledgerLog(ledger));
   // CKKS is seconds of synchronous WebAssembly: it runs in a worker, one job at a time.
   const ckks = config.ckks ? new CkksRunner({ maxQueued: config.ckksQueue }) : null;
   const audits: AuditService = new ServerAudits(
@@ -187,7 +190,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   let draining = false;
   const app = createApp(deps, config, {
     metrics,
-    notReady: () => (draining ? "shutting down" : null),
+    notReady: () => (draining ? "shutting down" : storage.notReady()),
   });
 
   const listening = Promise.withResolvers<Deno.NetAddr>();
@@ -238,6 +241,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       pqEngine?.destroy(); // nothing signs any more
       envelopes.close(); // stops the verification workers
       ckks?.close(); // stops the CKKS worker
+      storage.close(); // stops a full-disk probe
       status("regledger: stopped");
       for (const [sig, h] of signals) {
         try {
