@@ -10,6 +10,9 @@
  * | `REGLEDGER_BODY_LIMIT` | maximum request body in bytes | 1048576 |
  * | `REGLEDGER_RATE_LIMIT` | per-token `rate[/burst]` in requests/s; `0` disables | `200/400` |
  * | `REGLEDGER_REQUEST_TIMEOUT_MS` | request timeout | 30000 |
+ * | `REGLEDGER_MAX_CONNECTIONS` | open client connections at most (more: 503 and closed) | `auto`: a third of the descriptors free at start-up less 64, 16 to 4096 |
+ * | `REGLEDGER_HEADERS_TIMEOUT_MS` | a request header must arrive within this | 10000 |
+ * | `REGLEDGER_KEEPALIVE_TIMEOUT_MS` | a connection idle between requests is closed after this | 5000 |
  * | `REGLEDGER_CORS_ORIGINS` | comma-separated origin allow-list | none |
  * | `REGLEDGER_ACCESS_LOG` | `0` turns the JSON access log off | on |
  * | `REGLEDGER_CKKS` | `1` enables `POST /v1/audit/*?backend=ckks` and `POST /v1/ckks/evaluate` (runs in one worker thread, one job at a time; each takes ~0.1–2 s of a core) | off |
@@ -69,6 +72,12 @@ export interface ServerConfig {
   rateLimit: RateLimitConfig | null;
   /** Request timeout in milliseconds. @default {30000} */
   requestTimeoutMs: number;
+  /** Open client connections at most; `"auto"` derives it from the descriptor limit. @default {"auto"} */
+  maxConnections: number | "auto";
+  /** A request header must arrive within this many milliseconds. @default {10000} */
+  headersTimeoutMs: number;
+  /** A connection idle between requests is closed after this many milliseconds. @default {5000} */
+  keepAliveTimeoutMs: number;
   /** CORS origin allow-list (exact origins); empty means no CORS headers. */
   corsOrigins: string[];
   /** Where structured access-log lines go, or `null` for none. */
@@ -105,6 +114,9 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   bodyLimit: 1024 * 1024,
   rateLimit: { ratePerSecond: 200, burst: 400 },
   requestTimeoutMs: 30_000,
+  maxConnections: "auto",
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
   corsOrigins: [],
   accessLog: null,
   verifyWorkers: "auto",
@@ -295,6 +307,24 @@ export function configFromEnv(env: Record<string, string | undefined>): ServerCo
     cfg.requestTimeoutMs = positiveInt(
       "REGLEDGER_REQUEST_TIMEOUT_MS",
       env.REGLEDGER_REQUEST_TIMEOUT_MS,
+      100,
+    );
+  }
+  const mc = env.REGLEDGER_MAX_CONNECTIONS;
+  if (mc !== undefined && mc !== "" && mc !== "auto") {
+    cfg.maxConnections = positiveInt("REGLEDGER_MAX_CONNECTIONS", mc, 1);
+  }
+  if (env.REGLEDGER_HEADERS_TIMEOUT_MS) {
+    cfg.headersTimeoutMs = positiveInt(
+      "REGLEDGER_HEADERS_TIMEOUT_MS",
+      env.REGLEDGER_HEADERS_TIMEOUT_MS,
+      100,
+    );
+  }
+  if (env.REGLEDGER_KEEPALIVE_TIMEOUT_MS) {
+    cfg.keepAliveTimeoutMs = positiveInt(
+      "REGLEDGER_KEEPALIVE_TIMEOUT_MS",
+      env.REGLEDGER_KEEPALIVE_TIMEOUT_MS,
       100,
     );
   }

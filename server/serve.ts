@@ -21,6 +21,7 @@ import { loadOrCreateIssuerKey } from "./keys.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { defaultVerifyWorkers } from "./verify_pool.ts";
 import { CkksRunner } from "./ckks_runner.ts";
+import { ConnectionFront, defaultMaxConnections } from "./conn_front.ts";
 import { StorageHealth } from "./storage_health.ts";
 import { bundledSchemas, ledgerLog, ServerAudits, TrustedEnvelopes } from "./services.ts";
 
@@ -193,23 +194,52 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     notReady: () => (draining ? "shutting down" : storage.notReady()),
   });
 
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  // Clients reach the HTTP server through the connection front (server/conn_front.ts):
+  // a connection cap and header, idle and body timeouts that Deno.serve lacks.
+  let front: ConnectionFront | undefined;
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
   try {
+    const maxConnections = config.maxConnections === "auto"
+      ? defaultMaxConnections()
+      : config.maxConnections;
+    // The HTTP server listens on a loopback port of its own (a Unix socket would need
+    // net permission for a random path); only the front's port is the server's address.
+    const listening = Promise.withResolvers<Deno.NetAddr>();
     server = Deno.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      onListen: (a) => listening.resolve(a as Deno.NetAddr),
+    }, app.fetch);
+    const backend = await listening.promise;
+    front = ConnectionFront.listen({
       hostname: host,
       port,
-      onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
-    }, app.fetch);
+      backend,
+      limits: {
+        maxConnections,
+        headersTimeoutMs: config.headersTimeoutMs,
+        keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+        requestTimeoutMs: config.requestTimeoutMs,
+      },
+      log: status,
+    });
+    status(
+      `regledger: at most ${maxConnections} connections; header timeout ${config.headersTimeoutMs} ms, ` +
+        `idle ${config.keepAliveTimeoutMs} ms, request ${config.requestTimeoutMs} ms`,
+    );
   } catch (e) {
     // Could not bind (address in use, permission): release what was opened.
+    await front?.close();
+    await server?.shutdown();
     await ledger.close();
     pqEngine?.destroy();
     envelopes.close();
     ckks?.close();
     throw e;
   }
-  const addr = await listening.promise;
+  const addr = front.addr;
+  const running = front;
+  const http = server;
   status(`regledger: log ${origin}, verifier key ${ledger.verifierKey}`);
   status(
     envelopes.workerError === undefined
@@ -236,7 +266,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       // The signal listeners stay until the end: a wrapper (`deno task`, npm) forwards
       // the same SIGINT again, and with no listener left Deno would take the default
       // action and kill the process halfway through the shutdown.
-      await server.shutdown(); // stops accepting; waits for in-flight requests
+      await running.stopAccepting(); // no new connections
+      await http.shutdown(); // waits for in-flight requests; closes idle connections
+      await running.close();
       await ledger.close(); // waits for queued appends; closes KV
       pqEngine?.destroy(); // nothing signs any more
       envelopes.close(); // stops the verification workers
@@ -274,7 +306,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     log,
     reloadTrustStore,
     shutdown,
-    finished: server.finished.then(() => stopping ?? undefined),
+    // The HTTP server behind the front never sees descriptor exhaustion (the front caps
+    // connections); should it still fail, the failure is logged and shuts down cleanly.
+    finished: http.finished.catch((e) => {
+      status(`regledger: the HTTP server failed: ${(e as Error).message}; shutting down`);
+      return shutdown();
+    }).then(() => stopping ?? undefined),
   };
 }
 

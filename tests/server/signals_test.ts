@@ -114,12 +114,17 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
         for (const f of ["ledger.kv-wal", "ledger.kv-shm"]) {
           assert.equal(await exists(`${dir}/data/${f}`), false, `${f} left behind`);
         }
-        // Nothing of the tree is left running.
-        const ps = await new Deno.Command("ps", { args: ["-eo", "args"], stdout: "piped" })
-          .output();
-        const left = new TextDecoder().decode(ps.stdout).split("\n").filter((l) =>
-          l.includes(`${dir}/data`)
-        );
+        // Nothing of the tree is left running (the wrappers may take a moment to exit).
+        let left: string[] = [];
+        for (let i = 0; i < 100; i++) {
+          const ps = await new Deno.Command("ps", { args: ["-eo", "args"], stdout: "piped" })
+            .output();
+          left = new TextDecoder().decode(ps.stdout).split("\n").filter((l) =>
+            l.includes(`${dir}/data`)
+          );
+          if (left.length === 0) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
         assert.deepEqual(left, []);
       } finally {
         try {
