@@ -50,3 +50,4 @@ export type {
   PrimitiveName,
 } from "../core/envelope_types.ts";
 export type { CommitInfo, EntrySummary } from "../ledger/ledger.ts";
+export type { CkksEvaluator } from "./routes/ckks.ts";

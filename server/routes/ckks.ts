@@ -23,8 +23,11 @@ export const CKKS_EVALUATE_PATH = "/v1/ckks/evaluate";
 
 /** What the route evaluates with (the runner's worker, or this thread). */
 export interface CkksEvaluator {
-  /** The refusal a request would get now (a full queue), or null. Asked before reading the body. */
-  busy(): ApiError | null;
+  /**
+   * The refusal a request would get now (a full queue: an error answered 503
+   * with `Retry-After`), or null. Asked before the body is read.
+   */
+  busy(): Error | null;
   /** Parse a request body (hostile-input parser, `maxBytes`) and evaluate it. */
   evaluate(
     body: Uint8Array,
