@@ -74,7 +74,7 @@ await Deno.mkdir(data);
 let tmpfs = false;
 if (Deno.uid?.() === 0) {
   const m = await new Deno.Command("mount", {
-    args: ["-t", "tmpfs", "-o", "size=48m", "tmpfs", data],
+    args: ["-t", "tmpfs", "-o", "size=512m", "tmpfs", data],
     stderr: "null",
   }).output();
   tmpfs = m.success;
@@ -149,6 +149,21 @@ function procStatus(pid: number): { rssMb: number; fds: number } | null {
   }
 }
 
+let clients: Deno.ChildProcess[] = [];
+const cleanup = async () => {
+  for (const c of [server, ...clients]) {
+    try {
+      c?.kill("SIGKILL");
+    } catch { /* already exited */ }
+  }
+  if (tmpfs) await new Deno.Command("umount", { args: [`${work}/data`] }).output();
+  await Deno.remove(work, { recursive: true }).catch(() => {});
+};
+addEventListener("unhandledrejection", (e) => {
+  e.preventDefault();
+  console.error("soak aborted:", e.reason);
+  void cleanup().finally(() => Deno.exit(1));
+});
 let url = await startServer();
 const token = (await Deno.readTextFile(`${data}/admin-token`)).trim();
 const auth = { authorization: `Bearer ${token}` };
@@ -157,7 +172,7 @@ const until = t0 + minutes * 60_000;
 await new Promise((r) => setTimeout(r, 1000));
 const baseline = procStatus(server!.pid);
 
-const clients = Array.from({ length: CLIENTS }, (_, i) =>
+clients = Array.from({ length: CLIENTS }, (_, i) =>
   new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -258,7 +273,7 @@ while (Date.now() < until - 10_000) {
     const spacer = `${work}/data/spacer`;
     // Fill the tmpfs: the server's appends now fail with a full disk.
     await new Deno.Command("sh", {
-      args: ["-c", `dd if=/dev/zero of=${spacer} bs=1M count=100 2>/dev/null; true`],
+      args: ["-c", `dd if=/dev/zero of=${spacer} bs=1M count=1024 2>/dev/null; true`],
     }).output();
     const s = Date.now();
     await new Promise((r) => setTimeout(r, 5000));
@@ -312,8 +327,9 @@ const verify = await new Deno.Command(Deno.execPath(), {
   stderr: "piped",
 }).output();
 const verified = verify.success;
-if (tmpfs) await new Deno.Command("umount", { args: [`${work}/data`] }).output();
-await Deno.remove(work, { recursive: true });
+server = null;
+clients = [];
+await cleanup();
 
 latencies.sort((a, b) => a - b);
 const fiveHundreds = Object.entries(statuses).filter(([k]) => /^5\d\d$/.test(k) && k !== "503");
