@@ -120,7 +120,7 @@ export class ConnectionFront {
     acceptErrors: 0,
   };
   readonly #listener: Deno.TcpListener;
-  readonly #backend: Deno.NetAddr;
+  #backend: Deno.NetAddr;
   readonly #limits: ConnectionLimits;
   readonly #log: (line: string) => void;
   readonly #conns = new Set<Tracked>();
@@ -162,6 +162,11 @@ export class ConnectionFront {
   }): ConnectionFront {
     const listener = Deno.listen({ hostname: opts.hostname, port: opts.port, transport: "tcp" });
     return new ConnectionFront(listener, opts.backend, opts.limits, opts.log);
+  }
+
+  /** Send new connections to another HTTP server (one restarted after a failure). */
+  setBackend(backend: Deno.NetAddr): void {
+    this.#backend = backend;
   }
 
   /** Client connections open now. */
@@ -210,7 +215,8 @@ export class ConnectionFront {
       }
       if (this.#conns.size >= this.#limits.maxConnections) {
         this.stats.refused++;
-        void this.#refuse(conn);
+        // Awaited: refusals hold descriptors too, so at most one is open at a time.
+        await this.#refuse(conn);
         continue;
       }
       this.stats.accepted++;

@@ -198,19 +198,22 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   // a connection cap and header, idle and body timeouts that Deno.serve lacks.
   let front: ConnectionFront | undefined;
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
-  try {
-    const maxConnections = config.maxConnections === "auto"
-      ? defaultMaxConnections()
-      : config.maxConnections;
-    // The HTTP server listens on a loopback port of its own (a Unix socket would need
-    // net permission for a random path); only the front's port is the server's address.
+  const startHttp = async (): Promise<Deno.NetAddr> => {
     const listening = Promise.withResolvers<Deno.NetAddr>();
     server = Deno.serve({
       hostname: "127.0.0.1",
       port: 0,
       onListen: (a) => listening.resolve(a as Deno.NetAddr),
     }, app.fetch);
-    const backend = await listening.promise;
+    return await listening.promise;
+  };
+  try {
+    const maxConnections = config.maxConnections === "auto"
+      ? defaultMaxConnections()
+      : config.maxConnections;
+    // The HTTP server listens on a loopback port of its own (a Unix socket would need
+    // net permission for a random path); only the front's port is the server's address.
+    const backend = await startHttp();
     front = ConnectionFront.listen({
       hostname: host,
       port,
@@ -239,7 +242,24 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }
   const addr = front.addr;
   const running = front;
-  const http = server;
+  // Should the HTTP server behind the front still fail (its accept out of descriptors),
+  // it is logged and replaced: the front sends new connections to the new one.
+  const watchHttp = (h: Deno.HttpServer<Deno.NetAddr>) => {
+    h.finished.catch(async (e) => {
+      if (stopping) return;
+      status(`regledger: the HTTP server failed (${(e as Error).message}); restarting it`);
+      await new Promise((r) => setTimeout(r, 100));
+      if (stopping) return;
+      try {
+        running.setBackend(await startHttp());
+        watchHttp(server!);
+      } catch (e2) {
+        status(`regledger: could not restart the HTTP server: ${(e2 as Error).message}`);
+        void shutdown();
+      }
+    });
+  };
+  watchHttp(server!);
   status(`regledger: log ${origin}, verifier key ${ledger.verifierKey}`);
   status(
     envelopes.workerError === undefined
@@ -260,6 +280,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   };
   const signals: [Deno.Signal, () => void][] = [];
   let stopping: Promise<void> | null = null;
+  const finished = Promise.withResolvers<void>();
   const shutdown = () => {
     stopping ??= (async () => {
       draining = true;
@@ -267,7 +288,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       // the same SIGINT again, and with no listener left Deno would take the default
       // action and kill the process halfway through the shutdown.
       await running.stopAccepting(); // no new connections
-      await http.shutdown(); // waits for in-flight requests; closes idle connections
+      await server!.shutdown().catch(() => {}); // waits for in-flight requests; closes idle ones
       await running.close();
       await ledger.close(); // waits for queued appends; closes KV
       pqEngine?.destroy(); // nothing signs any more
@@ -275,6 +296,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       ckks?.close(); // stops the CKKS worker
       storage.close(); // stops a full-disk probe
       status("regledger: stopped");
+      finished.resolve();
       for (const [sig, h] of signals) {
         try {
           Deno.removeSignalListener(sig, h);
@@ -306,12 +328,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     log,
     reloadTrustStore,
     shutdown,
-    // The HTTP server behind the front never sees descriptor exhaustion (the front caps
-    // connections); should it still fail, the failure is logged and shuts down cleanly.
-    finished: http.finished.catch((e) => {
-      status(`regledger: the HTTP server failed: ${(e as Error).message}; shutting down`);
-      return shutdown();
-    }).then(() => stopping ?? undefined),
+    // Resolves once shut down (a failed HTTP server is replaced, not an exit).
+    finished: finished.promise,
   };
 }
 
