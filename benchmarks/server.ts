@@ -228,6 +228,11 @@ async function startServe(verifyWorkers: string, tag: string) {
       REGLEDGER_API_KEYS: `${TOKEN}:ledger:append,ledger:read,metrics`,
       REGLEDGER_RATE_LIMIT: "0",
       REGLEDGER_VERIFY_WORKERS: verifyWorkers,
+      // The lean clients open their connections up front and keep them across
+      // interleaved rounds (idle for longer than the default header and keep-alive
+      // timeouts, which close such connections) and do not reconnect.
+      REGLEDGER_KEEPALIVE_TIMEOUT_MS: "600000",
+      REGLEDGER_HEADERS_TIMEOUT_MS: "600000",
     },
     stdin: "null",
     stdout: "null",

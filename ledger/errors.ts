@@ -61,6 +61,28 @@ export class LedgerInputError extends RegledgerError {
 export class LedgerStateError extends RegledgerError {}
 
 /**
+ * The disk holding the ledger is full: the write was refused and nothing of
+ * it was acknowledged. Appends work again once space returns; no restart is
+ * needed. `cause` holds the store's own error.
+ */
+export class LedgerStorageFullError extends LedgerStateError {}
+
+/**
+ * Whether `e` (from Deno KV, SQLite or a file write) says the disk is full:
+ * SQLite's `SQLITE_FULL` ("database or disk is full") or the system's
+ * `ENOSPC` ("No space left on device", os error 28).
+ */
+export function isStorageFull(e: unknown): boolean {
+  for (let x = e, depth = 0; x instanceof Error && depth < 4; x = x.cause, depth++) {
+    if (x instanceof LedgerStorageFullError) return true;
+    if (/database or disk is full|No space left on device|os error 28|ENOSPC/i.test(x.message)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
  * The stored data is not what the ledger wrote (decoding failed).
  *
  * @example An entry overwritten behind the ledger's back fails to read, naming its index

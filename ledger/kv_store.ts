@@ -11,7 +11,12 @@
  */
 import { concatBytes, utf8 } from "../core/bytes.ts";
 import { PRIMITIVES } from "../core/envelope_types.ts";
-import { LedgerCorruptionError, LedgerStateError } from "./errors.ts";
+import {
+  isStorageFull,
+  LedgerCorruptionError,
+  LedgerStateError,
+  LedgerStorageFullError,
+} from "./errors.ts";
 import {
   type DecodedEntryValue,
   decodeEntryValue,
@@ -374,7 +379,15 @@ export class KvStore implements LedgerStore {
       utf8(batch.checkpoint),
     );
     for (const t of batch.tiles ?? []) op = op.set(tileKey(t.level, t.n), t.data);
-    const r = await op.commit();
+    let r;
+    try {
+      r = await op.commit();
+    } catch (e) {
+      if (isStorageFull(e)) {
+        throw new LedgerStorageFullError("the disk holding ledger.kv is full", { cause: e });
+      }
+      throw e;
+    }
     if (!r.ok) return { ok: false };
     for (const e of batch.entries) this.rememberHashes(storedHashIndex(0, e.index), e.hashes);
     return { ok: true, version: r.versionstamp };

@@ -40,6 +40,7 @@ export {
   LedgerInputError,
   LedgerRangeError,
   LedgerStateError,
+  LedgerStorageFullError,
 } from "./errors.ts";
 export {
   type AppendResult,

@@ -16,14 +16,21 @@ import type { IndexHit, LedgerStore } from "./store.ts";
 import { utcTimeKey } from "./time_key.ts";
 import type { EntrySummary, QueryOptions, QueryResult } from "./wire.ts";
 
+// Cursors are base64url without padding, so they survive a query string
+// unencoded. Earlier servers issued standard base64, whose `+` and `/` a
+// client may send raw (URL decoding turns `+` into a space) or
+// percent-encoded: every one of those spellings decodes to the same cursor.
 function encodeCursor(issuedAt: string, index: number): string {
-  return toBase64(utf8(JSON.stringify([issuedAt, index])));
+  return toBase64(utf8(JSON.stringify([issuedAt, index])))
+    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 function decodeCursor(c: string): { issuedAt: string; index: number } {
   try {
+    const std = c.replaceAll(" ", "+").replaceAll("-", "+").replaceAll("_", "/")
+      .replace(/=+$/, "");
     const v = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(
-      Uint8Array.from(atob(c), (ch) => ch.charCodeAt(0)),
+      Uint8Array.from(atob(std), (ch) => ch.charCodeAt(0)),
     ));
     if (
       Array.isArray(v) && v.length === 2 && typeof v[0] === "string" &&

@@ -31,7 +31,7 @@
  * @module
  */
 import { bytesEqual, fromBase64, toBase64 } from "../core/bytes.ts";
-import { LedgerStateError } from "./errors.ts";
+import { isStorageFull, LedgerStateError, LedgerStorageFullError } from "./errors.ts";
 import { missingBelowHead } from "./head_check.ts";
 import { proveTree, verifyConsistency } from "./merkle/mod.ts";
 import type { LedgerStore, LogHead } from "./store.ts";
@@ -127,6 +127,9 @@ async function publishStaged(dir: string, tmp: string): Promise<void> {
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
+    if (isStorageFull(e)) {
+      throw new LedgerStorageFullError(`the disk holding ${path} is full`, { cause: e });
+    }
     throw new LedgerStateError(`cannot write ${path}`, { cause: e });
   }
   try {

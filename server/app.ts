@@ -184,7 +184,10 @@ export function createApp(
     getInclusionProof: inclusionRoute(deps),
     getConsistencyProof: consistencyRoute(deps),
     verifyEnvelope: verifyRoute(deps),
-    evaluateCkks: ckksEvaluateRoute(config.ckks ? (deps.ckksEvaluate ?? evaluateInThread) : null),
+    evaluateCkks: ckksEvaluateRoute(config.ckks ? (deps.ckksEvaluate ?? evaluateInThread) : null, {
+      maxBytes: config.ckksBodyLimit,
+      maxDegree: config.ckksMaxDegree,
+    }),
     listSchemas: schemaListRoute(deps),
     getSchema: schemaRoute(deps),
     getMetrics: metricsRoute(metrics, async () => {

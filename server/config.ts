@@ -10,15 +10,22 @@
  * | `REGLEDGER_BODY_LIMIT` | maximum request body in bytes | 1048576 |
  * | `REGLEDGER_RATE_LIMIT` | per-token `rate[/burst]` in requests/s; `0` disables | `200/400` |
  * | `REGLEDGER_REQUEST_TIMEOUT_MS` | request timeout | 30000 |
+ * | `REGLEDGER_MAX_CONNECTIONS` | open client connections at most (more: 503 and closed) | `auto`: a third of the descriptors free at start-up less 64, 16 to 4096 |
+ * | `REGLEDGER_HEADERS_TIMEOUT_MS` | a request header must arrive within this | 10000 |
+ * | `REGLEDGER_KEEPALIVE_TIMEOUT_MS` | a connection idle between requests is closed after this | 5000 |
  * | `REGLEDGER_CORS_ORIGINS` | comma-separated origin allow-list | none |
  * | `REGLEDGER_ACCESS_LOG` | `0` turns the JSON access log off | on |
  * | `REGLEDGER_CKKS` | `1` enables `POST /v1/audit/*?backend=ckks` and `POST /v1/ckks/evaluate` (runs in one worker thread, one job at a time; each takes ~0.1–2 s of a core) | off |
- * | `REGLEDGER_CKKS_BODY_LIMIT` | body limit of `POST /v1/ckks/evaluate` in bytes | 268435456 |
+ * | `REGLEDGER_CKKS_MAX_DEGREE` | largest CKKS ring dimension `POST /v1/ckks/evaluate` accepts (8192, 16384 or 32768) | 16384 |
+ * | `REGLEDGER_CKKS_BODY_LIMIT` | body limit of `POST /v1/ckks/evaluate` in bytes | the largest valid request at `REGLEDGER_CKKS_MAX_DEGREE` (`core/fhe/request_bound.ts`: 348,849,876 at 16384) |
+ * | `REGLEDGER_CKKS_QUEUE` | CKKS jobs that may wait behind the running one; more are refused with 503 and `Retry-After` | 1 |
  * | `REGLEDGER_PUBLIC_BUNDLES` | `1` serves the tile bundles (`GET /tile/entries/*`, `GET /tile/envelopes/*`) without a token; hash tiles and `/checkpoint` are always public | off (bundles need `ledger:read`) |
  * | `REGLEDGER_VERIFY_WORKERS` | worker threads verifying submissions, `0` = main thread, or `auto` | `auto` (cores − 1 up to 4; 0 on ≤ 2 cores) |
  *
  * @module
  */
+import { POLY_MODULUS_DEGREES, type PolyModulusDegree } from "../core/fhe/ring_degrees.ts";
+import { maxEvaluateRequestBytes } from "../core/fhe/request_bound.ts";
 
 /**
  * The scopes a bearer token can carry. `admin` implies every other scope.
@@ -65,6 +72,12 @@ export interface ServerConfig {
   rateLimit: RateLimitConfig | null;
   /** Request timeout in milliseconds. @default {30000} */
   requestTimeoutMs: number;
+  /** Open client connections at most; `"auto"` derives it from the descriptor limit. @default {"auto"} */
+  maxConnections: number | "auto";
+  /** A request header must arrive within this many milliseconds. @default {10000} */
+  headersTimeoutMs: number;
+  /** A connection idle between requests is closed after this many milliseconds. @default {5000} */
+  keepAliveTimeoutMs: number;
   /** CORS origin allow-list (exact origins); empty means no CORS headers. */
   corsOrigins: string[];
   /** Where structured access-log lines go, or `null` for none. */
@@ -78,9 +91,14 @@ export interface ServerConfig {
   ckks: boolean;
   /**
    * Body limit of `POST /v1/ckks/evaluate` in bytes (its requests carry
-   * Galois keys: megabytes to tens of megabytes). @default {268435456}
+   * Galois keys: megabytes to hundreds of megabytes). @default the largest
+   * valid request at `ckksMaxDegree` (core/fhe/request_bound.ts)
    */
   ckksBodyLimit: number;
+  /** Largest ring dimension `POST /v1/ckks/evaluate` accepts. @default {16384} */
+  ckksMaxDegree: PolyModulusDegree;
+  /** CKKS jobs that may wait behind the running one (more: 503). @default {1} */
+  ckksQueue: number;
   /**
    * Serve entry and envelope bundles (`GET /tile/entries/*`,
    * `GET /tile/envelopes/*`) without a token; otherwise they need
@@ -96,11 +114,16 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   bodyLimit: 1024 * 1024,
   rateLimit: { ratePerSecond: 200, burst: 400 },
   requestTimeoutMs: 30_000,
+  maxConnections: "auto",
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
   corsOrigins: [],
   accessLog: null,
   verifyWorkers: "auto",
   ckks: false,
-  ckksBodyLimit: 256 * 1024 * 1024,
+  ckksBodyLimit: maxEvaluateRequestBytes(16384),
+  ckksMaxDegree: 16384,
+  ckksQueue: 1,
   publicBundles: false,
 });
 
@@ -250,6 +273,22 @@ export function configFromEnv(env: Record<string, string | undefined>): ServerCo
     }
     cfg.publicBundles = true;
   }
+  const deg = env.REGLEDGER_CKKS_MAX_DEGREE;
+  if (deg !== undefined && deg !== "") {
+    const n = Number(deg);
+    if (!(POLY_MODULUS_DEGREES as readonly number[]).includes(n) || !/^[0-9]+$/.test(deg)) {
+      throw new ConfigError(
+        `REGLEDGER_CKKS_MAX_DEGREE: expected one of ${
+          POLY_MODULUS_DEGREES.join(", ")
+        }, got '${deg}'`,
+      );
+    }
+    cfg.ckksMaxDegree = n as PolyModulusDegree;
+    cfg.ckksBodyLimit = maxEvaluateRequestBytes(cfg.ckksMaxDegree);
+  }
+  if (env.REGLEDGER_CKKS_QUEUE !== undefined && env.REGLEDGER_CKKS_QUEUE !== "") {
+    cfg.ckksQueue = positiveInt("REGLEDGER_CKKS_QUEUE", env.REGLEDGER_CKKS_QUEUE, 0);
+  }
   if (env.REGLEDGER_CKKS_BODY_LIMIT) {
     cfg.ckksBodyLimit = positiveInt(
       "REGLEDGER_CKKS_BODY_LIMIT",
@@ -268,6 +307,24 @@ export function configFromEnv(env: Record<string, string | undefined>): ServerCo
     cfg.requestTimeoutMs = positiveInt(
       "REGLEDGER_REQUEST_TIMEOUT_MS",
       env.REGLEDGER_REQUEST_TIMEOUT_MS,
+      100,
+    );
+  }
+  const mc = env.REGLEDGER_MAX_CONNECTIONS;
+  if (mc !== undefined && mc !== "" && mc !== "auto") {
+    cfg.maxConnections = positiveInt("REGLEDGER_MAX_CONNECTIONS", mc, 1);
+  }
+  if (env.REGLEDGER_HEADERS_TIMEOUT_MS) {
+    cfg.headersTimeoutMs = positiveInt(
+      "REGLEDGER_HEADERS_TIMEOUT_MS",
+      env.REGLEDGER_HEADERS_TIMEOUT_MS,
+      100,
+    );
+  }
+  if (env.REGLEDGER_KEEPALIVE_TIMEOUT_MS) {
+    cfg.keepAliveTimeoutMs = positiveInt(
+      "REGLEDGER_KEEPALIVE_TIMEOUT_MS",
+      env.REGLEDGER_KEEPALIVE_TIMEOUT_MS,
       100,
     );
   }

@@ -8,6 +8,7 @@
  */
 import type { ParsedEnvelope, PrimitiveName } from "../core/envelope_types.ts";
 import type { TrustStoreJson } from "../core/trust_store.ts";
+import type { CkksEvaluator } from "./routes/ckks.ts";
 import type {
   AppendResult,
   ConsistencyProofJson,
@@ -164,7 +165,7 @@ export interface ServerDeps {
    * The split flow's evaluator behind `POST /v1/ckks/evaluate` (the runner
    * gives one running in a worker). Default: evaluate in this thread.
    */
-  ckksEvaluate?: (request: unknown) => Promise<unknown>;
+  ckksEvaluate?: CkksEvaluator;
   /** Witnessing, when the server has witnesses. */
   witnessing?: WitnessingService;
 }

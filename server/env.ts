@@ -23,5 +23,7 @@ export interface AppEnv {
     requestId: string;
     /** Set by authentication. */
     principal: Principal;
+    /** A server-side fault's cause for the access log (never a payload): e.g. a full disk. */
+    fault: string;
   };
 }

@@ -9,7 +9,12 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { EnvelopeVerificationError, InputValidationError, JsonParseError } from "../core/errors.ts";
-import { LedgerInputError, LedgerRangeError, LedgerStateError } from "../ledger/ledger.ts";
+import {
+  LedgerInputError,
+  LedgerRangeError,
+  LedgerStateError,
+  LedgerStorageFullError,
+} from "../ledger/ledger.ts";
 
 /** A failure the server answers with a chosen status and JSON body. */
 export class ApiError extends Error {
@@ -70,6 +75,19 @@ export function errorToResponse(
   }
   if (e instanceof LedgerInputError) {
     return jsonError(400, e.message, { pointer: e.pointer, rule: "ledger-limit" });
+  }
+  if (e instanceof LedgerStorageFullError) {
+    // The cause (SQLite's or the system's message, no payload) goes to the access log.
+    c.set(
+      "fault" as never,
+      `storage full: ${String((e.cause as Error)?.message ?? e.message)}` as never,
+    );
+    return jsonError(
+      503,
+      "the ledger's disk is full: appends are refused until space returns (nothing was appended)",
+      { reason: "storage-full" },
+      { "Retry-After": "30" },
+    );
   }
   if (e instanceof LedgerStateError) {
     // Closed during shutdown, or the KV file belongs to another log: not the client's fault.

@@ -61,3 +61,4 @@ export type { CommitInfo, EntrySummary, ResultSummary } from "../ledger/ledger.t
 export type { WitnessingStatus, WitnessStatus } from "./witnessing.ts";
 export type { WitnessEndpoint } from "../ledger/witness/client.ts";
 export type { ParsedVerifierKey } from "../ledger/witness/keys.ts";
+export type { CkksEvaluator } from "./routes/ckks.ts";

@@ -21,6 +21,8 @@ import { loadOrCreateIssuerKey } from "./keys.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { defaultVerifyWorkers } from "./verify_pool.ts";
 import { CkksRunner } from "./ckks_runner.ts";
+import { ConnectionFront, defaultMaxConnections } from "./conn_front.ts";
+import { StorageHealth } from "./storage_health.ts";
 import { bundledSchemas, ledgerLog, ServerAudits, TrustedEnvelopes } from "./services.ts";
 import type { WitnessEndpoint } from "../ledger/witness/client.ts";
 import { Witnessing } from "./witnessing.ts";
@@ -174,7 +176,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     envelopes.close();
     throw e;
   }
-  const log: LogService = ledgerLog(ledger);
+  // A full disk makes the server not ready until space returns (server/storage_health.ts).
+  const storage = new StorageHealth({ dir: opts.dataDir, status });
+  const log: LogService = storage.wrap(ledgerLog(ledger));
   const witnessing = opts.witnessing && opts.witnessing.witnesses.length > 0
     ? new Witnessing({
       log,
@@ -185,7 +189,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     : undefined;
   if (witnessing) metrics.addFamilies(witnessing.metrics);
   // CKKS is seconds of synchronous WebAssembly: it runs in a worker, one job at a time.
-  const ckks = config.ckks ? new CkksRunner() : null;
+  const ckks = config.ckks ? new CkksRunner({ maxQueued: config.ckksQueue }) : null;
   const audits: AuditService = new ServerAudits(
     issuer.provider,
     origin,
@@ -198,33 +202,84 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     audits,
     schemas: bundledSchemas(),
     origin,
-    ...(ckks ? { ckksEvaluate: (r: unknown) => ckks.evaluate(r) } : {}),
+    ...(ckks
+      ? { ckksEvaluate: { busy: () => ckks.busy(), evaluate: (b, l) => ckks.evaluateBody(b, l) } }
+      : {}),
   };
   let draining = false;
   const app = createApp(deps, config, {
     metrics,
-    notReady: () => (draining ? "shutting down" : null),
+    notReady: () => (draining ? "shutting down" : storage.notReady()),
   });
 
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  // Clients reach the HTTP server through the connection front (server/conn_front.ts):
+  // a connection cap and header, idle and body timeouts that Deno.serve lacks.
+  let front: ConnectionFront | undefined;
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  const startHttp = async (): Promise<Deno.NetAddr> => {
+    const listening = Promise.withResolvers<Deno.NetAddr>();
+    server = Deno.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      onListen: (a) => listening.resolve(a as Deno.NetAddr),
+    }, app.fetch);
+    return await listening.promise;
+  };
   try {
     await witnessing?.start();
-    server = Deno.serve({
+    const maxConnections = config.maxConnections === "auto"
+      ? defaultMaxConnections()
+      : config.maxConnections;
+    // The HTTP server listens on a loopback port of its own (a Unix socket would need
+    // net permission for a random path); only the front's port is the server's address.
+    const backend = await startHttp();
+    front = ConnectionFront.listen({
       hostname: host,
       port,
-      onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
-    }, app.fetch);
+      backend,
+      limits: {
+        maxConnections,
+        headersTimeoutMs: config.headersTimeoutMs,
+        keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+        requestTimeoutMs: config.requestTimeoutMs,
+      },
+      log: status,
+    });
+    status(
+      `regledger: at most ${maxConnections} connections; header timeout ${config.headersTimeoutMs} ms, ` +
+        `idle ${config.keepAliveTimeoutMs} ms, request ${config.requestTimeoutMs} ms`,
+    );
   } catch (e) {
     // Could not bind (address in use, permission): release what was opened.
     await witnessing?.close();
+    await front?.close();
+    await server?.shutdown();
     await ledger.close();
     pqEngine?.destroy();
     envelopes.close();
     ckks?.close();
     throw e;
   }
-  const addr = await listening.promise;
+  const addr = front.addr;
+  const running = front;
+  // Should the HTTP server behind the front still fail (its accept out of descriptors),
+  // it is logged and replaced: the front sends new connections to the new one.
+  const watchHttp = (h: Deno.HttpServer<Deno.NetAddr>) => {
+    h.finished.catch(async (e) => {
+      if (stopping) return;
+      status(`regledger: the HTTP server failed (${(e as Error).message}); restarting it`);
+      await new Promise((r) => setTimeout(r, 100));
+      if (stopping) return;
+      try {
+        running.setBackend(await startHttp());
+        watchHttp(server!);
+      } catch (e2) {
+        status(`regledger: could not restart the HTTP server: ${(e2 as Error).message}`);
+        void shutdown();
+      }
+    });
+  };
+  watchHttp(server!);
   status(`regledger: log ${origin}, verifier key ${ledger.verifierKey}`);
   status(
     envelopes.workerError === undefined
@@ -249,22 +304,30 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   };
   const signals: [Deno.Signal, () => void][] = [];
   let stopping: Promise<void> | null = null;
+  const finished = Promise.withResolvers<void>();
   const shutdown = () => {
     stopping ??= (async () => {
       draining = true;
+      // The signal listeners stay until the end: a wrapper (`deno task`, npm) forwards
+      // the same SIGINT again, and with no listener left Deno would take the default
+      // action and kill the process halfway through the shutdown.
+      await running.stopAccepting(); // no new connections
+      // No more add-checkpoint requests; requests waiting for witnesses answer 504 now.
+      await witnessing?.close();
+      await server!.shutdown().catch(() => {}); // waits for in-flight requests; closes idle ones
+      await running.close();
+      await ledger.close(); // waits for queued appends; closes KV
+      pqEngine?.destroy(); // nothing signs any more
+      envelopes.close(); // stops the verification workers
+      ckks?.close(); // stops the CKKS worker
+      storage.close(); // stops a full-disk probe
+      status("regledger: stopped");
+      finished.resolve();
       for (const [sig, h] of signals) {
         try {
           Deno.removeSignalListener(sig, h);
         } catch { /* already gone */ }
       }
-      // No more add-checkpoint requests; requests waiting for witnesses answer 504 now.
-      await witnessing?.close();
-      await server.shutdown(); // stops accepting; waits for in-flight requests
-      await ledger.close(); // waits for queued appends; closes KV
-      pqEngine?.destroy(); // nothing signs any more
-      envelopes.close(); // stops the verification workers
-      ckks?.close(); // stops the CKKS worker
-      status("regledger: stopped");
     })();
     return stopping;
   };
@@ -276,6 +339,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       } catch { /* signal not supported on this platform (SIGHUP on Windows) */ }
     };
     const stop = () => {
+      if (stopping) return; // a wrapper forwarding the same signal again
       status("regledger: shutting down (finishing in-flight requests)");
       void shutdown();
     };
@@ -290,7 +354,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     log,
     reloadTrustStore,
     shutdown,
-    finished: server.finished.then(() => stopping ?? undefined),
+    // Resolves once shut down (a failed HTTP server is replaced, not an exit).
+    finished: finished.promise,
   };
 }
 

@@ -13,6 +13,7 @@ import { type AuditBackend, runAudit, runAuditWith, signAuditRun } from "../core
 import { validate } from "../core/validate.ts";
 import { VerifyPool } from "./verify_pool.ts";
 import type { Ledger } from "../ledger/ledger.ts";
+import { MAX_ENVELOPE_BYTES } from "../ledger/kv_codec.ts";
 import { TrustStoreError } from "../core/errors.ts";
 import { TrustStore, type TrustStoreJson } from "../core/trust_store.ts";
 import { verifyEnvelope } from "../core/verify.ts";
@@ -237,9 +238,11 @@ export class ServerAudits implements AuditService {
   async run(primitive: PrimitiveName, input: unknown, backend: string): Promise<ParsedEnvelope> {
     if (!this.backends.includes(backend)) throw new RangeError(`backend ${backend} not available`);
     validate(`${primitive}.input`, input);
+    // Inputs whose result cannot fit the ledger's envelope limit are refused before computing.
+    const maxResultBytes = MAX_ENVELOPE_BYTES;
     const r = backend === "ckks"
-      ? await runAuditWith(primitive, input, this.#ckks!)
-      : runAudit(primitive, input);
+      ? await runAuditWith(primitive, input, this.#ckks!, { maxResultBytes })
+      : runAudit(primitive, input, { maxResultBytes });
     const env = await signAuditRun(r, this.#signer, { issuer: this.#issuer });
     return parseEnvelopeValue(env);
   }

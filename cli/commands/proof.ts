@@ -128,7 +128,7 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
     );
   }
 
-  const receipt = oneFinalNewline(await readTextFile(a.values["proof"]));
+  const receipt = signedNoteText(await readTextFile(a.values["proof"]), a.values["proof"]);
   try {
     parseTlogProof(receipt);
   } catch (e) {
@@ -157,7 +157,7 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
   let newer: string | undefined;
   let consistency: Uint8Array[] | undefined;
   if (newerPath !== undefined && consistencyPath !== undefined) {
-    newer = oneFinalNewline(await readTextFile(newerPath));
+    newer = signedNoteText(await readTextFile(newerPath), newerPath);
     consistency = parseConsistency(await readTextFile(consistencyPath), consistencyPath);
   }
 
@@ -337,12 +337,30 @@ function parseConsistency(text: string, path: string): Uint8Array[] {
 }
 
 /**
- * Signed notes end with exactly one newline; files saved with `jq -r` or
- * `echo` often carry one more. Extra trailing newlines are not part of any
- * signed text, so they are dropped before parsing.
+ * A receipt or checkpoint file is read as the exact bytes the log signed, as
+ * Go's `note.Open` and C2SP signed-note read them: it ends with exactly one
+ * newline and holds no carriage return. Repairing a missing or extra final
+ * newline would accept files that every other verifier refuses, so the file
+ * is refused with the fix named instead (`jq -r` adds a newline; `jq -j`
+ * saves the text as issued).
+ * @throws {UsageError} naming the file and the rule.
  */
-function oneFinalNewline(text: string): string {
-  return text.replace(/\n+$/, "") + "\n";
+function signedNoteText(text: string, path: string): string {
+  if (text.includes("\r")) {
+    throw new UsageError(
+      `${path}: holds a carriage return; a signed note has LF line endings only ` +
+        "(convert it with dos2unix, or save it again as issued)",
+    );
+  }
+  const finals = text.length - text.replace(/\n+$/, "").length;
+  if (finals !== 1) {
+    throw new UsageError(
+      `${path}: ends with ${finals} newline${finals === 1 ? "" : "s"}; a signed note ends ` +
+        "with exactly one (Go's note.Open refuses anything else; `jq -j`, not `jq -r`, " +
+        "saves a receipt as issued)",
+    );
+  }
+  return text;
 }
 
 function msg(e: unknown): string {

@@ -58,7 +58,10 @@ environment:
                                 cores or fewer) or a number; 0 = on the main thread
   REGLEDGER_CKKS=1              offer ?backend=ckks on /v1/audit/* and the split flow's evaluator
                                 POST /v1/ckks/evaluate (one worker thread, one job at a time)
-  REGLEDGER_CKKS_BODY_LIMIT     body limit of /v1/ckks/evaluate in bytes (default 268435456)
+  REGLEDGER_CKKS_MAX_DEGREE     largest CKKS ring dimension /v1/ckks/evaluate accepts (default 16384)
+  REGLEDGER_CKKS_BODY_LIMIT     body limit of /v1/ckks/evaluate (default: the largest valid request
+                                at REGLEDGER_CKKS_MAX_DEGREE)
+  REGLEDGER_CKKS_QUEUE          CKKS jobs that may wait behind the running one (default 1; more: 503)
 
 example:
   regledger serve --port 8080 --data ./data --trusted-keys trust.json

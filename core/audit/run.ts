@@ -26,8 +26,10 @@ import {
   type InputOf,
   parseInput,
   PRIMITIVE_SPECS,
+  resultBytesFloor,
   type ResultOf,
 } from "../primitives/registry.ts";
+import { InputValidationError } from "../errors.ts";
 import { topK } from "../primitives/provenance.ts";
 
 /**
@@ -111,6 +113,33 @@ export interface AuditOptions {
   dp?: AuditDpOptions;
   /** Skip the circuit check when its layout needs more slots. @default {65536} */
   maxCircuitSlots?: number;
+  /**
+   * Refuse, before computing, an input whose result cannot take fewer bytes
+   * of JSON than this (the ledger's envelope limit, for a caller that will
+   * log the envelope). @default {Infinity}
+   */
+  maxResultBytes?: number;
+}
+
+/**
+ * Refuse `valid` when its result cannot fit in `max` bytes of JSON.
+ * @throws {InputValidationError} rule `result-size`, naming the field that makes it grow.
+ */
+function checkResultFits<P extends PrimitiveName>(
+  primitive: P,
+  valid: InputOf<P>,
+  max: number | undefined,
+): void {
+  if (max === undefined) return;
+  const floor = resultBytesFloor(primitive, valid);
+  if (floor.bytes > max) {
+    throw new InputValidationError(
+      floor.pointer,
+      "result-size",
+      `the ${primitive} result would take at least ${floor.bytes} bytes, more than the ` +
+        `${max} bytes an envelope may hold; not computed`,
+    );
+  }
 }
 
 /**
@@ -222,6 +251,7 @@ export function runAudit<P extends PrimitiveName>(
   const spec = PRIMITIVE_SPECS[primitive];
   if (!spec) throw new RangeError(`unknown primitive ${primitive}`);
   const valid = parseInput(primitive, input);
+  checkResultFits(primitive, valid, options.maxResultBytes);
   const exact = spec.statistic(valid as never) as ResultOf<P>;
   const circuit = CIRCUITS[primitive] as unknown as Circuit<InputOf<P>, ResultOf<P>, BaseLayout>;
   const slots = circuit.minSlots(valid);
@@ -259,9 +289,14 @@ export async function runAuditWith<P extends PrimitiveName>(
   primitive: P,
   input: unknown,
   backend: AuditBackend,
-  options: { dp?: AuditDpOptions; circuit?: Circuit<InputOf<P>, ResultOf<P>, BaseLayout> } = {},
+  options: {
+    dp?: AuditDpOptions;
+    circuit?: Circuit<InputOf<P>, ResultOf<P>, BaseLayout>;
+    maxResultBytes?: number;
+  } = {},
 ): Promise<AuditRun<P>> {
   const valid = parseInput(primitive, input);
+  checkResultFits(primitive, valid, options.maxResultBytes);
   const circuit = options.circuit ??
     (CIRCUITS[primitive] as unknown as Circuit<InputOf<P>, ResultOf<P>, BaseLayout>);
   const run = await backend.run(primitive, circuit, valid);

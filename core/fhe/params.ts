@@ -16,21 +16,18 @@ import type { SealModule } from "./seal.ts";
 import { NODE_SEAL_VERSION, SEAL_LIBRARY, sealCall } from "./seal.ts";
 import type { SEALContext } from "node-seal";
 
-/** The ring dimensions this backend accepts. */
-export type PolyModulusDegree = 8192 | 16384 | 32768;
-
-/** Supported ring dimensions, smallest first. */
-export const POLY_MODULUS_DEGREES: readonly PolyModulusDegree[] = [8192, 16384, 32768];
-
-/**
- * Largest total coefficient modulus (bits) at 128-bit classical security,
- * per SEAL's `CoeffModulus::MaxBitCount(N, sec_level_type::tc128)`.
- */
-export const MAX_COEFF_MODULUS_BITS: Readonly<Record<PolyModulusDegree, number>> = {
-  8192: 218,
-  16384: 438,
-  32768: 881,
-};
+// The ring dimensions and their modulus limits live in ring_degrees.ts, which
+// loads no SEAL code (the server's configuration reads them at start-up).
+export {
+  MAX_COEFF_MODULUS_BITS,
+  POLY_MODULUS_DEGREES,
+  type PolyModulusDegree,
+} from "./ring_degrees.ts";
+import {
+  MAX_COEFF_MODULUS_BITS,
+  POLY_MODULUS_DEGREES,
+  type PolyModulusDegree,
+} from "./ring_degrees.ts";
 
 /** The live parameters of a CKKS evaluation, as recorded in envelopes. */
 export interface CkksParameterSet {

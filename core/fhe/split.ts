@@ -244,9 +244,15 @@ export class EncryptedAuditClient<P extends PrimitiveName> {
  * and return the encrypted outputs. What a server runs for
  * `POST /v1/audit/{primitive}?backend=ckks` in the split flow.
  *
+ * `options.maxDegree` refuses larger ring dimensions before any key is loaded
+ * (an evaluator's body limit is derived from it: core/fhe/request_bound.ts).
+ *
  * @throws {InputValidationError} naming the field and rule for any bad part of the request.
  */
-export async function evaluateEncryptedAudit(request: unknown): Promise<EncryptedAuditResponse> {
+export async function evaluateEncryptedAudit(
+  request: unknown,
+  options: { maxDegree?: PolyModulusDegree } = {},
+): Promise<EncryptedAuditResponse> {
   const req = request as Partial<EncryptedAuditRequest> | null;
   if (req === null || typeof req !== "object" || req.v !== REQUEST_VERSION) {
     throw new InputValidationError("/v", "const", `request must be ${REQUEST_VERSION}`);
@@ -258,6 +264,14 @@ export async function evaluateEncryptedAudit(request: unknown): Promise<Encrypte
   const circuit = CIRCUITS[primitive] as AnyCircuit;
   validateParameterSet(req.parameter_set);
   const params = req.parameter_set;
+  if (options.maxDegree !== undefined && params.poly_modulus_degree > options.maxDegree) {
+    throw new InputValidationError(
+      "/parameter_set/poly_modulus_degree",
+      "max-degree",
+      `this evaluator accepts ring dimensions up to ${options.maxDegree}, ` +
+        `not ${params.poly_modulus_degree}`,
+    );
+  }
   if (req.depth_budget !== circuit.depth || params.multiplicative_depth < circuit.depth) {
     throw new InputValidationError(
       "/depth_budget",

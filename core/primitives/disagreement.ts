@@ -95,19 +95,26 @@ export function evalCubic(c: readonly number[], x: number): number {
   return c[1] * x + c[2] * x2 + c[3] * (x2 * x) + c[0];
 }
 
-/** The exact disagreement statistic of a validated input. O(M² n). */
+/**
+ * The exact disagreement statistic of a validated input, in O(M n): for
+ * each test input, the sum over model pairs i < j of (P_i − P_j)² equals
+ * M · Σ_i (P_i − P̄)² (P̄ the mean over models), so the pairs are never
+ * enumerated. Centering first keeps it as accurate as the pairwise sum;
+ * the pairwise loop made a 1 MiB request of 100,000 models take minutes.
+ */
 export function disagreementStatistic(input: DisagreementInput): DisagreementResult {
   const xs = input.test_input;
   const n = xs.length;
   const outs = input.model_polynomials.map((c) => xs.map((x) => evalCubic(c, x)));
   const m = outs.length;
   let acc = 0;
-  for (let i = 0; i < m; i++) {
-    for (let j = i + 1; j < m; j++) {
-      let s = 0;
-      for (let t = 0; t < n; t++) s += (outs[i][t] - outs[j][t]) ** 2;
-      acc += s / n;
-    }
+  for (let t = 0; t < n; t++) {
+    let mean = 0;
+    for (let i = 0; i < m; i++) mean += outs[i][t];
+    mean /= m;
+    let ss = 0;
+    for (let i = 0; i < m; i++) ss += (outs[i][t] - mean) ** 2;
+    acc += m * ss / n;
   }
   const pairwise_variance = acc / (m * (m - 1) / 2);
   return {

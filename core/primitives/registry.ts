@@ -157,3 +157,43 @@ export function exactStatistic<P extends PrimitiveName>(
 ): ResultOf<P> {
   return (PRIMITIVE_SPECS[primitive] as PrimitiveSpec<P>).statistic(input);
 }
+
+/**
+ * A lower bound on the length of `primitive`'s result as JSON text, known
+ * before computing it, and the input field that makes it grow: every array
+ * element takes at least two bytes (a digit and a comma). Results of a fixed
+ * shape give 0. A caller with a size limit (the ledger's envelope limit)
+ * refuses inputs whose floor is over it instead of computing a result it
+ * cannot keep.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resultBytesFloor } from "./registry.ts";
+ * const f = resultBytesFloor("provenance", { attributions: [1], row_ids: [1], n_buckets: 1 << 20, k: 1 });
+ * assert.equal(f.pointer, "/n_buckets");
+ * assert.ok(f.bytes > 4_000_000);
+ * assert.equal(resultBytesFloor("drift", { p: [1], q: [1] }).bytes, 0);
+ * ```
+ */
+export function resultBytesFloor<P extends PrimitiveName>(
+  primitive: P,
+  input: InputOf<P>,
+): { bytes: number; pointer: string } {
+  switch (primitive) {
+    case "provenance": {
+      // bucket_aggregates and topk_indicator: one element per bucket each; topk_indices: k.
+      const v = input as ProvenanceInput;
+      return { bytes: 4 * v.n_buckets + 2 * v.k, pointer: "/n_buckets" };
+    }
+    case "calibration":
+      return { bytes: 2 * (input as CalibrationInput).scores.length, pointer: "/scores" };
+    case "disagreement":
+      return {
+        bytes: 2 * (input as DisagreementInput).model_polynomials.length,
+        pointer: "/model_polynomials",
+      };
+    default:
+      return { bytes: 0, pointer: "" };
+  }
+}

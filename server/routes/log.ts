@@ -248,7 +248,8 @@ export function queryRoute(deps: ServerDeps): (c: Context<AppEnv>) => Promise<Re
     }
     const cursor = c.req.query("cursor");
     if (cursor !== undefined) {
-      if (!/^[A-Za-z0-9_.~=-]{1,512}$/.test(cursor)) {
+      // `+` and `/` (standard base64) may arrive raw, so `+` as a space.
+      if (!/^[A-Za-z0-9_.~=+/ -]{1,512}$/.test(cursor)) {
         throw new ApiError(400, "parameter 'cursor' is not a cursor from a previous page", {
           parameter: "cursor",
         });

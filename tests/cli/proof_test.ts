@@ -36,8 +36,8 @@ async function setup() {
     const r = await runCli("ledger", "append", "--data", p("data"), "-i", p(`e${i}.json`));
     assert.equal(r.code, 0, r.stderr);
     const receipt = JSON.parse(r.stdout).tlog_proof as string;
-    // As `jq -r .tlog_proof > file` would save it: one extra newline.
-    await Deno.writeTextFile(p(`r${i}.txt`), receipt + "\n");
+    // As issued (`jq -j .tlog_proof > file`): the exact signed bytes.
+    await Deno.writeTextFile(p(`r${i}.txt`), receipt);
     receipts.push(receipt);
   }
   const key = await runCli("ledger", "key", "--data", p("data"));

@@ -44,29 +44,7 @@ import {
   parseVerifierKey,
   signNote,
 } from "../../ledger/note.ts";
-
-const XMOD = "/usr/share/gocode/src/golang.org/x/mod/sumdb/note/note.go";
-const GO_DIR = new URL("../go/interop/", import.meta.url).pathname;
-const GO_REQUIRED = Deno.env.get("CI") === "true" || Deno.env.get("REGLEDGER_REQUIRE_GO") === "1";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function goVersion(): Promise<string | undefined> {
-  try {
-    const out = await new Deno.Command("go", { args: ["version"], stdout: "piped", stderr: "null" })
-      .output();
-    return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { buildInterop, exists, GO_REQUIRED, goVersion, runInterop, XMOD } from "../go/_interop.ts";
 
 const GO_AVAILABLE = (await goVersion()) !== undefined && (await exists(XMOD));
 const SKIP = Deno.env.get("REGLEDGER_SKIP_GO") === "1" || (!GO_AVAILABLE && !GO_REQUIRED);
@@ -75,43 +53,6 @@ if (SKIP && !GO_REQUIRED) {
     "go_interop_test: Go or golang.org/x/mod missing — interop with Go's tlog/note NOT checked " +
       "here (CI installs them and requires this test)",
   );
-}
-
-/** Build tests/go/interop offline and return the binary's path. */
-async function buildInterop(): Promise<string> {
-  const version = await goVersion();
-  if (version === undefined || !(await exists(XMOD))) {
-    throw new Error(
-      "Go interop needs `go` and golang.org/x/mod in /usr/share/gocode " +
-        "(apt-get install -y golang-go golang-golang-x-mod-dev); " +
-        "set REGLEDGER_SKIP_GO=1 to skip explicitly",
-    );
-  }
-  const dir = await Deno.makeTempDir({ prefix: "regledger-go-" });
-  const bin = `${dir}/interop`;
-  const env: Record<string, string> = { GOFLAGS: "-mod=mod", GOPROXY: "off", GOSUMDB: "off" };
-  if (!Deno.env.get("GOCACHE") && !Deno.env.get("HOME")) env.GOCACHE = `${dir}/cache`;
-  const out = await new Deno.Command("go", {
-    args: ["build", "-o", bin, "."],
-    cwd: GO_DIR,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(`go build failed (${version}):\n${new TextDecoder().decode(out.stderr)}`);
-  }
-  return bin;
-}
-
-async function runInterop(bin: string, request: unknown): Promise<GoResponse> {
-  const child = new Deno.Command(bin, { stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(JSON.stringify(request)));
-  await w.close();
-  const out = await child.output();
-  if (!out.success) throw new Error(`interop failed: ${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(new TextDecoder().decode(out.stdout)) as GoResponse;
 }
 
 interface GoTree {
@@ -263,7 +204,7 @@ Deno.test({
     const goSizes = [1, 2, 3, 5, 8, 13, 64, 100, 255, 256, 257, 1000, 1500];
     while (goSizes.length < 25) goSizes.push(1 + rand(1200));
 
-    const resp = await runInterop(bin, {
+    const resp = await runInterop<GoResponse>(bin, {
       verifier_key: signer.verifierKey(),
       check,
       receipts,

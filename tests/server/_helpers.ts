@@ -10,6 +10,7 @@ import type { Envelope, PrimitiveName } from "../../core/envelope_types.ts";
 import { InProcessKeyProvider } from "../../core/keys.ts";
 import type { AuditBackend } from "../../core/audit/index.ts";
 import { type Ledger, openLedger } from "../../ledger/ledger.ts";
+import type { LedgerStore } from "../../ledger/store.ts";
 import { createApp, type RegledgerApp } from "../../server/app.ts";
 import { type ApiKey, DEFAULT_CONFIG, type Scope, type ServerConfig } from "../../server/config.ts";
 import type { LogService, ServerDeps } from "../../server/deps.ts";
@@ -99,6 +100,10 @@ export interface HarnessOptions {
   verifyWorkers?: number;
   /** Encrypted backend offered as `?backend=ckks`. */
   ckks?: AuditBackend;
+  /** The ledger's store, given the temporary directory (fault injection); default KV there. */
+  store?: (dir: string) => Promise<LedgerStore>;
+  /** Readiness (`/readyz`): `null` when ready. */
+  notReady?: () => string | null;
 }
 
 let issuerCache: InProcessKeyProvider | undefined;
@@ -133,7 +138,11 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
     verifyWorkers: opts.verifyWorkers ?? 0,
   });
   const metrics = new ServerMetrics();
-  const ledger = await openLedger({ dataDir: dir, onCommit: (i) => metrics.recordCommit(i) });
+  const ledger = await openLedger({
+    dataDir: dir,
+    onCommit: (i) => metrics.recordCommit(i),
+    ...(opts.store ? { store: await opts.store(dir) } : {}),
+  });
   const real = ledgerLog(ledger);
   const log = opts.wrapLog ? opts.wrapLog(real) : real;
   const deps: ServerDeps = {
@@ -156,7 +165,11 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
     accessLog: (l) => accessLog.push(l),
     ...opts.config,
   };
-  const app = createApp(deps, config, { metrics, onBug: (l) => bugs.push(l) });
+  const app = createApp(deps, config, {
+    metrics,
+    onBug: (l) => bugs.push(l),
+    ...(opts.notReady ? { notReady: opts.notReady } : {}),
+  });
   return {
     app,
     ledger,

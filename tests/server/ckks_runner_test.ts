@@ -14,6 +14,8 @@ import { CKKS_TOLERANCES } from "../../core/fhe/tolerances.ts";
 
 const raw = { p: [5, 9, 14, 20, 17, 11, 6, 3, 1, 1], q: [2, 4, 8, 13, 18, 19, 15, 10, 6, 3] };
 const exact = PRIMITIVE_SPECS.drift.statistic(PRIMITIVE_SPECS.drift.parse(raw));
+const LIMITS = { maxBytes: 64 << 20, maxDegree: 16384 } as const;
+const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 
 Deno.test({
   name: "CkksRunner: evaluation and whole audits in a worker; the event loop keeps turning",
@@ -24,9 +26,9 @@ Deno.test({
     try {
       const client = await EncryptedAuditClient.create("drift", PRIMITIVE_SPECS.drift.parse(raw));
       try {
-        const request = JSON.parse(JSON.stringify(client.request));
+        const body = new TextEncoder().encode(JSON.stringify(client.request));
         let done = false;
-        const job = runner.evaluate(request).finally(() => (done = true));
+        const job = runner.evaluateBody(body, LIMITS).finally(() => (done = true));
         let turns = 0;
         while (!done) {
           await new Promise((r) => setTimeout(r, 5));
@@ -52,13 +54,13 @@ Deno.test({
       assert.deepEqual(a.depth, { declared: 1, consumed: 1 });
 
       // Typed errors come back typed, with their pointer.
-      const err = await runner.evaluate({ v: "nope" }).then(() => null, (e) => e);
+      const err = await runner.evaluateBody(enc({ v: "nope" }), LIMITS).then(() => null, (e) => e);
       assert.ok(err instanceof InputValidationError, String(err));
       assert.equal(err.pointer, "/v");
       assert.ok(!err.message.startsWith("/v: /v:"), err.message);
     } finally {
       runner.close();
     }
-    await assert.rejects(runner.evaluate({}), /closed/);
+    await assert.rejects(runner.evaluateBody(enc({}), LIMITS), /closed/);
   },
 });

@@ -57,6 +57,7 @@ export function accessLog(opts: AccessLogOptions): MiddlewareHandler<AppEnv> {
         duration_ms: Math.round(seconds * 1e6) / 1000,
         token: principalOf(c)?.tokenHash ?? null,
         bytes_in: Number(c.req.header("content-length") ?? 0) || 0,
+        ...(c.get("fault") ? { fault: c.get("fault") } : {}),
       }));
     }
   };

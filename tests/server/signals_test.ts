@@ -1,0 +1,139 @@
+/**
+ * Signals reach the server the way a user runs it: the README's
+ * `npx -y deno@2.9.6 task …` (npm exec → sh -c → deno task → deno run), in
+ * its own process group like a terminal's foreground job. Ctrl-C (SIGINT to
+ * the group) and a supervisor's SIGTERM to the group both end in the
+ * graceful shutdown: a request in flight when the signal arrives is
+ * answered, the "stopped" line is printed, the KV write-ahead files are
+ * gone, and no process of the tree is left. (Before: the wrappers forward
+ * the same SIGINT again; the server had already removed its listener, so
+ * Deno's default action killed it halfway through the shutdown.)
+ */
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  seen: { text: string },
+  re: RegExp,
+): Promise<RegExpExecArray> {
+  const dec = new TextDecoder();
+  for (;;) {
+    const m = re.exec(seen.text);
+    if (m) return m;
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stream ended before ${re}: ${seen.text}`);
+    seen.text += dec.decode(value, { stream: true });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test({
+    name: `serve via npx → deno task: ${signal} to the process group drains and stops cleanly`,
+    sanitizeResources: false,
+    fn: async () => {
+      const dir = await Deno.makeTempDir({ prefix: "regledger-signals-" });
+      // setsid: a process group of its own, as a terminal gives a foreground job.
+      const child = new Deno.Command("setsid", {
+        args: [
+          "npx",
+          "-y",
+          "deno@2.9.6",
+          "task",
+          "-q",
+          "cli",
+          "serve",
+          "--port",
+          "0",
+          "--data",
+          `${dir}/data`,
+        ],
+        cwd: ROOT,
+        env: { REGLEDGER_ACCESS_LOG: "0" },
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const reader = child.stderr.getReader();
+      const seen = { text: "" };
+      try {
+        const port = Number(
+          (await readUntil(reader, seen, /listening on http:\/\/127\.0\.0\.1:(\d+)\//))[1],
+        );
+        const token = (await Deno.readTextFile(`${dir}/data/admin-token`)).trim();
+        // A request in flight: headers and half of the body sent before the signal.
+        const body = JSON.stringify({
+          envelope: { not: "an envelope" },
+          padding: "x".repeat(2000),
+        });
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        const enc = new TextEncoder();
+        await conn.write(enc.encode(
+          `POST /v1/verify HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${token}\r\n` +
+            `content-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n` +
+            body.slice(0, 1000),
+        ));
+        await new Promise((r) => setTimeout(r, 200));
+        // The whole group, as the terminal (Ctrl-C) or a supervisor does.
+        const kill = await new Deno.Command("kill", {
+          args: [`-${signal.slice(3)}`, "--", `-${child.pid}`],
+        })
+          .output();
+        assert.ok(kill.success, new TextDecoder().decode(kill.stderr));
+        await readUntil(reader, seen, /shutting down/);
+        await conn.write(enc.encode(body.slice(1000)));
+        let answer = "";
+        const buf = new Uint8Array(65536);
+        for (;;) {
+          const n = await conn.read(buf);
+          if (n === null) break;
+          answer += new TextDecoder().decode(buf.subarray(0, n));
+        }
+        conn.close();
+        assert.match(
+          answer,
+          /^HTTP\/1\.1 (200|4\d\d) /,
+          `in-flight request not answered: ${answer}`,
+        );
+        await readUntil(reader, seen, /regledger: stopped/);
+        const status = await child.status;
+        assert.ok(
+          status.code === 0 || status.signal !== null || status.code === 130 || status.code === 143,
+          JSON.stringify(status),
+        );
+        for (const f of ["ledger.kv-wal", "ledger.kv-shm"]) {
+          assert.equal(await exists(`${dir}/data/${f}`), false, `${f} left behind`);
+        }
+        // Nothing of the tree is left running (the wrappers may take a moment to exit).
+        let left: string[] = [];
+        for (let i = 0; i < 100; i++) {
+          const ps = await new Deno.Command("ps", { args: ["-eo", "args"], stdout: "piped" })
+            .output();
+          left = new TextDecoder().decode(ps.stdout).split("\n").filter((l) =>
+            l.includes(`${dir}/data`)
+          );
+          if (left.length === 0) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.deepEqual(left, []);
+      } finally {
+        try {
+          Deno.kill(-child.pid, "SIGKILL");
+        } catch { /* already gone */ }
+        await reader.cancel().catch(() => {});
+        await child.status;
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
