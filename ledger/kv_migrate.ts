@@ -5,7 +5,7 @@
  * @module
  */
 import { toBase64 } from "../core/bytes.ts";
-import { parseEnvelopeText, signedBodySha256 } from "../core/envelope.ts";
+import { storedSignedBodySha256 } from "../core/envelope_stored.ts";
 import { encodeIndexValue } from "./kv_codec.ts";
 import { BODY_MARK_KEY, bodyKey } from "./kv_layout.ts";
 import { retryTransient } from "./kv_retry.ts";
@@ -30,7 +30,7 @@ export async function indexSignedBodies(store: KvStore): Promise<void> {
     for (const e of rows) {
       let sha: Uint8Array;
       try {
-        sha = signedBodySha256(parseEnvelopeText(e.envelope));
+        sha = storedSignedBodySha256(e.envelope);
       } catch {
         continue; // an envelope that does not parse is the audit's finding
       }

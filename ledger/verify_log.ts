@@ -23,7 +23,7 @@
  * @module
  */
 import { bytesEqual, toBase64 } from "../core/bytes.ts";
-import { parseEnvelopeText, signedBodySha256 } from "../core/envelope.ts";
+import { storedSignedBodySha256 } from "../core/envelope_stored.ts";
 import { openCheckpoint } from "./checkpoint.ts";
 import { checkEntry, EntryCheckError } from "./entry_check.ts";
 import { missingBelowHead } from "./head_check.ts";
@@ -408,7 +408,7 @@ export async function verifyLog(
 /** SHA-256 of entry `n`'s signed body, recomputed from its stored envelope. */
 function bodyOf(e: StoredEntry, n: number): Uint8Array {
   try {
-    return signedBodySha256(parseEnvelopeText(e.envelope));
+    return storedSignedBodySha256(e.envelope);
   } catch (err) {
     throw new Bad(n, `entry ${n}: stored envelope is not an envelope: ${(err as Error).message}`);
   }
