@@ -396,7 +396,10 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     );
   }
   const store = opts.store ??
-    await KvStore.open(path!, { migrate: opts.audit !== true && opts.readOnly !== true });
+    await KvStore.open(path!, {
+      migrate: opts.audit !== true && opts.readOnly !== true,
+      tiles: opts.storeTiles !== false,
+    });
   try {
     if (!opts.logKey) signer = await loadKey(keyDir!, origin, store, opts.readOnly === true);
     // After the Ed25519 key: a log whose key is refused gets no new ML-DSA-44 key file either.
@@ -406,6 +409,8 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1 || maxBatch > max) {
       throw new RangeError(`maxBatch must be an integer in [1, ${max}], got ${maxBatch}`);
     }
+    // Tiles by default; a store that already holds them keeps them current.
+    const storeTiles = opts.storeTiles !== false || await store.readTile(0, 0) !== null;
     const ledger = new Ledger(
       store,
       signer,
@@ -413,7 +418,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
       maxBatch,
       opts.onCommit,
       pqSigner,
-      opts.storeTiles,
+      storeTiles,
     );
     // A corrupt identity record does not stop opening (so `verify` can report it);
     // appends re-read it and refuse.
