@@ -61,6 +61,12 @@ export class LedgerInputError extends RegledgerError {
 export class LedgerStateError extends RegledgerError {}
 
 /**
+ * The ledger is a read-only mirror (`ledger mirror`): it holds no signing
+ * key and takes no appends; append to the log it mirrors.
+ */
+export class LedgerReadOnlyError extends LedgerStateError {}
+
+/**
  * The stored data is not what the ledger wrote (decoding failed).
  *
  * @example An entry overwritten behind the ledger's back fails to read, naming its index

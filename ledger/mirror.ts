@@ -39,6 +39,43 @@ import { formatTilePath } from "./tiles/path.ts";
 import { TileHashReader } from "./tiles/reader.ts";
 import { tilesForCommit } from "./tiles/store_tiles.ts";
 
+/** The record of a mirror in its data directory (`DIR/mirror.json`). */
+export const MIRROR_FILE = "mirror.json";
+
+/** What `DIR/mirror.json` holds. */
+export interface MirrorRecord {
+  /** The server mirrored (first run). */
+  server: string;
+  /** The pinned log key (Go note verifier key). */
+  verifier_key: string;
+  /** How it was pinned: given with `--key`, or trusted on first use. */
+  pinned_by: "key-file" | "first-use";
+}
+
+/**
+ * Read `DIR/mirror.json`: null when `dir` is not a mirror.
+ * @throws {TypeError} when the file is not a mirror record.
+ */
+export async function readMirrorRecord(dir: string): Promise<MirrorRecord | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`${dir}/${MIRROR_FILE}`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  let r: MirrorRecord;
+  try {
+    r = JSON.parse(text);
+  } catch {
+    throw new TypeError(`${dir}/${MIRROR_FILE} is not JSON`);
+  }
+  if (typeof r?.verifier_key !== "string") {
+    throw new TypeError(`${dir}/${MIRROR_FILE} is not a mirror record (no verifier_key)`);
+  }
+  return r;
+}
+
 /** Where a mirror reads the log: a server's C2SP paths. */
 export interface MirrorSource {
   /** `GET /checkpoint`. */

@@ -94,6 +94,12 @@ export interface OpenLedgerOptions {
    */
   readOnly?: boolean;
   /**
+   * Open a mirror (a log copied by `ledger mirror`, which holds no signing
+   * key) by the verifier key it pinned: read-only, every read works, appends
+   * refuse; the origin is the key's name. Give it with `dataDir` or `path`.
+   */
+  mirrorKey?: string;
+  /**
    * Accept a store that contradicts the signed-head record (`DIR/signed-head`,
    * see `ledger/signed_head.ts`): an emptied or replaced `ledger.kv` under the
    * existing log key starts a new log (whose checkpoints contradict the ones

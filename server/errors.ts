@@ -9,7 +9,12 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { EnvelopeVerificationError, InputValidationError, JsonParseError } from "../core/errors.ts";
-import { LedgerInputError, LedgerRangeError, LedgerStateError } from "../ledger/ledger.ts";
+import {
+  LedgerInputError,
+  LedgerRangeError,
+  LedgerReadOnlyError,
+  LedgerStateError,
+} from "../ledger/ledger.ts";
 
 /** A failure the server answers with a chosen status and JSON body. */
 export class ApiError extends Error {
@@ -70,6 +75,9 @@ export function errorToResponse(
   }
   if (e instanceof LedgerInputError) {
     return jsonError(400, e.message, { pointer: e.pointer, rule: "ledger-limit" });
+  }
+  if (e instanceof LedgerReadOnlyError) {
+    return jsonError(405, e.message, {}, { Allow: "GET, HEAD" });
   }
   if (e instanceof LedgerStateError) {
     // Closed during shutdown, or the KV file belongs to another log: not the client's fault.

@@ -30,6 +30,7 @@ import { guard, open, runRead } from "./ledger/local.ts";
 import { runRemote } from "./ledger/remote.ts";
 import { readMirrorRecord, runMirror, verifyMirror } from "./ledger/mirror.ts";
 import { LedgerCorruptionError } from "../../ledger/errors.ts";
+import { openLedger } from "../../ledger/ledger.ts";
 
 /**
  * Run `regledger ledger` with `args`; returns the exit code.
@@ -159,13 +160,17 @@ export const run: Command = async (args, io) => {
       `no ledger at ${dataDir} (${dataDir}/ledger.kv does not exist; \`ledger append\` creates one)`,
     );
   }
-  // A mirror holds no log key: its audit checks it against the key it pinned.
-  const mirror = sub === "verify" ? await readMirrorRecord(dataDir) : null;
-  if (mirror !== null) return await guard(() => verifyMirror(dataDir, mirror, io));
+  // A mirror holds no log key: it is read under (and audited against) the key it pinned.
+  const mirror = await readMirrorRecord(dataDir);
+  if (mirror !== null && sub === "verify") {
+    return await guard(() => verifyMirror(dataDir, mirror, io));
+  }
   return await guard(async () => {
     let ledger;
     try {
-      ledger = await open(dataDir, p.values.origin, { audit: sub === "verify", readOnly: true });
+      ledger = mirror !== null
+        ? await openLedger({ dataDir, mirrorKey: mirror.verifier_key })
+        : await open(dataDir, p.values.origin, { audit: sub === "verify", readOnly: true });
     } catch (e) {
       // An audit names a store it cannot even open (not a KV file): {ok:false, reason}, exit 1.
       if (sub === "verify" && e instanceof LedgerCorruptionError) {

@@ -107,6 +107,38 @@ Deno.test({
       v = await runCli("ledger", "verify", "--data", m);
       assert.deepEqual([v.code, JSON.parse(v.stdout)], [0, { ok: true, size: 350 }]);
 
+      // The mirror serves what it copied, read-only: same checkpoint and tiles;
+      // a remote audit of the mirror passes; an append is refused.
+      const [cpA, tileA] = await serving(a, async (url) => {
+        const c = new LogClient(url, { token: TOKEN });
+        return [await c.tileCheckpoint(), await c.tile("tile/entries/001.p/94")];
+      });
+      await serving(m, async (url) => {
+        const c = new LogClient(url, { token: TOKEN });
+        assert.equal(await c.tileCheckpoint(), cpA);
+        assert.deepEqual(await c.tile("tile/entries/001.p/94"), tileA);
+        const remote = await runCli(
+          "ledger",
+          "verify",
+          "--server",
+          url,
+          "--token",
+          TOKEN,
+          "--key",
+          `${tmp}/log.vkey`,
+        );
+        assert.deepEqual(JSON.parse(remote.stdout), { ok: true, size: 350 });
+        const got = await runCli("ledger", "get", "--data", m, "--index", "7");
+        assert.equal(JSON.parse(got.stdout).index, 7);
+        // A trusted envelope passes verification; the mirror's ledger refuses it.
+        const trusted = await Deno.readFile(
+          new URL("../fixtures/regaudit-fhe/envelopes/calibration-valid.json", import.meta.url),
+        );
+        await assert.rejects(c.append(trusted), /read-only mirror/);
+      });
+      v = await runCli("ledger", "verify", "--data", m);
+      assert.deepEqual(JSON.parse(v.stdout), { ok: true, size: 350 });
+
       // A fork: same key, other entries after 300.
       await append(`${tmp}/b`, range(1000, 1060));
       const fork = await serving(`${tmp}/b`, (url) => mirror(url, m));

@@ -17,22 +17,15 @@ import {
 } from "../../io.ts";
 import { LogClient, LogClientError } from "../../../ledger/client.ts";
 import { KvStore } from "../../../ledger/kv_store.ts";
-import { mirrorLog, MirrorRefusedError } from "../../../ledger/mirror.ts";
+import {
+  MIRROR_FILE,
+  mirrorLog,
+  type MirrorRecord,
+  MirrorRefusedError,
+  readMirrorRecord,
+} from "../../../ledger/mirror.ts";
 import { parseVerifierKey } from "../../../ledger/note.ts";
 import { verifyLog } from "../../../ledger/verify_log.ts";
-
-/** The record of a mirror in its data directory. */
-export const MIRROR_FILE = "mirror.json";
-
-/** What `DIR/mirror.json` holds. */
-export interface MirrorRecord {
-  /** The server mirrored (last run). */
-  server: string;
-  /** The pinned log key (Go note verifier key). */
-  verifier_key: string;
-  /** How it was pinned: given with `--key`, or trusted on first use. */
-  pinned_by: "key-file" | "first-use";
-}
 
 /** The help text of `regledger ledger mirror`. */
 export const MIRROR_HELP =
@@ -72,20 +65,14 @@ examples:
   regledger ledger verify --data ./mirror
 `;
 
-/** Read `DIR/mirror.json`, or null when DIR is not a mirror. */
-export async function readMirrorRecord(dir: string): Promise<MirrorRecord | null> {
-  let text: string;
+/** Read `DIR/mirror.json` (a malformed one is bad use). */
+async function mirrorRecordOf(dir: string): Promise<MirrorRecord | null> {
   try {
-    text = await Deno.readTextFile(`${dir}/${MIRROR_FILE}`);
+    return await readMirrorRecord(dir);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
+    if (e instanceof TypeError) throw new UsageError(e.message, { cause: e });
     throw e;
   }
-  const r = JSON.parse(text) as MirrorRecord;
-  if (typeof r?.verifier_key !== "string") {
-    throw new UsageError(`${dir}/${MIRROR_FILE} is not a mirror record`);
-  }
-  return r;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -129,7 +116,7 @@ export async function runMirror(args: string[], io: CliIO): Promise<number> {
     }
   }
   await Deno.mkdir(dir, { recursive: true });
-  let record = await readMirrorRecord(dir);
+  let record = await mirrorRecordOf(dir);
   if (record === null && (await exists(`${dir}/log-key`) || await exists(`${dir}/ledger.kv`))) {
     throw new UsageError(`${dir} holds a log that is not a mirror; give an empty directory`);
   }
@@ -191,6 +178,8 @@ export async function runMirror(args: string[], io: CliIO): Promise<number> {
     throw e;
   }
 }
+
+export { mirrorRecordOf as readMirrorRecord };
 
 /** `ledger verify --data DIR` for a mirror: the full audit against the pinned key. */
 export async function verifyMirror(
