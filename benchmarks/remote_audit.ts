@@ -17,7 +17,7 @@
  * written with the store's commits (98 entries each, with their tiles), as
  * the group commit writes it. Rates are medians over interleaved rounds.
  *
- * Run: deno run -A benchmarks/remote_audit.ts [--entries N] [--quick]
+ * Run: deno run -A benchmarks/remote_audit.ts [--entries N] [--rounds R] [--quick]
  * Writes benchmarks/results/remote_audit.json.
  *
  * @module
@@ -66,7 +66,7 @@ function argValue(name: string, def: number): number {
 }
 const quick = Deno.args.includes("--quick");
 const N = argValue("--entries", quick ? 10_000 : 100_000);
-const ROUNDS = quick ? 2 : 3;
+const ROUNDS = argValue("--rounds", quick ? 2 : 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const tmp = await Deno.makeTempDir({ prefix: "regledger-bench-remote-" });
