@@ -33,7 +33,7 @@ import {
   treeHash,
 } from "./merkle/mod.ts";
 import { parseVerifierKey } from "./note.ts";
-import type { NewEntry } from "./store.ts";
+import type { NewEntry, StoredTile } from "./store.ts";
 import { decodeEntryBundle, decodeEnvelopeBundle } from "./tiles/bundle.ts";
 import { formatTilePath } from "./tiles/path.ts";
 import { TileHashReader } from "./tiles/reader.ts";
@@ -247,9 +247,21 @@ async function copyBundles(
   const ahead = Array.from({ length: Math.min(window, count) }, (_, k) => fetchBundle(k));
   let batch: NewEntry[] = [];
   let budget = store.commitBudget();
+  // One staging write in flight while the next batch is checked; its hashes
+  // are read from memory until it lands.
+  let inflight: Promise<void> = Promise.resolve();
+  let landing: { base: number; hashes: Uint8Array[] } = {
+    base: storedHashIndex(0, from),
+    hashes: [],
+  };
   const flush = async () => {
     if (batch.length === 0) return;
-    await stage(store, batch);
+    const prepared = await prepare(store, batch, landing);
+    await inflight;
+    const b = batch;
+    inflight = stageEntries(store, b, prepared.tiles);
+    inflight.catch(() => {}); // surfaces at the next await
+    landing = prepared.landing;
     batch = [];
     budget = store.commitBudget();
   };
@@ -304,28 +316,50 @@ async function copyBundles(
     opts.onProgress?.(b.n * 256 + b.width, n);
   }
   await flush();
+  await inflight;
   return { prev, bundles: count };
 }
 
-/** Stage a batch: its stored hashes and the tiles it completes or grows. */
-async function stage(store: KvStore, batch: NewEntry[]): Promise<void> {
+/**
+ * A batch's stored hashes (set on its entries) and the tiles it completes or
+ * grows, reading older hashes from the store, or from `landing` (the batch
+ * whose write may still be in flight).
+ */
+async function prepare(
+  store: KvStore,
+  batch: NewEntry[],
+  landing: { base: number; hashes: Uint8Array[] },
+): Promise<{ tiles: StoredTile[]; landing: { base: number; hashes: Uint8Array[] } }> {
   const n0 = batch[0].index;
-  const fresh = await storedHashesForBatch(n0, batch.map((e) => e.hashes[0]), store);
+  const base = storedHashIndex(0, n0);
+  const older: HashReader = {
+    async readHashes(idx) {
+      const fromStore = idx.filter((i) => i < landing.base);
+      const got = fromStore.length ? await store.readHashes(fromStore) : [];
+      let j = 0;
+      return idx.map((i) => {
+        if (i < landing.base) return got[j++];
+        const h = landing.hashes[i - landing.base];
+        if (h === undefined || i >= base) throw new RangeError(`no stored hash ${i}`);
+        return h;
+      });
+    },
+  };
+  const fresh = await storedHashesForBatch(n0, batch.map((e) => e.hashes[0]), older);
   let off = 0;
   for (const e of batch) {
     const c = storedHashIndex(0, e.index + 1) - storedHashIndex(0, e.index);
     e.hashes = fresh.slice(off, off + c);
     off += c;
   }
-  const base = storedHashIndex(0, n0);
   const reader: HashReader = {
     async readHashes(idx) {
       const old = idx.filter((i) => i < base);
-      const got = old.length ? await store.readHashes(old) : [];
+      const got = old.length ? await older.readHashes(old) : [];
       let j = 0;
       return idx.map((i) => (i < base ? got[j++] : fresh[i - base]));
     },
   };
   const tiles = await tilesForCommit(n0, n0 + batch.length, reader);
-  await stageEntries(store, batch, tiles);
+  return { tiles, landing: { base, hashes: fresh } };
 }
