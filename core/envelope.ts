@@ -46,7 +46,8 @@ interface Derived {
 // Parsed envelopes are deep-frozen, so what parsing derived stays true for them.
 const derived = new WeakMap<ParsedEnvelope, Derived>();
 
-const UNSIGNED = new Set(["receipt", "timestamp"]);
+/** The envelope members outside the signed body. */
+export const UNSIGNED: ReadonlySet<string> = new Set(["receipt", "timestamp"]);
 
 /**
  * Parse an envelope from its JSON text or UTF-8 bytes, with hostile-input
@@ -240,7 +241,8 @@ function canonicalPair<T>(
   return [utf8("{" + all.join(",") + "}"), utf8("{" + signed.join(",") + "}")];
 }
 
-function isPlain(v: unknown): v is { [key: string]: LosslessJsonValue } {
+/** Whether `v` is a plain JSON object. */
+export function isPlain(v: unknown): v is { [key: string]: LosslessJsonValue } {
   return typeof v === "object" && v !== null && !Array.isArray(v) &&
     (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
 }
@@ -255,8 +257,11 @@ const RECEIPT_FIELDS = ["sha256", "signature_alg", "signature_b64", "key_id", "p
 /** A hybrid issuer's ML-DSA-65 half (§2.7): all three or none, native envelopes only. */
 const PQ_RECEIPT_FIELDS = ["pq_signature_alg", "pq_signature_b64", "pq_public_key_pem"];
 
-/** Check the fields verification relies on; the JSON Schemas check the rest. */
-function checkShape(v: JsonObject, kind: "native" | "legacy"): void {
+/**
+ * Check the fields verification relies on (the JSON Schemas check the rest).
+ * @throws {EnvelopeFormatError} naming the field.
+ */
+export function checkShape(v: JsonObject, kind: "native" | "legacy"): void {
   const fail = (pointer: string, rule: string, msg: string): never => {
     throw new EnvelopeFormatError(pointer, rule, msg);
   };

@@ -83,6 +83,12 @@ export function isStorageFull(e: unknown): boolean {
 }
 
 /**
+ * The ledger is a read-only mirror (`ledger mirror`): it holds no signing
+ * key and takes no appends; append to the log it mirrors.
+ */
+export class LedgerReadOnlyError extends LedgerStateError {}
+
+/**
  * The stored data is not what the ledger wrote (decoding failed).
  *
  * @example An entry overwritten behind the ledger's back fails to read, naming its index

@@ -8,7 +8,7 @@
  * @module
  */
 import { decodeEntryValue } from "./kv_codec.ts";
-import { BODY_MARK_KEY, entryKey, KIND } from "./kv_layout.ts";
+import { BODY_MARK_KEY, entryKey, KIND, TILE_MARK_KEY, tileKey } from "./kv_layout.ts";
 import type { DerivedRecord } from "./store.ts";
 
 function show(key: Deno.KvKey): string {
@@ -37,6 +37,7 @@ export async function* scanKvDerived(kv: Deno.Kv, size: number): AsyncGenerator<
       };
     }
   }
+  yield* scanTileKeys(kv, size);
   // Chunk keys: each must be chunk j <= the chunk count of an entry below size.
   const chunks = new Map<number, number[]>();
   for await (const r of kv.list({ prefix: [KIND.chunk] }, { batchSize: 1000 })) {
@@ -104,6 +105,44 @@ export async function* scanKvDerived(kv: Deno.Kv, size: number): AsyncGenerator<
       yield kind === KIND.issuer
         ? { kind: "issuer", issuer: value, time, index }
         : { kind: "primitive", primitive: value, time, index };
+    }
+  }
+}
+
+/**
+ * The tile mark and the tile keys: the tiles' contents are the audit's
+ * (`ledger/tiles/audit_tiles.ts`, through `readTile`); here, a key that is
+ * no tile's, and a mark promising tiles that are not there.
+ */
+async function* scanTileKeys(kv: Deno.Kv, size: number): AsyncGenerator<DerivedRecord> {
+  if (size > 0) {
+    const mark = await kv.get(TILE_MARK_KEY);
+    if (mark.versionstamp === null) {
+      if ((await kv.get(tileKey(0, 0))).versionstamp !== null) {
+        yield {
+          kind: "unaccounted",
+          what: `the tile mark ${show(TILE_MARK_KEY)} is missing but tiles are stored`,
+        };
+      }
+    } else {
+      if (!(mark.value instanceof Uint8Array) || mark.value.length !== 0) {
+        yield { kind: "unaccounted", what: `the tile mark ${show(TILE_MARK_KEY)} is malformed` };
+      } else if ((await kv.get(tileKey(0, 0))).versionstamp === null) {
+        yield {
+          kind: "unaccounted",
+          what: `hash tile 0/0 is not stored (the tile mark says every tile is)`,
+          index: 0,
+        };
+      }
+    }
+  }
+  for await (const r of kv.list({ prefix: [KIND.tile] }, { batchSize: 1000 })) {
+    const [, level, n] = r.key;
+    if (
+      r.key.length !== 3 || typeof level !== "number" || !Number.isInteger(level) || level < 0 ||
+      level > 63 || entryIndexOf(n) === undefined || !(r.value instanceof Uint8Array)
+    ) {
+      yield { kind: "unaccounted", what: `tile key ${show(r.key)} is malformed` };
     }
   }
 }

@@ -16,6 +16,7 @@
  * | `["i", issuer, t, n]`, `["p", primitive, t, n]` | empty: secondary indexes; `t` is `issued_at` as a UTC key (`ledger/time_key.ts`) so text order is time order (queries by time alone merge the six primitive indexes) |
  * | `["cp", size]` | UTF-8 signed checkpoint for tree size `size` |
  * | `["t", level, n]` | the latest version of hash tile (level, n): 1-256 hashes of 32 bytes (≤ 8 KiB, one value) |
+ * | `["tm"]` | empty: present once every hash tile of the tree is stored (written by the first commit that stores tiles on a fresh store; by the one-time build of a log written before tiles were stored) |
  *
  * Node hashes use tlog's dense numbering; the hashes written by entry n's
  * append are packed into `["e", n]`, so an append costs a constant number of
@@ -38,6 +39,7 @@ export const KIND = {
   primitive: "p",
   checkpoint: "cp",
   tile: "t",
+  tileMark: "tm",
 } as const;
 
 /** `["meta"]`: the ledger identity. */
@@ -80,6 +82,9 @@ export function checkpointKey(size: number): Deno.KvKey {
 export function tileKey(level: number, n: number): Deno.KvKey {
   return [KIND.tile, level, n];
 }
+
+/** `["tm"]`: every hash tile of the tree is stored (see the table above). */
+export const TILE_MARK_KEY: Deno.KvKey = [KIND.tileMark];
 
 /** `["i", issuer]`: prefix of one issuer's index keys. */
 export function issuerPrefix(issuer: string): Deno.KvKey {

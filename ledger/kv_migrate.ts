@@ -5,9 +5,10 @@
  * @module
  */
 import { toBase64 } from "../core/bytes.ts";
-import { parseEnvelopeText, signedBodySha256 } from "../core/envelope.ts";
+import { storedSignedBodySha256 } from "../core/envelope_stored.ts";
 import { encodeIndexValue } from "./kv_codec.ts";
-import { BODY_MARK_KEY, bodyKey } from "./kv_layout.ts";
+import { BODY_MARK_KEY, bodyKey, TILE_MARK_KEY, tileKey } from "./kv_layout.ts";
+import { hashTilesForSize, readTileData } from "./tiles/layout.ts";
 import { retryTransient } from "./kv_retry.ts";
 import type { KvStore } from "./kv_store.ts";
 
@@ -30,7 +31,7 @@ export async function indexSignedBodies(store: KvStore): Promise<void> {
     for (const e of rows) {
       let sha: Uint8Array;
       try {
-        sha = signedBodySha256(parseEnvelopeText(e.envelope));
+        sha = storedSignedBodySha256(e.envelope);
       } catch {
         continue; // an envelope that does not parse is the audit's finding
       }
@@ -53,4 +54,45 @@ export async function indexSignedBodies(store: KvStore): Promise<void> {
     }
   }
   await store.kv.set(BODY_MARK_KEY, new Uint8Array(0));
+}
+
+/**
+ * A log written before hash tiles were stored (a head but no `["tm"]`
+ * mark) gets every tile of its tree stored once, so that serving a tile is
+ * one read and the audit can hold every stored tile to the tree. A tile a
+ * concurrent commit already stored at least as wide is left alone (each
+ * write checks the version it read). Entries are not touched. Runs when a
+ * writer opens the store, before anything reads it.
+ */
+export async function storeTilesOnce(store: KvStore): Promise<void> {
+  const mark = await retryTransient(() => store.kv.get(TILE_MARK_KEY));
+  if (mark.versionstamp !== null) return;
+  const { head, version } = await store.readHead();
+  if (version === null) return; // a fresh store: its first commit writes the mark
+  const tiles = hashTilesForSize(head.size);
+  for (let i = 0; i < tiles.length; i += 10) {
+    const part = tiles.slice(i, i + 10);
+    const data = await Promise.all(part.map(async (t) => {
+      if (t.level !== 0) return await readTileData(t, store);
+      // Level 0 is the entries' leaf hashes: one range read.
+      const rows = await store.readEntries(t.n * 256, t.n * 256 + t.width);
+      if (rows.length !== t.width) {
+        throw new RangeError(`entry ${t.n * 256 + rows.length} is missing`);
+      }
+      const out = new Uint8Array(t.width * 32);
+      rows.forEach((e, j) => out.set(e.hashes[0], j * 32));
+      return out;
+    }));
+    const keys = part.map((t) => tileKey(t.level as number, t.n));
+    const current = await retryTransient(() => store.kv.getMany<Uint8Array[]>(keys));
+    let op = store.kv.atomic();
+    part.forEach((_, j) => {
+      const c = current[j];
+      if (c.value instanceof Uint8Array && c.value.length >= data[j].length) return;
+      op = op.check({ key: keys[j], versionstamp: c.versionstamp }).set(keys[j], data[j]);
+    });
+    const r = await op.commit();
+    if (!r.ok) i -= 10; // a commit stored one meanwhile: look again
+  }
+  await store.kv.set(TILE_MARK_KEY, new Uint8Array(0));
 }

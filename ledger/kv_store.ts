@@ -47,6 +47,7 @@ import {
   MAX_KEY_PART,
   META_KEY,
   primitivePrefix,
+  TILE_MARK_KEY,
   tileKey,
 } from "./kv_layout.ts";
 import { ZERO_PREV } from "./leaf.ts";
@@ -67,7 +68,7 @@ import type {
   VersionedHead,
 } from "./store.ts";
 import { scanKvDerived } from "./kv_audit.ts";
-import { indexSignedBodies } from "./kv_migrate.ts";
+import { indexSignedBodies, storeTilesOnce } from "./kv_migrate.ts";
 import { isTransientKvError, retryTransient } from "./kv_retry.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -95,14 +96,18 @@ export class KvStore implements LedgerStore {
   /**
    * Open a KV database: a file path, `:memory:`, or an `https://` KV Connect URL.
    * Unless `options.migrate` is false, a log written before the signed-body
-   * index existed gets it built now (`kv_migrate.ts`); audits and read-only
-   * opens pass `false`, so that they never write and a lost index mark is
-   * reported rather than rebuilt.
+   * index existed gets it built now, and one written before hash tiles were
+   * stored gets them stored (`kv_migrate.ts`; not when `options.tiles` is
+   * false); audits and read-only opens pass `migrate: false`, so that they
+   * never write and a lost index or tile mark is reported rather than rebuilt.
    * @throws {TypeError} when `path` is empty.
    * @throws {LedgerStateError} when Deno KV is not enabled (no `--unstable-kv`).
    * @throws {LedgerCorruptionError} when the file is not a Deno KV (SQLite) database.
    */
-  static async open(path: string, options: { migrate?: boolean } = {}): Promise<KvStore> {
+  static async open(
+    path: string,
+    options: { migrate?: boolean; tiles?: boolean } = {},
+  ): Promise<KvStore> {
     if (typeof path !== "string" || path.length === 0) {
       throw new TypeError("path must be a non-empty file path, ':memory:' or an https:// URL");
     }
@@ -129,6 +134,7 @@ export class KvStore implements LedgerStore {
     if (options.migrate === false) return store;
     try {
       await indexSignedBodies(store);
+      if (options.tiles !== false) await storeTilesOnce(store);
     } catch (e) {
       store.close();
       throw e;
@@ -379,6 +385,8 @@ export class KvStore implements LedgerStore {
       utf8(batch.checkpoint),
     );
     for (const t of batch.tiles ?? []) op = op.set(tileKey(t.level, t.n), t.data);
+    // A fresh store whose first commit stores tiles keeps them all from now on.
+    if (expectedVersion === null && batch.tiles) op = op.set(TILE_MARK_KEY, EMPTY);
     let r;
     try {
       r = await op.commit();

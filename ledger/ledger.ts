@@ -9,7 +9,12 @@
 import { toBase64 } from "../core/bytes.ts";
 import type { ParsedEnvelope } from "../core/envelope_types.ts";
 import { signCheckpoint } from "./checkpoint.ts";
-import { LedgerCorruptionError, LedgerRangeError, LedgerStateError } from "./errors.ts";
+import {
+  LedgerCorruptionError,
+  LedgerRangeError,
+  LedgerReadOnlyError,
+  LedgerStateError,
+} from "./errors.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { KvStore } from "./kv_store.ts";
 import { DEFAULT_ORIGIN, logKeyFromText } from "./log_key.ts";
@@ -18,7 +23,7 @@ import type { Ed25519NoteSigner, NoteSigner } from "./note.ts";
 import { checkStoreAtStartup, missingBelowHead } from "./head_check.ts";
 import type { OpenLedgerOptions } from "./open_options.ts";
 import { queryStore } from "./query.ts";
-import { loadKey, pqKeyFor } from "./open_keys.ts";
+import { loadKey, pqKeyFor, verifierOnlySigner } from "./open_keys.ts";
 import { SignedHeadGuard } from "./signed_head.ts";
 import { readBundle, readHashTile, TileNotFoundError } from "./tiles/store_tiles.ts";
 import type { LedgerStore, LogHead } from "./store.ts";
@@ -39,6 +44,7 @@ export {
   LedgerCorruptionError,
   LedgerInputError,
   LedgerRangeError,
+  LedgerReadOnlyError,
   LedgerStateError,
   LedgerStorageFullError,
 } from "./errors.ts";
@@ -63,6 +69,7 @@ function checkIndexArg(name: string, v: unknown, min = 0): number {
 }
 
 let attachSignedHead: (ledger: Ledger, guard: SignedHeadGuard) => void;
+let markMirror: (ledger: Ledger) => void;
 
 /**
  * A ledger opened by {@link openLedger}.
@@ -115,6 +122,7 @@ export class Ledger {
   #commits: GroupCommit;
   #closed = false;
   #signedHead: SignedHeadGuard | null = null;
+  #mirror = false;
 
   /** Use {@link openLedger}. */
   constructor(
@@ -151,6 +159,9 @@ export class Ledger {
       ledger.#signedHead = guard;
       ledger.#commits.signedHead = guard;
     };
+    markMirror = (ledger) => {
+      ledger.#mirror = true;
+    };
   }
 
   /**
@@ -163,6 +174,11 @@ export class Ledger {
    */
   append(env: ParsedEnvelope): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(new LedgerStateError("ledger is closed"));
+    if (this.#mirror) {
+      return Promise.reject(
+        new LedgerReadOnlyError("this ledger is a read-only mirror: append to the log it mirrors"),
+      );
+    }
     return this.#commits.append(env);
   }
 
@@ -367,6 +383,7 @@ function dirname(path: string): string {
  *   deno.json).
  */
 export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
+  if (opts.mirrorKey !== undefined) return await openMirror(opts, opts.mirrorKey);
   const origin = opts.origin ?? DEFAULT_ORIGIN;
   let path = opts.path;
   if (opts.store === undefined && path === undefined) {
@@ -398,7 +415,10 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     );
   }
   const store = opts.store ??
-    await KvStore.open(path!, { migrate: opts.audit !== true && opts.readOnly !== true });
+    await KvStore.open(path!, {
+      migrate: opts.audit !== true && opts.readOnly !== true,
+      tiles: opts.storeTiles !== false,
+    });
   try {
     if (!opts.logKey) signer = await loadKey(keyDir!, origin, store, opts.readOnly === true);
     // After the Ed25519 key: a log whose key is refused gets no new ML-DSA-44 key file either.
@@ -408,6 +428,8 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1 || maxBatch > max) {
       throw new RangeError(`maxBatch must be an integer in [1, ${max}], got ${maxBatch}`);
     }
+    // Tiles by default; a store that already holds them keeps them current.
+    const storeTiles = opts.storeTiles !== false || await store.readTile(0, 0) !== null;
     const ledger = new Ledger(
       store,
       signer,
@@ -415,7 +437,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
       maxBatch,
       opts.onCommit,
       pqSigner,
-      opts.storeTiles,
+      storeTiles,
     );
     // A corrupt identity record does not stop opening (so `verify` can report it);
     // appends re-read it and refuse.
@@ -442,6 +464,31 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
         }),
       );
     }
+    return ledger;
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+}
+
+/** A mirror's ledger: read-only, under the verifier key it pinned (no signing key). */
+async function openMirror(opts: OpenLedgerOptions, verifierKey: string): Promise<Ledger> {
+  const signer = verifierOnlySigner(verifierKey);
+  const path = opts.path ?? (opts.dataDir ? `${opts.dataDir}/ledger.kv` : undefined);
+  if (path === undefined && opts.store === undefined) {
+    throw new TypeError("openLedger with mirrorKey needs `dataDir`, `path` or `store`");
+  }
+  const store = opts.store ?? await KvStore.open(path!, { migrate: false });
+  try {
+    const meta = await store.readMeta();
+    if (meta && (meta.origin !== signer.name || meta.verifierKey !== verifierKey)) {
+      throw new LedgerStateError(
+        `the store mirrors log ${JSON.stringify(meta.origin)} with key ${meta.verifierKey}, ` +
+          `not ${verifierKey}`,
+      );
+    }
+    const ledger = new Ledger(store, signer, signer.name, store.limits.maxBatchEntries);
+    markMirror(ledger);
     return ledger;
   } catch (e) {
     store.close();

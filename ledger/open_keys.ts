@@ -7,7 +7,8 @@
  */
 import { loadOrCreateLogKey, LOG_KEY_FILE, LogKeyError } from "./log_key.ts";
 import { loadLogKeyPq, loadOrCreateLogKeyPq, logKeyPqFromText } from "./log_key_pq.ts";
-import type { Ed25519NoteSigner } from "./note.ts";
+import { LedgerReadOnlyError } from "./errors.ts";
+import { type Ed25519NoteSigner, parseVerifierKey } from "./note.ts";
 import type { OpenLedgerOptions } from "./open_options.ts";
 import { SIGNED_HEAD_FILE } from "./signed_head.ts";
 import type { LedgerStore } from "./store.ts";
@@ -82,4 +83,23 @@ export async function pqKeyFor(
     return (await loadLogKeyPq(keyDir, origin, await engine())) ?? undefined;
   }
   return await loadOrCreateLogKeyPq(keyDir, origin, await engine());
+}
+
+/**
+ * The identity of a log this process cannot sign for (a mirror): its name,
+ * key ID and verifier key; signing refuses.
+ */
+export function verifierOnlySigner(verifierKey: string): Ed25519NoteSigner {
+  const v = parseVerifierKey(verifierKey);
+  const signer = {
+    name: v.name,
+    keyId: v.keyId,
+    verifierKey: () => verifierKey,
+    verifier: () => v,
+    sign: (): Promise<Uint8Array> =>
+      Promise.reject(
+        new LedgerReadOnlyError("this ledger is a read-only mirror: append to the log it mirrors"),
+      ),
+  };
+  return signer as unknown as Ed25519NoteSigner;
 }

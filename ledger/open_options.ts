@@ -94,6 +94,12 @@ export interface OpenLedgerOptions {
    */
   readOnly?: boolean;
   /**
+   * Open a mirror (a log copied by `ledger mirror`, which holds no signing
+   * key) by the verifier key it pinned: read-only, every read works, appends
+   * refuse; the origin is the key's name. Give it with `dataDir` or `path`.
+   */
+  mirrorKey?: string;
+  /**
    * Accept a store that contradicts the signed-head record (`DIR/signed-head`,
    * see `ledger/signed_head.ts`): an emptied or replaced `ledger.kv` under the
    * existing log key starts a new log (whose checkpoints contradict the ones
@@ -109,10 +115,13 @@ export interface OpenLedgerOptions {
   onCommit?: (info: CommitInfo) => void;
   /**
    * Store the hash tiles each commit completes or grows, so serving a tile
-   * is one read. Off by default until `verifyLog` audits stored tiles: a
-   * stored tile is data the audit does not yet check, and its corruption
-   * checker requires every stored byte to be checked. Off, tiles are
-   * derived from the stored hashes on read (same bytes). @default {false}
+   * is one read; `verifyLog` holds every stored tile to the tree. A Deno KV
+   * log written before tiles were stored gets them built when a writer
+   * opens it (not by `audit` or `readOnly` opens). `false` stores none (the
+   * server then derives tiles from the stored hashes, same bytes) and is
+   * honoured only for a store that holds none: once a store holds tiles,
+   * every commit keeps them current, or its audit would name the stale one.
+   * @default {true}
    */
   storeTiles?: boolean;
 }

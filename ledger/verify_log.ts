@@ -8,7 +8,10 @@
  * the ones recomputed from the leaf hashes (an independent compact-range
  * recomputation, not the store's reader). At every size where a commit
  * ended, the stored checkpoint must exist, verify under the log's key and
- * name the recomputed root, and no other checkpoint may be stored. At the
+ * name the recomputed root, and no other checkpoint may be stored. Every
+ * stored hash tile equals the recomputed hashes it holds, and a store that
+ * keeps tiles keeps every tile of the tree (`ledger/tiles/audit_tiles.ts`).
+ * At the
  * end, the head must name the last entry, the root and the size, and the
  * derived records the store holds (`LedgerStore.scanDerived`: envelope-hash,
  * signed-body (one per distinct body, naming its first entry; the body is
@@ -23,7 +26,7 @@
  * @module
  */
 import { bytesEqual, toBase64 } from "../core/bytes.ts";
-import { parseEnvelopeText, signedBodySha256 } from "../core/envelope.ts";
+import { storedSignedBodySha256 } from "../core/envelope_stored.ts";
 import { openCheckpoint } from "./checkpoint.ts";
 import { checkEntry, EntryCheckError } from "./entry_check.ts";
 import { missingBelowHead } from "./head_check.ts";
@@ -34,6 +37,7 @@ import { parseVerifierKey } from "./note.ts";
 import { parseNoteVerifierKey } from "./witness/keys.ts";
 import type { DerivedRecord, LedgerStore, StoredCheckpoint, StoredEntry } from "./store.ts";
 import { SetDigest } from "./set_digest.ts";
+import { StoredTileAudit } from "./tiles/audit_tiles.ts";
 import { indexTime } from "./time_key.ts";
 
 /**
@@ -289,6 +293,7 @@ export async function verifyLog(
       derived = scan;
       scan.catch(() => {}); // an entry fault may be reported first; then this result is unused
 
+      const tiles = new StoredTileAudit(store);
       let prev: Uint8Array = ZERO_PREV;
       const frontier: Uint8Array[] = []; // roots of the complete subtrees, left to right
       const levels: number[] = [];
@@ -303,6 +308,7 @@ export async function verifyLog(
         }
         frontier.push(lh);
         levels.push(0);
+        tiles.add(0, lh);
         let j = 1;
         while (levels.length >= 2 && levels[levels.length - 1] === levels[levels.length - 2]) {
           const right = frontier.pop()!;
@@ -312,6 +318,7 @@ export async function verifyLog(
           const h = nodeHash(left, right);
           frontier.push(h);
           levels.push(level);
+          tiles.add(level, h);
           if (j >= e.hashes.length || !bytesEqual(e.hashes[j], h)) {
             throw new Bad(n, `entry ${n}: stored node hash at level ${level} is wrong`);
           }
@@ -378,6 +385,9 @@ export async function verifyLog(
       if (!bytesEqual(vh.head.lastLeafHash, prev)) {
         throw new Bad(undefined, "head: last leaf hash is not the last entry's");
       }
+      // Stored hash tiles: each equals the hashes just recomputed.
+      const tileFault = await tiles.finish();
+      if (tileFault) throw new Bad(tileFault.index, tileFault.reason);
       // Derived records: exactly what the entries imply.
       const { actual, unaccounted } = await scan;
       if (!actual.equals(expected)) {
@@ -408,7 +418,7 @@ export async function verifyLog(
 /** SHA-256 of entry `n`'s signed body, recomputed from its stored envelope. */
 function bodyOf(e: StoredEntry, n: number): Uint8Array {
   try {
-    return signedBodySha256(parseEnvelopeText(e.envelope));
+    return storedSignedBodySha256(e.envelope);
   } catch (err) {
     throw new Bad(n, `entry ${n}: stored envelope is not an envelope: ${(err as Error).message}`);
   }

@@ -12,6 +12,7 @@ import { EnvelopeVerificationError, InputValidationError, JsonParseError } from 
 import {
   LedgerInputError,
   LedgerRangeError,
+  LedgerReadOnlyError,
   LedgerStateError,
   LedgerStorageFullError,
 } from "../ledger/ledger.ts";
@@ -88,6 +89,9 @@ export function errorToResponse(
       { reason: "storage-full" },
       { "Retry-After": "30" },
     );
+  }
+  if (e instanceof LedgerReadOnlyError) {
+    return jsonError(405, e.message, {}, { Allow: "GET, HEAD" });
   }
   if (e instanceof LedgerStateError) {
     // Closed during shutdown, or the KV file belongs to another log: not the client's fault.

@@ -9,6 +9,7 @@
 import { toBase64 } from "../core/bytes.ts";
 import { type Ledger, openLedger } from "../ledger/ledger.ts";
 import { DEFAULT_ORIGIN } from "../ledger/log_key.ts";
+import { readMirrorRecord } from "../ledger/mirror.ts";
 import {
   createLiboqsMlDsa44Engine,
   type LiboqsMlDsa44Engine,
@@ -121,7 +122,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port ?? 8080;
   const status = opts.status ?? ((l: string) => console.error(l));
-  const origin = opts.origin ?? DEFAULT_ORIGIN;
+  // A mirror (`ledger mirror --data DIR`) is served read-only under the key it pinned.
+  const mirror = await readMirrorRecord(opts.dataDir).catch((e) => {
+    throw new ConfigError((e as Error).message);
+  });
+  const origin = mirror ? mirror.verifier_key.split("+")[0] : opts.origin ?? DEFAULT_ORIGIN;
   let config = opts.config;
   if (config.devMode && !isLoopbackHost(host)) {
     throw new ConfigError(
@@ -159,6 +164,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     ledger = await openLedger({
       dataDir: opts.dataDir,
       origin,
+      ...(mirror ? { mirrorKey: mirror.verifier_key } : {}),
       newLogUnderExistingKey: opts.newLogUnderExistingKey === true,
       onCommit: (info) => metrics.recordCommit(info),
       ...(pqEngine ? { mlDsaEngine: pqEngine } : {}),

@@ -14,6 +14,7 @@
  * - `consistency --first A --second B`: `{first, second, proof}`.
  * - `list [--issuer I] [--primitive P] [--from T] [--to T] [--breached] …`: a page of entries.
  * - `verify`: audit the whole log; exit 1 with `{ok:false, reason, first_bad_index}` when corrupt.
+ * - `mirror --server URL --data DIR`: copy a server's log from its tiles (`./ledger/mirror.ts`).
  *
  * Exit codes: 0 ok; 1 an envelope failed verification (`{error, reason}`)
  * or the log is corrupt; 2 bad use or unreadable/malformed input.
@@ -27,7 +28,9 @@ import { readAndCheckEnvelope } from "./ledger/common.ts";
 import { listFormat, listQuery } from "./ledger/list.ts";
 import { guard, open, runRead } from "./ledger/local.ts";
 import { runRemote } from "./ledger/remote.ts";
+import { readMirrorRecord, runMirror, verifyMirror } from "./ledger/mirror.ts";
 import { LedgerCorruptionError } from "../../ledger/errors.ts";
+import { openLedger } from "../../ledger/ledger.ts";
 
 /**
  * Run `regledger ledger` with `args`; returns the exit code.
@@ -40,6 +43,7 @@ export const run: Command = async (args, io) => {
     io.stdout(HELP);
     return sub === undefined ? 2 : 0;
   }
+  if (sub === "mirror") return await runMirror(rest, io);
   if (!(sub in HELPS)) {
     throw new UsageError(`unknown ledger command ${JSON.stringify(sub)}\n${HELP}`);
   }
@@ -162,10 +166,17 @@ export const run: Command = async (args, io) => {
       `no ledger at ${dataDir} (${dataDir}/ledger.kv does not exist; \`ledger append\` creates one)`,
     );
   }
+  // A mirror holds no log key: it is read under (and audited against) the key it pinned.
+  const mirror = await readMirrorRecord(dataDir);
+  if (mirror !== null && sub === "verify") {
+    return await guard(() => verifyMirror(dataDir, mirror, io));
+  }
   return await guard(async () => {
     let ledger;
     try {
-      ledger = await open(dataDir, p.values.origin, { audit: sub === "verify", readOnly: true });
+      ledger = mirror !== null
+        ? await openLedger({ dataDir, mirrorKey: mirror.verifier_key })
+        : await open(dataDir, p.values.origin, { audit: sub === "verify", readOnly: true });
     } catch (e) {
       // An audit names a store it cannot even open (not a KV file): {ok:false, reason}, exit 1.
       if (sub === "verify" && e instanceof LedgerCorruptionError) {

@@ -171,6 +171,7 @@ commands:
   proof         print an inclusion proof
   consistency   print a consistency proof
   verify        audit the whole log (exit 1 naming the first bad index)
+  mirror        copy a server's log into a data directory from its tiles (resumable)
 
 Run \`regledger ledger <command> --help\` for its options and an example.
 `;
