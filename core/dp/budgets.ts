@@ -10,7 +10,7 @@
  * @module
  */
 import { RegledgerError } from "../errors.ts";
-import { type PrivacyBudget } from "./accountant.ts";
+import type { PrivacyBudget } from "./accountant.ts";
 import type { CalibratedSpec } from "./mechanisms.ts";
 
 /** A dataset identifier: 1–256 characters, a letter or digit first, then `A-Za-z0-9._:/+=@-`. */

@@ -169,3 +169,90 @@ Deno.test("a dp block naming a dataset must be well formed", async () => {
   await assert.rejects(dpEnvelope(1, { dataset: "has space" }), /\/dp\/dataset/);
   await assert.rejects(dpEnvelope(1, { dataset: "x".repeat(257) }), /\/dp\/dataset/);
 });
+
+Deno.test({
+  name: "two processes racing on one KV file never spend more than the budget together",
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "regledger-budget-race-" });
+    try {
+      await (await openLedger({ dataDir: `${dir}/data` })).close(); // create the log once
+      const file = `${dir}/budgets.json`;
+      await Deno.writeTextFile(
+        file,
+        JSON.stringify({ budgets: [{ issuer: "acme", dataset: "ds", epsilon: 1 }] }),
+      );
+      const storm = new URL("./_budget_storm.ts", import.meta.url).pathname;
+      const procs = [0, 1000].map((start) =>
+        new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--quiet", storm, dir, file, String(start), "24"],
+          stdout: "piped",
+          stderr: "piped",
+        }).output()
+      );
+      for (const start of [0, 1000]) {
+        for (;;) {
+          try {
+            await Deno.stat(`${dir}/ready-${start}`);
+            break;
+          } catch {
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        }
+      }
+      await Deno.writeTextFile(`${dir}/go`, "");
+      const outs = await Promise.all(procs);
+      const lines: string[] = [];
+      for (const o of outs) {
+        assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
+        lines.push(...new TextDecoder().decode(o.stdout).trim().split("\n"));
+      }
+      assert.equal(lines.length, 48);
+      const ok = lines.filter((l) => l.startsWith("ok "));
+      assert.equal(ok.length, 8, lines.join(", ")); // 8 × ε 0.125 = the budget
+      assert.equal(lines.filter((l) => l === "refused PrivacyBudgetExceeded").length, 40);
+      const ledger = await openLedger({ dataDir: `${dir}/data` });
+      try {
+        assert.equal(await ledger.size(), 8);
+        const s = await ledger.privacyBudget("acme", "ds");
+        assert.deepEqual(s.entries, ok.map((l) => Number(l.slice(3))).sort((a, b) => a - b));
+        assert.equal((await recompute(ledger, s.entries, 0)).eps, 1);
+      } finally {
+        await ledger.close();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("two ledgers opening one KV path in one process share the budget", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "regledger-budget-two-" });
+  const a = await openLedger({ dataDir: dir });
+  const b = await openLedger({ dataDir: dir });
+  try {
+    const bs = budgets([{ issuer: "acme", dataset: "ds", epsilon: 1.5 }]);
+    a.setPrivacyBudgets(bs);
+    b.setPrivacyBudgets(bs);
+    const out = await Promise.allSettled(
+      Array.from(
+        { length: 60 },
+        async (_, i) => (i % 2 ? a : b).append(await dpEnvelope(i, { dataset: "ds" })),
+      ),
+    );
+    assert.equal(out.filter((o) => o.status === "fulfilled").length, 12);
+    for (const o of out) {
+      if (o.status === "rejected") assert.ok(o.reason instanceof LedgerBudgetExceededError);
+    }
+    const [sa, sb] = await Promise.all([
+      a.privacyBudget("acme", "ds"),
+      b.privacyBudget("acme", "ds"),
+    ]);
+    assert.deepEqual(sa.entries, sb.entries);
+    assert.equal(sa.spent.epsilon, 1.5);
+  } finally {
+    await a.close();
+    await b.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
