@@ -51,6 +51,8 @@ import inclusionProof from "../schemas/inclusion-proof.json" with { type: "json"
 import consistencyProof from "../schemas/consistency-proof.json" with { type: "json" };
 import verifyResponse from "../schemas/verify-response.json" with { type: "json" };
 import errorSchema from "../schemas/error.json" with { type: "json" };
+import privacyBudgets from "../schemas/privacy-budgets.json" with { type: "json" };
+import privacyBudget from "../schemas/privacy-budget.json" with { type: "json" };
 
 /** Base URI of every schema's `$id`: `${SCHEMA_BASE_URI}<name>.json`. */
 export const SCHEMA_BASE_URI = "https://regledger.dev/schemas/";
@@ -94,6 +96,8 @@ export const SCHEMA_NAMES = [
   "consistency-proof",
   "verify-response",
   "error",
+  "privacy-budgets",
+  "privacy-budget",
 ] as const;
 
 /**
@@ -172,6 +176,8 @@ const SCHEMAS: Readonly<Record<SchemaName, JsonSchema>> = deepFreeze({
   "consistency-proof": consistencyProof,
   "verify-response": verifyResponse,
   "error": errorSchema,
+  "privacy-budgets": privacyBudgets,
+  "privacy-budget": privacyBudget,
 });
 
 const NAME_SET: ReadonlySet<string> = new Set(SCHEMA_NAMES);

@@ -35,6 +35,7 @@ import {
   schemaListRoute,
   schemaRoute,
 } from "./routes/admin.ts";
+import { privacyBudgetRoute } from "./routes/privacy.ts";
 import { auditRoute } from "./routes/audit.ts";
 import { CKKS_EVALUATE_PATH, ckksEvaluateRoute, evaluateInThread } from "./routes/ckks.ts";
 import { submitEnvelope, verifyRoute } from "./routes/envelopes.ts";
@@ -178,6 +179,7 @@ export function createApp(
     getInclusionProof: inclusionRoute(deps),
     getConsistencyProof: consistencyRoute(deps),
     verifyEnvelope: verifyRoute(deps),
+    getPrivacyBudget: privacyBudgetRoute(deps),
     evaluateCkks: ckksEvaluateRoute(config.ckks ? (deps.ckksEvaluate ?? evaluateInThread) : null),
     listSchemas: schemaListRoute(deps),
     getSchema: schemaRoute(deps),

@@ -11,7 +11,7 @@ import { LedgerCorruptionError, LedgerStateError } from "../../ledger/errors.ts"
 const HELP = `regledger serve — run the ledger's HTTP API (Hono on Deno.serve)
 
 usage: regledger serve [--host H] [--port P] [--data DIR] [--trusted-keys FILE] [--origin O]
-                       [--new-log-under-existing-key]
+                       [--privacy-budgets FILE] [--new-log-under-existing-key]
 
 options:
   --host H            interface to bind (default 127.0.0.1)
@@ -20,6 +20,11 @@ options:
   --trusted-keys FILE trust store (reloaded on SIGHUP or POST /v1/admin/reload-trust-store);
                       the server's own issuer key is always trusted
   --origin O          log origin in checkpoints (default regledger.local/log)
+  --privacy-budgets FILE
+                      {"budgets": [{"issuer", "dataset", "epsilon", "delta"}]}: an append
+                      that would exceed its issuer's budget on the dataset its dp block
+                      names is refused (422 PrivacyBudgetExceeded); reloaded with the
+                      trust store. Pairs without a budget are unlimited
   --new-log-under-existing-key
                       start although DIR/ledger.kv is behind or inconsistent with
                       DIR/signed-head (emptied, deleted or restored from an older copy):
@@ -87,7 +92,7 @@ function bufferedStdout(): (line: string) => void {
 /** Run the server until SIGTERM/SIGINT; exit code 0 after a clean shutdown. */
 export const run: Command = async (args: string[], io: CliIO): Promise<number> => {
   const a = parseArgs(args, {
-    values: ["host", "port", "data", "trusted-keys", "origin"],
+    values: ["host", "port", "data", "trusted-keys", "origin", "privacy-budgets"],
     flags: ["help", "new-log-under-existing-key"],
     aliases: { h: "help" },
   });
@@ -120,6 +125,7 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
       dataDir: a.values.data ?? "./data",
       trustedKeys,
       origin: a.values.origin,
+      privacyBudgets: a.values["privacy-budgets"],
       newLogUnderExistingKey: a.flags.has("new-log-under-existing-key"),
       config,
       status: (line) => io.stderr(line + "\n"),
@@ -131,7 +137,10 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
         `cannot listen on ${a.values.host ?? "127.0.0.1"}:${port(a.values.port)}: ${e.message}`,
       );
     }
-    if (e instanceof Error && /TrustStoreError|LogKeyError|IssuerKeyError/.test(e.name)) {
+    if (
+      e instanceof Error &&
+      /TrustStoreError|LogKeyError|IssuerKeyError|PrivacyBudgetFileError/.test(e.name)
+    ) {
       throw new UsageError(e.message);
     }
     // A store that fails its start-up checks (corrupt file, lost signed
