@@ -47,6 +47,39 @@ import type { LedgerStore } from "./store.ts";
 /**
  * An append would exceed the issuer's privacy budget for the dataset;
  * nothing was appended. The HTTP API answers 422 `{reason: "PrivacyBudgetExceeded"}`.
+ * @example A second release of ε 0.5 on a dataset with a budget of ε 0.75 is refused
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runAudit, signAuditRun } from "../core/audit/index.ts";
+ * import { parsePrivacyBudgets } from "../core/dp/index.ts";
+ * import { parseEnvelopeValue } from "../core/envelope.ts";
+ * import { InProcessKeyProvider } from "../core/keys.ts";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import { LedgerBudgetExceededError } from "./privacy_budget.ts";
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * ledger.setPrivacyBudgets(parsePrivacyBudgets(
+ *   '{"budgets": [{"issuer": "acme", "dataset": "cohort-7", "epsilon": 0.75}]}',
+ * ));
+ * const key = await InProcessKeyProvider.generate("acme-1");
+ * const release = async () => {
+ *   const dp = {
+ *     specs: { distance: { mechanism: "laplace" as const, epsilon: 0.5, sensitivity: 0.1 } },
+ *     dataset: "cohort-7",
+ *   };
+ *   const run = runAudit("drift", { p: [5, 3, 2], q: [4, 4, 2] }, { dp });
+ *   return parseEnvelopeValue(await signAuditRun(run, key, { issuer: "acme" }));
+ * };
+ * assert.equal((await ledger.append(await release())).index, 0);
+ * await assert.rejects(ledger.append(await release()), (e) =>
+ *   e instanceof LedgerBudgetExceededError && e.reason === "PrivacyBudgetExceeded");
+ * const status = await ledger.privacyBudget("acme", "cohort-7");
+ * assert.deepEqual(status.entries, [0]);
+ * assert.equal(status.spent.epsilon, 0.5);
+ * await ledger.close();
+ * ```
  */
 export class LedgerBudgetExceededError extends RegledgerError {
   /** The reason reported by the CLI and HTTP API. */
@@ -88,7 +121,26 @@ export interface BudgetCharge {
   release: DatasetRelease | null;
 }
 
-/** What `GET /v1/privacy/budget` returns (`schemas/privacy-budget.json`). */
+/**
+ * What `GET /v1/privacy/budget` and `Ledger.privacyBudget` return
+ * (`schemas/privacy-budget.json`).
+ *
+ * @example Nothing spent, no budget configured: unlimited
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openLedger } from "./ledger.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { Ed25519NoteSigner } from "./note.ts";
+ * import type { PrivacyBudgetStatus } from "./privacy_budget.ts";
+ * const logKey = await Ed25519NoteSigner.generate("example.org/log");
+ * const ledger = await openLedger({ store: new MemoryStore(), logKey, origin: "example.org/log" });
+ * const s: PrivacyBudgetStatus = await ledger.privacyBudget("acme", "cohort-7");
+ * assert.equal(s.budget, null);
+ * assert.deepEqual(s.entries, []);
+ * assert.equal(s.spent.epsilon, 0);
+ * await ledger.close();
+ * ```
+ */
 export interface PrivacyBudgetStatus {
   /** The issuer asked about. */
   issuer: string;
