@@ -5,7 +5,7 @@
  * `benchmarks/results/<name>.json` itself.
  *
  * Run: `deno task bench [--quick] [name...]` — names are envelope, primitives,
- * ledger, server, fhe, tiles, pq_checkpoint, remote_audit; none means all. `--quick` is passed on (fewer rounds,
+ * ledger, server, fhe, tiles, pq_checkpoint, remote_audit, privacy_budget; none means all. `--quick` is passed on (fewer rounds,
  * smaller sizes) to check that the scripts work, not to quote figures.
  *
  * @module
@@ -19,6 +19,7 @@ const ALL = [
   "tiles",
   "pq_checkpoint",
   "remote_audit",
+  "privacy_budget",
 ] as const;
 
 const quick = Deno.args.includes("--quick");
