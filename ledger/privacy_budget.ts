@@ -172,6 +172,8 @@ export class PrivacyBudgetKeeper {
   readonly #pairs = new Map<string, PairLoss>();
   /** Entries [0, seen) are accounted in `#pairs`. */
   #seen = 0;
+  /** The losses the last {@linkcode admit} computed, on top of `#seen` then. */
+  #admitted: { base: number; losses: Map<string, PrivacyLoss> } | null = null;
 
   /** Keep budgets for the log in `store`. */
   constructor(store: LedgerStore) {
@@ -224,6 +226,7 @@ export class PrivacyBudgetKeeper {
   admit(charges: readonly BudgetCharge[]): (LedgerBudgetExceededError | null)[] {
     const budgets = this.#budgets;
     const tentative = new Map<string, PrivacyLoss>();
+    this.#admitted = { base: this.#seen, losses: tentative };
     return charges.map((c) => {
       if (!c.release || !budgets) return null;
       const key = budgetKey(c.issuer, c.release.dataset);
@@ -248,8 +251,25 @@ export class PrivacyBudgetKeeper {
    * charges in order), when the keeper has seen exactly the entries before them.
    */
   record(start: number, charges: readonly BudgetCharge[]): void {
+    const admitted = this.#admitted;
+    this.#admitted = null;
     if (this.#seen !== start) return; // catchUp() will read them
-    charges.forEach((c, i) => this.#apply(start + i, c));
+    if (admitted === null || admitted.base !== start || this.#budgets === null) {
+      charges.forEach((c, i) => this.#apply(start + i, c));
+      return;
+    }
+    // The charges admit() accepted: their losses are already composed.
+    charges.forEach((c, i) => {
+      if (!c.release) return;
+      const key = budgetKey(c.issuer, c.release.dataset);
+      const loss = admitted.losses.get(key);
+      if (loss === undefined) return this.#apply(start + i, c); // unbudgeted pair
+      const p = this.#pairs.get(key) ?? { loss, entries: [] };
+      p.loss = loss;
+      p.entries.push(start + i);
+      this.#pairs.set(key, p);
+    });
+    this.#seen = start + charges.length;
   }
 
   /** The budget, spend and spending entries of (`issuer`, `dataset`) over entries [0, size). */

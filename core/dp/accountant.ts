@@ -132,13 +132,11 @@ export function emptyLoss(): PrivacyLoss {
 export function addLoss(loss: PrivacyLoss, specs: readonly CalibratedSpec[]): PrivacyLoss {
   let eps = loss.epsilon;
   let delta = loss.delta;
-  const rdp = [...loss.rdp];
+  const rdp = loss.rdp.slice();
   for (const s of specs) {
     eps += s.epsilon;
     delta += s.delta;
-    RDP_ORDERS.forEach((alpha, i) => {
-      rdp[i] += rdpOf(s, alpha);
-    });
+    for (let i = 0; i < RDP_ORDERS.length; i++) rdp[i] += rdpOf(s, RDP_ORDERS[i]);
   }
   return { epsilon: eps, delta, rdp, releases: loss.releases + specs.length };
 }

@@ -167,9 +167,12 @@ export class PrivacyBudgetFileError extends RegledgerError {
   }
 }
 
-/** Key of an (issuer, dataset) pair in maps. */
+/**
+ * Key of an (issuer, dataset) pair in maps: unambiguous, since a dataset
+ * identifier never contains NUL.
+ */
 export function budgetKey(issuer: string, dataset: string): string {
-  return JSON.stringify([issuer, dataset]);
+  return `${issuer}\u0000${dataset}`;
 }
 
 /**

@@ -43,13 +43,21 @@ async function recompute(ledger: Ledger, indexes: number[], budgetDelta: number)
 Deno.test("many racing releases in one process never exceed the budget (basic composition)", async () => {
   await withLedger(async (ledger) => {
     ledger.setPrivacyBudgets(budgets([{ issuer: "acme", dataset: "ds-1", epsilon: 1 }]));
-    // 40 releases of ε 0.125 at once: exactly 8 fit.
+    // 40 releases of ε 0.125 at once: exactly 8 fit; 10 on an unbudgeted dataset mixed in.
+    const free = Promise.all(
+      Array.from(
+        { length: 10 },
+        async (_, i) => ledger.append(await dpEnvelope(500 + i, { dataset: "free" })),
+      ),
+    );
     const outcomes = await Promise.allSettled(
       Array.from(
         { length: 40 },
         async (_, i) => ledger.append(await dpEnvelope(i, { dataset: "ds-1" })),
       ),
     );
+    const freeIndexes = (await free).map((r) => r.index).sort((a, b) => a - b);
+    assert.deepEqual((await ledger.privacyBudget("acme", "free")).entries, freeIndexes);
     const ok = outcomes.filter((o) => o.status === "fulfilled");
     const refused = outcomes.filter((o) => o.status === "rejected");
     assert.equal(ok.length, 8);
@@ -66,7 +74,7 @@ Deno.test("many racing releases in one process never exceed the budget (basic co
     assert.equal(s.spent.delta, re.delta);
     assert.equal(re.eps, 1);
     assert.deepEqual(s.remaining, { epsilon: 0, delta: 0 });
-    assert.equal(s.tree_size, 8);
+    assert.equal(s.tree_size, 18);
     // Other datasets, other issuers and non-DP envelopes are not limited by it.
     await ledger.append(await dpEnvelope(100, { dataset: "ds-2" }));
     await ledger.append(await dpEnvelope(101, { dataset: "ds-1", issuer: "other" }));
@@ -74,7 +82,7 @@ Deno.test("many racing releases in one process never exceed the budget (basic co
     const unlimited = await ledger.privacyBudget("other", "ds-1");
     assert.equal(unlimited.budget, null);
     assert.equal(unlimited.remaining, null);
-    assert.deepEqual(unlimited.entries, [9]);
+    assert.deepEqual(unlimited.entries, [19]);
   });
 });
 
