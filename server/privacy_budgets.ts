@@ -34,14 +34,14 @@ export async function loadPrivacyBudgets(
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    throw new PrivacyBudgetFileError("", `${path}: cannot read: ${(e as Error).message}`);
+    throw new PrivacyBudgetFileError("", `cannot read: ${(e as Error).message}`, path);
   }
   let budgets: Map<string, DatasetBudget>;
   try {
     budgets = parsePrivacyBudgets(text);
   } catch (e) {
     if (e instanceof PrivacyBudgetFileError) {
-      throw new PrivacyBudgetFileError(e.pointer, `${path}: ${e.message}`);
+      throw new PrivacyBudgetFileError(e.pointer, e.detail, path);
     }
     throw e;
   }

@@ -160,10 +160,16 @@ export interface DatasetBudget extends PrivacyBudget {
 export class PrivacyBudgetFileError extends RegledgerError {
   /** JSON pointer into the file. */
   readonly pointer: string;
-  /** Build the error. */
-  constructor(pointer: string, message: string) {
-    super(`${pointer || "/"}: ${message}`);
+  /** The file, when known. */
+  readonly file: string | undefined;
+  /** What is wrong there. */
+  readonly detail: string;
+  /** Build the error: `[file: ]pointer: detail`. */
+  constructor(pointer: string, detail: string, file?: string) {
+    super(`${file === undefined ? "" : `${file}: `}${pointer || "/"}: ${detail}`);
     this.pointer = pointer;
+    this.file = file;
+    this.detail = detail;
   }
 }
 

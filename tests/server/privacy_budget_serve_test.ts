@@ -155,3 +155,41 @@ Deno.test({
     }
   },
 });
+
+Deno.test("serve --privacy-budgets with a malformed file exits 2 naming the file and the member", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "regledger-budget-badsrv-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/budgets.json`,
+      '{"budgets":[{"issuer":"acme","dataset":"ds","epsilon":1,"delta":2}]}',
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-net=127.0.0.1,localhost",
+        "--allow-sys=hostname",
+        MAIN,
+        "serve",
+        "--port",
+        "0",
+        "--data",
+        `${dir}/data`,
+        "--privacy-budgets",
+        `${dir}/budgets.json`,
+      ],
+      cwd: ROOT,
+      env: { REGLEDGER_API_KEYS: `${TOKENS.admin}:admin`, NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, err);
+    assert.match(err, /budgets\.json: \/budgets\/0\/delta: must be a number in \[0, 1\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -212,7 +212,7 @@ Deno.test("server: a malformed budget file stops the start, naming the problem",
         config: { ...DEFAULT_CONFIG, apiKeys: testKeys(), rateLimit: null },
         status: () => {},
       }),
-      /missing\.json: cannot read/,
+      /missing\.json: \/: cannot read/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
