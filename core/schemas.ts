@@ -21,7 +21,7 @@
  * import assert from "node:assert/strict";
  * import { getSchema, SCHEMA_NAMES } from "./schemas.ts";
  *
- * assert.equal(SCHEMA_NAMES.length, 23);
+ * assert.equal(SCHEMA_NAMES.length, 25);
  * const fairness = getSchema("fairness.input");
  * assert.equal(fairness.$id, "https://regledger.dev/schemas/fairness.input.json");
  * ```
