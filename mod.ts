@@ -144,6 +144,7 @@ export {
   type VerifyProgress,
 } from "./ledger/verify_log.ts";
 export { LedgerCorruptionError } from "./ledger/errors.ts";
+export { LedgerBudgetExceededError, type PrivacyBudgetStatus } from "./ledger/privacy_budget.ts";
 export { MemoryStore, type MemoryStoreOptions } from "./ledger/memory_store.ts";
 export {
   LogClient,

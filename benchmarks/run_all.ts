@@ -23,6 +23,7 @@ const ALL = [
   "hybrid_envelope",
   "witnessed_append",
   "console",
+  "privacy_budget",
 ] as const;
 
 const quick = Deno.args.includes("--quick");

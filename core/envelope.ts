@@ -25,6 +25,7 @@ import {
   type PrimitiveName,
   PRIMITIVES,
 } from "./envelope_types.ts";
+import { dpBlockProblem } from "./dp/budgets.ts";
 import { EnvelopeFormatError, InputValidationError } from "./errors.ts";
 import { canonicalize, pointerToken } from "./jcs.ts";
 import { type JsonLimits, type LosslessJsonValue, parseJson, parseJsonText } from "./json_text.ts";
@@ -333,6 +334,8 @@ export function checkShape(v: JsonObject, kind: "native" | "legacy"): void {
     fail("/depth_budget", "object", "depth_budget must be {declared, consumed} numbers");
   }
   if (v.dp !== undefined && !isPlain(v.dp)) fail("/dp", "object", "dp must be an object");
+  const dpBad = dpBlockProblem(v.dp);
+  if (dpBad) fail(dpBad.pointer, "dp", dpBad.message);
 }
 
 /**

@@ -21,7 +21,7 @@
  * import assert from "node:assert/strict";
  * import { getSchema, SCHEMA_NAMES } from "./schemas.ts";
  *
- * assert.equal(SCHEMA_NAMES.length, 24);
+ * assert.equal(SCHEMA_NAMES.length, 26);
  * const fairness = getSchema("fairness.input");
  * assert.equal(fairness.$id, "https://regledger.dev/schemas/fairness.input.json");
  * ```
@@ -52,6 +52,8 @@ import consistencyProof from "../schemas/consistency-proof.json" with { type: "j
 import verifyResponse from "../schemas/verify-response.json" with { type: "json" };
 import errorSchema from "../schemas/error.json" with { type: "json" };
 import entriesPage from "../schemas/entries-page.json" with { type: "json" };
+import privacyBudgets from "../schemas/privacy-budgets.json" with { type: "json" };
+import privacyBudget from "../schemas/privacy-budget.json" with { type: "json" };
 
 /** Base URI of every schema's `$id`: `${SCHEMA_BASE_URI}<name>.json`. */
 export const SCHEMA_BASE_URI = "https://regledger.dev/schemas/";
@@ -96,6 +98,8 @@ export const SCHEMA_NAMES = [
   "verify-response",
   "error",
   "entries-page",
+  "privacy-budgets",
+  "privacy-budget",
 ] as const;
 
 /**
@@ -175,6 +179,8 @@ const SCHEMAS: Readonly<Record<SchemaName, JsonSchema>> = deepFreeze({
   "verify-response": verifyResponse,
   "error": errorSchema,
   "entries-page": entriesPage,
+  "privacy-budgets": privacyBudgets,
+  "privacy-budget": privacyBudget,
 });
 
 const NAME_SET: ReadonlySet<string> = new Set(SCHEMA_NAMES);

@@ -31,6 +31,7 @@ import { tilesForCommit } from "./tiles/store_tiles.ts";
 import { sha256, toBase64, utf8Length } from "../core/bytes.ts";
 import { resolveEnvelope, signedBodySha256 } from "../core/envelope.ts";
 import { type ParsedEnvelope, PRIMITIVES } from "../core/envelope_types.ts";
+import { datasetRelease, DpBlockError } from "../core/dp/budgets.ts";
 import { signCheckpoint } from "./checkpoint.ts";
 import { LedgerInputError, LedgerStateError } from "./errors.ts";
 import { encodeLeaf, LEAF_VERSION } from "./leaf.ts";
@@ -52,6 +53,7 @@ import type {
   VersionedHead,
 } from "./store.ts";
 import type { SignedHeadGuard } from "./signed_head.ts";
+import type { BudgetCharge, PrivacyBudgetKeeper } from "./privacy_budget.ts";
 import { formatTlogProof } from "./tlog_proof.ts";
 import type { AppendResult, CommitInfo } from "./wire.ts";
 
@@ -66,6 +68,8 @@ interface Pending {
   primitive: string;
   issuedAt: string;
   keyId: string;
+  /** What it charges to a privacy budget (`privacy_budget.ts`). */
+  charge: BudgetCharge;
   size: EntrySize;
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
@@ -101,6 +105,8 @@ export class GroupCommit {
   #head: VersionedHead | null = null;
   /** The signed-head record (`ledger/signed_head.ts`), when the log keeps one. */
   signedHead: SignedHeadGuard | null = null;
+  /** Privacy budgets (`ledger/privacy_budget.ts`), checked when configured. */
+  budgets: PrivacyBudgetKeeper | null = null;
 
   /**
    * Append to `store` as log `origin`, signing checkpoints with `signer`
@@ -170,7 +176,15 @@ export class GroupCommit {
     }
     const issuedAt = fieldString(v, "issued_at");
     const keyId = fieldString(v, "key_id");
+    let release;
+    try {
+      release = datasetRelease(v);
+    } catch (e) {
+      if (e instanceof DpBlockError) throw new LedgerInputError(e.pointer, e.message);
+      throw e;
+    }
     return {
+      charge: { issuer, release },
       env: resolved,
       sha: sha256(canonical),
       body: signedBodySha256(resolved),
@@ -267,13 +281,44 @@ export class GroupCommit {
         ok: false;
         error?: unknown;
       };
+      // Privacy budgets: checked against the head this commit is conditioned on.
+      const keeper = this.budgets?.active ? this.budgets : null;
+      const refusals = keeper
+        ? (await keeper.catchUp(vh.head.size), keeper.admit(todo.map((p) => p.charge)))
+        : [];
+      const admitted = keeper ? todo.filter((_, i) => refusals[i] === null) : todo;
+      const refuse = async () => {
+        const refused = todo.filter((_, i) => refusals[i]);
+        const errors = refusals.filter((r) => r !== null);
+        const fail = (p: Pending, e: unknown) =>
+          [p, ...followers.get(toBase64(p.body)) ?? []].forEach((q) => q.reject(e));
+        try {
+          // A refused envelope already in the log is that entry (no new spend).
+          const found = refused.length
+            ? await this.#store.findBodies(refused.map((p) => p.body))
+            : [];
+          for (let i = 0; i < refused.length; i++) {
+            const idx = found[i];
+            if (idx === null) fail(refused[i], errors[i]);
+            else settle(refused[i], await this.#existingResult(idx));
+          }
+        } catch (e) {
+          refused.forEach((p) => fail(p, e)); // settling twice is a no-op
+        }
+      };
+      if (admitted.length === 0) {
+        await refuse();
+        return null;
+      }
       try {
-        outcome = await this.#tryCommit(vh, todo);
+        outcome = await this.#tryCommit(vh, admitted);
       } catch (e) {
         outcome = { ok: false, error: e };
       }
       if (outcome.ok) {
-        const done = todo;
+        const done = admitted;
+        keeper?.record(vh.head.size, done.map((p) => p.charge));
+        await refuse();
         try {
           this.#onCommit?.({
             tree_size: this.#head!.head.size,

@@ -29,6 +29,8 @@ import { readBundle, readHashTile, TileNotFoundError } from "./tiles/store_tiles
 import type { LedgerStore, LogHead } from "./store.ts";
 import { verifyLog, type VerifyLogResult, type VerifyProgress } from "./verify_log.ts";
 import type { MlDsa44NoteSigner } from "./witness/mldsa.ts";
+import type { DatasetBudget } from "../core/dp/budgets.ts";
+import { PrivacyBudgetKeeper, type PrivacyBudgetStatus } from "./privacy_budget.ts";
 import type {
   AppendResult,
   CommitInfo,
@@ -151,6 +153,26 @@ export class Ledger {
       pqSigner ? [pqSigner] : [],
       storeTiles,
     );
+    this.#budgets = new PrivacyBudgetKeeper(store);
+    this.#commits.budgets = this.#budgets;
+  }
+
+  #budgets: PrivacyBudgetKeeper;
+
+  /**
+   * Set the privacy budgets appends are checked against
+   * (`parsePrivacyBudgets` of `core/dp/budgets.ts`), or null for none: see
+   * `ledger/privacy_budget.ts`. An append that would exceed its issuer's
+   * budget for its dataset is refused with `LedgerBudgetExceededError`.
+   */
+  setPrivacyBudgets(budgets: ReadonlyMap<string, DatasetBudget> | null): void {
+    this.#budgets.setBudgets(budgets);
+  }
+
+  /** The budget, spend and spending entries of `issuer` on `dataset`, from the log's entries. */
+  async privacyBudget(issuer: string, dataset: string): Promise<PrivacyBudgetStatus> {
+    if (this.#closed) throw new LedgerStateError("ledger is closed");
+    return await this.#budgets.status(issuer, dataset, await this.size());
   }
 
   static {

@@ -37,6 +37,7 @@ import {
 } from "./routes/admin.ts";
 import { trustStoreRoute, whoamiRoute } from "./routes/access.ts";
 import { evidenceRoute } from "./routes/evidence.ts";
+import { privacyBudgetRoute } from "./routes/privacy.ts";
 import { auditRoute } from "./routes/audit.ts";
 import { CKKS_EVALUATE_PATH, ckksEvaluateRoute, evaluateInThread } from "./routes/ckks.ts";
 import { submitEnvelope, verifyRoute } from "./routes/envelopes.ts";
@@ -184,6 +185,7 @@ export function createApp(
     getInclusionProof: inclusionRoute(deps),
     getConsistencyProof: consistencyRoute(deps),
     verifyEnvelope: verifyRoute(deps),
+    getPrivacyBudget: privacyBudgetRoute(deps),
     evaluateCkks: ckksEvaluateRoute(config.ckks ? (deps.ckksEvaluate ?? evaluateInThread) : null, {
       maxBytes: config.ckksBodyLimit,
       maxDegree: config.ckksMaxDegree,

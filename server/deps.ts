@@ -9,6 +9,7 @@
 import type { ParsedEnvelope, PrimitiveName } from "../core/envelope_types.ts";
 import type { TrustStoreJson } from "../core/trust_store.ts";
 import type { CkksEvaluator } from "./routes/ckks.ts";
+import type { PrivacyBudgetStatus } from "../ledger/privacy_budget.ts";
 import type {
   AppendResult,
   ConsistencyProofJson,
@@ -69,6 +70,11 @@ export interface LogService {
    * ledger's identity, `docs/formats.md` §2.6), if logged.
    */
   findBySignedBody?(sha256: Uint8Array): Promise<number | undefined>;
+  /**
+   * An issuer's privacy budget on a dataset, its spend and the entries that
+   * spent it (`GET /v1/privacy/budget`); without it that route answers 404.
+   */
+  privacyBudget?(issuer: string, dataset: string): Promise<PrivacyBudgetStatus>;
   /** Wait for in-flight appends and close storage. */
   close(): Promise<void>;
 }
@@ -93,6 +99,8 @@ export interface TrustStoreSummary {
   keys: number;
   /** Revoked key ids. */
   revoked: number;
+  /** Privacy budgets in force, when the server has a budget file (reloaded with the trust store). */
+  privacy_budgets?: number;
 }
 
 /** Envelope parsing and verification against the server's trust store. */

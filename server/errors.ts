@@ -16,6 +16,7 @@ import {
   LedgerStateError,
   LedgerStorageFullError,
 } from "../ledger/ledger.ts";
+import { LedgerBudgetExceededError } from "../ledger/privacy_budget.ts";
 
 /** A failure the server answers with a chosen status and JSON body. */
 export class ApiError extends Error {
@@ -96,6 +97,15 @@ export function errorToResponse(
   if (e instanceof LedgerStateError) {
     // Closed during shutdown, or the KV file belongs to another log: not the client's fault.
     return jsonError(503, "the ledger is not available", {}, { "Retry-After": "5" });
+  }
+  if (e instanceof LedgerBudgetExceededError) {
+    return jsonError(422, e.message, {
+      reason: e.reason,
+      issuer: e.issuer,
+      dataset: e.dataset,
+      budget: e.budget,
+      would_spend: e.wouldSpend,
+    });
   }
   if (e instanceof EnvelopeVerificationError) {
     return jsonError(422, e.message, { reason: e.name });

@@ -19,6 +19,7 @@ import type { ApiKey, ServerConfig } from "./config.ts";
 import { ConfigError, isLoopbackHost } from "./config.ts";
 import type { AuditService, LogService, ServerDeps } from "./deps.ts";
 import { loadOrCreateIssuerKey } from "./keys.ts";
+import { loadPrivacyBudgets } from "./privacy_budgets.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { defaultVerifyWorkers } from "./verify_pool.ts";
 import { CkksRunner } from "./ckks_runner.ts";
@@ -43,6 +44,11 @@ export interface StartOptions {
   trustedKeys?: string;
   /** Log origin. @default {"regledger.local/log"} */
   origin?: string;
+  /**
+   * Privacy-budget file (`schemas/privacy-budgets.json`), re-read together
+   * with the trust store; without it appends are not budget-checked.
+   */
+  privacyBudgets?: string;
   /**
    * Accept a ledger.kv that contradicts the signed-head record (a new log
    * under the existing log key; see `OpenLedgerOptions.newLogUnderExistingKey`).
@@ -141,6 +147,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       `regledger: no REGLEDGER_API_KEYS; the admin bearer token is in ${opts.dataDir}/${ADMIN_TOKEN_FILE}`,
     );
   }
+  // Checked before anything is opened: a bad budget file stops the start.
+  let ledger: Ledger;
+  const budgetsPath = opts.privacyBudgets;
+  const applyBudgets = budgetsPath === undefined
+    ? undefined
+    : await loadPrivacyBudgets(budgetsPath, () => ledger);
   const issuer = await loadOrCreateIssuerKey(opts.dataDir);
   if (issuer.created) status(`regledger: created issuer key ${issuer.provider.keyId}`);
   const envelopes = await TrustedEnvelopes.open({
@@ -148,6 +160,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     own: { keyId: issuer.provider.keyId, publicKeyPem: issuer.provider.publicKeyPem },
     maxBytes: config.bodyLimit,
     verifyWorkers: config.verifyWorkers === "auto" ? defaultVerifyWorkers() : config.verifyWorkers,
+    ...(budgetsPath !== undefined
+      ? { alsoReload: () => loadPrivacyBudgets(budgetsPath, () => ledger) }
+      : {}),
   });
   const metrics = new ServerMetrics();
   // Each checkpoint gets an ML-DSA-44 signature: liboqs (WebAssembly) signs
@@ -159,7 +174,6 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       return undefined;
     },
   );
-  let ledger: Ledger;
   try {
     ledger = await openLedger({
       dataDir: opts.dataDir,
@@ -182,6 +196,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     envelopes.close();
     throw e;
   }
+  if (applyBudgets) status(`regledger: ${applyBudgets()} privacy budget(s) in force`);
   // A full disk makes the server not ready until space returns (server/storage_health.ts).
   const storage = new StorageHealth({ dir: opts.dataDir, status });
   const log: LogService = storage.wrap(ledgerLog(ledger));
@@ -301,10 +316,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const reloadTrustStore = async () => {
     try {
       const s = await envelopes.reloadTrustStore();
-      status(`regledger: trust store reloaded (${s.keys} keys, ${s.revoked} revoked)`);
+      status(
+        `regledger: trust store reloaded (${s.keys} keys, ${s.revoked} revoked` +
+          (s.privacy_budgets === undefined ? ")" : `; ${s.privacy_budgets} privacy budgets)`),
+      );
     } catch (e) {
       status(
-        `regledger: trust store NOT reloaded, previous one stays in force: ${(e as Error).message}`,
+        `regledger: trust store NOT reloaded, previous one (and privacy budgets) stay in force: ${
+          (e as Error).message
+        }`,
       );
     }
   };

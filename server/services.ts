@@ -74,6 +74,12 @@ export interface TrustedEnvelopesOptions {
   maxBytes?: number;
   /** Worker threads verifying envelopes; 0 verifies on the calling thread. @default {0} */
   verifyWorkers?: number;
+  /**
+   * Another file reloaded together with the trust store (the privacy
+   * budgets): reads and checks it, resolving to what puts it in force and
+   * returns its count. Both are checked before either is swapped in.
+   */
+  alsoReload?: () => Promise<() => number>;
 }
 
 /** {@linkcode EnvelopeService} over `core/` verification with a reloadable trust store. */
@@ -150,9 +156,11 @@ export class TrustedEnvelopes implements EnvelopeService {
   async reloadTrustStore(): Promise<TrustStoreSummary> {
     // Swap only after the new store is fully built: a bad file changes nothing.
     const next = await TrustedEnvelopes.#load(this.#opts);
+    const also = await this.#opts.alsoReload?.();
     if (this.#pool && this.#pool.size > 0) await this.#pool.setTrustStore(next.toJSON());
     this.#store = next;
-    return this.trustStoreSummary();
+    const summary = this.trustStoreSummary();
+    return also ? { ...summary, privacy_budgets: also() } : summary;
   }
 
   /** Stop the verification workers. */
@@ -199,6 +207,7 @@ export function ledgerLog(ledger: Ledger): LogService {
     tile: (t) => ledger.tile(t),
     findByEnvelopeHash: async (sha) => (await ledger.store.findEnvelopes([sha]))[0] ?? undefined,
     findBySignedBody: async (sha) => (await ledger.store.findBodies([sha]))[0] ?? undefined,
+    privacyBudget: (issuer, dataset) => ledger.privacyBudget(issuer, dataset),
     close: () => ledger.close(),
   };
 }

@@ -35,7 +35,12 @@ import {
   runAuditWith,
   signAuditRun,
 } from "../../core/audit/index.ts";
-import { type DpMechanism, DpParameterError, PrivacyAccountant } from "../../core/dp/index.ts";
+import {
+  datasetIdProblem,
+  type DpMechanism,
+  DpParameterError,
+  PrivacyAccountant,
+} from "../../core/dp/index.ts";
 import {
   ckksAuditBackend,
   type CkksEvaluatorTransport,
@@ -112,6 +117,9 @@ differential privacy (noise added to released numbers, recorded in "dp"):
   --dp-mechanism M        laplace (default) or gaussian
   --dp-delta D            total δ for gaussian, split evenly
   --dp-fields A,B         result fields to noise (default per primitive)
+  --dp-dataset ID         the dataset drawn on (identifier or commitment, e.g.
+                          sha256:<hex>), signed in "dp"; a ledger with privacy
+                          budgets charges the release to this issuer's budget for it
 
 exit codes: 0 written, 2 bad use or bad input (field and rule on stderr).
 
@@ -144,6 +152,7 @@ export const run: Command = async (args, io) => {
       "dp-mechanism",
       "dp-delta",
       "dp-fields",
+      "dp-dataset",
       "format",
       ...parameterFlags(),
     ],
@@ -293,7 +302,14 @@ async function audit(
 }
 
 function dpOptions(p: PrimitiveName, v: Record<string, string>): AuditDpOptions | undefined {
-  const given = ["dp-epsilon", "dp-sensitivity", "dp-mechanism", "dp-delta", "dp-fields"]
+  const given = [
+    "dp-epsilon",
+    "dp-sensitivity",
+    "dp-mechanism",
+    "dp-delta",
+    "dp-fields",
+    "dp-dataset",
+  ]
     .filter((k) => k in v);
   if (given.length === 0) return undefined;
   if (!("dp-epsilon" in v) || !("dp-sensitivity" in v)) {
@@ -316,6 +332,11 @@ function dpOptions(p: PrimitiveName, v: Record<string, string>): AuditDpOptions 
     ? v["dp-fields"].split(",").map((s) => s.trim())
     : [...DP_DEFAULT_FIELDS[p]];
   const k = fields.length;
+  const dataset = v["dp-dataset"];
+  if (dataset !== undefined) {
+    const bad = datasetIdProblem(dataset);
+    if (bad) throw new UsageError(`--dp-dataset: ${bad}`);
+  }
   try {
     const specs = Object.fromEntries(fields.map((f) => [f, {
       mechanism,
@@ -323,7 +344,11 @@ function dpOptions(p: PrimitiveName, v: Record<string, string>): AuditDpOptions 
       sensitivity,
       ...(mechanism === "gaussian" ? { delta: delta / k } : {}),
     }]));
-    return { specs, accountant: new PrivacyAccountant({ epsilon, delta }) };
+    return {
+      specs,
+      accountant: new PrivacyAccountant({ epsilon, delta }),
+      ...(dataset !== undefined ? { dataset } : {}),
+    };
   } catch (e) {
     if (e instanceof DpParameterError) throw new UsageError(e.message, { cause: e });
     throw e;

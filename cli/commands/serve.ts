@@ -16,7 +16,7 @@ import { LedgerCorruptionError, LedgerStateError } from "../../ledger/errors.ts"
 const HELP = `regledger serve — run the ledger's HTTP API (Hono on Deno.serve)
 
 usage: regledger serve [--host H] [--port P] [--data DIR] [--trusted-keys FILE] [--origin O]
-                       [--new-log-under-existing-key]
+                       [--privacy-budgets FILE] [--new-log-under-existing-key]
                        [--witness URL=VKEY ... [--witness-quorum K] [--witness-timeout MS]]
 
 options:
@@ -26,6 +26,11 @@ options:
   --trusted-keys FILE trust store (reloaded on SIGHUP or POST /v1/admin/reload-trust-store);
                       the server's own issuer key is always trusted
   --origin O          log origin in checkpoints (default regledger.local/log)
+  --privacy-budgets FILE
+                      {"budgets": [{"issuer", "dataset", "epsilon", "delta"}]}: an append
+                      that would exceed its issuer's budget on the dataset its dp block
+                      names is refused (422 PrivacyBudgetExceeded); reloaded with the
+                      trust store. Pairs without a budget are unlimited
   --new-log-under-existing-key
                       start although DIR/ledger.kv is behind or inconsistent with
                       DIR/signed-head (emptied, deleted or restored from an older copy):
@@ -157,6 +162,7 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
       "witness",
       "witness-quorum",
       "witness-timeout",
+      "privacy-budgets",
     ],
     repeatable: ["witness"],
     flags: ["help", "new-log-under-existing-key"],
@@ -192,6 +198,7 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
       dataDir: a.values.data ?? "./data",
       trustedKeys,
       origin: a.values.origin,
+      privacyBudgets: a.values["privacy-budgets"],
       newLogUnderExistingKey: a.flags.has("new-log-under-existing-key"),
       config,
       ...(witnessing ? { witnessing } : {}),
@@ -204,7 +211,10 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
         `cannot listen on ${a.values.host ?? "127.0.0.1"}:${port(a.values.port)}: ${e.message}`,
       );
     }
-    if (e instanceof Error && /TrustStoreError|LogKeyError|IssuerKeyError/.test(e.name)) {
+    if (
+      e instanceof Error &&
+      /TrustStoreError|LogKeyError|IssuerKeyError|PrivacyBudgetFileError/.test(e.name)
+    ) {
       throw new UsageError(e.message);
     }
     // A store that fails its start-up checks (corrupt file, lost signed

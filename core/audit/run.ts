@@ -90,6 +90,8 @@ export interface AuditDpOptions {
   random?: UniformSource;
   /** Charged before noise is drawn; refuses over-budget releases. */
   accountant?: PrivacyAccountant;
+  /** The dataset recorded in the signed `dp` block (the ledger charges its budget). */
+  dataset?: string;
 }
 
 /**
@@ -335,6 +337,7 @@ function finalize<P extends PrimitiveName>(
     const noised = privatizeResult(result, dpOptions.specs, {
       random: dpOptions.random,
       accountant: dpOptions.accountant,
+      ...(dpOptions.dataset !== undefined ? { dataset: dpOptions.dataset } : {}),
     });
     released = recomputeDerived(primitive, input, noised.result, Object.keys(dpOptions.specs));
     dp = noised.dp;

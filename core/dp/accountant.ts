@@ -94,16 +94,101 @@ export function rdpOf(spec: CalibratedSpec, alpha: number): number {
   return Math.min(eps, (alpha * eps * eps) / 2);
 }
 
+/**
+ * Privacy loss accumulated by releases, independent of any budget: the
+ * basic-composition sums and the RDP curve over {@linkcode RDP_ORDERS}.
+ * {@linkcode composeLoss} turns it into a spent (ε, δ) for a budget. This is
+ * the one composition rule: the in-process accountant and the ledger's
+ * per-dataset budgets both use it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { addLoss, composeLoss, emptyLoss } from "./accountant.ts";
+ * import { calibrate } from "./mechanisms.ts";
+ * const spec = calibrate({ mechanism: "laplace", epsilon: 0.25, sensitivity: 1 }, 1);
+ * const loss = addLoss(addLoss(emptyLoss(), [spec]), [spec]);
+ * assert.equal(loss.releases, 2);
+ * assert.deepEqual(composeLoss(loss, { epsilon: 1 }, "basic"), { epsilon: 0.5, delta: 0 });
+ * ```
+ */
+export interface PrivacyLoss {
+  /** Σε (basic composition). */
+  epsilon: number;
+  /** Σδ (basic composition). */
+  delta: number;
+  /** Σ RDP ε(α), one per order of {@linkcode RDP_ORDERS}. */
+  rdp: readonly number[];
+  /** Number of noised fields charged. */
+  releases: number;
+}
+
+/** No loss yet. */
+export function emptyLoss(): PrivacyLoss {
+  return { epsilon: 0, delta: 0, rdp: RDP_ORDERS.map(() => 0), releases: 0 };
+}
+
+/** `loss` plus the noised fields `specs` of one release (a new object; `loss` is unchanged). */
+export function addLoss(loss: PrivacyLoss, specs: readonly CalibratedSpec[]): PrivacyLoss {
+  let eps = loss.epsilon;
+  let delta = loss.delta;
+  const rdp = loss.rdp.slice();
+  for (const s of specs) {
+    eps += s.epsilon;
+    delta += s.delta;
+    for (let i = 0; i < RDP_ORDERS.length; i++) rdp[i] += rdpOf(s, RDP_ORDERS[i]);
+  }
+  return { epsilon: eps, delta, rdp, releases: loss.releases + specs.length };
+}
+
+/**
+ * The (ε, δ) that `loss` amounts to under `composition`: `basic` is the
+ * sums; `rdp` converts at the budget's δ and keeps the basic sums when they
+ * are smaller and their δ fits (see the module documentation).
+ */
+export function composeLoss(
+  loss: PrivacyLoss,
+  budget: PrivacyBudget,
+  composition: "basic" | "rdp",
+): { epsilon: number; delta: number } {
+  if (composition === "basic") return { epsilon: loss.epsilon, delta: loss.delta };
+  const delta = budget.delta ?? 0;
+  let best = Infinity;
+  RDP_ORDERS.forEach((alpha, i) => {
+    best = Math.min(best, loss.rdp[i] + Math.log(1 / delta) / (alpha - 1));
+  });
+  // basic composition remains valid when its δ fits the budget
+  if (loss.delta <= delta && loss.epsilon < best) {
+    return { epsilon: loss.epsilon, delta: loss.delta };
+  }
+  return { epsilon: best, delta };
+}
+
+/** Whether a spent (ε, δ) exceeds `budget` (with a 1e-12 relative tolerance for rounding). */
+export function exceedsBudget(
+  spent: { epsilon: number; delta: number },
+  budget: PrivacyBudget,
+): boolean {
+  const tol = 1e-12;
+  return spent.epsilon > budget.epsilon * (1 + tol) ||
+    spent.delta > (budget.delta ?? 0) * (1 + tol);
+}
+
+/**
+ * The composition the accountant (and the ledger) uses for a budget: `rdp`
+ * when the budget has a δ > 0 (never reports more than basic), else `basic`.
+ */
+export function compositionFor(budget: PrivacyBudget): "basic" | "rdp" {
+  return (budget.delta ?? 0) > 0 ? "rdp" : "basic";
+}
+
 /** Tracks the privacy spent by releases against a budget. */
 export class PrivacyAccountant {
   /** The budget. */
   readonly budget: Readonly<PrivacyBudget>;
   /** The composition theorem used. */
   readonly composition: "basic" | "rdp";
-  #basicEpsilon = 0;
-  #basicDelta = 0;
-  #rdp: number[] = RDP_ORDERS.map(() => 0);
-  #releases = 0;
+  #loss: PrivacyLoss = emptyLoss();
 
   /**
    * Create an accountant with nothing spent.
@@ -112,13 +197,8 @@ export class PrivacyAccountant {
    * @throws {DpParameterError} on an invalid budget.
    */
   constructor(budget: PrivacyBudget, composition: "basic" | "rdp" = "basic") {
-    if (!(Number.isFinite(budget.epsilon) && budget.epsilon > 0)) {
-      throw new DpParameterError("epsilon", `budget must be finite and > 0, got ${budget.epsilon}`);
-    }
+    checkBudget(budget);
     const delta = budget.delta ?? 0;
-    if (!(delta >= 0 && delta < 1)) {
-      throw new DpParameterError("delta", `budget must lie in [0, 1), got ${delta}`);
-    }
     if (composition === "rdp" && delta === 0) {
       throw new DpParameterError("delta", "RDP accounting needs a budget delta > 0");
     }
@@ -126,22 +206,10 @@ export class PrivacyAccountant {
     this.composition = composition;
   }
 
-  #totals(basicEps: number, basicDelta: number, rdp: number[]): { epsilon: number; delta: number } {
-    if (this.composition === "basic") return { epsilon: basicEps, delta: basicDelta };
-    const delta = this.budget.delta ?? 0;
-    let best = Infinity;
-    RDP_ORDERS.forEach((alpha, i) => {
-      best = Math.min(best, rdp[i] + Math.log(1 / delta) / (alpha - 1));
-    });
-    // basic composition remains valid when its δ fits the budget
-    if (basicDelta <= delta && basicEps < best) return { epsilon: basicEps, delta: basicDelta };
-    return { epsilon: best, delta };
-  }
-
   /** What the accountant has spent so far. */
   spent(): PrivacySpent {
-    const t = this.#totals(this.#basicEpsilon, this.#basicDelta, this.#rdp);
-    return { composition: this.composition, ...t, releases: this.#releases };
+    const t = composeLoss(this.#loss, this.budget, this.composition);
+    return { composition: this.composition, ...t, releases: this.#loss.releases };
   }
 
   /**
@@ -149,27 +217,26 @@ export class PrivacyAccountant {
    * @throws {PrivacyBudgetExceededError} when the total would exceed the budget (nothing charged).
    */
   charge(specs: readonly CalibratedSpec[]): PrivacySpent {
-    let eps = this.#basicEpsilon;
-    let delta = this.#basicDelta;
-    const rdp = [...this.#rdp];
-    for (const s of specs) {
-      eps += s.epsilon;
-      delta += s.delta;
-      RDP_ORDERS.forEach((alpha, i) => {
-        rdp[i] += rdpOf(s, alpha);
-      });
-    }
-    const t = this.#totals(eps, delta, rdp);
-    const tol = 1e-12;
-    if (
-      t.epsilon > this.budget.epsilon * (1 + tol) || t.delta > (this.budget.delta ?? 0) * (1 + tol)
-    ) {
+    const next = addLoss(this.#loss, specs);
+    const t = composeLoss(next, this.budget, this.composition);
+    if (exceedsBudget(t, this.budget)) {
       throw new PrivacyBudgetExceededError(t.epsilon, t.delta, this.budget);
     }
-    this.#basicEpsilon = eps;
-    this.#basicDelta = delta;
-    this.#rdp = rdp;
-    this.#releases += specs.length;
+    this.#loss = next;
     return this.spent();
+  }
+}
+
+/**
+ * Check a budget: ε finite and > 0, δ in [0, 1).
+ * @throws {DpParameterError} naming the bad member.
+ */
+export function checkBudget(budget: PrivacyBudget): void {
+  if (!(Number.isFinite(budget.epsilon) && budget.epsilon > 0)) {
+    throw new DpParameterError("epsilon", `budget must be finite and > 0, got ${budget.epsilon}`);
+  }
+  const delta = budget.delta ?? 0;
+  if (!(typeof delta === "number" && delta >= 0 && delta < 1)) {
+    throw new DpParameterError("delta", `budget must lie in [0, 1), got ${delta}`);
   }
 }

@@ -11,3 +11,4 @@ export * from "./mechanisms.ts";
 export * from "./discrete.ts";
 export * from "./accountant.ts";
 export * from "./release.ts";
+export * from "./budgets.ts";

@@ -21,6 +21,7 @@ import {
   type DpSpec,
   releaseValue,
 } from "./mechanisms.ts";
+import { datasetIdProblem } from "./budgets.ts";
 import { cryptoUniform, type UniformSource } from "./random.ts";
 
 /**
@@ -47,6 +48,12 @@ export interface DpBlock {
   fields: Record<string, CalibratedSpec>;
   /** The accountant's totals after this release, when one was used. */
   accounting?: PrivacySpent;
+  /**
+   * The dataset the release drew on (an identifier or commitment, see
+   * `budgets.ts`): the ledger charges the release to the issuer's budget
+   * for it. Absent: no budget applies.
+   */
+  dataset?: string;
 }
 
 /** Options of {@linkcode privatizeResult}. */
@@ -55,6 +62,8 @@ export interface PrivatizeOptions {
   random?: UniformSource;
   /** Charged before any noise is drawn; a refused release throws and changes nothing. */
   accountant?: PrivacyAccountant;
+  /** The dataset to record in the block (checked by `datasetIdProblem`). */
+  dataset?: string;
 }
 
 /**
@@ -86,6 +95,10 @@ export function privatizeResult<R extends object>(
   options: PrivatizeOptions = {},
 ): { result: R; dp: DpBlock } {
   const names = Object.keys(specs);
+  if (options.dataset !== undefined) {
+    const bad = datasetIdProblem(options.dataset);
+    if (bad) throw new DpParameterError("dataset", bad);
+  }
   if (names.length === 0) throw new DpParameterError("field", "no field to noise");
   const calibrated: Record<string, CalibratedSpec> = {};
   const values = result as Record<string, unknown>;
@@ -115,5 +128,6 @@ export function privatizeResult<R extends object>(
   }
   const dp: DpBlock = { applied: true, fields: calibrated };
   if (accounting) dp.accounting = accounting;
+  if (options.dataset !== undefined) dp.dataset = options.dataset;
   return { result: out as R, dp };
 }

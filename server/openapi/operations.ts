@@ -216,7 +216,11 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
         description: "Already in the log: the existing entry.",
         content: json(schemaRef("append-response")),
       },
-      "422": err("Typed verification failure; `reason` names it."),
+      "422": err(
+        "Typed verification failure; `reason` names it. `PrivacyBudgetExceeded`: the release " +
+          "would exceed the issuer's privacy budget on the dataset its `dp` block names " +
+          "(with `issuer`, `dataset`, `budget`, `would_spend`); nothing was appended.",
+      ),
       "504": err(
         "`wait=witnessed` and no quorum-cosigned checkpoint covered the entry in time: " +
           "`reason` is `NotWitnessed`; the entry IS appended, `receipt` is its unwitnessed " +
@@ -311,6 +315,34 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
       "200": {
         description: "Consistency path.",
         content: json(schemaRef("consistency-proof")),
+      },
+    },
+  },
+  getPrivacyBudget: {
+    summary: "An issuer's privacy budget on a dataset, what the log spent of it, and where",
+    description: "Computed from the log's own entries: those whose signed `dp` block names the " +
+      "dataset, composed as `spent.composition` says (basic, or Rényi DP for a budget with " +
+      "δ > 0). `budget` and `remaining` are null when no budget is configured (unlimited).",
+    parameters: [
+      {
+        name: "issuer",
+        in: "query",
+        required: true,
+        schema: { type: "string", minLength: 1, maxLength: 512 },
+        description: "The envelopes' `issuer`.",
+      },
+      {
+        name: "dataset",
+        in: "query",
+        required: true,
+        schema: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,255}$" },
+        description: "The dataset identifier (`dp.dataset`).",
+      },
+    ],
+    responses: {
+      "200": {
+        description: "Budget, spend and the spending entries.",
+        content: json(schemaRef("privacy-budget")),
       },
     },
   },
@@ -453,6 +485,11 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
             reloaded: { const: true },
             keys: { type: "integer", minimum: 0 },
             revoked: { type: "integer", minimum: 0 },
+            privacy_budgets: {
+              type: "integer",
+              minimum: 0,
+              description: "Privacy budgets in force (with `serve --privacy-budgets`).",
+            },
           },
         }),
       },

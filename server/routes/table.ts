@@ -78,6 +78,12 @@ export const API_ROUTES = [
     access: "ledger:read",
   },
   { method: "POST", path: "/v1/verify", operationId: "verifyEnvelope", access: "verify" },
+  {
+    method: "GET",
+    path: "/v1/privacy/budget",
+    operationId: "getPrivacyBudget",
+    access: "ledger:read",
+  },
   { method: "POST", path: "/v1/ckks/evaluate", operationId: "evaluateCkks", access: "audit:run" },
   { method: "GET", path: "/v1/schemas", operationId: "listSchemas", access: "any" },
   { method: "GET", path: "/v1/schemas/:name", operationId: "getSchema", access: "any" },

@@ -172,6 +172,58 @@ Deno.test("cli audit: DP noises the default fields and signs the dp block", asyn
   assert.match(gauss.err, /dp-delta/);
 });
 
+Deno.test("cli audit: --dp-dataset signs the dataset in the dp block and is checked", async () => {
+  await using ws = await workspace();
+  const { dir, keyFile, trustFile, writeInput } = ws;
+  const input = await writeInput("drift-dp", fixtures.cases.drift[3].input);
+  const args = (dataset: string) => [
+    "drift",
+    "-i",
+    input,
+    "--key",
+    keyFile,
+    "--key-id",
+    "acme-2026-11",
+    "--dp-epsilon",
+    "0.5",
+    "--dp-sensitivity",
+    "0.1",
+    "--dp-dataset",
+    dataset,
+  ];
+  const r = await cli(audit, args("sha256:0f1e2d"));
+  assert.equal(r.code, 0, r.err);
+  const env = JSON.parse(r.out);
+  assert.equal(env.dp.dataset, "sha256:0f1e2d");
+  const path = `${dir}/dp-dataset.envelope.json`;
+  await Deno.writeTextFile(path, r.out);
+  assert.equal((await cli(verify, ["-i", path, "--trusted-keys", trustFile, "--strict"])).code, 0);
+  // The dataset is signed: changing it breaks the envelope.
+  env.dp.dataset = "sha256:000000";
+  await Deno.writeTextFile(path, JSON.stringify(env));
+  const v = await cli(verify, ["-i", path, "--trusted-keys", trustFile, "--strict"]);
+  assert.equal(v.code, 1);
+  assert.equal(JSON.parse(v.out).reason, "HashMismatch");
+  for (const bad of ["", "two words", "-leading", "x".repeat(257)]) {
+    const b = await cli(audit, args(bad));
+    assert.equal(b.code, 2, bad);
+    assert.match(b.err, /--dp-dataset/);
+  }
+  const alone = await cli(audit, [
+    "drift",
+    "-i",
+    input,
+    "--key",
+    keyFile,
+    "--key-id",
+    "acme-2026-11",
+    "--dp-dataset",
+    "ds",
+  ]);
+  assert.equal(alone.code, 2);
+  assert.match(alone.err, /--dp-epsilon/);
+});
+
 Deno.test("cli audit: bad input exits 2 naming the field and the rule", async () => {
   await using ws = await workspace();
   const { dir, keyFile, writeInput } = ws;

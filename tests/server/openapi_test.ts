@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { parsePrivacyBudgets } from "../../core/dp/index.ts";
 import { Ajv2020 } from "ajv/dist/2020";
 import type { Hono } from "hono";
 import { fromBase64 } from "../../core/bytes.ts";
@@ -264,6 +265,12 @@ Deno.test("OpenAPI: every embedded schema judges real answers exactly as the bun
     ) {
       add("entries-page", await (await h.app.request(`/v1/log/entries${q}`, read)).json());
     }
+    const budgetFile = { budgets: [{ issuer: "acme", dataset: "ds", epsilon: 1, delta: 1e-6 }] };
+    add("privacy-budgets", budgetFile);
+    const budgetUrl = "/v1/privacy/budget?issuer=acme&dataset=ds";
+    add("privacy-budget", await (await h.app.request(budgetUrl, read)).json());
+    h.ledger.setPrivacyBudgets(parsePrivacyBudgets(JSON.stringify(budgetFile)));
+    add("privacy-budget", await (await h.app.request(budgetUrl, read)).json());
 
     const bundled = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
     for (const n of SCHEMA_NAMES) bundled.addSchema(getSchema(n) as unknown as object);
@@ -424,7 +431,7 @@ Deno.test("OpenAPI: each operation's documented query parameters are exactly tho
     }
     assertEquals(
       strict,
-      23,
+      24,
       "operations that check their query (all but the probes, metrics and the C2SP tile routes)",
     );
   } finally {
