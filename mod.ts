@@ -162,4 +162,3 @@ export {
   verifyReceiptConsistency,
   verifyTlogProof,
 } from "./ledger/tlog_proof.ts";
-export { LEAF_VERSION, type LeafFields } from "./ledger/leaf.ts";

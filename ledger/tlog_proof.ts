@@ -481,3 +481,6 @@ export async function verifyReceiptConsistency(
   }
   return newer;
 }
+
+// The leaf format receipts prove (docs/formats.md §3.1), for readers of entry bundles.
+export { LEAF_VERSION, type LeafFields } from "./leaf.ts";
