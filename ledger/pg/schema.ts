@@ -105,8 +105,12 @@ const MIGRATION_LOCK = 0x7265676c65646772n;
 export async function readSchemaVersion(
   sql: postgres.Sql | postgres.TransactionSql,
 ): Promise<number> {
-  const [t] = await sql`SELECT to_regclass('regledger.schema_version') IS NOT NULL AS present`;
-  if (!t.present) return 0;
+  // A query of pg_class (not to_regclass, which reads the catalog cache): after waiting
+  // for the migration lock it sees the tables another process has just created.
+  const [t] = await sql`SELECT count(*)::int AS present FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'regledger' AND c.relname = 'schema_version'`;
+  if (t.present === 0) return 0;
   const rows = await sql`SELECT version FROM regledger.schema_version`;
   return rows.length === 0 ? 0 : Number(rows[0].version);
 }
