@@ -6,17 +6,23 @@
 import { type CliIO, type Command, parseArgs, UsageError } from "../io.ts";
 import { ConfigError, configFromEnv } from "../../server/config.ts";
 import { startServer } from "../../server/serve.ts";
+import { checkStoreUrl } from "../../ledger/store_url.ts";
 import { LedgerCorruptionError, LedgerStateError } from "../../ledger/errors.ts";
 
 const HELP = `regledger serve — run the ledger's HTTP API (Hono on Deno.serve)
 
-usage: regledger serve [--host H] [--port P] [--data DIR] [--trusted-keys FILE] [--origin O]
-                       [--new-log-under-existing-key]
+usage: regledger serve [--host H] [--port P] [--data DIR] [--store URL] [--trusted-keys FILE]
+                       [--origin O] [--new-log-under-existing-key]
 
 options:
   --host H            interface to bind (default 127.0.0.1)
   --port P            port, 0 for any free one (default 8080)
   --data DIR          data directory: ledger.kv, log-key, issuer-key.pem (default ./data)
+  --store URL         keep the log in PostgreSQL: postgres://USER[:PASS]@HOST[:PORT]/DB
+                      (?sslmode=require|verify-full, ?max=N connections; PGPASSWORD is
+                      used when the URL has no password). Any number of servers may
+                      share one database; keys stay in --data (the same key files on
+                      every host). The schema is created on first start.
   --trusted-keys FILE trust store (reloaded on SIGHUP or POST /v1/admin/reload-trust-store);
                       the server's own issuer key is always trusted
   --origin O          log origin in checkpoints (default regledger.local/log)
@@ -87,7 +93,7 @@ function bufferedStdout(): (line: string) => void {
 /** Run the server until SIGTERM/SIGINT; exit code 0 after a clean shutdown. */
 export const run: Command = async (args: string[], io: CliIO): Promise<number> => {
   const a = parseArgs(args, {
-    values: ["host", "port", "data", "trusted-keys", "origin"],
+    values: ["host", "port", "data", "store", "trusted-keys", "origin"],
     flags: ["help", "new-log-under-existing-key"],
     aliases: { h: "help" },
   });
@@ -112,12 +118,21 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
       throw new UsageError(`--trusted-keys: cannot read '${trustedKeys}'`);
     }
   }
+  const store = a.values.store;
+  if (store !== undefined) {
+    try {
+      checkStoreUrl(store);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   let server;
   try {
     server = await startServer({
       host: a.values.host ?? "127.0.0.1",
       port: port(a.values.port),
       dataDir: a.values.data ?? "./data",
+      store,
       trustedKeys,
       origin: a.values.origin,
       newLogUnderExistingKey: a.flags.has("new-log-under-existing-key"),
