@@ -17,20 +17,9 @@
  * binding does not load under Deno.
  *
  * ## One serialization point: the head row
- * Every commit is one transaction (READ COMMITTED) whose first statement is
- * `UPDATE head … WHERE version = <the version the writer read>`. PostgreSQL
- * holds that row's lock until the transaction ends, so commits from every
- * process are ordered on it; a writer whose version is stale updates no row
- * and the whole transaction is rolled back (`{ok: false}`: the group commit
- * re-reads the head and retries). The entries, the envelope and signed-body
- * indexes (primary keys: a body already logged makes the commit lose), the
- * issuer/primitive/time indexes, the checkpoint and the tiles are written in
- * the same transaction, pipelined behind that statement. No commit builds
- * on a head it did not check, so two processes never sign checkpoints of
- * one size with different roots. (An advisory lock would be a second
- * mechanism for the same order; the head row is needed anyway, and a
- * transaction-scoped row lock is released by PostgreSQL when a process
- * dies, so nothing can stay locked.)
+ * Every commit is one transaction whose first write is the head row, checked
+ * against the version the writer built on; a writer that lost takes a turn
+ * (an advisory lock) so that it does not lose again: `ledger/pg/commit.ts`.
  *
  * Committed stored hashes never change, so `readHashes` caches them.
  *
@@ -55,8 +44,8 @@ import type {
   StoreLimits,
   VersionedHead,
 } from "../store.ts";
-import { indexTime } from "../time_key.ts";
 import { isTransientPgError, parsePgUrl, type PgTarget, storeError } from "./connection.ts";
+import { type Contention, PgCommitter } from "./commit.ts";
 import { scanPgDerived } from "./derived.ts";
 import {
   bytes,
@@ -65,7 +54,6 @@ import {
   type EntryRow,
   type HeadRow,
   int,
-  packHashes,
   unpackHashes,
   utf8Bytes,
   utf8Text,
@@ -79,8 +67,6 @@ const MAX_BATCH_ENTRIES = 1000;
 /** Most bytes one commit sends (entries, their index rows, tiles), well below PostgreSQL's limits. */
 const MAX_COMMIT_BYTES = 32 * 1024 * 1024;
 const CACHE_LIMIT = 200_000;
-/** A commit that lost the race on the head row or on an index (rolled back). */
-const LOST = Symbol("lost");
 
 /** Options of {@link PgStore.open}. */
 export interface PgStoreOptions {
@@ -96,6 +82,14 @@ export interface PgStoreOptions {
    * @default {true}
    */
   requireWritable?: boolean;
+  /**
+   * How commits of several processes share the head row: `"turns"` (a
+   * writer that lost a race commits next, under an advisory lock) or
+   * `"optimistic"` (retry until it wins; for engines without advisory
+   * locks). See `ledger/pg/commit.ts`.
+   * @default {the URL's `?contention=`, else "turns"}
+   */
+  contention?: Contention;
 }
 
 /**
@@ -120,18 +114,21 @@ export class PgStore implements LedgerStore {
   readonly where: string;
   readonly #sql: postgres.Sql;
   readonly #target: PgTarget;
+  readonly #committer: PgCommitter;
   #cache = new Map<number, Uint8Array>();
   #ended: Promise<void> | null = null;
 
-  private constructor(sql: postgres.Sql, target: PgTarget) {
+  private constructor(sql: postgres.Sql, target: PgTarget, contention: Contention) {
     this.#sql = sql;
     this.#target = target;
     this.where = target.redacted;
+    this.#committer = new PgCommitter(sql, target, contention);
   }
 
   /**
    * Connect to the database at `url` (`postgres://USER[:PASS]@HOST[:PORT]/DB`,
-   * `?sslmode=require|verify-full|prefer`, `?max=` connections; without a
+   * `?sslmode=require|verify-full|prefer`, `?max=` connections,
+   * `?contention=optimistic`; without a
    * password in the URL, `PGPASSWORD` is used), then create or migrate the
    * schema (see {@link PgStoreOptions}).
    * @throws {TypeError} when the URL is malformed (the password redacted).
@@ -152,7 +149,7 @@ export class PgStore implements LedgerStore {
       onnotice: () => {},
       connection: { application_name: "regledger" },
     });
-    const store = new PgStore(sql, target);
+    const store = new PgStore(sql, target, options.contention ?? target.contention);
     try {
       await ensureSchema(sql, target.redacted, options.migrate !== false);
       if (options.requireWritable !== false) {
@@ -348,89 +345,14 @@ export class PgStore implements LedgerStore {
   }
 
   async commit(expectedVersion: string | null, batch: CommitBatch): Promise<CommitResult> {
-    if (expectedVersion !== null && !/^[1-9]\d{0,18}$/.test(expectedVersion)) return { ok: false };
-    const expected = expectedVersion ?? "0";
-    const es = batch.entries;
-    const h = batch.head;
-    const entryRows = es.map((e) => ({
-      idx: e.index,
-      ends_commit: e.endsCommit,
-      leaf: e.leaf,
-      hashes: packHashes(e.hashes),
-      envelope: e.envelope,
-    }));
-    const envRows = es.map((e) => ({ sha256: e.envelopeSha256, idx: e.index }));
-    const bodyRows = es.map((e) => ({ sha256: e.bodySha256, idx: e.index }));
-    const times = es.map((e) => utf8Bytes(indexTime(e.issuedAt)));
-    const issuerRows = es.map((e, i) => ({
-      issuer: utf8Bytes(e.issuer),
-      time_key: times[i],
-      idx: e.index,
-    }));
-    const primRows = es.map((e, i) => ({
-      primitive: utf8Bytes(e.primitive),
-      time_key: times[i],
-      idx: e.index,
-    }));
-    const tileRows = (batch.tiles ?? []).map((t) => ({ level: t.level, n: t.n, data: t.data }));
-    let version: string;
-    try {
-      version = await this.#sql.begin(async (tx) => {
-        // The head row first: its lock orders every writer (see the module documentation).
-        const qs: Promise<readonly unknown[]>[] = [
-          tx`UPDATE regledger.head SET version = version + 1, size = ${h.size},
-               root = ${h.root}, last_leaf_hash = ${h.lastLeafHash}
-             WHERE one AND version = ${expected}::bigint RETURNING version`,
-          expected === "0"
-            ? tx`INSERT INTO regledger.meta (origin, verifier_key)
-                 VALUES (${batch.meta.origin}, ${batch.meta.verifierKey})
-                 ON CONFLICT DO NOTHING RETURNING 1 AS ok`
-            : Promise.resolve([1]),
-        ];
-        if (es.length > 0) {
-          qs.push(
-            tx`INSERT INTO regledger.body_index ${tx(bodyRows)} ON CONFLICT DO NOTHING RETURNING 1`,
-            tx`INSERT INTO regledger.envelope_index ${tx(envRows)}
-               ON CONFLICT DO NOTHING RETURNING 1`,
-            tx`INSERT INTO regledger.entries ${tx(entryRows)}`,
-            tx`INSERT INTO regledger.issuer_index ${tx(issuerRows)}`,
-            tx`INSERT INTO regledger.primitive_index ${tx(primRows)}`,
-          );
-        }
-        qs.push(tx`INSERT INTO regledger.checkpoints (size, text)
-                   VALUES (${h.size}, ${batch.checkpoint})`);
-        if (tileRows.length > 0) {
-          qs.push(tx`INSERT INTO regledger.tiles ${tx(tileRows)}
-                     ON CONFLICT (level, n) DO UPDATE SET data = EXCLUDED.data`);
-        }
-        const rs = await Promise.allSettled(qs);
-        const value = (i: number) =>
-          rs[i].status === "fulfilled"
-            ? (rs[i] as PromiseFulfilledResult<readonly unknown[]>).value
-            : null;
-        const head = value(0);
-        if (head === null) throw (rs[0] as PromiseRejectedResult).reason;
-        if (head.length !== 1) throw LOST; // another writer moved the head
-        if (value(1)?.length !== 1) throw LOST; // an identity already stored
-        if (es.length > 0 && (value(2)?.length !== es.length || value(3)?.length !== es.length)) {
-          // A signed body (or envelope) is already logged: unless an error says otherwise.
-          const failed = rs.find((r) => r.status === "rejected") as PromiseRejectedResult;
-          if (failed && value(2) === null) throw failed.reason;
-          throw LOST;
-        }
-        const failed = rs.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
-        if (failed) throw failed.reason;
-        return String(int((head[0] as { version: unknown }).version, "head version"));
-      });
-    } catch (e) {
-      if (e === LOST) return { ok: false };
-      throw storeError(e, "commit", this.#target);
+    const r = await this.#committer.commit(expectedVersion, batch);
+    if (r.ok) {
+      for (const e of batch.entries) {
+        const base = storedHashIndex(0, e.index);
+        e.hashes.forEach((x, i) => this.#remember(base + i, x));
+      }
     }
-    for (const e of es) {
-      const base = storedHashIndex(0, e.index);
-      e.hashes.forEach((x, i) => this.#remember(base + i, x));
-    }
-    return { ok: true, version };
+    return r;
   }
 
   isTransient(error: unknown): boolean {
@@ -482,7 +404,8 @@ export class PgStore implements LedgerStore {
 
   /** Disconnect (queued statements finish first); {@link closed} resolves when done. */
   close(): void {
-    this.#ended ??= this.#sql.end({ timeout: 5 }).catch(() => {});
+    this.#ended ??= this.#committer.close().then(() => this.#sql.end({ timeout: 5 }))
+      .catch(() => {});
   }
 
   /** Resolves once {@link close} has disconnected every connection. */

@@ -86,8 +86,15 @@ function freePort(): number {
   return port;
 }
 
+/** Options of {@link startCluster}. */
+export interface ClusterOptions {
+  /** Keep `fsync` on (benchmarks: durable commits as in production). @default {false} */
+  fsync?: boolean;
+}
+
 /** Start a cluster (see the module documentation). */
-export async function startCluster(): Promise<PgCluster> {
+export async function startCluster(options: ClusterOptions = {}): Promise<PgCluster> {
+  const durability = options.fsync ? "" : "-c fsync=off -c full_page_writes=off ";
   const bin = await pgBinDir();
   const root = await isRoot();
   const dir = await Deno.makeTempDir({ prefix: "regledger-pg-" });
@@ -143,8 +150,8 @@ export async function startCluster(): Promise<PgCluster> {
       "-l",
       `${dir}/log`,
       "-o",
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off ` +
-      `-c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB`,
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${durability}` +
+      `-c max_connections=200 -c shared_buffers=128MB`,
     ]);
     running = true;
   };
