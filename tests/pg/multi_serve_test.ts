@@ -27,7 +27,7 @@ import { proveTree } from "../../ledger/merkle/mod.ts";
 import { verifyLog } from "../../ledger/verify_log.ts";
 import { buildGoInterop, runGoInterop } from "../go/_interop.ts";
 import { signedEnvelope, writeTrustFile } from "../server/_helpers.ts";
-import { registerClusterTeardown, sharedCluster } from "./_cluster.ts";
+import { PG_PASSWORD, registerClusterTeardown, sharedCluster } from "./_cluster.ts";
 import { type Ack, killServe, type ServeChild, startServe, submitUntilAcked } from "./_serve.ts";
 
 const ORIGIN = "regledger.local/log";
@@ -172,6 +172,11 @@ Deno.test({
         assert.equal([a.status, b.status].filter((s) => s === 201).length, 1, "one is new");
       }
       assert.equal(await checkFinal(url, keys, acks, go.bin), texts.length);
+      // The servers name the database with its password redacted.
+      for (const s of servers) {
+        assert.ok(s.stderr.some((l) => /the log is in postgres:\/\/postgres:\*\*\*@/.test(l)));
+        assert.ok(!s.stderr.join("\n").includes(PG_PASSWORD));
+      }
     } finally {
       await Promise.all(servers.map((s) => killServe(s, "SIGTERM")));
       await go.remove();
@@ -230,6 +235,7 @@ Deno.test({
         record(acks, more[i], a);
       }
       assert.equal(await checkFinal(url, keys, acks, go.bin), texts.length + 2);
+      for (const s of servers) assert.ok(!s.stderr.join("\n").includes(PG_PASSWORD));
     } finally {
       await Promise.all(servers.map((s) => killServe(s, "SIGKILL")));
       await go.remove();
