@@ -114,7 +114,7 @@ function smallEnvelope(i: number): { canonical: Uint8Array; sha: Uint8Array; bod
 }
 
 console.log("starting a PostgreSQL cluster (fsync on)…");
-const cluster = await startCluster({ fsync: true });
+const cluster = await startCluster({ fsync: true, sharedBuffers: "512MB" });
 const tmp = await Deno.makeTempDir({ prefix: "regledger-pg-bench-" });
 try {
   // -------------------------------------------------------------------------
@@ -291,9 +291,10 @@ try {
   // 3. 1, 2 and 3 serve processes on one database.
   const trust = `${tmp}/trust.json`;
   await writeTrustFile(trust);
+  const configs = quick ? ["1", "2", "3", "3o"] : ["1", "2", "3", "3o", "3o", "3", "2", "1"];
   const texts = await Promise.all(
     Array.from(
-      { length: SERVER_APPENDS * 6 },
+      { length: SERVER_APPENDS * configs.length },
       async (_, i) => JSON.stringify(await signedEnvelope(1_000_000 + i)),
     ),
   );
@@ -301,7 +302,7 @@ try {
   type Run = { rate: number; commits: number; retries: number };
   const serverRuns: Record<string, Run[]> = { "1": [], "2": [], "3": [], "3o": [] };
   // "3o": three servers with ?contention=optimistic (no commit turns).
-  for (const cfg of quick ? ["1", "2", "3", "3o"] : ["1", "2", "3", "3o", "3o", "3", "2", "1"]) {
+  for (const cfg of configs) {
     const n = Number(cfg[0]);
     const url = (await cluster.createDatabase()) +
       (cfg.endsWith("o") ? "?contention=optimistic" : "");
@@ -320,6 +321,7 @@ try {
           await submitUntilAcked(() => [servers[w % n].base], 0, t, deadline);
         }
       }));
+      if (batch.length !== SERVER_APPENDS) throw new Error("not enough envelopes prepared");
       const rate = batch.length / ((performance.now() - t0) / 1000);
       let commitCount = 0;
       let retries = 0;
@@ -361,7 +363,7 @@ try {
     deno: Deno.version.deno,
     postgres: (await cluster.psql("postgres", "SHOW server_version")).trim(),
     machine: `${navigator.hardwareConcurrency} cores (shared by PostgreSQL, servers, clients)`,
-    settings: "fsync on, synchronous_commit on, shared_buffers 128MB, loopback TCP",
+    settings: "fsync on, synchronous_commit on, shared_buffers 512MB, loopback TCP",
     append: {
       entries: per * ROUNDS,
       envelope_bytes: envs[0].canonical.length,

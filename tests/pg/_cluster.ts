@@ -90,6 +90,8 @@ function freePort(): number {
 export interface ClusterOptions {
   /** Keep `fsync` on (benchmarks: durable commits as in production). @default {false} */
   fsync?: boolean;
+  /** PostgreSQL's `shared_buffers`. @default {"128MB"} */
+  sharedBuffers?: string;
 }
 
 /** Start a cluster (see the module documentation). */
@@ -151,7 +153,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<PgClus
       `${dir}/log`,
       "-o",
       `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${durability}` +
-      `-c max_connections=200 -c shared_buffers=128MB`,
+      `-c max_connections=200 -c shared_buffers=${options.sharedBuffers ?? "128MB"}`,
     ]);
     running = true;
   };
