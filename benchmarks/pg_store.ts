@@ -18,12 +18,11 @@
  *    `SELECT` of an entry's stored hashes. Goal p50 ≤ 2 ms.
  * 3. Appends per second through 1, 2 and 3 `serve --store` processes on one
  *    database (48 HTTP submitters spread over them; each server verifies
- *    every envelope's signature), and 3 with `?contention=optimistic` (no
- *    commit turns), in the order 1,2,3,3o,3o,3,2,1; with the group commits
- *    and the commits retried because another process moved the head (from
- *    each server's /metrics).
+ *    every envelope's signature), in the order 1,2,3,3,2,1; with the group
+ *    commits and the commits retried because another process moved the head
+ *    (from each server's /metrics).
  *
- * Run: deno run -A benchmarks/pg_store.ts [--quick]
+ * Run: deno run -A benchmarks/pg_store.ts [--quick | --servers-only]
  * Writes benchmarks/results/pg_store.json.
  *
  * @module
@@ -57,9 +56,11 @@ import { killServe, type ServeChild, startServe, submitUntilAcked } from "../tes
 import { signedEnvelope, TOKENS, writeTrustFile } from "../tests/server/_helpers.ts";
 
 const quick = Deno.args.includes("--quick");
-const ENTRIES = quick ? 4000 : 15000;
+/** Only the server figures: parts 1 and 2 run tiny and the file keeps their last figures. */
+const serversOnly = Deno.args.includes("--servers-only");
+const ENTRIES = serversOnly ? 300 : quick ? 4000 : 15000;
 const ROUNDS = quick ? 3 : 5;
-const PROOF_LOG = quick ? 100_000 : 1_000_000;
+const PROOF_LOG = serversOnly ? 2000 : quick ? 100_000 : 1_000_000;
 const SERVER_APPENDS = quick ? 400 : 900;
 const ORIGIN = "bench.example/log";
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -291,7 +292,7 @@ try {
   // 3. 1, 2 and 3 serve processes on one database.
   const trust = `${tmp}/trust.json`;
   await writeTrustFile(trust);
-  const configs = quick ? ["1", "2", "3", "3o"] : ["1", "2", "3", "3o", "3o", "3", "2", "1"];
+  const configs = quick ? ["1", "2", "3"] : ["1", "2", "3", "3", "2", "1"];
   const texts = await Promise.all(
     Array.from(
       { length: SERVER_APPENDS * configs.length },
@@ -300,12 +301,10 @@ try {
   );
   let used = 0;
   type Run = { rate: number; commits: number; retries: number };
-  const serverRuns: Record<string, Run[]> = { "1": [], "2": [], "3": [], "3o": [] };
-  // "3o": three servers with ?contention=optimistic (no commit turns).
+  const serverRuns: Record<string, Run[]> = { "1": [], "2": [], "3": [] };
   for (const cfg of configs) {
     const n = Number(cfg[0]);
-    const url = (await cluster.createDatabase()) +
-      (cfg.endsWith("o") ? "?contention=optimistic" : "");
+    const url = await cluster.createDatabase();
     const data = `${tmp}/data-${cfg}-${serverRuns[cfg].length}`;
     const servers: ServeChild[] = [await startServe(data, url, trust)];
     for (let k = 1; k < n; k++) servers.push(await startServe(data, url, trust));
@@ -356,7 +355,6 @@ try {
   const s1 = serverFigure("1");
   const s2 = serverFigure("2");
   const s3 = serverFigure("3");
-  const s3o = serverFigure("3o");
 
   const results = {
     date: new Date().toISOString(),
@@ -393,10 +391,8 @@ try {
       one: s1,
       two: s2,
       three: s3,
-      three_optimistic: s3o,
       ratio_two_to_one: round3(s2.appends_per_s / s1.appends_per_s),
       ratio_three_to_one: round3(s3.appends_per_s / s1.appends_per_s),
-      ratio_turns_to_optimistic_three: round3(s3.appends_per_s / s3o.appends_per_s),
       note: "one database is one serialization point (the head row): more processes add " +
         "HTTP and signature-verification capacity, not commit capacity; on 2 shared cores " +
         "the processes also compete with PostgreSQL and the clients for CPU",
@@ -412,10 +408,15 @@ try {
     "1 server /s": s1.appends_per_s,
     "2 servers /s": s2.appends_per_s,
     "3 servers /s": s3.appends_per_s,
-    "3 servers, optimistic /s": s3o.appends_per_s,
   });
   const out = new URL("./results/pg_store.json", import.meta.url);
-  await Deno.writeTextFile(out, JSON.stringify(results, null, 2) + "\n");
+  const written = serversOnly
+    ? {
+      ...JSON.parse(await Deno.readTextFile(out)),
+      servers: { ...results.servers, date: results.date },
+    }
+    : results;
+  await Deno.writeTextFile(out, JSON.stringify(written, null, 2) + "\n");
   console.log(`wrote ${out.pathname}`);
 } finally {
   await cluster.destroy();

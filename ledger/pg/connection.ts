@@ -30,17 +30,12 @@ export interface PgTarget {
   ssl?: "prefer" | "require" | "verify-full";
   /** Connection pool size from `?max=` (per process). @default {10} */
   max: number;
-  /**
-   * `?contention=optimistic`: no advisory locks (engines without them);
-   * else commit turns (`ledger/pg/commit.ts`). @default {"turns"}
-   */
-  contention: "turns" | "optimistic";
   /** The URL with its password replaced by `***`: what messages show. */
   redacted: string;
 }
 
 const SSL_MODES = ["disable", "prefer", "require", "verify-full"] as const;
-const KNOWN_PARAMS = new Set(["sslmode", "max", "contention"]);
+const KNOWN_PARAMS = new Set(["sslmode", "max"]);
 
 /** Whether `text` names a PostgreSQL store (`postgres://` or `postgresql://`). */
 export function isPostgresUrl(text: string): boolean {
@@ -94,10 +89,6 @@ export function parsePgUrl(url: string): PgTarget {
   const maxText = u.searchParams.get("max") ?? "10";
   const max = Number(maxText);
   if (!/^\d+$/.test(maxText) || max < 1 || max > 1000) throw bad("max must be 1-1000");
-  const contention = u.searchParams.get("contention") ?? "turns";
-  if (contention !== "turns" && contention !== "optimistic") {
-    throw bad("contention must be turns or optimistic");
-  }
   return {
     host,
     port,
@@ -106,7 +97,6 @@ export function parsePgUrl(url: string): PgTarget {
     ...(u.password !== "" ? { password: decodeURIComponent(u.password) } : {}),
     ...(mode !== "disable" ? { ssl: mode as PgTarget["ssl"] } : {}),
     max,
-    contention,
     redacted: shown,
   };
 }

@@ -18,8 +18,7 @@
  *
  * ## One serialization point: the head row
  * Every commit is one transaction whose first write is the head row, checked
- * against the version the writer built on; a writer that lost takes a turn
- * (an advisory lock) so that it does not lose again: `ledger/pg/commit.ts`.
+ * against the version the writer built on (`ledger/pg/commit.ts`).
  *
  * Committed stored hashes never change, so `readHashes` caches them.
  *
@@ -45,7 +44,7 @@ import type {
   VersionedHead,
 } from "../store.ts";
 import { isTransientPgError, parsePgUrl, type PgTarget, storeError } from "./connection.ts";
-import { type Contention, PgCommitter } from "./commit.ts";
+import { PgCommitter } from "./commit.ts";
 import { scanPgDerived } from "./derived.ts";
 import {
   bytes,
@@ -82,14 +81,6 @@ export interface PgStoreOptions {
    * @default {true}
    */
   requireWritable?: boolean;
-  /**
-   * How commits of several processes share the head row: `"turns"` (a
-   * writer that lost a race commits next, under an advisory lock) or
-   * `"optimistic"` (retry until it wins; for engines without advisory
-   * locks). See `ledger/pg/commit.ts`.
-   * @default {the URL's `?contention=`, else "turns"}
-   */
-  contention?: Contention;
 }
 
 /**
@@ -118,11 +109,11 @@ export class PgStore implements LedgerStore {
   #cache = new Map<number, Uint8Array>();
   #ended: Promise<void> | null = null;
 
-  private constructor(sql: postgres.Sql, target: PgTarget, contention: Contention) {
+  private constructor(sql: postgres.Sql, target: PgTarget) {
     this.#sql = sql;
     this.#target = target;
     this.where = target.redacted;
-    this.#committer = new PgCommitter(sql, target, contention);
+    this.#committer = new PgCommitter(sql, target);
   }
 
   /**
@@ -149,7 +140,7 @@ export class PgStore implements LedgerStore {
       onnotice: () => {},
       connection: { application_name: "regledger" },
     });
-    const store = new PgStore(sql, target, options.contention ?? target.contention);
+    const store = new PgStore(sql, target);
     try {
       await ensureSchema(sql, target.redacted, options.migrate !== false);
       if (options.requireWritable !== false) {
@@ -404,8 +395,7 @@ export class PgStore implements LedgerStore {
 
   /** Disconnect (queued statements finish first); {@link closed} resolves when done. */
   close(): void {
-    this.#ended ??= this.#committer.close().then(() => this.#sql.end({ timeout: 5 }))
-      .catch(() => {});
+    this.#ended ??= this.#sql.end({ timeout: 5 }).catch(() => {});
   }
 
   /** Resolves once {@link close} has disconnected every connection. */

@@ -6,9 +6,7 @@
  * behind the ledger's back in PostgreSQL itself.
  */
 import assert from "node:assert/strict";
-import { sha256 } from "../../core/bytes.ts";
 import { LedgerStateError } from "../../ledger/errors.ts";
-import { leafHash } from "../../ledger/merkle/mod.ts";
 import { openLedger } from "../../ledger/ledger.ts";
 import { Ed25519NoteSigner } from "../../ledger/note.ts";
 import {
@@ -36,18 +34,12 @@ function dbName(url: string): string {
 }
 
 Deno.test("a PostgreSQL URL is checked and shown with its password redacted", () => {
-  const t = parsePgUrl(
-    "postgres://alice:p%40ss@db.example:6543/ledger?sslmode=require&max=4&contention=optimistic",
-  );
+  const t = parsePgUrl("postgres://alice:p%40ss@db.example:6543/ledger?sslmode=require&max=4");
   assert.deepEqual(
-    [t.host, t.port, t.database, t.user, t.password, t.ssl, t.max, t.contention],
-    ["db.example", 6543, "ledger", "alice", "p@ss", "require", 4, "optimistic"],
+    [t.host, t.port, t.database, t.user, t.password, t.ssl, t.max],
+    ["db.example", 6543, "ledger", "alice", "p@ss", "require", 4],
   );
-  assert.equal(parsePgUrl("postgres://a@h/d").contention, "turns");
-  assert.equal(
-    t.redacted,
-    "postgres://alice:***@db.example:6543/ledger?sslmode=require&max=4&contention=optimistic",
-  );
+  assert.equal(t.redacted, "postgres://alice:***@db.example:6543/ledger?sslmode=require&max=4");
   assert.equal(parsePgUrl("postgresql://bob@h/d").port, 5432);
   assert.equal(redactUrl("postgres://u:hunter2@h/d"), "postgres://u:***@h/d");
   for (
@@ -57,7 +49,7 @@ Deno.test("a PostgreSQL URL is checked and shown with its password redacted", ()
       "postgres://u:hunter2@h/d?sslmode=maybe",
       "postgres://u:hunter2@h/d?password=x",
       "postgres://u:hunter2@h/d?max=0",
-      "postgres://u:hunter2@h/d?contention=pessimistic",
+      "postgres://u:hunter2@h/d?contention=optimistic",
       "mysql://u:hunter2@h/d",
     ]
   ) {
@@ -227,55 +219,6 @@ Deno.test({
       const r = await audit(url);
       assert.equal(r.ok, false, tamper);
       assert.equal(r.first_bad_index, index, `${tamper}: ${r.reason}`);
-    }
-  },
-});
-
-Deno.test({
-  name: "commit turns: a writer that lost commits next, ahead of a writer racing it",
-  sanitizeResources: false,
-  fn: async () => {
-    const cluster = await sharedCluster();
-    const url = await cluster.createDatabase();
-    const [a, b] = [await PgStore.open(url), await PgStore.open(url)];
-    try {
-      const meta = { origin: ORIGIN, verifierKey: "k" };
-      const batch = (i: number) => {
-        const leaf = new TextEncoder().encode(`leaf-${i}`);
-        const env = new TextEncoder().encode(`env-${i}`);
-        return {
-          entries: [{
-            index: i,
-            leaf,
-            hashes: [leafHash(leaf)],
-            endsCommit: true,
-            envelope: env,
-            envelopeSha256: sha256(env),
-            bodySha256: sha256(leaf),
-            issuer: "i",
-            primitive: "drift",
-            issuedAt: "2026-01-01T00:00:00Z",
-          }],
-          head: { size: i + 1, root: new Uint8Array(32), lastLeafHash: new Uint8Array(32) },
-          checkpoint: `cp-${i + 1}`,
-          meta,
-        };
-      };
-      const r0 = await a.commit(null, batch(0));
-      assert.ok(r0.ok);
-      // b built on no head: it loses, and takes its turn.
-      assert.equal((await b.commit(null, batch(0))).ok, false);
-      // a races b's retry on the same head: b's turn goes first, a loses.
-      const [ra, rb] = await Promise.all([
-        a.commit(r0.version, batch(1)),
-        b.commit(r0.version, batch(1)),
-      ]);
-      assert.deepEqual([ra.ok, rb.ok], [false, true]);
-      assert.equal(new TextDecoder().decode((await a.readEntry(1))!.envelope), "env-1");
-      assert.equal((await a.readHead()).version, (rb as { version: string }).version);
-    } finally {
-      for (const s of [a, b]) s.close();
-      await Promise.all([a.closed(), b.closed()]);
     }
   },
 });
