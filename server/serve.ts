@@ -20,6 +20,8 @@ import { ConfigError, isLoopbackHost } from "./config.ts";
 import type { AuditService, LogService, ServerDeps } from "./deps.ts";
 import { loadOrCreateIssuerKey } from "./keys.ts";
 import { loadPrivacyBudgets } from "./privacy_budgets.ts";
+import { openStoreUrl } from "../ledger/store_url.ts";
+import { redactUrl } from "../ledger/pg/connection.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { defaultVerifyWorkers } from "./verify_pool.ts";
 import { CkksRunner } from "./ckks_runner.ts";
@@ -40,6 +42,12 @@ export interface StartOptions {
   port?: number;
   /** Data directory: `ledger.kv`, `log-key`, `issuer-key.pem`. */
   dataDir: string;
+  /**
+   * Keep the log in this database instead of `DIR/ledger.kv`: a
+   * `postgres://` URL (`ledger/store_url.ts`); keys and the signed-head
+   * record stay in `dataDir`.
+   */
+  store?: string;
   /** Trust-store file (re-read on SIGHUP and by the admin route). */
   trustedKeys?: string;
   /** Log origin. @default {"regledger.local/log"} */
@@ -175,8 +183,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     },
   );
   try {
+    const store = opts.store === undefined
+      ? undefined
+      : await openStoreUrl(opts.store, { write: true });
+    if (store) status(`regledger: the log is in ${redactUrl(opts.store!)}`);
     ledger = await openLedger({
       dataDir: opts.dataDir,
+      ...(store ? { store } : {}),
       origin,
       ...(mirror ? { mirrorKey: mirror.verifier_key } : {}),
       newLogUnderExistingKey: opts.newLogUnderExistingKey === true,

@@ -1,5 +1,5 @@
 /**
- * `regledger ledger <cmd> (--data DIR | --server URL)`: the log on the
+ * `regledger ledger <cmd> (--data DIR [--store URL] | --server URL)`: the log on the
  * command line, JSON on stdout in the shapes of the HTTP API (docs/formats.md §8).
  * With `--server` the same commands go to a running server (see
  * `ledger/client.ts`) and print the same output; `verify` then audits the
@@ -31,6 +31,7 @@ import { runRemote } from "./ledger/remote.ts";
 import { readMirrorRecord, runMirror, verifyMirror } from "./ledger/mirror.ts";
 import { LedgerCorruptionError } from "../../ledger/errors.ts";
 import { openLedger } from "../../ledger/ledger.ts";
+import { checkStoreUrl } from "../../ledger/store_url.ts";
 
 /**
  * Run `regledger ledger` with `args`; returns the exit code.
@@ -50,6 +51,7 @@ export const run: Command = async (args, io) => {
   const spec = {
     values: [
       "data",
+      "store",
       "origin",
       "input",
       "trusted-keys",
@@ -88,7 +90,7 @@ export const run: Command = async (args, io) => {
     list: ["issuer", "primitive", "from", "to", "limit", "cursor", "format"],
     verify: [],
   };
-  const where = ["data", "origin", "server", "token"];
+  const where = ["data", "store", "origin", "server", "token"];
   for (const k of Object.keys(p.values)) {
     if (k === "key" && sub === "verify") continue;
     if (!where.includes(k) && !allowed[sub].includes(k)) {
@@ -113,7 +115,7 @@ export const run: Command = async (args, io) => {
     : undefined;
   const server = p.values.server;
   if (server !== undefined) {
-    for (const k of ["data", "origin"]) {
+    for (const k of ["data", "store", "origin"]) {
       if (p.values[k] !== undefined) throw new UsageError(`--${k} and --server exclude each other`);
     }
     return await runRemote(
@@ -133,7 +135,21 @@ export const run: Command = async (args, io) => {
     );
   }
   const dataDir = p.values.data;
-  if (!dataDir) throw new UsageError("--data DIR or --server URL is required");
+  if (!dataDir) {
+    throw new UsageError(
+      p.values.store !== undefined
+        ? "--store needs --data DIR for the log's keys (the same key files the servers use)"
+        : "--data DIR or --server URL is required",
+    );
+  }
+  const storeUrl = p.values.store;
+  if (storeUrl !== undefined) {
+    try {
+      checkStoreUrl(storeUrl);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
 
   // Validate and read the input before touching the ledger.
   let prepared: (() => Promise<number>) | undefined;
@@ -142,7 +158,7 @@ export const run: Command = async (args, io) => {
     if (typeof checked === "number") return checked;
     const { env } = checked;
     prepared = async () => {
-      const ledger = await open(dataDir, p.values.origin, { newLog });
+      const ledger = await open(dataDir, p.values.origin, { newLog, storeUrl });
       try {
         const appended = await ledger.append(env);
         if (p.values.receipt !== undefined) {
@@ -157,14 +173,17 @@ export const run: Command = async (args, io) => {
   }
   if (prepared) return await guard(prepared);
 
-  // Reading never creates a log: a mistyped --data must not audit as an empty, valid log.
-  try {
-    await Deno.stat(`${dataDir}/ledger.kv`);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    throw new UsageError(
-      `no ledger at ${dataDir} (${dataDir}/ledger.kv does not exist; \`ledger append\` creates one)`,
-    );
+  // Reading never creates a log: a mistyped --data must not audit as an empty, valid log
+  // (a database without the ledger schema is refused when the store opens).
+  if (storeUrl === undefined) {
+    try {
+      await Deno.stat(`${dataDir}/ledger.kv`);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      throw new UsageError(
+        `no ledger at ${dataDir} (${dataDir}/ledger.kv does not exist; \`ledger append\` creates one)`,
+      );
+    }
   }
   // A mirror holds no log key: it is read under (and audited against) the key it pinned.
   const mirror = await readMirrorRecord(dataDir);
@@ -176,7 +195,11 @@ export const run: Command = async (args, io) => {
     try {
       ledger = mirror !== null
         ? await openLedger({ dataDir, mirrorKey: mirror.verifier_key })
-        : await open(dataDir, p.values.origin, { audit: sub === "verify", readOnly: true });
+        : await open(dataDir, p.values.origin, {
+          audit: sub === "verify",
+          readOnly: true,
+          storeUrl,
+        });
     } catch (e) {
       // An audit names a store it cannot even open (not a KV file): {ok:false, reason}, exit 1.
       if (sub === "verify" && e instanceof LedgerCorruptionError) {

@@ -11,18 +11,24 @@ import {
   witnessEndpoints,
   witnessQuorum,
 } from "../../ledger/witness/client.ts";
+import { checkStoreUrl } from "../../ledger/store_url.ts";
 import { LedgerCorruptionError, LedgerStateError } from "../../ledger/errors.ts";
 
 const HELP = `regledger serve — run the ledger's HTTP API (Hono on Deno.serve)
 
-usage: regledger serve [--host H] [--port P] [--data DIR] [--trusted-keys FILE] [--origin O]
-                       [--privacy-budgets FILE] [--new-log-under-existing-key]
+usage: regledger serve [--host H] [--port P] [--data DIR] [--store URL] [--trusted-keys FILE]
+                       [--origin O] [--privacy-budgets FILE] [--new-log-under-existing-key]
                        [--witness URL=VKEY ... [--witness-quorum K] [--witness-timeout MS]]
 
 options:
   --host H            interface to bind (default 127.0.0.1)
   --port P            port, 0 for any free one (default 8080)
   --data DIR          data directory: ledger.kv, log-key, issuer-key.pem (default ./data)
+  --store URL         keep the log in PostgreSQL: postgres://USER[:PASS]@HOST[:PORT]/DB
+                      (?sslmode=require|verify-full, ?max=N connections; PGPASSWORD is
+                      used when the URL has no password). Any number of servers may
+                      share one database; keys stay in --data (the same key files on
+                      every host). The schema is created on first start.
   --trusted-keys FILE trust store (reloaded on SIGHUP or POST /v1/admin/reload-trust-store);
                       the server's own issuer key is always trusted
   --origin O          log origin in checkpoints (default regledger.local/log)
@@ -157,6 +163,7 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
       "host",
       "port",
       "data",
+      "store",
       "trusted-keys",
       "origin",
       "witness",
@@ -190,12 +197,21 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
       throw new UsageError(`--trusted-keys: cannot read '${trustedKeys}'`);
     }
   }
+  const store = a.values.store;
+  if (store !== undefined) {
+    try {
+      checkStoreUrl(store);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   let server;
   try {
     server = await startServer({
       host: a.values.host ?? "127.0.0.1",
       port: port(a.values.port),
       dataDir: a.values.data ?? "./data",
+      store,
       trustedKeys,
       origin: a.values.origin,
       privacyBudgets: a.values["privacy-budgets"],

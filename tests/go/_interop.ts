@@ -65,3 +65,15 @@ export async function runInterop<T>(bin: string, request: unknown): Promise<T> {
   if (!out.success) throw new Error(`interop failed: ${new TextDecoder().decode(out.stderr)}`);
   return JSON.parse(new TextDecoder().decode(out.stdout)) as T;
 }
+
+/** {@linkcode buildInterop}, with a cleanup of the binary's temporary directory. */
+export async function buildGoInterop(): Promise<{ bin: string; remove(): Promise<void> }> {
+  const bin = await buildInterop();
+  const dir = bin.slice(0, bin.lastIndexOf("/"));
+  return { bin, remove: () => Deno.remove(dir, { recursive: true }) };
+}
+
+/** {@linkcode runInterop} for callers that read the answer themselves. */
+export function runGoInterop(bin: string, request: unknown): Promise<unknown> {
+  return runInterop<unknown>(bin, request);
+}

@@ -9,6 +9,9 @@ export const COMMON = `where the log is (one of):
                  with mode 0600; the first \`append\` creates them, reads never do;
                  DIR/signed-head records the largest tree signed: a ledger.kv behind
                  or inconsistent with it is refused, see docs/deployment.md)
+  --store URL    with --data: the log is in PostgreSQL (postgres://USER[:PASS]@HOST[:PORT]/DB;
+                 PGPASSWORD when the URL has none) and DIR holds only its keys and
+                 DIR/signed-head; reads never create the schema
   --origin NAME  with --data: checkpoint origin / log key name (default regledger.local/log)
   --server URL   a running regledger server (same output as --data)
   --token T      with --server: API token (default: the REGLEDGER_TOKEN environment variable)

@@ -16,6 +16,7 @@ import {
 } from "../../../ledger/index.ts";
 import { type ListRequest, printPage } from "./list.ts";
 import { intOption } from "./common.ts";
+import { openStoreUrl } from "../../../ledger/store_url.ts";
 
 /** Run the read-only command `sub` (get, checkpoint, key, proof, consistency, verify) on `ledger`. */
 export async function runRead(
@@ -76,16 +77,21 @@ export async function runRead(
 }
 
 /**
- * Open the ledger in `dataDir` (`audit`: see `OpenLedgerOptions.audit`;
+ * Open the ledger in `dataDir`, or in the database `storeUrl` with its keys in `dataDir` (`audit`: see `OpenLedgerOptions.audit`;
  * `readOnly`: never create the log key; `newLog`: `--new-log-under-existing-key`).
  */
 export async function open(
   dataDir: string,
   origin: string | undefined,
-  o: { audit?: boolean; readOnly?: boolean; newLog?: boolean } = {},
+  o: { audit?: boolean; readOnly?: boolean; newLog?: boolean; storeUrl?: string } = {},
 ): Promise<Ledger> {
+  // --store: the log in PostgreSQL; the keys and the signed-head record stay in dataDir.
+  const store = o.storeUrl === undefined
+    ? undefined
+    : await openStoreUrl(o.storeUrl, { write: o.readOnly !== true && o.audit !== true });
   return await openLedger({
     dataDir,
+    ...(store ? { store } : {}),
     origin,
     audit: o.audit,
     readOnly: o.readOnly,

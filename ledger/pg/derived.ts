@@ -1,0 +1,113 @@
+/**
+ * The PostgreSQL store's half of an audit (`LedgerStore.scanDerived`): every
+ * row of the envelope, signed-body, issuer and primitive indexes, decoded
+ * into derived records for `verifyLog` to check against the entries, and
+ * every row it cannot attribute (a hash that is not 32 bytes, key bytes
+ * that are not UTF-8) as `unaccounted`.
+ *
+ * @module
+ */
+import type postgres from "postgres";
+import type { DerivedRecord } from "../store.ts";
+
+const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
+const PAGE = 2000;
+
+function text(v: unknown): string | null {
+  if (!(v instanceof Uint8Array)) return null;
+  try {
+    return utf8Fatal.decode(v);
+  } catch {
+    return null;
+  }
+}
+
+function index(v: unknown): number | null {
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
+
+/**
+ * The derived records of the ledger in `sql` for entries below `size`.
+ * `fail` turns a driver error into the store's (redacted) error.
+ */
+export async function* scanPgDerived(
+  sql: postgres.Sql,
+  size: number,
+  fail: (e: unknown, what: string) => Error,
+): AsyncGenerator<DerivedRecord> {
+  for (const table of ["envelope_index", "body_index"] as const) {
+    const kind = table === "envelope_index" ? "envelope" : "body";
+    for await (const r of keyset(sql, table, ["sha256"], size, fail)) {
+      const n = index(r.idx);
+      if (!(r.sha256 instanceof Uint8Array) || r.sha256.length !== 32 || n === null) {
+        yield { kind: "unaccounted", what: `a ${table} row is malformed`, index: n ?? undefined };
+        continue;
+      }
+      yield { kind, sha256: new Uint8Array(r.sha256), index: n };
+    }
+  }
+  for await (const r of keyset(sql, "issuer_index", ["issuer", "time_key"], size, fail)) {
+    const issuer = text(r.issuer);
+    const time = text(r.time_key);
+    const n = index(r.idx);
+    if (issuer === null || time === null || n === null) {
+      yield {
+        kind: "unaccounted",
+        what: "an issuer_index row is malformed",
+        index: n ?? undefined,
+      };
+      continue;
+    }
+    yield { kind: "issuer", issuer, time, index: n };
+  }
+  for await (const r of keyset(sql, "primitive_index", ["primitive", "time_key"], size, fail)) {
+    const primitive = text(r.primitive);
+    const time = text(r.time_key);
+    const n = index(r.idx);
+    if (primitive === null || time === null || n === null) {
+      yield {
+        kind: "unaccounted",
+        what: "a primitive_index row is malformed",
+        index: n ?? undefined,
+      };
+      continue;
+    }
+    yield { kind: "primitive", primitive, time, index: n };
+  }
+}
+
+/**
+ * Every row of `table` with `idx < size`, in primary-key order (`cols`
+ * then `idx` for the index tables, `sha256` alone for the hash indexes),
+ * a page at a time (keyset pagination: no transaction held open).
+ */
+async function* keyset(
+  sql: postgres.Sql,
+  table: string,
+  cols: string[],
+  size: number,
+  fail: (e: unknown, what: string) => Error,
+): AsyncGenerator<postgres.Row> {
+  const key = table.endsWith("_index") && cols[0] !== "sha256" ? [...cols, "idx"] : cols;
+  const keyList = sql.unsafe(key.join(", "));
+  const name = sql("regledger." + table);
+  let after: postgres.Row | null = null;
+  for (;;) {
+    let rows: postgres.RowList<postgres.Row[]>;
+    try {
+      const bound = after === null
+        ? sql`TRUE`
+        : sql`(${keyList}) > (${
+          key.map((k) => sql`${(after as postgres.Row)[k]}`).reduce((a, b) => sql`${a}, ${b}`)
+        })`;
+      rows = await sql`SELECT ${keyList}${cols[0] === "sha256" ? sql`, idx` : sql``} FROM ${name}
+        WHERE idx < ${size} AND ${bound} ORDER BY ${keyList} LIMIT ${PAGE}`;
+    } catch (e) {
+      throw fail(e, `auditing ${table}`);
+    }
+    yield* rows;
+    if (rows.length < PAGE) return;
+    after = rows[rows.length - 1];
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * `regledger serve --store postgres://…` as child processes for the
+ * multi-process tests and the benchmark: start one on port 0 and wait for its
+ * "listening" line, submit envelopes with retries across servers, stop or
+ * kill it.
+ *
+ * @module
+ */
+import { TOKENS } from "../server/_helpers.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+
+/** A running serve child. */
+export interface ServeChild {
+  proc: Deno.ChildProcess;
+  /** `http://127.0.0.1:PORT`. */
+  base: string;
+  /** Its stderr lines so far. */
+  stderr: string[];
+  /** Resolves when it exited. */
+  exit: Promise<Deno.CommandStatus>;
+}
+
+/** Start `serve --data dataDir --store url` on a free port; resolves once it listens. */
+export async function startServe(
+  dataDir: string,
+  url: string,
+  trustFile: string,
+  extraEnv: Record<string, string> = {},
+): Promise<ServeChild> {
+  const keys = Object.entries(TOKENS).map(([scope, token]) => `${token}:${scope}`).join(";");
+  const proc = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-net=127.0.0.1,localhost",
+      "--allow-sys=hostname",
+      MAIN,
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--data",
+      dataDir,
+      "--store",
+      url,
+      "--trusted-keys",
+      trustFile,
+    ],
+    cwd: ROOT,
+    env: {
+      REGLEDGER_API_KEYS: keys,
+      REGLEDGER_RATE_LIMIT: "0",
+      REGLEDGER_ACCESS_LOG: "0",
+      REGLEDGER_VERIFY_WORKERS: "0",
+      NO_COLOR: "1",
+      ...extraEnv,
+    },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr: string[] = [];
+  const lines = proc.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  let base: string | undefined;
+  const deadline = Date.now() + 60_000;
+  while (base === undefined) {
+    if (Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`serve did not start: ${stderr.join("\n")}`);
+    }
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`serve exited: ${stderr.join("\n")}`);
+    buf += value;
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      stderr.push(line);
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(line);
+      if (m) base = m[1];
+    }
+  }
+  // Keep draining stderr so the child never blocks on a full pipe.
+  (async () => {
+    for (;;) {
+      const { value, done } = await lines.read().catch(() => ({ value: "", done: true }));
+      if (done) break;
+      stderr.push(...value.split("\n").filter((l) => l));
+    }
+  })();
+  return { proc, base, stderr, exit: proc.status };
+}
+
+/** Kill `child` (if still running) and wait for it. */
+export async function killServe(child: ServeChild, signal: Deno.Signal = "SIGKILL"): Promise<void> {
+  try {
+    child.proc.kill(signal);
+  } catch {
+    // already exited
+  }
+  await child.exit.catch(() => {});
+}
+
+/** One acknowledged submission. */
+export interface Ack {
+  status: number;
+  // deno-lint-ignore no-explicit-any -- the receipt JSON, checked by the caller
+  receipt: any;
+}
+
+/** POST one envelope text to `base`; status 0 when the connection failed. */
+export async function submitOnce(base: string, body: string): Promise<Ack> {
+  try {
+    const r = await fetch(`${base}/v1/envelopes`, {
+      method: "POST",
+      body,
+      headers: {
+        authorization: `Bearer ${TOKENS["ledger:append"]}`,
+        "content-type": "application/json",
+      },
+      signal: AbortSignal.timeout(20_000),
+    });
+    const text = await r.text();
+    return { status: r.status, receipt: r.status < 300 ? JSON.parse(text) : text };
+  } catch {
+    return { status: 0, receipt: null };
+  }
+}
+
+/**
+ * Submit until acknowledged (201 new, 200 existing): 503s and dropped
+ * connections are retried, on the next base in turn (`bases()` gives the
+ * live servers at each attempt).
+ * @throws {Error} after `deadline` (epoch ms), or on any other status.
+ */
+export async function submitUntilAcked(
+  bases: () => string[],
+  start: number,
+  body: string,
+  deadline: number,
+): Promise<Ack> {
+  for (let k = start;; k++) {
+    const list = bases();
+    if (list.length > 0) {
+      const a = await submitOnce(list[k % list.length], body);
+      if (a.status === 200 || a.status === 201) return a;
+      if (a.status !== 0 && a.status !== 503) {
+        throw new Error(`submission refused: ${a.status} ${JSON.stringify(a.receipt)}`);
+      }
+    }
+    if (Date.now() > deadline) throw new Error("submission not acknowledged before the deadline");
+    await new Promise((r) => setTimeout(r, 20 + Math.random() * 80));
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * The PostgreSQL store beyond the shared contract: clear, redacted errors
+ * (unreachable, wrong password, malformed URL, read-only database, a schema
+ * newer than the code), migrations run exactly once when several processes
+ * open a fresh database at once, and `verifyLog` finding rows changed
+ * behind the ledger's back in PostgreSQL itself.
+ */
+import assert from "node:assert/strict";
+import { LedgerStateError } from "../../ledger/errors.ts";
+import { openLedger } from "../../ledger/ledger.ts";
+import { Ed25519NoteSigner } from "../../ledger/note.ts";
+import {
+  isTransientPgError,
+  parsePgUrl,
+  PgStoreError,
+  redactUrl,
+} from "../../ledger/pg/connection.ts";
+import { SCHEMA_VERSION } from "../../ledger/pg/schema.ts";
+import { PgStore } from "../../ledger/pg/store.ts";
+import { verifyLog } from "../../ledger/verify_log.ts";
+import { makeEnvelope } from "../ledger/_helpers.ts";
+import { PG_PASSWORD, registerClusterTeardown, sharedCluster } from "./_cluster.ts";
+
+const ORIGIN = "pg.example/log";
+
+function assertRedacted(e: unknown): void {
+  const text = `${(e as Error).message}\n${(e as Error).stack}`;
+  assert.ok(!text.includes(PG_PASSWORD), `password leaked: ${text}`);
+  assert.ok(!text.includes(encodeURIComponent(PG_PASSWORD)), "encoded password leaked");
+}
+
+function dbName(url: string): string {
+  return new URL(url).pathname.slice(1);
+}
+
+Deno.test("a PostgreSQL URL is checked and shown with its password redacted", () => {
+  const t = parsePgUrl("postgres://alice:p%40ss@db.example:6543/ledger?sslmode=require&max=4");
+  assert.deepEqual(
+    [t.host, t.port, t.database, t.user, t.password, t.ssl, t.max],
+    ["db.example", 6543, "ledger", "alice", "p@ss", "require", 4],
+  );
+  assert.equal(t.redacted, "postgres://alice:***@db.example:6543/ledger?sslmode=require&max=4");
+  assert.equal(parsePgUrl("postgresql://bob@h/d").port, 5432);
+  assert.equal(redactUrl("postgres://u:hunter2@h/d"), "postgres://u:***@h/d");
+  for (
+    const bad of [
+      "postgres://u:hunter2@h/",
+      "postgres://:hunter2@h/d",
+      "postgres://u:hunter2@h/d?sslmode=maybe",
+      "postgres://u:hunter2@h/d?password=x",
+      "postgres://u:hunter2@h/d?max=0",
+      "postgres://u:hunter2@h/d?contention=optimistic",
+      "mysql://u:hunter2@h/d",
+    ]
+  ) {
+    assert.throws(() => parsePgUrl(bad), (e: Error) => {
+      assert.ok(e instanceof TypeError);
+      assert.ok(!e.message.includes("hunter2"), e.message);
+      return true;
+    });
+  }
+});
+
+Deno.test("transient errors: connection failures and serialization failures, not bad requests", () => {
+  const err = (code: string) => Object.assign(new Error(code), { code });
+  for (const c of ["40001", "40P01", "57P01", "08006", "CONNECTION_CLOSED", "ECONNREFUSED"]) {
+    assert.equal(isTransientPgError(err(c)), true, c);
+  }
+  for (const c of ["23505", "25006", "42P01", "28P01"]) {
+    assert.equal(isTransientPgError(err(c)), false, c);
+  }
+  assert.equal(isTransientPgError(new Error("no code")), false);
+});
+
+Deno.test({
+  name: "opening: unreachable, wrong password, missing database: clear errors, no password",
+  sanitizeResources: false,
+  fn: async () => {
+    const cluster = await sharedCluster();
+    // A port nothing listens on (taken from the OS, then released).
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const dead = (l.addr as Deno.NetAddr).port;
+    l.close();
+    await assert.rejects(
+      () => PgStore.open(`postgres://postgres:${PG_PASSWORD}@127.0.0.1:${dead}/x`),
+      (e: Error) => {
+        assert.ok(e instanceof PgStoreError, String(e));
+        assert.match(e.message, /postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/x/);
+        assert.match(e.message, /reachable/);
+        assertRedacted(e);
+        return true;
+      },
+    );
+    const url = cluster.url("postgres").replace(encodeURIComponent(PG_PASSWORD), "wrong-pw");
+    await assert.rejects(() => PgStore.open(url), (e: Error) => {
+      assert.ok(e instanceof PgStoreError);
+      assert.match(e.message, /authentication failed/);
+      assert.ok(!e.message.includes("wrong-pw"), e.message);
+      return true;
+    });
+    await assert.rejects(() => PgStore.open(cluster.url("no_such_db")), (e: Error) => {
+      assert.match(e.message, /no such database/);
+      assertRedacted(e);
+      return true;
+    });
+  },
+});
+
+Deno.test({
+  name: "migrations: several processes opening a fresh database at once migrate it once",
+  sanitizeResources: false,
+  fn: async () => {
+    const cluster = await sharedCluster();
+    const url = await cluster.createDatabase();
+    const stores = await Promise.all(Array.from({ length: 5 }, () => PgStore.open(url)));
+    try {
+      assert.equal(
+        (await cluster.psql(dbName(url), "SELECT version FROM regledger.schema_version")).trim(),
+        String(SCHEMA_VERSION),
+      );
+      for (const s of stores) assert.equal((await s.readHead()).head.size, 0);
+    } finally {
+      for (const s of stores) s.close();
+      await Promise.all(stores.map((s) => s.closed()));
+    }
+  },
+});
+
+Deno.test({
+  name: "a schema newer than the code, and read-only databases, are refused with clear errors",
+  sanitizeResources: false,
+  fn: async () => {
+    const cluster = await sharedCluster();
+    const url = await cluster.createDatabase();
+    const db = dbName(url);
+    const s = await PgStore.open(url);
+    s.close();
+    await s.closed();
+    await cluster.psql(db, "UPDATE regledger.schema_version SET version = 99");
+    await assert.rejects(() => PgStore.open(url), (e: Error) => {
+      assert.ok(e instanceof LedgerStateError);
+      assert.match(e.message, /version 99, newer than this regledger knows \(1\)/);
+      assertRedacted(e);
+      return true;
+    });
+    await cluster.psql(db, `UPDATE regledger.schema_version SET version = ${SCHEMA_VERSION}`);
+    await cluster.psql("postgres", `ALTER DATABASE ${db} SET default_transaction_read_only = on`);
+    await assert.rejects(() => PgStore.open(url), /read-only \(a replica/);
+    // Readers (audits, read-only commands) may open a read-only database.
+    const reader = await PgStore.open(url, { requireWritable: false });
+    assert.equal((await reader.readHead()).head.size, 0);
+    reader.close();
+    await reader.closed();
+    // A fresh read-only database cannot be given its schema.
+    const fresh = await cluster.createDatabase();
+    await cluster.psql(
+      "postgres",
+      `ALTER DATABASE ${dbName(fresh)} SET default_transaction_read_only = on`,
+    );
+    await assert.rejects(
+      () => PgStore.open(fresh, { requireWritable: false }),
+      /schema is missing.*read-only/,
+    );
+  },
+});
+
+Deno.test({
+  name: "verifyLog finds rows changed in PostgreSQL behind the ledger's back",
+  sanitizeResources: false,
+  fn: async () => {
+    const cluster = await sharedCluster();
+    const key = await Ed25519NoteSigner.generate(ORIGIN);
+    const opts = { verifierKey: key.verifierKey(), origin: ORIGIN };
+    const envs = await Promise.all(Array.from({ length: 12 }, (_, i) => makeEnvelope(i)));
+    const audit = async (url: string) => {
+      const s = await PgStore.open(url, { migrate: false, requireWritable: false });
+      try {
+        return await verifyLog(s, opts);
+      } finally {
+        s.close();
+        await s.closed();
+      }
+    };
+    const cases: [string, number | undefined][] = [
+      // One byte of entry 5's envelope.
+      [
+        "UPDATE regledger.entries SET envelope = overlay(envelope placing '\\x20' from 40) " +
+        "WHERE idx = 5",
+        5,
+      ],
+      // Entry 7 is missing from the issuer index.
+      ["DELETE FROM regledger.issuer_index WHERE idx = 7", 7],
+      // Entry 4's signed body names entry 3.
+      ["UPDATE regledger.body_index SET idx = 3 WHERE idx = 4", 3],
+      // A stored hash of entry 9 (its leaf hash).
+      [
+        "UPDATE regledger.entries SET hashes = overlay(hashes placing '\\x00' from 1) " +
+        "WHERE idx = 9",
+        9,
+      ],
+      // The head's root.
+      [
+        "UPDATE regledger.head SET root = decode(repeat('00', 32), 'hex')",
+        undefined,
+      ],
+    ];
+    for (const [tamper, index] of cases) {
+      const url = await cluster.createDatabase();
+      const ledger = await openLedger({
+        store: await PgStore.open(url),
+        logKey: key,
+        origin: ORIGIN,
+        maxBatch: 3,
+      });
+      for (const e of envs) await ledger.append(e);
+      await ledger.close();
+      assert.deepEqual(await audit(url), { ok: true, size: 12 });
+      await cluster.psql(dbName(url), tamper);
+      const r = await audit(url);
+      assert.equal(r.ok, false, tamper);
+      assert.equal(r.first_bad_index, index, `${tamper}: ${r.reason}`);
+    }
+  },
+});
+
+registerClusterTeardown();
