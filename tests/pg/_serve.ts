@@ -22,12 +22,16 @@ export interface ServeChild {
   exit: Promise<Deno.CommandStatus>;
 }
 
-/** Start `serve --data dataDir --store url` on a free port; resolves once it listens. */
+/**
+ * Start `serve --data dataDir --store url` on a free port (with `extraArgs`
+ * appended, e.g. `--privacy-budgets FILE`); resolves once it listens.
+ */
 export async function startServe(
   dataDir: string,
   url: string,
   trustFile: string,
   extraEnv: Record<string, string> = {},
+  extraArgs: string[] = [],
 ): Promise<ServeChild> {
   const keys = Object.entries(TOKENS).map(([scope, token]) => `${token}:${scope}`).join(";");
   const proc = new Deno.Command(Deno.execPath(), {
@@ -50,6 +54,7 @@ export async function startServe(
       url,
       "--trusted-keys",
       trustFile,
+      ...extraArgs,
     ],
     cwd: ROOT,
     env: {
