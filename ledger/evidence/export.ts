@@ -19,7 +19,7 @@ import { resultSummary } from "../../core/primitives/breach.ts";
 import { TrustStore, type TrustStoreJson } from "../../core/trust_store.ts";
 import { openCheckpoint } from "../checkpoint.ts";
 import { decodeLeaf } from "../leaf.ts";
-import { type HashReader, leafHash, proveRecord, verifyInclusion } from "../merkle/mod.ts";
+import { leafHash, proveRecord, verifyInclusion } from "../merkle/mod.ts";
 import { TILE_WIDTH } from "../tiles/path.ts";
 import { decodeEntryBundle, decodeEnvelopeBundle } from "../tiles/bundle.ts";
 import { formatTilePath } from "../tiles/path.ts";
@@ -28,6 +28,7 @@ import { formatTlogProof } from "../tlog_proof.ts";
 import { parseNoteVerifierKey } from "../witness/keys.ts";
 import type { QueryOptions, QueryResult } from "../wire.ts";
 import { type EntryFacts, renderReport } from "./report.ts";
+import { MemoHashReader } from "./memo_hashes.ts";
 import { ZipWriter } from "./zip.ts";
 
 /** Format name in every manifest. */
@@ -137,7 +138,7 @@ export async function writeEvidencePack(
   const size = cp.size;
   // One serialization whoever serves it: parsed, PEMs re-encoded, JCS.
   const trust = canonicalBytes(TrustStore.fromObject(await source.trustStore()).toJSON());
-  const tiles = new MemoHashReader(new TileHashReader(size, cp.root, (p) => source.tile(p)));
+  const tiles = new MemoHashReader(new TileHashReader(size, cp.root, (p) => source.tile(p)), size);
   const bundles = new Map<number, Promise<{ leaves: Uint8Array[]; envelopes: Uint8Array[] }>>();
   const bundle = (n: number) => {
     let b = bundles.get(n);
@@ -254,28 +255,6 @@ async function* selectedIndexes(
     yield page.entries.map((s) => s.index);
     cursor = page.next_cursor ?? undefined;
   } while (cursor !== undefined);
-}
-
-/**
- * Remembers the hashes it has read: proofs of nearby entries share most of
- * their hashes, which a tile reader would otherwise recompute from tile
- * data for every proof. Bounded: forgets everything past 1M hashes.
- */
-class MemoHashReader implements HashReader {
-  readonly #inner: HashReader;
-  readonly #memo = new Map<number, Uint8Array>();
-  constructor(inner: HashReader) {
-    this.#inner = inner;
-  }
-  async readHashes(indexes: number[]): Promise<Uint8Array[]> {
-    const missing = [...new Set(indexes.filter((i) => !this.#memo.has(i)))];
-    if (missing.length > 0) {
-      const got = await this.#inner.readHashes(missing);
-      if (this.#memo.size > 1_000_000) this.#memo.clear();
-      missing.forEach((i, k) => this.#memo.set(i, got[k]));
-    }
-    return indexes.map((i) => this.#memo.get(i)!);
-  }
 }
 
 /** What the report needs of one envelope (read leniently: the verifier judges it). */
