@@ -5,12 +5,7 @@
  *
  * @module
  */
-import {
-  type HashReader,
-  nodeHash,
-  splitStoredHashIndex,
-  storedHashIndex,
-} from "../merkle/mod.ts";
+import { type HashReader, nodeHash, splitStoredHashIndex, storedHashIndex } from "../merkle/mod.ts";
 import { TILE_WIDTH } from "../tiles/path.ts";
 
 /** Hashes remembered before the memo starts over. */
@@ -21,7 +16,8 @@ const MAX_MEMO = 1_000_000;
  *
  * - a level-0 hash that is missing is read together with the other
  *   level-0 hashes of its tile row (up to 256, one tile read), since the
- *   next proofs need its neighbours;
+ *   next proofs need its neighbours ({@link prefetchRow} starts that read
+ *   ahead of time);
  * - a hash above level 0 whose two children are remembered (or can be
  *   derived so) is their node hash, which is what the tree stores there,
  *   instead of a read that recomputes it from tile data.
@@ -34,6 +30,8 @@ export class MemoHashReader implements HashReader {
   readonly #inner: HashReader;
   readonly #size: number;
   readonly #memo = new Map<number, Uint8Array>();
+  /** Tile rows of level-0 hashes being read or read, by row number. */
+  readonly #rows = new Map<number, Promise<void>>();
 
   /** A memo over `inner`, which reads the tree of `size` records. */
   constructor(inner: HashReader, size: number) {
@@ -41,35 +39,57 @@ export class MemoHashReader implements HashReader {
     this.#size = size;
   }
 
+  /**
+   * Start reading the level-0 hashes of tile row `row` (records
+   * row·256 … row·256+255), so that proofs of those records do not wait
+   * for the read; a failed read is reported by the proof that needs it.
+   */
+  prefetchRow(row: number): void {
+    if (row * TILE_WIDTH < this.#size) this.#row(row).catch(() => {});
+  }
+
+  #row(row: number): Promise<void> {
+    let p = this.#rows.get(row);
+    if (p === undefined) {
+      const start = row * TILE_WIDTH;
+      const want: number[] = [];
+      for (let r = start; r < Math.min(this.#size, start + TILE_WIDTH); r++) {
+        want.push(storedHashIndex(0, r));
+      }
+      p = this.#inner.readHashes(want).then((hashes) => {
+        want.forEach((i, k) => this.#memo.set(i, hashes[k]));
+      });
+      this.#rows.set(row, p);
+      // A failed read may be retried; a memo that starts over reads rows again.
+      p.catch(() => this.#rows.delete(row));
+    }
+    return p;
+  }
+
   /** The stored hashes at `indexes`, in order. */
   async readHashes(indexes: number[]): Promise<Uint8Array[]> {
-    if (this.#memo.size > MAX_MEMO) this.#memo.clear();
+    if (this.#memo.size > MAX_MEMO) {
+      this.#memo.clear();
+      this.#rows.clear();
+    }
     const missing = new Set<number>();
+    const rows = new Set<number>();
     for (const i of indexes) {
       if (this.#memo.has(i)) continue;
       const [level, n] = splitStoredHashIndex(i);
-      if (level > 0 && this.#derive(level, n) !== undefined) continue;
-      if (level === 0) {
-        // The whole tile row: the following proofs need these neighbours.
-        const start = n - (n % TILE_WIDTH);
-        const end = Math.min(this.#size, start + TILE_WIDTH);
-        for (let r = start; r < end; r++) {
-          const s = storedHashIndex(0, r);
-          if (!this.#memo.has(s)) missing.add(s);
-        }
-      } else {
-        missing.add(i);
-      }
+      if (level === 0) rows.add(Math.floor(n / TILE_WIDTH));
+      else if (this.#derive(level, n) === undefined) missing.add(i);
     }
     const got = new Map<number, Uint8Array>();
-    if (missing.size > 0) {
-      const want = [...missing];
-      const hashes = await this.#inner.readHashes(want);
-      want.forEach((i, k) => {
-        got.set(i, hashes[k]);
-        this.#memo.set(i, hashes[k]);
-      });
-    }
+    const want = [...missing];
+    const [hashes] = await Promise.all([
+      want.length > 0 ? this.#inner.readHashes(want) : [],
+      ...[...rows].map((r) => this.#row(r)),
+    ]);
+    want.forEach((i, k) => {
+      got.set(i, hashes[k]);
+      this.#memo.set(i, hashes[k]);
+    });
     return indexes.map((i) => {
       const h = got.get(i) ?? this.#memo.get(i);
       if (h !== undefined) return h;

@@ -41,7 +41,9 @@ export function localEvidenceSource(log: LocalLog, trustStore: TrustStoreJson): 
     verifierKeys: () => Promise.resolve(log.verifierKeys ?? [log.verifierKey]),
     trustStore: () => Promise.resolve(trustStore),
     query: (q) => log.query(q),
-    indexes: log.store === undefined ? undefined : (selection) => scanIndexes(log.store!, selection),
+    indexes: log.store === undefined
+      ? undefined
+      : (selection) => scanIndexes(log.store!, selection),
     tile: async (path) => {
       const t = await log.tile?.(parseTilePath(path));
       if (t === null || t === undefined) {
