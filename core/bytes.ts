@@ -148,6 +148,16 @@ export function fromBase64(b64: string): Uint8Array {
   if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) {
     throw new TypeError("invalid base64 (standard alphabet with padding expected)");
   }
+  // The runtime's decoder when it has one: with the alphabet, padding and no
+  // whitespace checked above, "strict" (zero padding bits) means canonical.
+  // Anything it refuses goes the slow way, which names the error.
+  if (nativeFromBase64 !== undefined) {
+    try {
+      return nativeFromBase64(b64, { lastChunkHandling: "strict" });
+    } catch {
+      // fall through
+    }
+  }
   let bin: string;
   try {
     bin = atob(b64);
@@ -159,6 +169,10 @@ export function fromBase64(b64: string): Uint8Array {
   if (toBase64(out) !== b64) throw new TypeError("non-canonical base64");
   return out;
 }
+
+const nativeFromBase64 = (Uint8Array as unknown as {
+  fromBase64?: (s: string, o: { lastChunkHandling: "strict" }) => Uint8Array;
+}).fromBase64;
 
 /** Constant-time equality of two byte arrays (length leaks, contents do not). */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -12,7 +12,7 @@ import { toBase64, utf8, utf8Length } from "../core/bytes.ts";
 import { parseJson } from "../core/json_text.ts";
 import { type ResultSummary, resultSummary } from "../core/primitives/breach.ts";
 import { LedgerRangeError, LedgerStateError } from "./errors.ts";
-import type { IndexHit, LedgerStore } from "./store.ts";
+import type { IndexHit, IndexSelector, LedgerStore } from "./store.ts";
 import { utcTimeKey } from "./time_key.ts";
 import type { EntrySummary, QueryOptions, QueryResult } from "./wire.ts";
 
@@ -71,24 +71,12 @@ function envelopeView(primitive: string, envelope: Uint8Array): EnvelopeView {
 const decoder = new TextDecoder();
 
 /**
- * Entries of `store` by issuer, primitive, issue-time range, breach, key id
- * and regulation, paginated, each with its regulations and result summary.
- *
- * Issuer, primitive and time select through the store's indexes; breach, key
- * id and regulation are read from each hit's leaf and envelope. A page reads
- * at most {@link SCAN_BUDGET} index hits: when those filters skip that many,
- * the page holds fewer than `limit` entries (perhaps none) and its
- * `next_cursor` continues the scan; only a null `next_cursor` means the end.
- * @throws {LedgerRangeError} for a bad limit, bound, filter or cursor.
+ * The index selection of `opts` (issuer, primitive, and the time bounds in
+ * the index keys' UTC form), every filter checked as {@link queryStore}
+ * checks it.
+ * @throws {LedgerRangeError} for a bad bound or filter.
  */
-export async function queryStore(
-  store: LedgerStore,
-  opts: QueryOptions = {},
-): Promise<QueryResult> {
-  const limit = opts.limit ?? 100;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
-    throw new LedgerRangeError("limit", `must be an integer in [1, 1000], got ${String(limit)}`);
-  }
+export function indexSelector(opts: QueryOptions): IndexSelector {
   for (const k of ["issuer", "primitive", "from", "to", "key_id", "regulation"] as const) {
     const v = opts[k];
     if (v !== undefined && (typeof v !== "string" || utf8Length(v) > 512)) {
@@ -108,8 +96,55 @@ export async function queryStore(
     }
     return key;
   };
-  const from = bound("from");
-  const to = bound("to");
+  return { issuer: opts.issuer, primitive: opts.primitive, from: bound("from"), to: bound("to") };
+}
+
+/**
+ * The indexes of the entries {@link queryStore} lists for an issuer,
+ * primitive and time selection, in the same (issued_at, index) order, a
+ * page at a time, without reading the entries themselves (what an
+ * evidence pack needs of its query: it reads the entries as bundles).
+ * @throws {LedgerRangeError} for a bad bound or filter; breach, key id and
+ *   regulation filters are refused (they need the entries).
+ */
+export async function* scanIndexes(
+  store: Pick<LedgerStore, "scanIndex">,
+  opts: Pick<QueryOptions, "issuer" | "primitive" | "from" | "to">,
+  page = 1000,
+): AsyncGenerator<number[]> {
+  const o = opts as QueryOptions;
+  if (o.breached !== undefined || o.key_id !== undefined || o.regulation !== undefined) {
+    throw new LedgerRangeError("filter", "scanIndexes selects by issuer, primitive and time only");
+  }
+  const selector = indexSelector(opts);
+  for (;;) {
+    const hits = await store.scanIndex(selector, page);
+    if (hits.length > 0) yield hits.map((h) => h.index);
+    if (hits.length < page) return;
+    selector.after = hits[hits.length - 1];
+  }
+}
+
+/**
+ * Entries of `store` by issuer, primitive, issue-time range, breach, key id
+ * and regulation, paginated, each with its regulations and result summary.
+ *
+ * Issuer, primitive and time select through the store's indexes; breach, key
+ * id and regulation are read from each hit's leaf and envelope. A page reads
+ * at most {@link SCAN_BUDGET} index hits: when those filters skip that many,
+ * the page holds fewer than `limit` entries (perhaps none) and its
+ * `next_cursor` continues the scan; only a null `next_cursor` means the end.
+ * @throws {LedgerRangeError} for a bad limit, bound, filter or cursor.
+ */
+export async function queryStore(
+  store: LedgerStore,
+  opts: QueryOptions = {},
+): Promise<QueryResult> {
+  const limit = opts.limit ?? 100;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
+    throw new LedgerRangeError("limit", `must be an integer in [1, 1000], got ${String(limit)}`);
+  }
+  const { from, to } = indexSelector(opts);
   const filtered = opts.breached !== undefined || opts.key_id !== undefined ||
     opts.regulation !== undefined;
   let after = opts.cursor !== undefined && opts.cursor !== null

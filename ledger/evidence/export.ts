@@ -19,7 +19,7 @@ import { resultSummary } from "../../core/primitives/breach.ts";
 import { TrustStore, type TrustStoreJson } from "../../core/trust_store.ts";
 import { openCheckpoint } from "../checkpoint.ts";
 import { decodeLeaf } from "../leaf.ts";
-import { type HashReader, leafHash, proveRecord, verifyInclusion } from "../merkle/mod.ts";
+import { leafHash, proveRecord, verifyInclusion } from "../merkle/mod.ts";
 import { TILE_WIDTH } from "../tiles/path.ts";
 import { decodeEntryBundle, decodeEnvelopeBundle } from "../tiles/bundle.ts";
 import { formatTilePath } from "../tiles/path.ts";
@@ -28,6 +28,7 @@ import { formatTlogProof } from "../tlog_proof.ts";
 import { parseNoteVerifierKey } from "../witness/keys.ts";
 import type { QueryOptions, QueryResult } from "../wire.ts";
 import { type EntryFacts, renderReport } from "./report.ts";
+import { MemoHashReader } from "./memo_hashes.ts";
 import { ZipWriter } from "./zip.ts";
 
 /** Format name in every manifest. */
@@ -66,6 +67,12 @@ export interface EvidenceSource {
   query(opts: QueryOptions): Promise<QueryResult>;
   /** A C2SP tile or bundle by path (`tile/entries/000`), as served. */
   tile(path: string): Promise<Uint8Array>;
+  /**
+   * Optional: the indexes `query` would list for `selection`, in the same
+   * order, a page at a time (a local ledger reads them from its index
+   * without reading every entry twice).
+   */
+  indexes?(selection: EvidenceSelection): AsyncIterable<number[]>;
 }
 
 /** Progress of an export. */
@@ -103,6 +110,8 @@ export class EvidenceExportError extends Error {
 
 const PAGE = 1000;
 const BUNDLE_CACHE = 4;
+/** Bundles (and their hash tile rows) read ahead of the one being written. */
+const AHEAD = 2;
 
 /**
  * Write the pack of `selection` from `source` to `sink` chunk by chunk:
@@ -131,7 +140,7 @@ export async function writeEvidencePack(
   const size = cp.size;
   // One serialization whoever serves it: parsed, PEMs re-encoded, JCS.
   const trust = canonicalBytes(TrustStore.fromObject(await source.trustStore()).toJSON());
-  const tiles = new MemoHashReader(new TileHashReader(size, cp.root, (p) => source.tile(p)));
+  const tiles = new MemoHashReader(new TileHashReader(size, cp.root, (p) => source.tile(p)), size);
   const bundles = new Map<number, Promise<{ leaves: Uint8Array[]; envelopes: Uint8Array[] }>>();
   const bundle = (n: number) => {
     let b = bundles.get(n);
@@ -157,46 +166,48 @@ export async function writeEvidencePack(
   };
   const facts: EntryFacts[] = [];
   const indexes: number[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await source.query({ ...selection, limit: PAGE, cursor });
-    for (const s of page.entries) {
+  for await (const page of selectedIndexes(source, selection)) {
+    for (const index of page) {
       // Entries appended after the checkpoint are not in its tree: not in this pack.
-      if (s.index >= size) continue;
-      const n = Math.floor(s.index / TILE_WIDTH);
+      if (index >= size) continue;
+      const n = Math.floor(index / TILE_WIDTH);
       const b = await bundle(n);
-      const leaf = b.leaves[s.index - n * TILE_WIDTH];
-      const envelope = b.envelopes[s.index - n * TILE_WIDTH];
-      const proof = await proveRecord(size, s.index, tiles);
+      // Read the next bundles and their hashes while this one is written.
+      for (let next = n + 1; next <= n + AHEAD && next * TILE_WIDTH < size; next++) {
+        bundle(next).catch(() => {});
+        tiles.prefetchRow(next);
+      }
+      const leaf = b.leaves[index - n * TILE_WIDTH];
+      const envelope = b.envelopes[index - n * TILE_WIDTH];
+      const proof = await proveRecord(size, index, tiles);
       try {
-        verifyInclusion(leafHash(leaf), s.index, size, proof, cp.root);
+        verifyInclusion(leafHash(leaf), index, size, proof, cp.root);
       } catch (e) {
-        throw new EvidenceExportError(`entry ${s.index}: the served leaf is not in the tree`, {
+        throw new EvidenceExportError(`entry ${index}: the served leaf is not in the tree`, {
           cause: e,
         });
       }
       const fields = decodeLeaf(leaf);
       if (fields.envelope_sha256 !== toBase64(sha256(envelope))) {
         throw new EvidenceExportError(
-          `entry ${s.index}: the served envelope is not the logged one`,
+          `entry ${index}: the served envelope is not the logged one`,
         );
       }
       const receipt = formatTlogProof({
         extra: leaf,
-        index: s.index,
+        index,
         proof,
         checkpoint: checkpointText,
       });
-      await add(`envelopes/${s.index}.json`, envelope);
-      await add(`envelopes/${s.index}.receipt`, utf8(receipt));
-      facts.push(entryFacts(s.index, envelope));
-      indexes.push(s.index);
+      await add(`envelopes/${index}.json`, envelope);
+      await add(`envelopes/${index}.receipt`, utf8(receipt));
+      facts.push(entryFacts(index, envelope));
+      indexes.push(index);
       if (indexes.length % 1000 === 0) {
         options.onProgress?.({ entries: indexes.length, bytes: zip.bytesWritten });
       }
     }
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor !== undefined);
+  }
 
   await add(PACK_FILES.checkpoint, utf8(checkpointText));
   await add(PACK_FILES.logKeys, utf8(keys.map((k) => k + "\n").join("")));
@@ -234,33 +245,37 @@ export async function writeEvidencePack(
   return { entries: indexes.length, tree_size: size, bytes: zip.bytesWritten };
 }
 
-/**
- * Remembers the hashes it has read: proofs of nearby entries share most of
- * their hashes, which a tile reader would otherwise recompute from tile
- * data for every proof. Bounded: forgets everything past 1M hashes.
- */
-class MemoHashReader implements HashReader {
-  readonly #inner: HashReader;
-  readonly #memo = new Map<number, Uint8Array>();
-  constructor(inner: HashReader) {
-    this.#inner = inner;
+/** The selection's indexes, page by page: from the source's index when it has one, else its query. */
+async function* selectedIndexes(
+  source: EvidenceSource,
+  selection: EvidenceSelection,
+): AsyncGenerator<number[]> {
+  if (source.indexes !== undefined) {
+    yield* source.indexes(selection);
+    return;
   }
-  async readHashes(indexes: number[]): Promise<Uint8Array[]> {
-    const missing = [...new Set(indexes.filter((i) => !this.#memo.has(i)))];
-    if (missing.length > 0) {
-      const got = await this.#inner.readHashes(missing);
-      if (this.#memo.size > 1_000_000) this.#memo.clear();
-      missing.forEach((i, k) => this.#memo.set(i, got[k]));
-    }
-    return indexes.map((i) => this.#memo.get(i)!);
-  }
+  let cursor: string | undefined;
+  do {
+    const page = await source.query({ ...selection, limit: PAGE, cursor });
+    yield page.entries.map((s) => s.index);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor !== undefined);
 }
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** What the report needs of one envelope (read leniently: the verifier judges it). */
 export function entryFacts(index: number, envelope: Uint8Array): EntryFacts {
   let v: Record<string, unknown> = {};
   try {
-    const parsed = parseJson(envelope, { allowNonFinite: true, maxBytes: envelope.length + 1 });
+    let parsed: unknown;
+    try {
+      // Logged envelopes passed the strict parser: the engine's is the fast path.
+      parsed = JSON.parse(decoder.decode(envelope));
+    } catch {
+      // Legacy envelopes may hold Python's NaN/Infinity: read them the way they were stored.
+      parsed = parseJson(envelope, { allowNonFinite: true, maxBytes: envelope.length + 1 });
+    }
     if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) {
       v = parsed as Record<string, unknown>;
     }

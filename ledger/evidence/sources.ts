@@ -8,6 +8,8 @@
  */
 import type { TrustStoreJson } from "../../core/trust_store.ts";
 import type { LogClient } from "../client.ts";
+import { scanIndexes } from "../query.ts";
+import type { LedgerStore } from "../store.ts";
 import { parseTilePath, type Tile } from "../tiles/path.ts";
 import type { QueryOptions, QueryResult } from "../wire.ts";
 import { EvidenceExportError, type EvidenceSource } from "./export.ts";
@@ -24,6 +26,12 @@ export interface LocalLog {
   query(opts: QueryOptions): Promise<QueryResult>;
   /** A tile or bundle of the current tree, null beyond it. */
   tile?(tile: Tile): Promise<Uint8Array | null>;
+  /**
+   * The ledger's store, when the log is a ledger in this process: the
+   * selection's indexes are then read from its index alone, not through
+   * query pages that also read and summarise every entry.
+   */
+  readonly store?: Pick<LedgerStore, "scanIndex">;
 }
 
 /** A pack source over a ledger in this process, with the trust store in force. */
@@ -33,6 +41,9 @@ export function localEvidenceSource(log: LocalLog, trustStore: TrustStoreJson): 
     verifierKeys: () => Promise.resolve(log.verifierKeys ?? [log.verifierKey]),
     trustStore: () => Promise.resolve(trustStore),
     query: (q) => log.query(q),
+    indexes: log.store === undefined
+      ? undefined
+      : (selection) => scanIndexes(log.store!, selection),
     tile: async (path) => {
       const t = await log.tile?.(parseTilePath(path));
       if (t === null || t === undefined) {
