@@ -27,6 +27,12 @@ import { TileHashReader } from "../tiles/reader.ts";
 import { formatTlogProof } from "../tlog_proof.ts";
 import { parseNoteVerifierKey } from "../witness/keys.ts";
 import type { QueryOptions, QueryResult } from "../wire.ts";
+import {
+  BudgetCollector,
+  buildBudgetStatements,
+  renderBudgetSection,
+  type SourceBudget,
+} from "./budgets.ts";
 import { type EntryFacts, renderReport } from "./report.ts";
 import { ZipWriter } from "./zip.ts";
 
@@ -66,6 +72,8 @@ export interface EvidenceSource {
   query(opts: QueryOptions): Promise<QueryResult>;
   /** A C2SP tile or bundle by path (`tile/entries/000`), as served. */
   tile(path: string): Promise<Uint8Array>;
+  /** An issuer's budget on a dataset and its spending entries (`GET /v1/privacy/budget`). */
+  privacyBudget?(issuer: string, dataset: string): Promise<SourceBudget>;
 }
 
 /** Progress of an export. */
@@ -157,38 +165,37 @@ export async function writeEvidencePack(
   };
   const facts: EntryFacts[] = [];
   const indexes: number[] = [];
+  const budgets = new BudgetCollector(); // privacy-budget statements (budgets.ts)
+  const writeEntry = async (index: number): Promise<Uint8Array> => {
+    const n = Math.floor(index / TILE_WIDTH);
+    const b = await bundle(n);
+    const leaf = b.leaves[index - n * TILE_WIDTH];
+    const envelope = b.envelopes[index - n * TILE_WIDTH];
+    const proof = await proveRecord(size, index, tiles);
+    try {
+      verifyInclusion(leafHash(leaf), index, size, proof, cp.root);
+    } catch (e) {
+      throw new EvidenceExportError(`entry ${index}: the served leaf is not in the tree`, {
+        cause: e,
+      });
+    }
+    const fields = decodeLeaf(leaf);
+    if (fields.envelope_sha256 !== toBase64(sha256(envelope))) {
+      throw new EvidenceExportError(`entry ${index}: the served envelope is not the logged one`);
+    }
+    const receipt = formatTlogProof({ extra: leaf, index, proof, checkpoint: checkpointText });
+    await add(`envelopes/${index}.json`, envelope);
+    await add(`envelopes/${index}.receipt`, utf8(receipt));
+    budgets.note(index, envelope);
+    return envelope;
+  };
   let cursor: string | undefined;
   do {
     const page = await source.query({ ...selection, limit: PAGE, cursor });
     for (const s of page.entries) {
       // Entries appended after the checkpoint are not in its tree: not in this pack.
       if (s.index >= size) continue;
-      const n = Math.floor(s.index / TILE_WIDTH);
-      const b = await bundle(n);
-      const leaf = b.leaves[s.index - n * TILE_WIDTH];
-      const envelope = b.envelopes[s.index - n * TILE_WIDTH];
-      const proof = await proveRecord(size, s.index, tiles);
-      try {
-        verifyInclusion(leafHash(leaf), s.index, size, proof, cp.root);
-      } catch (e) {
-        throw new EvidenceExportError(`entry ${s.index}: the served leaf is not in the tree`, {
-          cause: e,
-        });
-      }
-      const fields = decodeLeaf(leaf);
-      if (fields.envelope_sha256 !== toBase64(sha256(envelope))) {
-        throw new EvidenceExportError(
-          `entry ${s.index}: the served envelope is not the logged one`,
-        );
-      }
-      const receipt = formatTlogProof({
-        extra: leaf,
-        index: s.index,
-        proof,
-        checkpoint: checkpointText,
-      });
-      await add(`envelopes/${s.index}.json`, envelope);
-      await add(`envelopes/${s.index}.receipt`, utf8(receipt));
+      const envelope = await writeEntry(s.index);
       facts.push(entryFacts(s.index, envelope));
       indexes.push(s.index);
       if (indexes.length % 1000 === 0) {
@@ -198,12 +205,32 @@ export async function writeEvidencePack(
     cursor = page.next_cursor ?? undefined;
   } while (cursor !== undefined);
 
+  // --- privacy-budget statements (budgets.ts): every spending envelope of each pair released ---
+  let statements;
+  try {
+    statements = await buildBudgetStatements(
+      budgets,
+      size,
+      source.privacyBudget?.bind(source),
+      async (i) => void await writeEntry(i),
+    );
+  } catch (e) {
+    if (e instanceof EvidenceExportError) throw e;
+    throw new EvidenceExportError(`privacy budgets: ${(e as Error).message}`, { cause: e });
+  }
+  for (const f of statements.files) await add(f.path, f.data);
+  // --- end of privacy-budget statements ---
   await add(PACK_FILES.checkpoint, utf8(checkpointText));
   await add(PACK_FILES.logKeys, utf8(keys.map((k) => k + "\n").join("")));
   await add(PACK_FILES.trustStore, trust);
   await add(
     PACK_FILES.report,
-    utf8(renderReport({ selection, checkpoint: { origin: cp.origin, size }, entries: facts })),
+    utf8(renderReport({
+      selection,
+      checkpoint: { origin: cp.origin, size },
+      entries: facts,
+      budgets: renderBudgetSection(statements.statements, statements.files.map((f) => f.path)),
+    })),
   );
   const manifest = {
     format: PACK_FORMAT,
@@ -216,8 +243,8 @@ export async function writeEvidencePack(
     checkpoint: { origin: cp.origin, tree_size: size, root_hash: toBase64(cp.root) },
     entries: indexes,
     files,
-    // Reserved for the privacy-budget statements of the issuers covered (issue 15 §12).
-    privacy_budgets: null,
+    // The privacy-budget statements and the spending entries added for them (budgets.ts).
+    privacy_budgets: statements.manifest,
   };
   await zip.add(
     PACK_FILES.manifest,

@@ -14,6 +14,7 @@ import { CheckpointError, openCheckpoint, type VerifiedCheckpoint } from "../che
 import { TlogProofError, verifyTlogProof } from "../tlog_proof.ts";
 import { type ParsedVerifierKey, parseNoteVerifierKey } from "../witness/keys.ts";
 import { type TrustPolicy, verifyCheckpointPolicy } from "../witness/policy.ts";
+import { checkBudgetStatements, readBudgetManifest } from "./budgets.ts";
 import { PACK_FILES, PACK_FORMAT } from "./export.ts";
 import { readZip, type ZipFile } from "./zip.ts";
 
@@ -145,7 +146,18 @@ export async function verifyEvidencePack(
       });
     }
   }
-  for (const i of manifest.entries) {
+  // The spending entries added for the privacy-budget statements are checked like the others.
+  const budgetManifest = readBudgetManifest(manifest.privacy_budgets, manifest.checkpoint.tree_size);
+  if (typeof budgetManifest === "string") {
+    problem({ file: PACK_FILES.manifest, reason: "manifest", message: budgetManifest });
+    return verdict;
+  }
+  const selected = new Set(manifest.entries);
+  const checked = [
+    ...manifest.entries,
+    ...(budgetManifest?.entries ?? []).filter((i) => !selected.has(i)),
+  ];
+  for (const i of checked) {
     for (const ext of ["json", "receipt"]) {
       const name = `envelopes/${i}.${ext}`;
       if (!listed.has(name)) {
@@ -227,7 +239,7 @@ export async function verifyEvidencePack(
   // 5. Each entry: the receipt proves its leaf under THE checkpoint; the leaf names the envelope;
   //    the envelope verifies under the trust store.
   const preVerified = { signed: checkpoint, checkpoint: cp };
-  for (const index of manifest.entries) {
+  for (const index of checked) {
     const envName = `envelopes/${index}.json`;
     const recName = `envelopes/${index}.receipt`;
     const receipt = text(recName);
@@ -263,6 +275,15 @@ export async function verifyEvidencePack(
     const c = await checkEnvelope(env, trust);
     if (!c.valid) problem({ file: envName, index, reason: c.reason, message: c.message });
   }
+  // 6. The privacy-budget statements, recomputed from the envelopes (budgets.ts).
+  for (
+    const p of checkBudgetStatements(
+      budgetManifest,
+      new Map(checked.map((i) => [i, byName.get(`envelopes/${i}.json`)!.data])),
+      (path) => byName.get(path)?.data,
+      cp.size,
+    )
+  ) problem(p);
   verdict.entries = manifest.entries.length;
   verdict.ok = verdict.problems.length === 0;
   return verdict;
@@ -272,6 +293,7 @@ interface Manifest {
   checkpoint: { origin: string; tree_size: number };
   entries: number[];
   files: { path: string; sha256: string; bytes: number }[];
+  privacy_budgets?: unknown;
 }
 
 function readManifest(
@@ -305,5 +327,10 @@ function readManifest(
     )
   ) return bad("manifest.json lacks checkpoint, entries or files in the documented shape");
   if (new Set(entries).size !== entries.length) return bad("manifest.json lists an entry twice");
-  return { checkpoint: cp as Manifest["checkpoint"], entries, files };
+  return {
+    checkpoint: cp as Manifest["checkpoint"],
+    entries,
+    files,
+    privacy_budgets: m.privacy_budgets,
+  };
 }
