@@ -124,7 +124,17 @@ export class BudgetCollector {
     const m = new Map<string, Release>();
     for (const r of this.#releases.values()) m.set(r.key, r);
     return [...m.values()].map(({ issuer, dataset, key }) => ({ issuer, dataset, key }))
-      .sort((a, b) => a.issuer < b.issuer ? -1 : a.issuer > b.issuer ? 1 : a.dataset < b.dataset ? -1 : a.dataset > b.dataset ? 1 : 0);
+      .sort((a, b) =>
+        a.issuer < b.issuer
+          ? -1
+          : a.issuer > b.issuer
+          ? 1
+          : a.dataset < b.dataset
+          ? -1
+          : a.dataset > b.dataset
+          ? 1
+          : 0
+      );
   }
   /** The release of a written entry. */
   release(index: number): Release | undefined {
@@ -216,10 +226,14 @@ export async function buildBudgetStatements(
         extra.push(i);
       }
       if (collector.release(i)?.key !== p.key) {
-        throw new Error(`entry ${i} is in the log's accounting of ${p.dataset} but releases on no such pair`);
+        throw new Error(
+          `entry ${i} is in the log's accounting of ${p.dataset} but releases on no such pair`,
+        );
       }
     }
-    statements.push(statementOf(p.issuer, p.dataset, src.budget, indexes, (i) => collector.release(i), treeSize));
+    statements.push(
+      statementOf(p.issuer, p.dataset, src.budget, indexes, (i) => collector.release(i), treeSize),
+    );
   }
   const files = statements.map((s, n) => ({
     path: `budgets/${n}.json`,
@@ -248,7 +262,9 @@ export function readBudgetManifest(v: unknown, treeSize: number): BudgetManifest
   const o = v as Record<string, unknown>;
   if (
     typeof v !== "object" || !Array.isArray(o.statements) || !Array.isArray(o.entries) ||
-    !o.statements.every((s) => typeof s === "string" && /^budgets\/(0|[1-9][0-9]{0,5})\.json$/.test(s)) ||
+    !o.statements.every((s) =>
+      typeof s === "string" && /^budgets\/(0|[1-9][0-9]{0,5})\.json$/.test(s)
+    ) ||
     !o.entries.every((i) => Number.isSafeInteger(i) && i >= 0 && i < treeSize) ||
     new Set(o.entries).size !== o.entries.length
   ) return "privacy_budgets is not in the documented shape";
@@ -299,7 +315,10 @@ export function checkBudgetStatements(
     }
     covered.add(key);
     if (s.tree_size !== treeSize) {
-      bad("budget-spend", `${path} is for tree size ${s.tree_size}, not the checkpoint's ${treeSize}`);
+      bad(
+        "budget-spend",
+        `${path} is for tree size ${s.tree_size}, not the checkpoint's ${treeSize}`,
+      );
       continue;
     }
     const inPack = collector.indexesOf(key).sort((a, b) => a - b);
@@ -316,13 +335,26 @@ export function checkBudgetStatements(
       );
       continue;
     }
-    const want = statementOf(s.issuer, s.dataset, s.budget, inPack, (i) => collector.release(i), treeSize);
-    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    const want = statementOf(
+      s.issuer,
+      s.dataset,
+      s.budget,
+      inPack,
+      (i) => collector.release(i),
+      treeSize,
+    );
+    // Compared as JCS: key order is not part of a statement's meaning.
+    const jcs = (v: unknown) => new TextDecoder().decode(canonicalBytes(v));
+    const same = (a: unknown, b: unknown) => jcs(a ?? null) === jcs(b ?? null);
     if (!same(want.spent, s.spent) || !same(want.remaining, s.remaining)) {
       bad(
         "budget-spend",
-        `${path} states spent ${JSON.stringify(s.spent)} and remaining ${JSON.stringify(s.remaining)}; ` +
-          `its entries compose to ${JSON.stringify(want.spent)} and ${JSON.stringify(want.remaining)}`,
+        `${path} states spent ${JSON.stringify(s.spent)} and remaining ${
+          JSON.stringify(s.remaining)
+        }; ` +
+          `its entries compose to ${JSON.stringify(want.spent)} and ${
+            JSON.stringify(want.remaining)
+          }`,
       );
       continue;
     }
@@ -348,7 +380,10 @@ export function checkBudgetStatements(
 
 const n = (v: number) => Number.isInteger(v) ? String(v) : v.toPrecision(4);
 const esc = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
 
 /** The report's "Privacy budgets" section: one table per issuer (empty without statements). */
 export function renderBudgetSection(
@@ -370,7 +405,9 @@ export function renderBudgetSection(
       out.push(
         `<tr><td>${esc(s.dataset)}</td><td>${pair(s.budget)}</td>` +
           `<td>${pair(s.spent)} (${s.spent.composition})</td><td>${pair(s.remaining)}</td>` +
-          `<td>${s.entries.length}: ${links}</td><td><a href="${paths[k]}">${paths[k]}</a></td></tr>`,
+          `<td>${s.entries.length}: ${links}</td><td><a href="${paths[k]}">${
+            paths[k]
+          }</a></td></tr>`,
       );
     });
     out.push(`</table>`);

@@ -147,7 +147,10 @@ export async function verifyEvidencePack(
     }
   }
   // The spending entries added for the privacy-budget statements are checked like the others.
-  const budgetManifest = readBudgetManifest(manifest.privacy_budgets, manifest.checkpoint.tree_size);
+  const budgetManifest = readBudgetManifest(
+    manifest.privacy_budgets,
+    manifest.checkpoint.tree_size,
+  );
   if (typeof budgetManifest === "string") {
     problem({ file: PACK_FILES.manifest, reason: "manifest", message: budgetManifest });
     return verdict;
