@@ -378,7 +378,7 @@ export function checkBudgetStatements(
   return problems;
 }
 
-const n = (v: number) => Number.isInteger(v) ? String(v) : v.toPrecision(4);
+const n = (v: number) => String(Number(v.toPrecision(4)));
 const esc = (s: string) =>
   s.replace(
     /[&<>"']/g,
@@ -396,7 +396,7 @@ export function renderBudgetSection(
   for (const issuer of issuers) {
     out.push(
       `<h3>${esc(issuer)}</h3>`,
-      `<table><tr><th>dataset</th><th>budget ε / δ</th><th>spent ε / δ</th><th>remaining ε / δ</th><th>releases</th><th>statement</th></tr>`,
+      `<table><tr><th>dataset</th><th>budget ε / δ</th><th>spent ε / δ</th><th>remaining ε / δ</th><th>spending entries</th><th>statement</th></tr>`,
     );
     statements.forEach((s, k) => {
       if (s.issuer !== issuer) return;
