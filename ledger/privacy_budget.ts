@@ -40,6 +40,7 @@ import {
   emptyLoss,
   exceedsBudget,
   type PrivacyLoss,
+  spendOf,
 } from "../core/dp/index.ts";
 import { LedgerCorruptionError } from "./errors.ts";
 import type { LedgerStore } from "./store.ts";
@@ -279,13 +280,12 @@ export class PrivacyBudgetKeeper {
     const b = this.#budgets?.get(key);
     const budget = b ? { epsilon: b.epsilon, delta: b.delta } : null;
     const p = this.#pairs.get(key) ?? { loss: emptyLoss(), entries: [] };
-    const composition = budget ? compositionFor(budget) : "basic";
-    const spent = composeLoss(p.loss, budget ?? { epsilon: 1 }, composition);
+    const spent = spendOf(p.loss, budget);
     return {
       issuer,
       dataset,
       budget,
-      spent: { ...spent, composition, releases: p.loss.releases },
+      spent,
       remaining: budget
         ? {
           epsilon: Math.max(0, budget.epsilon - spent.epsilon),

@@ -15,6 +15,7 @@ import {
   UsageError,
 } from "../io.ts";
 import { TrustStore, type TrustStoreJson } from "../../core/trust_store.ts";
+import { parsePrivacyBudgets } from "../../core/dp/budgets.ts";
 import { LogClientError } from "../../ledger/client.ts";
 import { writeEvidencePack } from "../../ledger/evidence/export.ts";
 import { localEvidenceSource, remoteEvidenceSource } from "../../ledger/evidence/sources.ts";
@@ -26,6 +27,7 @@ import { guard, open } from "./ledger/local.ts";
 
 const HELP = `usage:
   regledger evidence export (--data DIR | --server URL [--token T]) [--trusted-keys FILE]
+                            [--privacy-budgets FILE]
                             [--issuer I] [--primitive P] [--from T] [--to T] -o PACK
   regledger evidence verify PACK [--key VKEY] [--trusted-keys FILE] [--policy FILE]
 
@@ -35,11 +37,16 @@ log-keys.txt, trust-store.json and manifest.json (SHA-256 of every file). With -
 the trust store is the server's (GET /v1/trust-store) unless --trusted-keys is given;
 with --data, --trusted-keys is required. The same selection under the same checkpoint
 gives the same bytes as GET /v1/evidence.
+Envelopes whose dp block names a dataset get a privacy-budget statement per issuer and
+dataset (budgets/<n>.json: budget, spend at the checkpoint, spending entries, which the
+pack then holds all of). The budget is the server's (GET /v1/privacy/budget) with
+--server, the --privacy-budgets FILE's with --data (none without it).
 
 verify checks the pack offline: every file against the manifest, the checkpoint under
 the log keys (--key FILE|VKEY pins them; default: the pack's), the policy's quorum
 (--policy), each receipt against the checkpoint, each envelope against the trust store
-(--trusted-keys; default: the pack's).
+(--trusted-keys; default: the pack's), each privacy-budget statement against the
+envelopes it names (spend recomputed, not above the budget).
 
 Exit codes: 0 valid; 1 a check failed (JSON names the file, entry and reason);
 2 bad use or an unreadable pack.
@@ -78,6 +85,7 @@ async function exportPack(args: string[], io: CliIO): Promise<number> {
       "server",
       "token",
       "trusted-keys",
+      "privacy-budgets",
       "issuer",
       "primitive",
       "from",
@@ -142,6 +150,9 @@ async function exportPack(args: string[], io: CliIO): Promise<number> {
   };
   if (server !== undefined) {
     if (p.values.origin !== undefined) throw new UsageError("--origin applies only with --data");
+    if (p.values["privacy-budgets"] !== undefined) {
+      throw new UsageError("--privacy-budgets applies only with --data (a server states its own)");
+    }
     const client = logClientFor(server, p.values.token ?? tokenFromEnv(), "--server");
     try {
       return await write(remoteEvidenceSource(client, trust));
@@ -161,10 +172,22 @@ async function exportPack(args: string[], io: CliIO): Promise<number> {
   } catch {
     throw new UsageError(`no ledger at ${dataDir} (${dataDir}/ledger.kv does not exist)`);
   }
+  const budgetsFile = p.values["privacy-budgets"];
+  let budgets = null;
+  if (budgetsFile !== undefined) {
+    try {
+      budgets = parsePrivacyBudgets(await readTextFile(budgetsFile));
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`--privacy-budgets ${budgetsFile}: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  }
   return await guard(async () => {
     const ledger = await open(dataDir, p.values.origin, { readOnly: true });
     try {
-      return await write(localEvidenceSource(ledger, trust));
+      return await write(localEvidenceSource(ledger, trust, budgets));
     } finally {
       await ledger.close();
     }

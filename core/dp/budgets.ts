@@ -10,7 +10,7 @@
  * @module
  */
 import { RegledgerError } from "../errors.ts";
-import type { PrivacyBudget } from "./accountant.ts";
+import { composeLoss, compositionFor, type PrivacyBudget, type PrivacyLoss } from "./accountant.ts";
 import type { CalibratedSpec } from "./mechanisms.ts";
 
 /** A dataset identifier: 1–256 characters, a letter or digit first, then `A-Za-z0-9._:/+=@-`. */
@@ -243,4 +243,40 @@ export function parsePrivacyBudgets(text: string): Map<string, DatasetBudget> {
     out.set(key, { issuer: b.issuer, dataset: b.dataset as string, epsilon: b.epsilon, delta });
   });
   return out;
+}
+
+/** What a pair's releases spent, as the ledger and evidence packs report it. */
+export interface PrivacySpend {
+  /** Composed ε. */
+  epsilon: number;
+  /** Composed δ. */
+  delta: number;
+  /** The composition used ({@linkcode compositionFor} the budget; `basic` without one). */
+  composition: "basic" | "rdp";
+  /** Noised fields charged. */
+  releases: number;
+}
+
+/**
+ * The spend of `loss` against `budget` (null: none configured, basic
+ * composition): the one rule `GET /v1/privacy/budget` and `evidence verify`
+ * both report.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { addLoss, calibrate, emptyLoss, spendOf } from "./index.ts";
+ * const c = calibrate({ mechanism: "laplace", epsilon: 0.5, sensitivity: 0.1 }, 1);
+ * const loss = addLoss(addLoss(emptyLoss(), [c]), [c]);
+ * assert.deepEqual(spendOf(loss, null), { epsilon: 1, delta: 0, composition: "basic", releases: 2 });
+ * assert.equal(spendOf(loss, { epsilon: 2, delta: 1e-6 }).composition, "rdp");
+ * ```
+ */
+export function spendOf(
+  loss: PrivacyLoss,
+  budget: { epsilon: number; delta: number } | null,
+): PrivacySpend {
+  const composition = budget ? compositionFor(budget) : "basic";
+  const spent = composeLoss(loss, budget ?? { epsilon: 1 }, composition);
+  return { epsilon: spent.epsilon, delta: spent.delta, composition, releases: loss.releases };
 }

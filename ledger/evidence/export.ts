@@ -27,6 +27,12 @@ import { TileHashReader } from "../tiles/reader.ts";
 import { formatTlogProof } from "../tlog_proof.ts";
 import { parseNoteVerifierKey } from "../witness/keys.ts";
 import type { QueryOptions, QueryResult } from "../wire.ts";
+import {
+  BudgetCollector,
+  buildBudgetStatements,
+  renderBudgetSection,
+  type SourceBudget,
+} from "./budgets.ts";
 import { type EntryFacts, renderReport } from "./report.ts";
 import { MemoHashReader } from "./memo_hashes.ts";
 import { ZipWriter } from "./zip.ts";
@@ -73,6 +79,8 @@ export interface EvidenceSource {
    * without reading every entry twice).
    */
   indexes?(selection: EvidenceSelection): AsyncIterable<number[]>;
+  /** An issuer's budget on a dataset and its spending entries (`GET /v1/privacy/budget`). */
+  privacyBudget?(issuer: string, dataset: string): Promise<SourceBudget>;
 }
 
 /** Progress of an export. */
@@ -166,41 +174,41 @@ export async function writeEvidencePack(
   };
   const facts: EntryFacts[] = [];
   const indexes: number[] = [];
+  const budgets = new BudgetCollector(); // privacy-budget statements (budgets.ts)
+  const writeEntry = async (index: number): Promise<Uint8Array> => {
+    const n = Math.floor(index / TILE_WIDTH);
+    const b = await bundle(n);
+    const leaf = b.leaves[index - n * TILE_WIDTH];
+    const envelope = b.envelopes[index - n * TILE_WIDTH];
+    const proof = await proveRecord(size, index, tiles);
+    try {
+      verifyInclusion(leafHash(leaf), index, size, proof, cp.root);
+    } catch (e) {
+      throw new EvidenceExportError(`entry ${index}: the served leaf is not in the tree`, {
+        cause: e,
+      });
+    }
+    const fields = decodeLeaf(leaf);
+    if (fields.envelope_sha256 !== toBase64(sha256(envelope))) {
+      throw new EvidenceExportError(`entry ${index}: the served envelope is not the logged one`);
+    }
+    const receipt = formatTlogProof({ extra: leaf, index, proof, checkpoint: checkpointText });
+    await add(`envelopes/${index}.json`, envelope);
+    await add(`envelopes/${index}.receipt`, utf8(receipt));
+    budgets.note(index, envelope);
+    return envelope;
+  };
   for await (const page of selectedIndexes(source, selection)) {
     for (const index of page) {
       // Entries appended after the checkpoint are not in its tree: not in this pack.
       if (index >= size) continue;
-      const n = Math.floor(index / TILE_WIDTH);
-      const b = await bundle(n);
       // Read the next bundles and their hashes while this one is written.
+      const n = Math.floor(index / TILE_WIDTH);
       for (let next = n + 1; next <= n + AHEAD && next * TILE_WIDTH < size; next++) {
         bundle(next).catch(() => {});
         tiles.prefetchRow(next);
       }
-      const leaf = b.leaves[index - n * TILE_WIDTH];
-      const envelope = b.envelopes[index - n * TILE_WIDTH];
-      const proof = await proveRecord(size, index, tiles);
-      try {
-        verifyInclusion(leafHash(leaf), index, size, proof, cp.root);
-      } catch (e) {
-        throw new EvidenceExportError(`entry ${index}: the served leaf is not in the tree`, {
-          cause: e,
-        });
-      }
-      const fields = decodeLeaf(leaf);
-      if (fields.envelope_sha256 !== toBase64(sha256(envelope))) {
-        throw new EvidenceExportError(
-          `entry ${index}: the served envelope is not the logged one`,
-        );
-      }
-      const receipt = formatTlogProof({
-        extra: leaf,
-        index,
-        proof,
-        checkpoint: checkpointText,
-      });
-      await add(`envelopes/${index}.json`, envelope);
-      await add(`envelopes/${index}.receipt`, utf8(receipt));
+      const envelope = await writeEntry(index);
       facts.push(entryFacts(index, envelope));
       indexes.push(index);
       if (indexes.length % 1000 === 0) {
@@ -209,12 +217,32 @@ export async function writeEvidencePack(
     }
   }
 
+  // --- privacy-budget statements (budgets.ts): every spending envelope of each pair released ---
+  let statements;
+  try {
+    statements = await buildBudgetStatements(
+      budgets,
+      size,
+      source.privacyBudget?.bind(source),
+      async (i) => void await writeEntry(i),
+    );
+  } catch (e) {
+    if (e instanceof EvidenceExportError) throw e;
+    throw new EvidenceExportError(`privacy budgets: ${(e as Error).message}`, { cause: e });
+  }
+  for (const f of statements.files) await add(f.path, f.data);
+  // --- end of privacy-budget statements ---
   await add(PACK_FILES.checkpoint, utf8(checkpointText));
   await add(PACK_FILES.logKeys, utf8(keys.map((k) => k + "\n").join("")));
   await add(PACK_FILES.trustStore, trust);
   await add(
     PACK_FILES.report,
-    utf8(renderReport({ selection, checkpoint: { origin: cp.origin, size }, entries: facts })),
+    utf8(renderReport({
+      selection,
+      checkpoint: { origin: cp.origin, size },
+      entries: facts,
+      budgets: renderBudgetSection(statements.statements, statements.files.map((f) => f.path)),
+    })),
   );
   const manifest = {
     format: PACK_FORMAT,
@@ -227,8 +255,8 @@ export async function writeEvidencePack(
     checkpoint: { origin: cp.origin, tree_size: size, root_hash: toBase64(cp.root) },
     entries: indexes,
     files,
-    // Reserved for the privacy-budget statements of the issuers covered (issue 15 §12).
-    privacy_budgets: null,
+    // The privacy-budget statements and the spending entries added for them (budgets.ts).
+    privacy_budgets: statements.manifest,
   };
   await zip.add(
     PACK_FILES.manifest,

@@ -43,6 +43,8 @@ export interface ReportInput {
   checkpoint: { origin: string; size: number };
   /** The entries, in pack order. */
   entries: readonly EntryFacts[];
+  /** The "Privacy budgets" section, rendered (`budgets.ts`); omitted when empty. */
+  budgets?: string;
 }
 
 /** Most points a chart draws (evenly spaced, every breach kept). */
@@ -259,7 +261,9 @@ export function renderReport(input: ReportInput): string {
         `<td>${latest} ${receiptLink(last.index)}</td></tr>`,
     );
   }
-  out.push(`</table>`, `<h2>History of each statistic</h2>`);
+  out.push(`</table>`);
+  if (input.budgets) out.push(input.budgets);
+  out.push(`<h2>History of each statistic</h2>`);
   for (const k of keys) {
     const g = groups.get(k)!;
     const stats = Object.keys(g[g.length - 1].statistics);

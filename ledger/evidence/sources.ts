@@ -6,12 +6,15 @@
  *
  * @module
  */
+import { budgetKey, type DatasetBudget } from "../../core/dp/budgets.ts";
 import type { TrustStoreJson } from "../../core/trust_store.ts";
 import type { LogClient } from "../client.ts";
 import { scanIndexes } from "../query.ts";
 import type { LedgerStore } from "../store.ts";
 import { parseTilePath, type Tile } from "../tiles/path.ts";
+import type { PrivacyBudgetStatus } from "../privacy_budget.ts";
 import type { QueryOptions, QueryResult } from "../wire.ts";
+import type { SourceBudget } from "./budgets.ts";
 import { EvidenceExportError, type EvidenceSource } from "./export.ts";
 
 /** The part of a ledger (or the server's `LogService`) a pack is read from. */
@@ -32,11 +35,37 @@ export interface LocalLog {
    * query pages that also read and summarise every entry.
    */
   readonly store?: Pick<LedgerStore, "scanIndex">;
+  /** The log's privacy-budget accounting of a pair. */
+  privacyBudget?(issuer: string, dataset: string): Promise<PrivacyBudgetStatus>;
 }
 
-/** A pack source over a ledger in this process, with the trust store in force. */
-export function localEvidenceSource(log: LocalLog, trustStore: TrustStoreJson): EvidenceSource {
+/** A pair's budget and spending entries from a `PrivacyBudgetStatus` (budgets from `budgets` when given). */
+function sourceBudget(
+  s: PrivacyBudgetStatus,
+  budgets: ReadonlyMap<string, DatasetBudget> | null | undefined,
+): SourceBudget {
+  const b = budgets === undefined ? s.budget : budgets?.get(budgetKey(s.issuer, s.dataset));
   return {
+    budget: b ? { epsilon: b.epsilon, delta: b.delta } : null,
+    entries: s.entries,
+    tree_size: s.tree_size,
+  };
+}
+
+/**
+ * A pack source over a ledger in this process, with the trust store in
+ * force. Budgets: `budgets` when given (`--privacy-budgets FILE`; null:
+ * none), else the ones the log has configured.
+ */
+export function localEvidenceSource(
+  log: LocalLog,
+  trustStore: TrustStoreJson,
+  budgets?: ReadonlyMap<string, DatasetBudget> | null,
+): EvidenceSource {
+  const privacy = log.privacyBudget?.bind(log);
+  return {
+    privacyBudget: privacy &&
+      (async (issuer, dataset) => sourceBudget(await privacy(issuer, dataset), budgets)),
     checkpoint: () => log.checkpoint(),
     verifierKeys: () => Promise.resolve(log.verifierKeys ?? [log.verifierKey]),
     trustStore: () => Promise.resolve(trustStore),
@@ -70,5 +99,16 @@ export function remoteEvidenceSource(
     trustStore: async () => trustStore ?? JSON.parse(await client.text("v1/trust-store")),
     query: (q) => client.query(q),
     tile: (path) => client.tile(path),
+    privacyBudget: async (issuer, dataset) =>
+      sourceBudget(
+        JSON.parse(
+          await client.text(
+            `v1/privacy/budget?issuer=${encodeURIComponent(issuer)}&dataset=${
+              encodeURIComponent(dataset)
+            }`,
+          ),
+        ),
+        undefined,
+      ),
   };
 }

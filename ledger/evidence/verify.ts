@@ -14,6 +14,7 @@ import { CheckpointError, openCheckpoint, type VerifiedCheckpoint } from "../che
 import { TlogProofError, verifyTlogProof } from "../tlog_proof.ts";
 import { type ParsedVerifierKey, parseNoteVerifierKey } from "../witness/keys.ts";
 import { type TrustPolicy, verifyCheckpointPolicy } from "../witness/policy.ts";
+import { checkBudgetStatements, readBudgetManifest } from "./budgets.ts";
 import { PACK_FILES, PACK_FORMAT } from "./export.ts";
 import { readZip, type ZipFile } from "./zip.ts";
 
@@ -149,7 +150,21 @@ export async function verifyEvidencePack(
       });
     }
   }
-  for (const i of manifest.entries) {
+  // The spending entries added for the privacy-budget statements are checked like the others.
+  const budgetManifest = readBudgetManifest(
+    manifest.privacy_budgets,
+    manifest.checkpoint.tree_size,
+  );
+  if (typeof budgetManifest === "string") {
+    problem({ file: PACK_FILES.manifest, reason: "manifest", message: budgetManifest });
+    return verdict;
+  }
+  const selected = new Set(manifest.entries);
+  const checked = [
+    ...manifest.entries,
+    ...(budgetManifest?.entries ?? []).filter((i) => !selected.has(i)),
+  ];
+  for (const i of checked) {
     for (const ext of ["json", "receipt"]) {
       const name = `envelopes/${i}.${ext}`;
       if (!listed.has(name)) {
@@ -273,11 +288,20 @@ export async function verifyEvidencePack(
   // Entries are checked IN_FLIGHT at a time: the Ed25519 checks run on the
   // runtime's blocking pool, so while one waits the next is parsed and its
   // receipt checked. Problems are still named in the manifest's order.
-  const entries = manifest.entries;
+  const entries = checked;
   for (let start = 0; start < entries.length; start += IN_FLIGHT) {
     const found = await Promise.all(entries.slice(start, start + IN_FLIGHT).map(checkEntry));
     for (const p of found) if (p !== undefined) problem(p);
   }
+  // 6. The privacy-budget statements, recomputed from the envelopes (budgets.ts).
+  for (
+    const p of checkBudgetStatements(
+      budgetManifest,
+      new Map(checked.map((i) => [i, byName.get(`envelopes/${i}.json`)!.data])),
+      (path) => byName.get(path)?.data,
+      cp.size,
+    )
+  ) problem(p);
   verdict.entries = manifest.entries.length;
   verdict.ok = verdict.problems.length === 0;
   return verdict;
@@ -287,6 +311,7 @@ interface Manifest {
   checkpoint: { origin: string; tree_size: number };
   entries: number[];
   files: { path: string; sha256: string; bytes: number }[];
+  privacy_budgets?: unknown;
 }
 
 function readManifest(
@@ -320,5 +345,10 @@ function readManifest(
     )
   ) return bad("manifest.json lacks checkpoint, entries or files in the documented shape");
   if (new Set(entries).size !== entries.length) return bad("manifest.json lists an entry twice");
-  return { checkpoint: cp as Manifest["checkpoint"], entries, files };
+  return {
+    checkpoint: cp as Manifest["checkpoint"],
+    entries,
+    files,
+    privacy_budgets: m.privacy_budgets,
+  };
 }

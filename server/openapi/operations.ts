@@ -406,7 +406,9 @@ export const OPERATIONS: Record<Exclude<OperationId, "runAudit">, OperationDoc> 
   getEvidencePack: {
     summary: "Evidence pack of a selection (ZIP: envelopes, receipts, checkpoint, keys, report)",
     description: "The same bytes `regledger evidence export` writes for the same selection " +
-      "and checkpoint (docs/formats.md, Evidence packs). Streamed as written.",
+      "and checkpoint (docs/formats.md, Evidence packs). Streamed as written. " +
+      "Holds a privacy-budget statement per issuer and dataset released (the server's budgets) " +
+      "and every envelope that spent them.",
     parameters: [
       strParam("issuer", "exact issuer"),
       strParam("primitive", "exact primitive"),

@@ -60,9 +60,19 @@ export interface PackServer {
   close(): Promise<void>;
 }
 
-/** Start a server on 127.0.0.1:0 and append `n` envelopes (two issuers, two primitives). */
-export async function packServer(n: number): Promise<PackServer> {
+/**
+ * Start a server on 127.0.0.1:0 and append `n` envelopes (two issuers, two
+ * primitives); `privacyBudgets` (a budgets file's text) is written to
+ * `<dir>/budgets.json` and served with `--privacy-budgets`.
+ */
+export async function packServer(
+  n: number,
+  opts: { privacyBudgets?: string } = {},
+): Promise<PackServer> {
   const dir = await Deno.makeTempDir({ prefix: "regledger-evidence-" });
+  if (opts.privacyBudgets !== undefined) {
+    await Deno.writeTextFile(`${dir}/budgets.json`, opts.privacyBudgets);
+  }
   const key = await InProcessKeyProvider.generate("evidence-test-1");
   await Deno.writeTextFile(
     `${dir}/trust.json`,
@@ -73,6 +83,7 @@ export async function packServer(n: number): Promise<PackServer> {
     port: 0,
     dataDir: `${dir}/data`,
     trustedKeys: `${dir}/trust.json`,
+    privacyBudgets: opts.privacyBudgets === undefined ? undefined : `${dir}/budgets.json`,
     config: {
       ...DEFAULT_CONFIG,
       apiKeys: parseApiKeys(`${TOKEN}:admin`),
