@@ -10,29 +10,17 @@ import assert from "node:assert/strict";
 import type { PrimitiveName } from "../../core/envelope_types.ts";
 import { KvStore } from "../../ledger/kv_store.ts";
 import { IP_MARK_KEY, KIND } from "../../ledger/kv_layout.ts";
-import { decodeLeaf } from "../../ledger/leaf.ts";
 import { openLedger } from "../../ledger/ledger.ts";
 import type { IndexHit, IndexSelector } from "../../ledger/store.ts";
 import { indexTime } from "../../ledger/time_key.ts";
 import { makeEnvelope } from "./_helpers.ts";
+import { type IndexRow, indexRows, naiveScan, rng, testSeed } from "./_index_naive.ts";
 
 const ISSUERS = ["acme", "globex", "initech"];
 const PRIMS: PrimitiveName[] = ["drift", "fairness", "calibration"];
 const N = 90;
 
-/** Small deterministic PRNG (mulberry32); the seed is printed so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const seed = Number(Deno.env.get("REGLEDGER_TEST_SEED") || (Date.now() >>> 0)) >>> 0;
+const seed = testSeed();
 const r = rng(seed);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 /** A time among few days and hours, so that many entries share one. */
@@ -41,23 +29,8 @@ const randomTime = () =>
     String(Math.floor(r() * 3) * 7).padStart(2, "0")
   }:00:00Z`;
 
-interface Row {
-  index: number;
-  issuer: string;
-  primitive: string;
-  t: string;
-}
-
-function naive(rows: Row[], sel: IndexSelector, limit: number): IndexHit[] {
-  const a = sel.after;
-  return rows.filter((x) =>
-    (sel.issuer === undefined || x.issuer === sel.issuer) &&
-    (sel.primitive === undefined || x.primitive === sel.primitive) &&
-    (sel.from === undefined || x.t >= sel.from) && (sel.to === undefined || x.t < sel.to) &&
-    (a === undefined || x.t > a.issuedAt || (x.t === a.issuedAt && x.index > a.index))
-  ).sort((x, y) => (x.t < y.t ? -1 : x.t > y.t ? 1 : x.index - y.index)).slice(0, limit)
-    .map((x) => ({ index: x.index, issuedAt: x.t }));
-}
+type Row = IndexRow;
+const naive = naiveScan;
 
 async function copyDir(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
@@ -141,15 +114,7 @@ Deno.test({
     }
     await Promise.all(envs.map((e) => ledger.append(e)));
     const store = ledger.store as KvStore;
-    rows = (await store.readEntries(0, N)).map((e) => {
-      const f = decodeLeaf(e.leaf);
-      return {
-        index: e.index,
-        issuer: f.issuer,
-        primitive: f.primitive,
-        t: indexTime(f.issued_at),
-      };
-    });
+    rows = await indexRows(store, N);
     assert.equal(rows.length, N);
     // One "ip" row per entry, written with the entry; the mark by the first commit.
     assert.equal((await ipKeys(store.kv)).length, N);
