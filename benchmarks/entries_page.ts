@@ -6,7 +6,9 @@
  * scanned (`readEntry`, concurrently), and 100 consecutive entries
  * (`readEntries`) —
  * plus one page over loopback HTTP (`GET /v1/log/entries`) and the paged
- * fetch of a chart: one issuer's drift audits over a year, limit 1000.
+ * fetch of a chart: one issuer's drift audits over a year, limit 1000;
+ * on Deno KV, the issuer+primitive page and the chart with and without the
+ * `"ip"` index (the filtering fallback), beside the issuer-only page.
  *
  * The log is built with the store directly (batched commits, as
  * benchmarks/ledger.ts does): real envelopes, each signed by its issuer's
@@ -38,9 +40,10 @@ import {
   storedHashIndex,
   treeHash,
 } from "../ledger/merkle/mod.ts";
+import { IP_MARK_KEY } from "../ledger/kv_layout.ts";
 import { queryStore } from "../ledger/query.ts";
 import type { IndexHit, IndexSelector, LedgerStore, NewEntry } from "../ledger/store.ts";
-import type { QueryOptions } from "../ledger/wire.ts";
+import type { QueryOptions, QueryResult } from "../ledger/wire.ts";
 import { DEFAULT_CONFIG, parseApiKeys } from "../server/config.ts";
 import { startServer } from "../server/serve.ts";
 
@@ -320,18 +323,66 @@ for (const [name, q] of QUERIES) {
 const chart: number[] = [];
 let chartPoints = 0;
 let chartPages = 0;
-for (let r = 0; r < (quick ? 2 : 3); r++) {
+async function chartOnce(query: (o: QueryOptions) => Promise<QueryResult>): Promise<number> {
   const t = performance.now();
   let cursor: string | undefined;
   chartPoints = 0;
   chartPages = 0;
   do {
-    const p = await ledger.query({ issuer: "bank-03", primitive: "drift", limit: 1000, cursor });
+    const p = await query({ issuer: "bank-03", primitive: "drift", limit: 1000, cursor });
     chartPoints += p.entries.length;
     chartPages++;
     cursor = p.next_cursor ?? undefined;
   } while (cursor);
-  chart.push(performance.now() - t);
+  return performance.now() - t;
+}
+for (let r = 0; r < (quick ? 2 : 3); r++) chart.push(await chartOnce((o) => ledger.query(o)));
+
+// Issuer + primitive with and without the Deno KV "ip" index, beside the issuer-only page,
+// in the same rounds: without it is the filtering fallback a log has until a writer's open
+// builds the index, measured by removing the index's mark for a moment (restored after).
+let ipIndex: Record<string, number> | null = null;
+if (store instanceof KvStore) {
+  const ipOpts = { issuer: "bank-03", primitive: "drift", limit: LIMIT };
+  const unbuilt = new KvStore(store.kv); // shares the handle, never closed itself
+  await store.kv.delete(IP_MARK_KEY);
+  try {
+    const [issuerOnly, indexed, filtered, chartFiltered]: number[][] = [[], [], [], []];
+    for (let r = 0; r < ROUNDS; r++) {
+      let t = performance.now();
+      await queryStore(store, { issuer: "bank-03", limit: LIMIT });
+      issuerOnly.push(performance.now() - t);
+      t = performance.now();
+      await queryStore(store, ipOpts);
+      indexed.push(performance.now() - t);
+      t = performance.now();
+      await queryStore(unbuilt, ipOpts);
+      filtered.push(performance.now() - t);
+    }
+    for (let r = 0; r < (quick ? 2 : 3); r++) {
+      chartFiltered.push(await chartOnce((o) => queryStore(unbuilt, o)));
+    }
+    ipIndex = {
+      issuer_page_ms: median(issuerOnly),
+      ip_page_ms: median(indexed),
+      ip_page_without_index_ms: median(filtered),
+      ratio_with_index: median(indexed) / median(issuerOnly),
+      ratio_without_index: median(filtered) / median(issuerOnly),
+      chart_ms: median(chart),
+      chart_without_index_ms: median(chartFiltered),
+    };
+  } finally {
+    await store.kv.set(IP_MARK_KEY, new Uint8Array(0));
+  }
+  console.log(
+    `issuer+primitive page: ${ipIndex.ip_page_ms.toFixed(1)} ms with the "ip" index (×${
+      ipIndex.ratio_with_index.toFixed(2)
+    } the issuer page), ${ipIndex.ip_page_without_index_ms.toFixed(1)} ms without (×${
+      ipIndex.ratio_without_index.toFixed(2)
+    }); chart ${ipIndex.chart_ms.toFixed(0)} ms with, ${
+      ipIndex.chart_without_index_ms.toFixed(0)
+    } ms without`,
+  );
 }
 await ledger.close();
 
@@ -401,6 +452,7 @@ const out = {
   pages: rows,
   http,
   chart: { points: chartPoints, pages: chartPages, ms: median(chart) },
+  ip_index: ipIndex,
   note:
     "page_ms: median Ledger.query; read_same_ms: the page's entries by readEntry, concurrently; read_scanned_ms: every index hit the query scanned, by readEntry, concurrently (what a filter that reads envelopes must read); read_range_ms: readEntries of 100 consecutive entries; all in the same rounds. Scanned counts hits returned by scanIndex (a combined issuer+primitive selection also reads entries inside the store).",
 };

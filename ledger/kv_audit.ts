@@ -2,13 +2,14 @@
  * The Deno KV store's half of an audit: every derived record it holds (the
  * envelope-hash index, the issuer and primitive indexes) decoded back from
  * its keys, and every key it cannot attribute (malformed index keys,
- * envelope chunks no entry has), so that `verifyLog` can check them against
+ * envelope chunks no entry has, issuer+primitive rows that do not repeat an
+ * entry's issuer and primitive rows), so that `verifyLog` can check them against
  * the entries without knowing the key layout.
  *
  * @module
  */
 import { decodeEntryValue } from "./kv_codec.ts";
-import { BODY_MARK_KEY, entryKey, KIND, TILE_MARK_KEY, tileKey } from "./kv_layout.ts";
+import { BODY_MARK_KEY, entryKey, IP_MARK_KEY, KIND, TILE_MARK_KEY, tileKey } from "./kv_layout.ts";
 import type { DerivedRecord } from "./store.ts";
 
 function show(key: Deno.KvKey): string {
@@ -90,6 +91,8 @@ export async function* scanKvDerived(kv: Deno.Kv, size: number): AsyncGenerator<
       yield { kind: kind === KIND.envelope ? "envelope" : "body", sha256: sha, index };
     }
   }
+  // The issuer and primitive rows of each entry, as hashes, for the "ip" rows' check.
+  const rowsOf = new IndexRowsSeen(size);
   for (const kind of [KIND.issuer, KIND.primitive] as const) {
     for await (const r of kv.list<Uint8Array>({ prefix: [kind] }, { batchSize: 1000 })) {
       const [, value, time, n] = r.key;
@@ -102,9 +105,120 @@ export async function* scanKvDerived(kv: Deno.Kv, size: number): AsyncGenerator<
         yield { kind: "unaccounted", what: `index key ${show(r.key)} is malformed`, index };
         continue;
       }
+      rowsOf.add(kind, index, value, time);
       yield kind === KIND.issuer
         ? { kind: "issuer", issuer: value, time, index }
         : { kind: "primitive", primitive: value, time, index };
+    }
+  }
+  yield* scanIssuerPrimitive(kv, size, rowsOf);
+}
+
+const enc = new TextEncoder();
+
+/** FNV-1a (32 bits) of `a`, a NUL and `b`: a fingerprint of one index row's value and time. */
+function fingerprint(a: string, b: string): number {
+  let h = 0x811c9dc5;
+  for (const x of enc.encode(`${a}\0${b}`)) h = Math.imul(h ^ x, 0x01000193);
+  return h >>> 0;
+}
+
+/** Per entry: fingerprints of its issuer and primitive rows (their values and times). */
+class IndexRowsSeen {
+  readonly issuer: Uint32Array;
+  readonly primitive: Uint32Array;
+  /** Bit 1: an issuer row, bit 2: a primitive row, bit 4: an "ip" row was seen; bit 8: more than one issuer/primitive row. */
+  readonly flags: Uint8Array;
+  constructor(size: number) {
+    this.issuer = new Uint32Array(size);
+    this.primitive = new Uint32Array(size);
+    this.flags = new Uint8Array(size);
+  }
+  add(kind: string, n: number, value: string, time: string): void {
+    const bit = kind === KIND.issuer ? 1 : 2;
+    if (this.flags[n] & bit) this.flags[n] |= 8;
+    this.flags[n] |= bit;
+    (kind === KIND.issuer ? this.issuer : this.primitive)[n] = fingerprint(value, time);
+  }
+}
+
+/**
+ * The issuer+primitive index: each `["ip", issuer, primitive, t, n]` row
+ * must repeat entry n's issuer row `["i", issuer, t, n]` and primitive row
+ * `["p", primitive, t, n]` (which the audit holds to the entries), at most
+ * one per entry; with the `["ipm"]` mark stored, every entry has its row;
+ * without it, no row is stored (the one-time build writes the mark last).
+ */
+async function* scanIssuerPrimitive(
+  kv: Deno.Kv,
+  size: number,
+  seen: IndexRowsSeen,
+): AsyncGenerator<DerivedRecord> {
+  const mark = await kv.get(IP_MARK_KEY);
+  const marked = mark.versionstamp !== null;
+  if (marked && (!(mark.value instanceof Uint8Array) || mark.value.length !== 0)) {
+    yield {
+      kind: "unaccounted",
+      what: `the issuer+primitive index mark ${show(IP_MARK_KEY)} is malformed`,
+    };
+  }
+  const prefix = [KIND.issuerPrimitive];
+  for await (const r of kv.list<Uint8Array>({ prefix }, { batchSize: 1000 })) {
+    const [, issuer, primitive, time, n] = r.key;
+    if (typeof n === "number" && n >= size) continue; // appended meanwhile
+    const index = entryIndexOf(n);
+    if (
+      r.key.length !== 5 || typeof issuer !== "string" || typeof primitive !== "string" ||
+      typeof time !== "string" || index === undefined || !(r.value instanceof Uint8Array) ||
+      r.value.length !== 0
+    ) {
+      yield {
+        kind: "unaccounted",
+        what: `issuer+primitive index key ${show(r.key)} is malformed`,
+        index,
+      };
+      continue;
+    }
+    if (!marked) {
+      yield {
+        kind: "unaccounted",
+        what: `the issuer+primitive index mark ${
+          show(IP_MARK_KEY)
+        } is missing but its rows are stored`,
+      };
+      return;
+    }
+    if (seen.flags[index] & 4) {
+      yield {
+        kind: "unaccounted",
+        what: `issuer+primitive index key ${show(r.key)} is extra: entry ${index} has one already`,
+        index,
+      };
+      continue;
+    }
+    seen.flags[index] |= 4;
+    if (
+      (seen.flags[index] & 3) !== 3 || seen.issuer[index] !== fingerprint(issuer, time) ||
+      seen.primitive[index] !== fingerprint(primitive, time)
+    ) {
+      yield {
+        kind: "unaccounted",
+        what: `issuer+primitive index key ${
+          show(r.key)
+        } does not match entry ${index}'s issuer and primitive`,
+        index,
+      };
+    }
+  }
+  if (!marked) return;
+  for (let n = 0; n < size; n++) {
+    if (!(seen.flags[n] & 4)) {
+      yield {
+        kind: "unaccounted",
+        what: `entry ${n}: its issuer+primitive index key ["ip", …, ${n}] is missing`,
+        index: n,
+      };
+      return;
     }
   }
 }

@@ -21,6 +21,7 @@ import {
   envelopeKey,
   HEAD_KEY,
   indexKeys,
+  IP_MARK_KEY,
   KIND,
   META_KEY,
   TILE_MARK_KEY,
@@ -135,7 +136,8 @@ export async function commitStaged(
   let op = store.kv.atomic().check({ key: HEAD_KEY, versionstamp: expectedVersion });
   if (expectedVersion === null) {
     op = op.check({ key: META_KEY, versionstamp: null }).set(META_KEY, encodeMeta(meta))
-      .set(BODY_MARK_KEY, EMPTY).set(TILE_MARK_KEY, EMPTY);
+      .set(BODY_MARK_KEY, EMPTY).set(TILE_MARK_KEY, EMPTY)
+      .set(IP_MARK_KEY, EMPTY);
   }
   op = op.set(entryKey(last.index), encodeEntry({ ...last, endsCommit: true }).value)
     .set(HEAD_KEY, encodeHead(head))

@@ -14,6 +14,8 @@
  * | `["b", sha256]` | u64 index of the entry holding the signed body with this SHA-256: the dedup key (`docs/formats.md` §2.6) |
  * | `["bm"]` | empty: present once every entry's signed body is indexed (written by the first commit; by the one-time rebuild of a log written before the signed-body index) |
  * | `["i", issuer, t, n]`, `["p", primitive, t, n]` | empty: secondary indexes; `t` is `issued_at` as a UTC key (`ledger/time_key.ts`) so text order is time order (queries by time alone merge the six primitive indexes) |
+ * | `["ip", issuer, primitive, t, n]` | empty: the issuer+primitive index (one issuer's statistic over time in one range read) |
+ * | `["ipm"]` | empty: present once every entry has its `"ip"` row (written by the first commit; by the one-time build of a log written before that index); until then queries by issuer and primitive filter the issuer index |
  * | `["cp", size]` | UTF-8 signed checkpoint for tree size `size` |
  * | `["t", level, n]` | the latest version of hash tile (level, n): 1-256 hashes of 32 bytes (≤ 8 KiB, one value) |
  * | `["tm"]` | empty: present once every hash tile of the tree is stored (written by the first commit that stores tiles on a fresh store; by the one-time build of a log written before tiles were stored) |
@@ -37,6 +39,8 @@ export const KIND = {
   bodyMark: "bm",
   issuer: "i",
   primitive: "p",
+  issuerPrimitive: "ip",
+  issuerPrimitiveMark: "ipm",
   checkpoint: "cp",
   tile: "t",
   tileMark: "tm",
@@ -96,7 +100,18 @@ export function primitivePrefix(primitive: string): Deno.KvKey {
   return [KIND.primitive, primitive];
 }
 
-/** The secondary index keys of one entry: `["i", issuer, t, n]` and `["p", primitive, t, n]`. */
+/** `["ip", issuer, primitive]`: prefix of one issuer's index keys for one primitive. */
+export function issuerPrimitivePrefix(issuer: string, primitive: string): Deno.KvKey {
+  return [KIND.issuerPrimitive, issuer, primitive];
+}
+
+/** `["ipm"]`: the issuer+primitive index is complete (see the table above). */
+export const IP_MARK_KEY: Deno.KvKey = [KIND.issuerPrimitiveMark];
+
+/**
+ * The secondary index keys of one entry: `["i", issuer, t, n]`,
+ * `["p", primitive, t, n]` and `["ip", issuer, primitive, t, n]`.
+ */
 export function indexKeys(
   e: { index: number; issuer: string; primitive: string; issuedAt: string },
 ): Deno.KvKey[] {
@@ -104,5 +119,6 @@ export function indexKeys(
   return [
     [KIND.issuer, e.issuer, t, e.index],
     [KIND.primitive, e.primitive, t, e.index],
+    [KIND.issuerPrimitive, e.issuer, e.primitive, t, e.index],
   ];
 }

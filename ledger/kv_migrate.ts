@@ -7,7 +7,16 @@
 import { toBase64 } from "../core/bytes.ts";
 import { storedSignedBodySha256 } from "../core/envelope_stored.ts";
 import { encodeIndexValue } from "./kv_codec.ts";
-import { BODY_MARK_KEY, bodyKey, TILE_MARK_KEY, tileKey } from "./kv_layout.ts";
+import {
+  BODY_MARK_KEY,
+  bodyKey,
+  IP_MARK_KEY,
+  issuerPrimitivePrefix,
+  TILE_MARK_KEY,
+  tileKey,
+} from "./kv_layout.ts";
+import { decodeLeaf } from "./leaf.ts";
+import { indexTime } from "./time_key.ts";
 import { hashTilesForSize, readTileData } from "./tiles/layout.ts";
 import { retryTransient } from "./kv_retry.ts";
 import type { KvStore } from "./kv_store.ts";
@@ -95,4 +104,40 @@ export async function storeTilesOnce(store: KvStore): Promise<void> {
     if (!r.ok) i -= 10; // a commit stored one meanwhile: look again
   }
   await store.kv.set(TILE_MARK_KEY, new Uint8Array(0));
+}
+
+/**
+ * A log written before the issuer+primitive index existed (a head but no
+ * `["ipm"]` mark) gets its `"ip"` row written once for every entry below
+ * the head (rows are empty values, so a concurrent commit writing the same
+ * row changes nothing; commits from now on write their own). Entries are
+ * not touched. Until the mark is stored, queries by issuer and primitive
+ * filter the issuer index. Runs when a writer opens the store.
+ */
+export async function indexIssuerPrimitive(store: KvStore): Promise<void> {
+  const mark = await retryTransient(() => store.kv.get(IP_MARK_KEY));
+  if (mark.versionstamp !== null) return;
+  const { head, version } = await store.readHead();
+  if (version === null) return; // a fresh store: the first commit writes the mark
+  const empty = new Uint8Array(0);
+  for (let a = 0; a < head.size; a += 500) {
+    const rows = await store.readEntries(a, Math.min(a + 500, head.size));
+    const keys: Deno.KvKey[] = [];
+    for (const e of rows) {
+      try {
+        const f = decodeLeaf(e.leaf);
+        const t = indexTime(f.issued_at);
+        keys.push([...issuerPrimitivePrefix(f.issuer, f.primitive), t, e.index]);
+      } catch {
+        continue; // a leaf that does not decode is the audit's finding
+      }
+    }
+    // 250 rows per commit: well within Deno KV's 1,000 mutations and 800 KiB.
+    for (let i = 0; i < keys.length; i += 250) {
+      let op = store.kv.atomic();
+      for (const k of keys.slice(i, i + 250)) op = op.set(k, empty);
+      await retryTransient(() => op.commit());
+    }
+  }
+  await store.kv.set(IP_MARK_KEY, empty);
 }

@@ -10,7 +10,6 @@
  * @module
  */
 import { concatBytes, utf8 } from "../core/bytes.ts";
-import { PRIMITIVES } from "../core/envelope_types.ts";
 import {
   isStorageFull,
   LedgerCorruptionError,
@@ -42,11 +41,9 @@ import {
   envelopeKey,
   HEAD_KEY,
   indexKeys,
-  issuerPrefix,
+  IP_MARK_KEY,
   KIND,
-  MAX_KEY_PART,
   META_KEY,
-  primitivePrefix,
   TILE_MARK_KEY,
   tileKey,
 } from "./kv_layout.ts";
@@ -68,7 +65,8 @@ import type {
   VersionedHead,
 } from "./store.ts";
 import { scanKvDerived } from "./kv_audit.ts";
-import { indexSignedBodies, storeTilesOnce } from "./kv_migrate.ts";
+import { indexIssuerPrimitive, indexSignedBodies, storeTilesOnce } from "./kv_migrate.ts";
+import { scanKvIndex } from "./kv_scan.ts";
 import { isTransientKvError, retryTransient } from "./kv_retry.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -87,6 +85,7 @@ export class KvStore implements LedgerStore {
     maxBatchEntries: KV_MAX_CHECKS - 2,
   };
   #cache = new Map<number, Uint8Array>();
+  #ipBuilt = false;
 
   /** Wrap an open KV handle; the store owns it from now on. */
   constructor(kv: Deno.Kv) {
@@ -98,7 +97,8 @@ export class KvStore implements LedgerStore {
    * Unless `options.migrate` is false, a log written before the signed-body
    * index existed gets it built now, and one written before hash tiles were
    * stored gets them stored (`kv_migrate.ts`; not when `options.tiles` is
-   * false); audits and read-only opens pass `migrate: false`, so that they
+   * false), and one written before the issuer+primitive index gets it built;
+   * audits and read-only opens pass `migrate: false`, so that they
    * never write and a lost index or tile mark is reported rather than rebuilt.
    * @throws {TypeError} when `path` is empty.
    * @throws {LedgerStateError} when Deno KV is not enabled (no `--unstable-kv`).
@@ -135,6 +135,7 @@ export class KvStore implements LedgerStore {
     try {
       await indexSignedBodies(store);
       if (options.tiles !== false) await storeTilesOnce(store);
+      await indexIssuerPrimitive(store);
     } catch (e) {
       store.close();
       throw e;
@@ -158,8 +159,8 @@ export class KvStore implements LedgerStore {
     const max = this.limits.maxBatchEntries;
     return {
       add(e: EntrySize): boolean {
-        const b = e.envelopeBytes + 3 * e.fieldBytes + 64 * 32 + 1024;
-        const m = 5 + Math.ceil(e.envelopeBytes / KV_MAX_VALUE);
+        const b = e.envelopeBytes + 4 * e.fieldBytes + 64 * 32 + 1024;
+        const m = 6 + Math.ceil(e.envelopeBytes / KV_MAX_VALUE);
         if (
           entries > 0 &&
           (entries >= max || bytes + b > KV_MAX_COMMIT_BYTES || mutations + m > KV_MAX_MUTATIONS)
@@ -365,7 +366,7 @@ export class KvStore implements LedgerStore {
     let op = this.kv.atomic().check({ key: HEAD_KEY, versionstamp: expectedVersion });
     if (expectedVersion === null) {
       op = op.check({ key: META_KEY, versionstamp: null }).set(META_KEY, encodeMeta(batch.meta))
-        .set(BODY_MARK_KEY, EMPTY);
+        .set(BODY_MARK_KEY, EMPTY).set(IP_MARK_KEY, EMPTY);
     }
     for (const e of batch.entries) {
       const { value, chunks } = encodeEntry(e);
@@ -410,79 +411,12 @@ export class KvStore implements LedgerStore {
   }
 
   async scanIndex(sel: IndexSelector, limit: number): Promise<IndexHit[]> {
-    const hits: IndexHit[] = [];
-    if (sel.issuer === undefined && sel.primitive === undefined) {
-      // No time-only index (one row less per entry): merge the six primitive indexes.
-      const its = PRIMITIVES.map((p) =>
-        this.#scan(primitivePrefix(p), sel, limit)[Symbol.asyncIterator]()
-      );
-      const heads = await Promise.all(its.map((it) => it.next()));
-      while (hits.length < limit) {
-        let best = -1;
-        for (let k = 0; k < heads.length; k++) {
-          const h = heads[k];
-          if (h.done) continue;
-          if (best < 0 || compareHits(h.value, heads[best].value as IndexHit) < 0) best = k;
-        }
-        if (best < 0) break;
-        hits.push(heads[best].value as IndexHit);
-        heads[best] = await its[best].next();
-      }
-      await Promise.all(its.map((it) => it.return(undefined)));
-      return hits;
+    // The mark, once stored, stays: read it until it is seen.
+    if (!this.#ipBuilt && sel.issuer !== undefined && sel.primitive !== undefined) {
+      const m = await retryTransient(() => this.kv.get(IP_MARK_KEY));
+      this.#ipBuilt = m.versionstamp !== null;
     }
-    const prefix: Deno.KvKey = sel.issuer !== undefined
-      ? issuerPrefix(sel.issuer)
-      : primitivePrefix(sel.primitive as string);
-    if (sel.issuer === undefined || sel.primitive === undefined) {
-      for await (const h of this.#scan(prefix, sel, limit)) {
-        hits.push(h);
-        if (hits.length >= limit) break;
-      }
-      return hits;
-    }
-    // Issuer and primitive: the issuer index, keeping hits whose leaf names the primitive;
-    // the leaves of a chunk of hits are read concurrently.
-    const it = this.#scan(prefix, sel, limit)[Symbol.asyncIterator]();
-    let ended = false;
-    while (!ended && hits.length < limit) {
-      const chunk: IndexHit[] = [];
-      for (let n = await it.next(); !(ended = n.done === true); n = await it.next()) {
-        if (chunk.push(n.value) === 64) break;
-      }
-      const entries = await Promise.all(chunk.map((h) => this.readEntry(h.index)));
-      for (let k = 0; k < chunk.length && hits.length < limit; k++) {
-        const e = entries[k];
-        if (!e) throw new LedgerCorruptionError(`index names missing entry ${chunk[k].index}`);
-        const leaf = JSON.parse(new TextDecoder().decode(e.leaf)) as { primitive?: unknown };
-        if (leaf.primitive === sel.primitive) hits.push(chunk[k]);
-      }
-    }
-    await it.return(undefined);
-    return hits;
-  }
-
-  /** Hits of one `[kind, value, t, n]` index (t: UTC time key) in key order, within the selector's bounds. */
-  async *#scan(prefix: Deno.KvKey, sel: IndexSelector, limit: number): AsyncGenerator<IndexHit> {
-    let start: Deno.KvKey | undefined = sel.from !== undefined ? [...prefix, sel.from] : undefined;
-    if (sel.after) {
-      const a: Deno.KvKey = [...prefix, sel.after.issuedAt, sel.after.index + 1];
-      if (sel.from === undefined || compareText(sel.after.issuedAt, sel.from) >= 0) start = a;
-    }
-    const end: Deno.KvKey = sel.to !== undefined ? [...prefix, sel.to] : [...prefix, MAX_KEY_PART];
-    const it = this.kv.list<Uint8Array>(
-      start === undefined ? { prefix, end } : { start, end },
-      { batchSize: Math.min(500, limit + 1) },
-    );
-    const base = prefix.length;
-    for await (const r of it) {
-      const issuedAt = r.key[base];
-      const index = r.key[base + 1];
-      if (typeof issuedAt !== "string" || typeof index !== "number") {
-        throw new LedgerCorruptionError(`index key ${JSON.stringify(r.key.map(String))} malformed`);
-      }
-      yield { index, issuedAt };
-    }
+    return await scanKvIndex(this.kv, sel, limit, this.#ipBuilt, (n) => this.readEntry(n));
   }
 
   close(): void {
@@ -499,21 +433,4 @@ function decodeCheckpoint(size: number, v: unknown): string {
   } catch (e) {
     throw new LedgerCorruptionError(`checkpoint ${size}: not UTF-8`, size - 1, { cause: e });
   }
-}
-
-/** Compare strings by code point (Deno KV orders string key parts by their UTF-8 bytes). */
-function compareText(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length - b.length;
-}
-
-function compareHits(a: IndexHit, b: IndexHit): number {
-  return compareText(a.issuedAt, b.issuedAt) || a.index - b.index;
 }

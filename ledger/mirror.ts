@@ -23,6 +23,7 @@ import { RegledgerError } from "../core/errors.ts";
 import { checkCheckpointConsistency, type Checkpoint, openCheckpoint } from "./checkpoint.ts";
 import { checkEntry, EntryCheckError } from "./entry_check.ts";
 import { commitStaged, stagedCount, stageEntries, unstage } from "./kv_import.ts";
+import { indexIssuerPrimitive } from "./kv_migrate.ts";
 import type { KvStore } from "./kv_store.ts";
 import { ZERO_PREV } from "./leaf.ts";
 import {
@@ -150,6 +151,9 @@ export async function mirrorLog(
         `not ${opts.verifierKey}`,
     );
   }
+  // A mirror written before the issuer+primitive index gets it now (index rows only),
+  // so the entries this run adds, which carry their rows, do not leave it half built.
+  await indexIssuerPrimitive(store);
   const { head, version } = await store.readHead();
   const m = head.size;
   const n = cp.size;

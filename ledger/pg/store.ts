@@ -372,8 +372,9 @@ export class PgStore implements LedgerStore {
       let rows;
       if (sel.issuer !== undefined) {
         const prim = sel.primitive !== undefined
-          ? sql`JOIN regledger.primitive_index p ON p.idx = x.idx
-                AND p.primitive = ${utf8Bytes(sel.primitive)}`
+          // An entry's primitive row has its issuer row's time: the probe is one primary-key lookup.
+          ? sql`JOIN regledger.primitive_index p ON p.primitive = ${utf8Bytes(sel.primitive)}
+                AND p.time_key = x.time_key AND p.idx = x.idx`
           : sql``;
         rows = await sql`SELECT x.idx, x.time_key FROM regledger.issuer_index x ${prim}
           WHERE x.issuer = ${utf8Bytes(sel.issuer)} AND ${where}

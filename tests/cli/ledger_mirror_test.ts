@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { openLedger } from "../../ledger/ledger.ts";
 import { LogClient } from "../../ledger/client.ts";
 import { KvStore } from "../../ledger/kv_store.ts";
+import { IP_MARK_KEY, KIND } from "../../ledger/kv_layout.ts";
 import { mirrorLog, MirrorRefusedError, type MirrorSource } from "../../ledger/mirror.ts";
 import { verifyLog } from "../../ledger/verify_log.ts";
 import { DEFAULT_CONFIG, parseApiKeys } from "../../server/config.ts";
@@ -87,6 +88,17 @@ Deno.test({
       const record = JSON.parse(await Deno.readTextFile(`${m}/mirror.json`));
       assert.equal(record.pinned_by, "first-use");
       let v = await runCli("ledger", "verify", "--data", m);
+      assert.deepEqual([v.code, JSON.parse(v.stdout)], [0, { ok: true, size: 300 }]);
+
+      // As a mirror written before the issuer+primitive index: no "ip" rows, no mark.
+      // It audits clean; the catch-up below builds the index (the audit at 350 checks it).
+      {
+        const kv = await Deno.openKv(`${m}/ledger.kv`);
+        for await (const e of kv.list({ prefix: [KIND.issuerPrimitive] })) await kv.delete(e.key);
+        await kv.delete(IP_MARK_KEY);
+        kv.close();
+      }
+      v = await runCli("ledger", "verify", "--data", m);
       assert.deepEqual([v.code, JSON.parse(v.stdout)], [0, { ok: true, size: 300 }]);
 
       // The server grows; the mirror catches up from the bundle it stopped in.

@@ -37,6 +37,7 @@ import type { LedgerStore, NewEntry } from "../../ledger/store.ts";
 import { verifyLog } from "../../ledger/verify_log.ts";
 import { FaultyStore } from "./_faulty_store.ts";
 import { storeTileContract } from "./store_contract_tiles.ts";
+import { storeIndexContract } from "./store_contract_index.ts";
 import { templateEnvelope } from "./_helpers.ts";
 
 /** Storage a contract test runs on: open it (again after close: the same data), then dispose. */
@@ -117,6 +118,11 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
     (what, fn) => test(what, (h, key) => fn(() => h.open(), key)),
     ORIGIN,
     (i) => contractEnvelope(i),
+  );
+  storeIndexContract(
+    (what, fn) => test(what, (h, key) => fn(() => h.open(), key)),
+    ORIGIN,
+    (i, o) => contractEnvelope(i, o),
   );
   const ledgerOn = (store: LedgerStore, key: Ed25519NoteSigner, maxBatch = 4) =>
     openLedger({ store, logKey: key, origin: ORIGIN, maxBatch });
