@@ -230,7 +230,14 @@ Deno.test({
       // Servers 0 and 1 were never restarted after PostgreSQL's crash: they reconnect by themselves.
       const more = await envelopes(20_000, 2);
       for (const [i, s] of [0, 1].entries()) {
-        const a = await submitUntilAcked(() => [servers[s].base], 0, more[i], Date.now() + 30_000);
+        const a = await submitUntilAcked(() => [servers[s].base], 0, more[i], Date.now() + 30_000)
+          .catch((e) => {
+            // Say what the server that did not recover was doing.
+            throw new Error(
+              `server ${s} did not take an append after PostgreSQL restarted: ${e.message}\n` +
+                servers[s].stderr.slice(-15).join("\n"),
+            );
+          });
         assert.equal(a.status, 201);
         record(acks, more[i], a);
       }
