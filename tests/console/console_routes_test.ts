@@ -15,6 +15,13 @@ Deno.test("assets.gen.ts is up to date with server/console/web (run deno task bu
   assert.equal(await Deno.readTextFile(GENERATED), await buildConsoleModule());
 });
 
+Deno.test("the console's bundle keeps the typed failures' names (a reason reads HashMismatch, not a minified name)", () => {
+  // The verification panel shows `<error name>: <message>`; the names come from the classes.
+  for (const name of ["HashMismatch", "InvalidSignature", "UntrustedIssuer", "RevokedIssuer"]) {
+    assert.ok(CONSOLE_JS.includes(name), `the bundle names ${name}`);
+  }
+});
+
 Deno.test("every console path answers the page, with a strict CSP and no token", async () => {
   const h = await harness(); // bearer mode: the API needs tokens
   try {
