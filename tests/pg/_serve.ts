@@ -7,99 +7,26 @@
  * @module
  */
 import { TOKENS } from "../server/_helpers.ts";
+import { type ServeChild, startServeChild } from "../server/_serve_child.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
-
-/** A running serve child. */
-export interface ServeChild {
-  proc: Deno.ChildProcess;
-  /** `http://127.0.0.1:PORT`. */
-  base: string;
-  /** Its stderr lines so far. */
-  stderr: string[];
-  /** Resolves when it exited. */
-  exit: Promise<Deno.CommandStatus>;
-}
+export type { ServeChild };
 
 /**
  * Start `serve --data dataDir --store url` on a free port (with `extraArgs`
  * appended, e.g. `--privacy-budgets FILE`); resolves once it listens.
  */
-export async function startServe(
+export function startServe(
   dataDir: string,
   url: string,
   trustFile: string,
   extraEnv: Record<string, string> = {},
   extraArgs: string[] = [],
 ): Promise<ServeChild> {
-  const keys = Object.entries(TOKENS).map(([scope, token]) => `${token}:${scope}`).join(";");
-  const proc = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net=127.0.0.1,localhost",
-      "--allow-sys=hostname",
-      MAIN,
-      "serve",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--data",
-      dataDir,
-      "--store",
-      url,
-      "--trusted-keys",
-      trustFile,
-      ...extraArgs,
-    ],
-    cwd: ROOT,
-    env: {
-      REGLEDGER_API_KEYS: keys,
-      REGLEDGER_RATE_LIMIT: "0",
-      REGLEDGER_ACCESS_LOG: "0",
-      REGLEDGER_VERIFY_WORKERS: "0",
-      NO_COLOR: "1",
-      ...extraEnv,
-    },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const stderr: string[] = [];
-  const lines = proc.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  let base: string | undefined;
-  const deadline = Date.now() + 60_000;
-  while (base === undefined) {
-    if (Date.now() > deadline) {
-      proc.kill("SIGKILL");
-      throw new Error(`serve did not start: ${stderr.join("\n")}`);
-    }
-    const { value, done } = await lines.read();
-    if (done) throw new Error(`serve exited: ${stderr.join("\n")}`);
-    buf += value;
-    let nl;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      stderr.push(line);
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(line);
-      if (m) base = m[1];
-    }
-  }
-  // Keep draining stderr so the child never blocks on a full pipe.
-  (async () => {
-    for (;;) {
-      const { value, done } = await lines.read().catch(() => ({ value: "", done: true }));
-      if (done) break;
-      stderr.push(...value.split("\n").filter((l) => l));
-    }
-  })();
-  return { proc, base, stderr, exit: proc.status };
+  return startServeChild(
+    dataDir,
+    ["--store", url, "--trusted-keys", trustFile, ...extraArgs],
+    { REGLEDGER_VERIFY_WORKERS: "0", ...extraEnv },
+  );
 }
 
 /** Kill `child` (if still running) and wait for it. */

@@ -9,6 +9,11 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 
 export interface ServeChild {
+  /** The child process (for signals other than `stop`'s SIGTERM). */
+  proc: Deno.ChildProcess;
+  /** Resolves when it exited. */
+  exit: Promise<Deno.CommandStatus>;
+  /** `http://127.0.0.1:PORT`. */
   base: string;
   stderr: string[];
   /** SIGTERM and wait for the exit; returns the exit code. */
@@ -76,7 +81,8 @@ export async function startServeChild(
   }
   const drained = (async () => {
     for (;;) {
-      const { value, done } = await reader.read();
+      // A killed child may end its stderr with an error: that is the end too.
+      const { value, done } = await reader.read().catch(() => ({ value: "", done: true }));
       if (done) break;
       buf += value;
       let nl;
@@ -87,6 +93,8 @@ export async function startServeChild(
     }
   })();
   return {
+    proc,
+    exit: proc.status,
     base,
     stderr,
     stop: async () => {

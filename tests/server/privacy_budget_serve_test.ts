@@ -10,73 +10,20 @@ import assert from "node:assert/strict";
 import { openLedger } from "../../ledger/ledger.ts";
 import { TOKENS, writeTrustFile } from "./_helpers.ts";
 import { signedDpEnvelope } from "./_dp_signed.ts";
+import { type ServeChild, startServeChild } from "./_serve_child.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 
-interface Child {
-  proc: Deno.ChildProcess;
-  base: string;
-  stderr: string[];
-}
+type Child = ServeChild;
 
-async function startServe(dir: string): Promise<Child> {
-  const keys = Object.entries(TOKENS).map(([scope, token]) => `${token}:${scope}`).join(";");
-  const proc = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net=127.0.0.1,localhost",
-      "--allow-sys=hostname",
-      MAIN,
-      "serve",
-      "--port",
-      "0",
-      "--data",
-      `${dir}/data`,
-      "--trusted-keys",
-      `${dir}/trust.json`,
-      "--privacy-budgets",
-      `${dir}/budgets.json`,
-    ],
-    cwd: ROOT,
-    env: {
-      REGLEDGER_API_KEYS: keys,
-      REGLEDGER_RATE_LIMIT: "0",
-      REGLEDGER_ACCESS_LOG: "0",
-      NO_COLOR: "1",
-    },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const stderr: string[] = [];
-  const reader = proc.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  let base: string | undefined;
-  while (base === undefined) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited: ${stderr.join("\n")}`);
-    buf += value;
-    let nl;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      stderr.push(line);
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(line);
-      if (m) base = m[1];
-    }
-  }
-  (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      stderr.push(...value.split("\n").filter((l) => l));
-    }
-  })();
-  return { proc, base, stderr };
+function startServe(dir: string): Promise<Child> {
+  return startServeChild(`${dir}/data`, [
+    "--trusted-keys",
+    `${dir}/trust.json`,
+    "--privacy-budgets",
+    `${dir}/budgets.json`,
+  ]);
 }
 
 async function submit(base: string, env: unknown): Promise<{ status: number; json: any }> {
