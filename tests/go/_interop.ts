@@ -29,41 +29,58 @@ export async function goVersion(): Promise<string | undefined> {
   }
 }
 
-/** Build tests/go/interop offline and return the binary's path. */
-export async function buildInterop(): Promise<string> {
+/**
+ * Build one Go program of the tests (a directory with a `main` package that
+ * uses Debian's golang.org/x/mod) offline into `dir/name`; its path. The one
+ * Go builder: the tlog/note interop, the tile checker and the cosignature
+ * checker all go through it, so they fail the same way without Go.
+ */
+export async function buildGoProgram(goDir: string, dir: string, name: string): Promise<string> {
   const version = await goVersion();
   if (version === undefined || !(await exists(XMOD))) {
     throw new Error(
       "Go interop needs `go` and golang.org/x/mod in /usr/share/gocode " +
-        "(apt-get install -y golang-go golang-golang-x-mod-dev); " +
-        "set REGLEDGER_SKIP_GO=1 to skip explicitly",
+        "(apt-get install -y golang-go golang-golang-x-mod-dev)",
     );
   }
-  const dir = await Deno.makeTempDir({ prefix: "regledger-go-" });
-  const bin = `${dir}/interop`;
+  const bin = `${dir}/${name}`;
   const env: Record<string, string> = { GOFLAGS: "-mod=mod", GOPROXY: "off", GOSUMDB: "off" };
   if (!Deno.env.get("GOCACHE") && !Deno.env.get("HOME")) env.GOCACHE = `${dir}/cache`;
   const out = await new Deno.Command("go", {
     args: ["build", "-o", bin, "."],
-    cwd: GO_DIR,
+    cwd: goDir,
     env,
     stdout: "piped",
     stderr: "piped",
   }).output();
   if (!out.success) {
-    throw new Error(`go build failed (${version}):\n${new TextDecoder().decode(out.stderr)}`);
+    throw new Error(
+      `go build of ${goDir} failed (${version}):\n${new TextDecoder().decode(out.stderr)}`,
+    );
   }
   return bin;
 }
 
-export async function runInterop<T>(bin: string, request: unknown): Promise<T> {
+/** Run a Go program built by {@linkcode buildGoProgram} on one JSON request; its JSON answer. */
+export async function runGoProgram<T>(bin: string, request: unknown): Promise<T> {
   const child = new Deno.Command(bin, { stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
   const w = child.stdin.getWriter();
   await w.write(new TextEncoder().encode(JSON.stringify(request)));
   await w.close();
   const out = await child.output();
-  if (!out.success) throw new Error(`interop failed: ${new TextDecoder().decode(out.stderr)}`);
+  if (!out.success) throw new Error(`${bin} failed: ${new TextDecoder().decode(out.stderr)}`);
   return JSON.parse(new TextDecoder().decode(out.stdout)) as T;
+}
+
+/** Build tests/go/interop offline and return the binary's path. */
+export async function buildInterop(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "regledger-go-" });
+  return await buildGoProgram(GO_DIR, dir, "interop");
+}
+
+/** Run the tlog/note interop program on one request. */
+export function runInterop<T>(bin: string, request: unknown): Promise<T> {
+  return runGoProgram<T>(bin, request);
 }
 
 /** {@linkcode buildInterop}, with a cleanup of the binary's temporary directory. */

@@ -4,6 +4,8 @@
  * tests and the witness server's tests. Needs `go` and Debian's
  * golang-golang-x-mod-dev; a test that uses it FAILS without them.
  */
+import { buildGoProgram, runGoProgram } from "../go/_interop.ts";
+
 const GO_DIR = new URL("./go/", import.meta.url).pathname;
 
 export interface GoResponse {
@@ -26,35 +28,10 @@ export function buildGo(): Promise<string> {
 
 async function build(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "regledger-witness-go-" });
-  const bin = `${dir}/witnessinterop`;
-  const env: Record<string, string> = { GOFLAGS: "-mod=mod", GOPROXY: "off", GOSUMDB: "off" };
-  if (!Deno.env.get("GOCACHE") && !Deno.env.get("HOME")) env.GOCACHE = `${dir}/cache`;
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command("go", {
-      args: ["build", "-o", bin, "."],
-      cwd: GO_DIR,
-      env,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-  } catch (e) {
-    throw new Error(
-      "this test needs Go: apt-get install -y golang-go golang-golang-x-mod-dev",
-      { cause: e },
-    );
-  }
-  if (!out.success) throw new Error(`go build failed:\n${new TextDecoder().decode(out.stderr)}`);
-  return bin;
+  return await buildGoProgram(GO_DIR, dir, "witnessinterop");
 }
 
-export async function runGo(bin: string, request: unknown): Promise<GoResponse> {
-  const child = new Deno.Command(bin, { stdin: "piped", stdout: "piped", stderr: "piped" })
-    .spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(JSON.stringify(request)));
-  await w.close();
-  const out = await child.output();
-  if (!out.success) throw new Error(`Go failed: ${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(new TextDecoder().decode(out.stdout)) as GoResponse;
+/** Run the cosignature checker on one request. */
+export function runGo(bin: string, request: unknown): Promise<GoResponse> {
+  return runGoProgram<GoResponse>(bin, request);
 }
