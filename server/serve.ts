@@ -73,6 +73,14 @@ export interface StartOptions {
   witnessing?: { witnesses: WitnessEndpoint[]; quorum?: number; waitTimeoutMs?: number };
   /** Install SIGTERM/SIGINT/SIGHUP handlers. @default {true} */
   signals?: boolean;
+  /**
+   * Shut down gracefully (as on SIGTERM) once the parent process is gone:
+   * checked every second, a change of `Deno.ppid` (the process was reparented)
+   * starts the shutdown. `serve` sets it when npm started it (`npx`), whose
+   * SIGKILL would otherwise leave the server running as an orphan.
+   * @default {false}
+   */
+  exitWithParent?: boolean;
   /** Human-readable status lines (never secrets). @default {console.error} */
   status?: (line: string) => void;
 }
@@ -342,11 +350,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     }
   };
   const signals: [Deno.Signal, () => void][] = [];
+  let parentWatch: ReturnType<typeof setInterval> | undefined;
   let stopping: Promise<void> | null = null;
   const finished = Promise.withResolvers<void>();
   const shutdown = () => {
     stopping ??= (async () => {
       draining = true;
+      clearInterval(parentWatch);
       // The signal listeners stay until the end: a wrapper (`deno task`, npm) forwards
       // the same SIGINT again, and with no listener left Deno would take the default
       // action and kill the process halfway through the shutdown.
@@ -385,6 +395,20 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     on("SIGTERM", stop);
     on("SIGINT", stop);
     on("SIGHUP", () => void reloadTrustStore());
+  }
+  if (opts.exitWithParent) {
+    // Deno.ppid is getppid() on every read: an orphan is adopted by init or a subreaper.
+    const parent = Deno.ppid;
+    const watch = setInterval(() => {
+      const now = Deno.ppid;
+      if (now === parent || stopping) return;
+      status(
+        `regledger: parent process ${parent} is gone (now ${now}); shutting down (finishing in-flight requests)`,
+      );
+      void shutdown();
+    }, 1000);
+    Deno.unrefTimer(watch);
+    parentWatch = watch;
   }
   return {
     addr,
