@@ -258,13 +258,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   // a connection cap and header, idle and body timeouts that Deno.serve lacks.
   let front: ConnectionFront | undefined;
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  const handler = keepAliveHint(app.fetch, config.keepAliveTimeoutMs);
   const startHttp = async (): Promise<Deno.NetAddr> => {
     const listening = Promise.withResolvers<Deno.NetAddr>();
     server = Deno.serve({
       hostname: "127.0.0.1",
       port: 0,
       onListen: (a) => listening.resolve(a as Deno.NetAddr),
-    }, app.fetch);
+    }, handler);
     return await listening.promise;
   };
   try {
@@ -419,6 +420,37 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     shutdown,
     // Resolves once shut down (a failed HTTP server is replaced, not an exit).
     finished: finished.promise,
+  };
+}
+
+/**
+ * Responses on a connection that stays open say how long it may stay idle:
+ * `Keep-Alive: timeout=S`, the front's idle timeout in whole seconds
+ * (REGLEDGER_KEEPALIVE_TIMEOUT_MS). Clients that read the hint (Node's http
+ * agent, undici) stop reusing a connection before the front closes it, instead
+ * of sending a request into a connection that is being closed. No hint below
+ * one second, or when the request asked to close.
+ */
+export function keepAliveHint(
+  fetch: (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Response | Promise<Response>,
+  keepAliveTimeoutMs: number,
+): (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Promise<Response> {
+  const seconds = Math.floor(keepAliveTimeoutMs / 1000);
+  const value = `timeout=${seconds}`;
+  return async (req, info) => {
+    const res = await fetch(req, info);
+    if (seconds < 1 || /(^|,)\s*close\s*(,|$)/i.test(req.headers.get("connection") ?? "")) {
+      return res;
+    }
+    try {
+      res.headers.set("keep-alive", value);
+      return res;
+    } catch {
+      // Immutable headers (Response.redirect, a fetched response): the same response, copied.
+      const copy = new Response(res.body, res);
+      copy.headers.set("keep-alive", value);
+      return copy;
+    }
   };
 }
 
