@@ -1,8 +1,9 @@
 /**
  * Run the regledger server with `Deno.serve`: open (or create) the data
  * directory's keys and ledger, build the app, listen, reload the trust store
- * on SIGHUP, and shut down gracefully on SIGTERM/SIGINT (stop accepting,
- * finish in-flight requests and appends, close KV).
+ * on SIGHUP, and shut down gracefully on SIGTERM/SIGINT, or once the parent
+ * process is gone when asked to (`exitWithParent`): stop accepting, finish
+ * in-flight requests and appends, close KV.
  *
  * @module
  */
