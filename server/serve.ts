@@ -145,6 +145,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port ?? 8080;
   const status = opts.status ?? ((l: string) => console.error(l));
+  // The parent as at the start, before keys and the store are opened: one that dies
+  // meanwhile is noticed at the first check.
+  const parent = Deno.ppid;
   // A mirror (`ledger mirror --data DIR`) is served read-only under the key it pinned.
   const mirror = await readMirrorRecord(opts.dataDir).catch((e) => {
     throw new ConfigError((e as Error).message);
@@ -400,7 +403,6 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }
   if (opts.exitWithParent) {
     // Deno.ppid is getppid() on every read: an orphan is adopted by init or a subreaper.
-    const parent = Deno.ppid;
     const watch = setInterval(() => {
       const now = Deno.ppid;
       if (now === parent || stopping) return;

@@ -15,7 +15,9 @@
  * server (npm forwards it to its child, which `exec` made the server), and a
  * SIGKILLed npx leaves no orphan (the server sees its parent go and shuts
  * down the same way). (Before: npm → sh → deno task → deno run; npm forwarded
- * the signal to sh, which died, and the server ran on as an orphan.)
+ * the signal to sh, which died, and the server ran on as an orphan.) A
+ * server npm did not start keeps running when its parent exits (`nohup
+ * regledger serve &`): it does not watch its parent.
  */
 import assert from "node:assert/strict";
 
@@ -291,3 +293,69 @@ for (const signal of ["SIGTERM", "SIGINT", "SIGKILL"] as const) {
     },
   });
 }
+
+Deno.test({
+  name: "serve not started by npm outlives its parent (nohup regledger serve &): no parent watch",
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "regledger-signals-nohup-" });
+    // No npm_* variables: the environment of a login shell.
+    const env: Record<string, string> = { REGLEDGER_ACCESS_LOG: "0" };
+    for (const k of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"]) {
+      const v = Deno.env.get(k);
+      if (v !== undefined) env[k] = v;
+    }
+    let pid = 0;
+    let stopped = false;
+    try {
+      // The shell starts the server in the background and exits when it is up.
+      const sh = await new Deno.Command("bash", {
+        args: [
+          "-c",
+          `"$0" run --allow-read --allow-write --allow-env --allow-net=127.0.0.1,localhost ` +
+          `--allow-sys=hostname cli/main.ts serve --port 0 --data "$1/data" 2> "$1/stderr" ` +
+          `< /dev/null > /dev/null & echo $!; ` +
+          // The shell exits once the server listens (it watches its parent from then on).
+          `until grep -q 'listening on' "$1/stderr" 2>/dev/null; do sleep 0.1; done`,
+          Deno.execPath(),
+          dir,
+        ],
+        cwd: ROOT,
+        env,
+        clearEnv: true,
+        stdout: "piped",
+      }).output();
+      pid = Number(new TextDecoder().decode(sh.stdout).trim());
+      assert.ok(pid > 0);
+      let port = 0;
+      for (let i = 0; i < 600 && port === 0; i++) {
+        const text = await Deno.readTextFile(`${dir}/stderr`).catch(() => "");
+        port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(text)?.[1] ?? 0);
+        if (port === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(port > 0, "the server started");
+      // Its parent (bash) is gone; let several of the would-be watch's 1 s checks pass.
+      await new Promise((r) => setTimeout(r, 3000));
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      assert.equal(r.status, 200);
+      await r.body?.cancel();
+      assert.doesNotMatch(await Deno.readTextFile(`${dir}/stderr`), /is gone|shutting down/);
+      // It still stops cleanly on SIGTERM.
+      Deno.kill(pid, "SIGTERM");
+      let text = "";
+      for (let i = 0; i < 600 && !/regledger: stopped/.test(text); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        text = await Deno.readTextFile(`${dir}/stderr`);
+      }
+      assert.match(text, /regledger: stopped/);
+      stopped = true;
+    } finally {
+      if (pid > 0 && !stopped) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch { /* already gone */ }
+      }
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
