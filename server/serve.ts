@@ -1,8 +1,9 @@
 /**
  * Run the regledger server with `Deno.serve`: open (or create) the data
  * directory's keys and ledger, build the app, listen, reload the trust store
- * on SIGHUP, and shut down gracefully on SIGTERM/SIGINT (stop accepting,
- * finish in-flight requests and appends, close KV).
+ * on SIGHUP, and shut down gracefully on SIGTERM/SIGINT, or once the parent
+ * process is gone when asked to (`exitWithParent`): stop accepting, finish
+ * in-flight requests and appends, close KV.
  *
  * @module
  */
@@ -73,6 +74,14 @@ export interface StartOptions {
   witnessing?: { witnesses: WitnessEndpoint[]; quorum?: number; waitTimeoutMs?: number };
   /** Install SIGTERM/SIGINT/SIGHUP handlers. @default {true} */
   signals?: boolean;
+  /**
+   * Shut down gracefully (as on SIGTERM) once the parent process is gone:
+   * checked every second, a change of `Deno.ppid` (the process was reparented)
+   * starts the shutdown. `serve` sets it when npm started it (`npx`), whose
+   * SIGKILL would otherwise leave the server running as an orphan.
+   * @default {false}
+   */
+  exitWithParent?: boolean;
   /** Human-readable status lines (never secrets). @default {console.error} */
   status?: (line: string) => void;
 }
@@ -136,6 +145,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port ?? 8080;
   const status = opts.status ?? ((l: string) => console.error(l));
+  // The parent as at the start, before keys and the store are opened: one that dies
+  // meanwhile is noticed at the first check.
+  const parent = Deno.ppid;
   // A mirror (`ledger mirror --data DIR`) is served read-only under the key it pinned.
   const mirror = await readMirrorRecord(opts.dataDir).catch((e) => {
     throw new ConfigError((e as Error).message);
@@ -250,13 +262,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   // a connection cap and header, idle and body timeouts that Deno.serve lacks.
   let front: ConnectionFront | undefined;
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  const handler = keepAliveHint(app.fetch, config.keepAliveTimeoutMs);
   const startHttp = async (): Promise<Deno.NetAddr> => {
     const listening = Promise.withResolvers<Deno.NetAddr>();
     server = Deno.serve({
       hostname: "127.0.0.1",
       port: 0,
       onListen: (a) => listening.resolve(a as Deno.NetAddr),
-    }, app.fetch);
+    }, handler);
     return await listening.promise;
   };
   try {
@@ -342,11 +355,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     }
   };
   const signals: [Deno.Signal, () => void][] = [];
+  let parentWatch: ReturnType<typeof setInterval> | undefined;
   let stopping: Promise<void> | null = null;
   const finished = Promise.withResolvers<void>();
   const shutdown = () => {
     stopping ??= (async () => {
       draining = true;
+      clearInterval(parentWatch);
       // The signal listeners stay until the end: a wrapper (`deno task`, npm) forwards
       // the same SIGINT again, and with no listener left Deno would take the default
       // action and kill the process halfway through the shutdown.
@@ -386,6 +401,19 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     on("SIGINT", stop);
     on("SIGHUP", () => void reloadTrustStore());
   }
+  if (opts.exitWithParent) {
+    // Deno.ppid is getppid() on every read: an orphan is adopted by init or a subreaper.
+    const watch = setInterval(() => {
+      const now = Deno.ppid;
+      if (now === parent || stopping) return;
+      status(
+        `regledger: parent process ${parent} is gone (now ${now}); shutting down (finishing in-flight requests)`,
+      );
+      void shutdown();
+    }, 1000);
+    Deno.unrefTimer(watch);
+    parentWatch = watch;
+  }
   return {
     addr,
     verifierKey: ledger.verifierKey,
@@ -395,6 +423,37 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     shutdown,
     // Resolves once shut down (a failed HTTP server is replaced, not an exit).
     finished: finished.promise,
+  };
+}
+
+/**
+ * Responses on a connection that stays open say how long it may stay idle:
+ * `Keep-Alive: timeout=S`, the front's idle timeout in whole seconds
+ * (REGLEDGER_KEEPALIVE_TIMEOUT_MS). Clients that read the hint (Node's http
+ * agent, undici) stop reusing a connection before the front closes it, instead
+ * of sending a request into a connection that is being closed. No hint below
+ * one second, or when the request asked to close.
+ */
+export function keepAliveHint(
+  fetch: (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Response | Promise<Response>,
+  keepAliveTimeoutMs: number,
+): (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Promise<Response> {
+  const seconds = Math.floor(keepAliveTimeoutMs / 1000);
+  const value = `timeout=${seconds}`;
+  return async (req, info) => {
+    const res = await fetch(req, info);
+    if (seconds < 1 || /(^|,)\s*close\s*(,|$)/i.test(req.headers.get("connection") ?? "")) {
+      return res;
+    }
+    try {
+      res.headers.set("keep-alive", value);
+      return res;
+    } catch {
+      // Immutable headers (Response.redirect, a fetched response): the same response, copied.
+      const copy = new Response(res.body, res);
+      copy.headers.set("keep-alive", value);
+      return copy;
+    }
   };
 }
 

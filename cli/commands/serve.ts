@@ -74,6 +74,9 @@ environment:
                                 at REGLEDGER_CKKS_MAX_DEGREE)
   REGLEDGER_CKKS_QUEUE          CKKS jobs that may wait behind the running one (default 1; more: 503)
 
+Started by npm (npx, npm exec: npm_lifecycle_event is set) the server also stops gracefully
+when its parent process goes away (checked every second), so a SIGKILLed npx leaves no orphan.
+
 example:
   regledger serve --port 8080 --data ./data --trusted-keys trust.json
   regledger serve --data ./data --witness "http://127.0.0.1:7380=$(cat witness.vkey)" \
@@ -156,7 +159,10 @@ function bufferedStdout(): (line: string) => void {
   };
 }
 
-/** Run the server until SIGTERM/SIGINT; exit code 0 after a clean shutdown. */
+/**
+ * Run the server until SIGTERM/SIGINT (or, when npm started it, until its parent
+ * process is gone); exit code 0 after a clean shutdown.
+ */
 export const run: Command = async (args: string[], io: CliIO): Promise<number> => {
   const a = parseArgs(args, {
     values: [
@@ -218,6 +224,10 @@ export const run: Command = async (args: string[], io: CliIO): Promise<number> =
       newLogUnderExistingKey: a.flags.has("new-log-under-existing-key"),
       config,
       ...(witnessing ? { witnessing } : {}),
+      // Started by npm (`npx … -c 'exec deno run … serve'`, the README's command): a SIGKILLed
+      // npx cannot forward anything, so the server stops once it is reparented. Not otherwise:
+      // `nohup regledger serve &` outlives its shell on purpose.
+      exitWithParent: Deno.env.get("npm_lifecycle_event") !== undefined,
       status: (line) => io.stderr(line + "\n"),
     });
   } catch (e) {

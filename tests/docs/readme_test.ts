@@ -12,6 +12,8 @@ import assert from "node:assert/strict";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const NPX_DENO = "npx -y deno@2.9.6";
+/** The README's way to start a server: `npx -y -p deno@2.9.6 -c 'exec deno run … serve …'`. */
+const NPX_EXEC = /npx -y -p deno@2\.9\.6 -c 'exec deno run [^']*'/g;
 
 interface Block {
   lang: "sh" | "ts";
@@ -116,14 +118,27 @@ Deno.test({
     // Nothing calls a bare `deno`: a newcomer has only npx.
     for (const b of sh) {
       for (const line of b.code.split("\n")) {
-        const bare = line.replaceAll(NPX_DENO, "").match(/(^|[\s;|&(`$])deno\s/);
+        const bare = line.replaceAll(NPX_DENO, "").replaceAll(NPX_EXEC, "").match(
+          /(^|[\s;|&(`$])deno\s/,
+        );
         assert.equal(bare, null, `README runs deno without npx: ${line}`);
       }
     }
     // The opening: start the server, run the whole suite (.ci/run runs exactly that command).
-    const opening = sh[0].code.split("\n").map((l) => l.replace(/\s+#.*$/, "").trim())
+    const opening = sh[0].code.split("\n").map((l) => l.replace(/(^|\s+)#.*$/, "").trim())
       .filter((l) => l !== "");
-    assert.deepEqual(opening, [`${NPX_DENO} task serve`, `${NPX_DENO} task test`]);
+    assert.equal(opening.length, 2, opening.join("\n"));
+    assert.equal(opening[1], `${NPX_DENO} task test`);
+    // The server: the `serve` task's own `deno run`, exec'd by npx so that npm's forwarded
+    // SIGTERM/SIGINT reach the server (tests/server/signals_test.ts); the same permissions.
+    const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
+    assert.equal(opening[0], `npx -y -p deno@2.9.6 -c 'exec ${tasks.serve}'`);
+    const permissions = (cmd: string) => cmd.match(/deno run (.*?) cli\/main\.ts serve /)?.[1];
+    for (const b of sh) {
+      for (const cmd of b.code.match(NPX_EXEC) ?? []) {
+        assert.equal(permissions(cmd), permissions(tasks.serve), `not the serve task's: ${cmd}`);
+      }
+    }
     const ci = await Deno.readTextFile(`${ROOT}.ci/run`);
     assert.match(ci, new RegExp(`^${NPX_DENO.replaceAll(".", "\\.")} task test$`, "m"));
 
@@ -145,7 +160,7 @@ Deno.test({
       const background = async (code: string) => {
         const port = Number(code.match(/--port (\d+)/)?.[1] ?? 8080);
         assert.ok(portFree(port), `port ${port} is taken before the README's server starts`);
-        // Its own process group, so stopping it stops npx, deno task and the server.
+        // Its own process group, so stopping it stops npx and the server.
         const child = new Deno.Command("setsid", {
           args: ["bash", "-c", code],
           cwd: work,
@@ -185,7 +200,7 @@ Deno.test({
         return stdout;
       };
 
-      await background(`${NPX_DENO} task serve`);
+      await background(opening[0]);
       for (const b of blocks.slice(1)) {
         if (b.lang === "ts") {
           const name = b.before.match(/Save as `([^`]+)`/)?.[1];
