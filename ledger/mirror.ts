@@ -91,6 +91,12 @@ export interface MirrorOptions {
   verifierKey: string;
   /** Called after each bundle with entries copied so far and the target size. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Called when a staging write has landed: entries `[0, held)` are then on
+   * disk, and a run interrupted after this call (even by SIGKILL) keeps
+   * them; `total` is the target size.
+   */
+  onStaged?: (held: number, total: number) => void;
   /** Bundles fetched ahead. @default {4} */
   window?: number;
 }
@@ -263,7 +269,8 @@ async function copyBundles(
     const prepared = await prepare(store, batch, landing);
     await inflight;
     const b = batch;
-    inflight = stageEntries(store, b, prepared.tiles);
+    const held = b[b.length - 1].index + 1;
+    inflight = stageEntries(store, b, prepared.tiles).then(() => opts.onStaged?.(held, n));
     inflight.catch(() => {}); // surfaces at the next await
     landing = prepared.landing;
     batch = [];

@@ -29,7 +29,7 @@ import { verifyLog } from "../../../ledger/verify_log.ts";
 
 /** The help text of `regledger ledger mirror`. */
 export const MIRROR_HELP =
-  `usage: regledger ledger mirror --server URL --data DIR [--key VKEY] [--token T]
+  `usage: regledger ledger mirror --server URL --data DIR [--key VKEY] [--token T] [--progress]
 
 Copy the server's log into DIR (a normal ledger data directory) from its
 C2SP tiles: the checkpoint, level-0 hash tiles, entry and envelope bundles;
@@ -57,6 +57,9 @@ options:
   --key VKEY     the log's verifier key file
   --token T      API token (bundles need ledger:read unless the server serves them
                  publicly; default: the REGLEDGER_TOKEN environment variable)
+  --progress     print 'mirrored X/N entries (held)' on stderr after every staging write:
+                 X entries are then on disk and a rerun keeps them, even after a kill
+                 (default: progress every 10,000 entries, on a terminal only)
   -h, --help     show help
 
 examples:
@@ -89,7 +92,7 @@ async function exists(path: string): Promise<boolean> {
 export async function runMirror(args: string[], io: CliIO): Promise<number> {
   const p = parseArgs(args, {
     values: ["server", "data", "token", "key"],
-    flags: ["help"],
+    flags: ["help", "progress"],
     aliases: { h: "help" },
   });
   if (p.flags.has("help")) {
@@ -153,7 +156,10 @@ export async function runMirror(args: string[], io: CliIO): Promise<number> {
         store,
         {
           verifierKey: record.verifier_key,
-          onProgress: io.isTerminal
+          onStaged: p.flags.has("progress")
+            ? (held, total) => io.stderr(`mirrored ${held}/${total} entries (held)\n`)
+            : undefined,
+          onProgress: io.isTerminal && !p.flags.has("progress")
             ? (done, total) => {
               if (done - shown >= 10000 || done === total) {
                 shown = done;
