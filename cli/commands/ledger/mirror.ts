@@ -44,6 +44,8 @@ Refused, exit 1 with {ok: false, rule, reason} (nothing stored):
   fork       the server's tree does not contain the one DIR holds
   entry      an entry, bundle or tile fails its checks
   key        DIR mirrors another log
+  empty      the server's log has no entries yet: nothing is created (a mirror
+             serves the checkpoint it copied, and the empty tree has none to copy)
 
 The log key: --key VKEY pins it (a file holding the verifier key, from
 \`regledger ledger key\`). Without --key, the first run trusts the key the
@@ -118,12 +120,24 @@ export async function runMirror(args: string[], io: CliIO): Promise<number> {
       throw new UsageError(`--key: ${(e as Error).message}`, { cause: e });
     }
   }
-  await Deno.mkdir(dir, { recursive: true });
   let record = await mirrorRecordOf(dir);
   if (record === null && (await exists(`${dir}/log-key`) || await exists(`${dir}/ledger.kv`))) {
     throw new UsageError(`${dir} holds a log that is not a mirror; give an empty directory`);
   }
+  // The checkpoint a first run starts from, read before anything is created.
+  let firstCheckpoint: string | undefined;
   try {
+    if (record === null) {
+      firstCheckpoint = await client.tileCheckpoint();
+      if (firstCheckpoint.split("\n")[1] === "0") {
+        // Nothing is created: an empty mirror would have no checkpoint to serve.
+        throw new MirrorRefusedError(
+          "empty",
+          "the server's log is empty: nothing to mirror yet (run again once it has entries)",
+        );
+      }
+    }
+    await Deno.mkdir(dir, { recursive: true });
     if (record !== null && given !== undefined && given !== record.verifier_key) {
       throw new MirrorRefusedError(
         "key",
@@ -150,7 +164,11 @@ export async function runMirror(args: string[], io: CliIO): Promise<number> {
       let shown = 0;
       const r = await mirrorLog(
         {
-          checkpoint: () => client.tileCheckpoint(),
+          checkpoint: async () => {
+            const cp = firstCheckpoint ?? await client.tileCheckpoint();
+            firstCheckpoint = undefined;
+            return cp;
+          },
           tile: (path) => client.tile(path),
         },
         store,
@@ -176,7 +194,11 @@ export async function runMirror(args: string[], io: CliIO): Promise<number> {
     }
   } catch (e) {
     if (e instanceof MirrorRefusedError) {
-      io.stderr(`regledger: mirror refused (${e.rule}): ${e.message}\n`);
+      io.stderr(
+        e.rule === "empty"
+          ? `regledger: nothing to mirror: ${e.message}\n`
+          : `regledger: mirror refused (${e.rule}): ${e.message}\n`,
+      );
       printJson(io, { ok: false, rule: e.rule, reason: e.message });
       return 1;
     }
