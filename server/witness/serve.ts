@@ -55,10 +55,10 @@ export interface StartWitnessOptions {
   status?: (line: string) => void;
 }
 
+/** How the witness picks its ML-DSA-44 implementation (see {@link StartWitnessOptions}). */
+export type MlDsaEngineChoice = "auto" | "liboqs" | "noble";
 /** The `mlDsaEngine` choices of {@link StartWitnessOptions}. */
-export const ML_DSA_ENGINE_CHOICES = ["auto", "liboqs", "noble"] as const;
-/** How the witness picks its ML-DSA-44 implementation. */
-export type MlDsaEngineChoice = typeof ML_DSA_ENGINE_CHOICES[number];
+export const ML_DSA_ENGINE_CHOICES: readonly MlDsaEngineChoice[] = ["auto", "liboqs", "noble"];
 
 /** A running witness. */
 export interface RunningWitness {
