@@ -91,6 +91,12 @@ export interface MirrorOptions {
   verifierKey: string;
   /** Called after each bundle with entries copied so far and the target size. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Called when a staging write has landed: entries `[0, held)` are then on
+   * disk, and a run interrupted after this call (even by SIGKILL) keeps
+   * them; `total` is the target size.
+   */
+  onStaged?: (held: number, total: number) => void;
   /** Bundles fetched ahead. @default {4} */
   window?: number;
 }
@@ -107,10 +113,15 @@ export interface MirrorResult {
   bundles: number;
 }
 
-/** Why a mirror refused the server's log: `rule` is `signature`, `key`, `rollback`, `fork` or `entry`. */
+/**
+ * Why a mirror refused the server's log: `rule` is `signature`, `key`,
+ * `rollback`, `fork` or `entry`, or `empty` for a log with no entries yet (a
+ * mirror holds at least one: its copied checkpoint is what it serves, and
+ * only the log key can sign the empty tree's).
+ */
 export class MirrorRefusedError extends RegledgerError {
   /** What failed. */
-  readonly rule: "signature" | "key" | "rollback" | "fork" | "entry";
+  readonly rule: "signature" | "key" | "rollback" | "fork" | "entry" | "empty";
   /** Build the error. */
   constructor(rule: MirrorRefusedError["rule"], message: string, options?: ErrorOptions) {
     super(message, options);
@@ -161,6 +172,12 @@ export async function mirrorLog(
   const served = `the server's checkpoint has ${n} entries (root ${short(cp.root)})`;
   if (n < m) {
     throw new MirrorRefusedError("rollback", `log rolled back: ${served}, but ${held}`);
+  }
+  if (n === 0) {
+    throw new MirrorRefusedError(
+      "empty",
+      `the server's log is empty: nothing to mirror yet (run again once it has entries)`,
+    );
   }
   if (n === m) {
     if (!bytesEqual(cp.root, head.root)) {
@@ -263,7 +280,8 @@ async function copyBundles(
     const prepared = await prepare(store, batch, landing);
     await inflight;
     const b = batch;
-    inflight = stageEntries(store, b, prepared.tiles);
+    const held = b[b.length - 1].index + 1;
+    inflight = stageEntries(store, b, prepared.tiles).then(() => opts.onStaged?.(held, n));
     inflight.catch(() => {}); // surfaces at the next await
     landing = prepared.landing;
     batch = [];

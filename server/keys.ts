@@ -52,6 +52,22 @@ async function readKey(path: string): Promise<string | undefined> {
  * @returns the key provider and whether the key was created now.
  * @throws {IssuerKeyError} when the file is unreadable, malformed or not mode 0600.
  */
+/**
+ * A fresh issuer key held in memory only, for a read-only mirror: it
+ * appends nothing, so it signs nothing that lasts, and it must leave no
+ * secret in the directory it serves.
+ */
+export async function ephemeralIssuerKey(): Promise<{
+  provider: InProcessKeyProvider;
+  created: boolean;
+}> {
+  const key = await Ed25519PrivateKey.generate();
+  return {
+    provider: new InProcessKeyProvider(serverKeyId(key.publicKey.toPem()), key),
+    created: false,
+  };
+}
+
 export async function loadOrCreateIssuerKey(
   dir: string,
 ): Promise<{ provider: InProcessKeyProvider; created: boolean }> {

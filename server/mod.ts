@@ -43,11 +43,13 @@ export {
   startServer,
 } from "./serve.ts";
 export {
+  type MlDsaEngineChoice,
   type RunningWitness,
   startWitness,
   type StartWitnessOptions,
   WITNESS_STATE_FILE,
 } from "./witness/serve.ts";
+export type { LiboqsMlDsa44Engine } from "../ledger/witness/mldsa_liboqs.ts";
 export { WitnessMetrics } from "./witness/metrics.ts";
 export type {
   Envelope,

@@ -19,7 +19,7 @@ import { createApp, type RegledgerApp } from "./app.ts";
 import type { ApiKey, ServerConfig } from "./config.ts";
 import { ConfigError, isLoopbackHost } from "./config.ts";
 import type { AuditService, LogService, ServerDeps } from "./deps.ts";
-import { loadOrCreateIssuerKey } from "./keys.ts";
+import { ephemeralIssuerKey, loadOrCreateIssuerKey } from "./keys.ts";
 import { loadPrivacyBudgets } from "./privacy_budgets.ts";
 import { openStoreUrl } from "../ledger/store_url.ts";
 import { redactUrl } from "../ledger/pg/connection.ts";
@@ -160,7 +160,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     );
   }
   await Deno.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
-  if (!config.devMode && config.apiKeys.length === 0) {
+  if (!config.devMode && config.apiKeys.length === 0 && mirror) {
+    // A read-only mirror creates no secrets: only the public routes answer.
+    status(
+      `regledger: serving a read-only mirror with no REGLEDGER_API_KEYS: no admin token is made; ` +
+        `set REGLEDGER_API_KEYS to serve the routes that need a token`,
+    );
+  } else if (!config.devMode && config.apiKeys.length === 0) {
     const admin = await loadOrCreateAdminToken(opts.dataDir);
     config = { ...config, apiKeys: [admin] };
     status(
@@ -173,7 +179,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const applyBudgets = budgetsPath === undefined
     ? undefined
     : await loadPrivacyBudgets(budgetsPath, () => ledger);
-  const issuer = await loadOrCreateIssuerKey(opts.dataDir);
+  const issuer = mirror ? await ephemeralIssuerKey() : await loadOrCreateIssuerKey(opts.dataDir);
   if (issuer.created) status(`regledger: created issuer key ${issuer.provider.keyId}`);
   const envelopes = await TrustedEnvelopes.open({
     trustedKeysPath: opts.trustedKeys,
@@ -214,6 +220,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     throw e;
   }
   try {
+    if (mirror && await ledger.size() === 0) {
+      throw new ConfigError(
+        `${opts.dataDir} is a mirror that holds no entries yet: it has no checkpoint to serve; ` +
+          `run 'regledger ledger mirror' until it completes`,
+      );
+    }
     // Never listen (and so never say ready) on a store that fails its start-up checks.
     await ledger.checkStartup();
   } catch (e) {

@@ -7,14 +7,19 @@
 import { type CliIO, type Command, parseArgs, UsageError } from "../io.ts";
 import { ConfigError, parseRateLimit } from "../../server/config.ts";
 import { readLogsFile, WitnessLogsError } from "../../server/witness/logs.ts";
-import { startWitness } from "../../server/witness/serve.ts";
+import {
+  ML_DSA_ENGINE_CHOICES,
+  type MlDsaEngineChoice,
+  startWitness,
+} from "../../server/witness/serve.ts";
 import { LogKeyError } from "../../ledger/log_key.ts";
 
 const HELP = `regledger witness serve — run a C2SP tlog-witness (add-checkpoint)
 
 usage: regledger witness serve --name NAME (--log VKEY … | --logs FILE)
                                [--data DIR] [--host H] [--port P]
-                               [--no-ml-dsa] [--rate-limit R[/B]] [--body-limit BYTES]
+                               [--no-ml-dsa | --ml-dsa-engine E] [--rate-limit R[/B]]
+                               [--body-limit BYTES]
 
 options:
   --name NAME         the witness's name, its cosignature key name (e.g. witness.example/w1)
@@ -29,6 +34,9 @@ options:
   --host H            interface to bind (default 127.0.0.1)
   --port P            port, 0 for any free one (default 7380)
   --no-ml-dsa         cosign with Ed25519 cosignature/v1 only (default: also ML-DSA-44)
+  --ml-dsa-engine E   ML-DSA-44 implementation: auto (default: liboqs WebAssembly, else
+                      @noble/post-quantum with one line on stderr), liboqs (refuse to
+                      start without it) or noble (pure JavaScript, never loads liboqs)
   --rate-limit R[/B]  add-checkpoint requests per second per client address, burst B
                       (default 100/200; 0 = off)
   --body-limit BYTES  request body limit (default 65536)
@@ -53,7 +61,17 @@ function int(name: string, raw: string | undefined, dflt: number, max: number): 
 
 async function serve(args: string[], io: CliIO): Promise<number> {
   const a = parseArgs(args, {
-    values: ["name", "log", "logs", "data", "host", "port", "rate-limit", "body-limit"],
+    values: [
+      "name",
+      "log",
+      "logs",
+      "data",
+      "host",
+      "port",
+      "rate-limit",
+      "body-limit",
+      "ml-dsa-engine",
+    ],
     flags: ["help", "no-ml-dsa"],
     repeatable: ["log"],
     aliases: { h: "help" },
@@ -85,6 +103,13 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   }
   const bodyLimit = int("body-limit", a.values["body-limit"], 65_536, 16_777_216);
   if (bodyLimit < 1024) throw new UsageError("--body-limit must be at least 1024 bytes");
+  const engine = a.values["ml-dsa-engine"] ?? "auto";
+  if (!(ML_DSA_ENGINE_CHOICES as readonly string[]).includes(engine)) {
+    throw new UsageError(`--ml-dsa-engine must be auto, liboqs or noble, got '${engine}'`);
+  }
+  if (a.flags.has("no-ml-dsa") && a.values["ml-dsa-engine"] !== undefined) {
+    throw new UsageError("--ml-dsa-engine makes no sense with --no-ml-dsa");
+  }
   const host = a.values.host ?? "127.0.0.1";
   const port = int("port", a.values.port, 7380, 65535);
   let witness;
@@ -96,6 +121,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
       name,
       logs,
       mlDsa: !a.flags.has("no-ml-dsa"),
+      mlDsaEngine: engine as MlDsaEngineChoice,
       rateLimit,
       bodyLimit,
       status: (line) => io.stderr(line + "\n"),

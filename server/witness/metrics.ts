@@ -7,6 +7,8 @@
  *   `rate-limited`, `busy`;
  * - `witness_cosignatures_total{origin}`: checkpoints cosigned per log;
  * - `witness_log_size{origin}`: the size the witness last cosigned per log;
+ * - `witness_waiting_requests{origin}`: `add-checkpoint` requests queued or
+ *   in progress per log (at `MAX_WAITING_PER_LOG` more are refused with 503);
  * - the standard process series.
  *
  * @module
@@ -16,6 +18,14 @@ import { SERVER_VERSION } from "../version.ts";
 
 function label(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+/** What the metrics read from the state when rendered (a `WitnessStore`). */
+export interface WitnessMetricsSource {
+  /** Size last cosigned, by origin. */
+  cachedSizes(): Map<string, number>;
+  /** Requests waiting or in progress, by origin (only origins with some). */
+  waiting?(): Map<string, number>;
 }
 
 /**
@@ -41,11 +51,11 @@ export class WitnessMetrics {
     "witness_cosignatures_total",
     "Checkpoints cosigned, by log origin.",
   );
-  readonly #store: { cachedSizes(): Map<string, number> };
+  readonly #store: WitnessMetricsSource;
   readonly #process = processGauges(SERVER_VERSION);
 
   /** Metrics reading per-log sizes from `store` (a `WitnessStore`) when rendered. */
-  constructor(store: { cachedSizes(): Map<string, number> }) {
+  constructor(store: WitnessMetricsSource) {
     this.#store = store;
   }
 
@@ -72,7 +82,13 @@ export class WitnessMetrics {
     for (const [origin, size] of this.#store.cachedSizes()) {
       sizes += `witness_log_size{origin="${label(origin)}"} ${size}\n`;
     }
-    return this.#requests.render() + this.#cosigned.render() + sizes +
+    let waiting =
+      "# HELP witness_waiting_requests add-checkpoint requests queued or in progress, by log origin.\n" +
+      "# TYPE witness_waiting_requests gauge\n";
+    for (const [origin, n] of this.#store.waiting?.() ?? []) {
+      waiting += `witness_waiting_requests{origin="${label(origin)}"} ${n}\n`;
+    }
+    return this.#requests.render() + this.#cosigned.render() + sizes + waiting +
       this.#process.map((g) => g.render()).join("");
   }
 }

@@ -7,7 +7,11 @@
  * @module
  */
 import { isValidKeyName, type NoteSigner } from "../../ledger/note.ts";
-import { createLiboqsMlDsa44Engine } from "../../ledger/witness/mldsa_liboqs.ts";
+import { type MlDsa44Engine, nobleMlDsa44 } from "../../ledger/witness/mldsa.ts";
+import {
+  createLiboqsMlDsa44Engine,
+  type LiboqsMlDsa44Engine,
+} from "../../ledger/witness/mldsa_liboqs.ts";
 import { ConfigError, type RateLimitConfig } from "../config.ts";
 import { createWitnessApp } from "./app.ts";
 import { loadOrCreateWitnessKeys } from "./keys.ts";
@@ -30,8 +34,19 @@ export interface StartWitnessOptions {
   name: string;
   /** Verifier keys of the logs it accepts (a log key's name is its origin). */
   logs: string[];
-  /** Also cosign with ML-DSA-44 (liboqs where it loads, else JavaScript). @default {true} */
+  /** Also cosign with ML-DSA-44 (see `mlDsaEngine`). @default {true} */
   mlDsa?: boolean;
+  /**
+   * Which ML-DSA-44 implementation cosigns: `"auto"` tries liboqs
+   * (WebAssembly, several times faster) and falls back to
+   * `@noble/post-quantum` with one status line when it does not load;
+   * `"liboqs"` refuses to start without it; `"noble"` never loads it. Both
+   * make interchangeable FIPS 204 signatures from the same key file.
+   * @default {"auto"}
+   */
+  mlDsaEngine?: MlDsaEngineChoice;
+  /** Loads liboqs; a test injects a failing one. @default {createLiboqsMlDsa44Engine} */
+  loadLiboqs?: () => Promise<LiboqsMlDsa44Engine>;
   /** Per-client (remote address) rate limit; `null` for none. @default {null} */
   rateLimit?: RateLimitConfig | null;
   /** Request body limit in bytes. @default {65536} */
@@ -40,12 +55,19 @@ export interface StartWitnessOptions {
   status?: (line: string) => void;
 }
 
+/** How the witness picks its ML-DSA-44 implementation (see {@link StartWitnessOptions}). */
+export type MlDsaEngineChoice = "auto" | "liboqs" | "noble";
+/** The `mlDsaEngine` choices of {@link StartWitnessOptions}. */
+export const ML_DSA_ENGINE_CHOICES: readonly MlDsaEngineChoice[] = ["auto", "liboqs", "noble"];
+
 /** A running witness. */
 export interface RunningWitness {
   /** Its URL prefix (submission and monitoring), e.g. `http://127.0.0.1:PORT`. */
   url: string;
   /** Its verifier keys: the Ed25519 `cosignature/v1` key first, then ML-DSA-44. */
   verifierKeys: string[];
+  /** The ML-DSA-44 implementation that cosigns; `undefined` with `mlDsa: false`. */
+  mlDsaEngine: "liboqs" | "noble" | undefined;
   /** Its metrics. */
   metrics: WitnessMetrics;
   /** Stop listening, finish in-flight requests, close the state. Idempotent. */
@@ -94,18 +116,36 @@ export async function startWitness(opts: StartWitnessOptions): Promise<RunningWi
   const logs = witnessLogs(opts.logs);
   const status = opts.status ?? (() => {});
   const mlDsa = opts.mlDsa ?? true;
-  const engine = mlDsa
-    ? await createLiboqsMlDsa44Engine().catch((e) => {
+  const choice = opts.mlDsaEngine ?? "auto";
+  if (!(ML_DSA_ENGINE_CHOICES as readonly string[]).includes(choice)) {
+    throw new ConfigError(
+      `ML-DSA-44 engine ${JSON.stringify(choice)} is not one of ${
+        ML_DSA_ENGINE_CHOICES.join(", ")
+      }`,
+    );
+  }
+  const loadLiboqs = opts.loadLiboqs ?? createLiboqsMlDsa44Engine;
+  // `engine` is the liboqs instance this witness owns (destroyed on close).
+  let engine: LiboqsMlDsa44Engine | undefined;
+  if (mlDsa && choice === "liboqs") {
+    try {
+      engine = await loadLiboqs();
+    } catch (e) {
+      throw new ConfigError(`ML-DSA-44 engine liboqs does not load: ${(e as Error).message}`);
+    }
+  } else if (mlDsa && choice === "auto") {
+    engine = await loadLiboqs().catch((e) => {
       status(`witness: liboqs unavailable (${(e as Error).message}); ML-DSA-44 in JavaScript`);
       return undefined;
-    })
-    : undefined;
+    });
+  }
+  const mlDsaEngine: MlDsa44Engine | undefined = mlDsa ? engine ?? nobleMlDsa44 : undefined;
   let store: WitnessStore | undefined;
   try {
     await Deno.mkdir(opts.dataDir, { recursive: true });
     const keys = await loadOrCreateWitnessKeys(opts.dataDir, opts.name, {
       mlDsa,
-      ...(engine ? { engine } : {}),
+      ...(mlDsaEngine ? { engine: mlDsaEngine } : {}),
     });
     for (const f of keys.created) status(`witness: created ${opts.dataDir}/${f} (mode 0600)`);
     const cosigners: NoteSigner[] = [keys.ed25519];
@@ -142,6 +182,7 @@ export async function startWitness(opts: StartWitnessOptions): Promise<RunningWi
     return {
       url,
       verifierKeys,
+      mlDsaEngine: mlDsaEngine ? (engine ? "liboqs" : "noble") : undefined,
       metrics,
       close: () =>
         closing ??= (async () => {

@@ -94,6 +94,11 @@ export class WitnessStore {
     return out;
   }
 
+  /** Requests queued or in progress per log (for metrics); logs with none are absent. */
+  waiting(): Map<string, number> {
+    return new Map(this.#waiting);
+  }
+
   /** Read every stored record once (fills the cache, e.g. for metrics at start). */
   async load(origins: Iterable<string>): Promise<void> {
     for (const o of origins) await this.#read(o, true);

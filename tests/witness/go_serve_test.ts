@@ -4,7 +4,8 @@
  * the witness's Ed25519 line on each cosigned checkpoint and rejects it
  * when the checkpoint is changed; Go's `note.Open` still verifies the log's
  * Ed25519 signature beside the ML-DSA-44 lines (log's and witness's),
- * which it counts as unverified. Needs Go (fails without it, never skipped).
+ * which it counts as unverified, whichever engine made the ML-DSA-44 line
+ * (liboqs or noble). Needs Go (fails without it, never skipped).
  */
 import assert from "node:assert/strict";
 import { Ed25519NoteSigner } from "../../ledger/note.ts";
@@ -14,7 +15,12 @@ import { startWitness } from "../../server/witness/serve.ts";
 import { buildGo, runGo } from "./_go.ts";
 import { ORIGIN, TestLog } from "./_log.ts";
 
-Deno.test("Go verifies the cosignatures a witness server returns", async () => {
+for (const engine of ["liboqs", "noble"] as const) {
+  Deno.test(`Go verifies the cosignatures a witness server returns (ML-DSA-44 by ${engine})`, () =>
+    goChecks(engine));
+}
+
+async function goChecks(engine: "liboqs" | "noble"): Promise<void> {
   const bin = await buildGo();
   const logKey = await Ed25519NoteSigner.fromSeed(ORIGIN, new Uint8Array(32).fill(21));
   const logPq = MlDsa44NoteSigner.fromSeed(ORIGIN, new Uint8Array(32).fill(22));
@@ -24,8 +30,10 @@ Deno.test("Go verifies the cosignatures a witness server returns", async () => {
     name: "witness.example/go",
     logs: [logKey.verifierKey()],
     mlDsa: true,
+    mlDsaEngine: engine,
   });
   try {
+    assert.equal(w.mlDsaEngine, engine);
     const log = new TestLog([logKey, logPq]);
     const cases: { log_vkey: string; witness_vkey: string; note: string }[] = [];
     let old = 0;
@@ -69,4 +77,4 @@ Deno.test("Go verifies the cosignatures a witness server returns", async () => {
     await w.close();
     await Deno.remove(dir, { recursive: true });
   }
-});
+}

@@ -29,7 +29,7 @@ import { verifyLog } from "../../../ledger/verify_log.ts";
 
 /** The help text of `regledger ledger mirror`. */
 export const MIRROR_HELP =
-  `usage: regledger ledger mirror --server URL --data DIR [--key VKEY] [--token T]
+  `usage: regledger ledger mirror --server URL --data DIR [--key VKEY] [--token T] [--progress]
 
 Copy the server's log into DIR (a normal ledger data directory) from its
 C2SP tiles: the checkpoint, level-0 hash tiles, entry and envelope bundles;
@@ -44,6 +44,8 @@ Refused, exit 1 with {ok: false, rule, reason} (nothing stored):
   fork       the server's tree does not contain the one DIR holds
   entry      an entry, bundle or tile fails its checks
   key        DIR mirrors another log
+  empty      the server's log has no entries yet: nothing is created (a mirror
+             serves the checkpoint it copied, and the empty tree has none to copy)
 
 The log key: --key VKEY pins it (a file holding the verifier key, from
 \`regledger ledger key\`). Without --key, the first run trusts the key the
@@ -57,6 +59,9 @@ options:
   --key VKEY     the log's verifier key file
   --token T      API token (bundles need ledger:read unless the server serves them
                  publicly; default: the REGLEDGER_TOKEN environment variable)
+  --progress     print 'mirrored X/N entries (held)' on stderr after every staging write:
+                 X entries are then on disk and a rerun keeps them, even after a kill
+                 (default: progress every 10,000 entries, on a terminal only)
   -h, --help     show help
 
 examples:
@@ -89,7 +94,7 @@ async function exists(path: string): Promise<boolean> {
 export async function runMirror(args: string[], io: CliIO): Promise<number> {
   const p = parseArgs(args, {
     values: ["server", "data", "token", "key"],
-    flags: ["help"],
+    flags: ["help", "progress"],
     aliases: { h: "help" },
   });
   if (p.flags.has("help")) {
@@ -115,12 +120,24 @@ export async function runMirror(args: string[], io: CliIO): Promise<number> {
       throw new UsageError(`--key: ${(e as Error).message}`, { cause: e });
     }
   }
-  await Deno.mkdir(dir, { recursive: true });
   let record = await mirrorRecordOf(dir);
   if (record === null && (await exists(`${dir}/log-key`) || await exists(`${dir}/ledger.kv`))) {
     throw new UsageError(`${dir} holds a log that is not a mirror; give an empty directory`);
   }
+  // The checkpoint a first run starts from, read before anything is created.
+  let firstCheckpoint: string | undefined;
   try {
+    if (record === null) {
+      firstCheckpoint = await client.tileCheckpoint();
+      if (firstCheckpoint.split("\n")[1] === "0") {
+        // Nothing is created: an empty mirror would have no checkpoint to serve.
+        throw new MirrorRefusedError(
+          "empty",
+          "the server's log is empty: nothing to mirror yet (run again once it has entries)",
+        );
+      }
+    }
+    await Deno.mkdir(dir, { recursive: true });
     if (record !== null && given !== undefined && given !== record.verifier_key) {
       throw new MirrorRefusedError(
         "key",
@@ -147,13 +164,20 @@ export async function runMirror(args: string[], io: CliIO): Promise<number> {
       let shown = 0;
       const r = await mirrorLog(
         {
-          checkpoint: () => client.tileCheckpoint(),
+          checkpoint: async () => {
+            const cp = firstCheckpoint ?? await client.tileCheckpoint();
+            firstCheckpoint = undefined;
+            return cp;
+          },
           tile: (path) => client.tile(path),
         },
         store,
         {
           verifierKey: record.verifier_key,
-          onProgress: io.isTerminal
+          onStaged: p.flags.has("progress")
+            ? (held, total) => io.stderr(`mirrored ${held}/${total} entries (held)\n`)
+            : undefined,
+          onProgress: io.isTerminal && !p.flags.has("progress")
             ? (done, total) => {
               if (done - shown >= 10000 || done === total) {
                 shown = done;
@@ -170,7 +194,11 @@ export async function runMirror(args: string[], io: CliIO): Promise<number> {
     }
   } catch (e) {
     if (e instanceof MirrorRefusedError) {
-      io.stderr(`regledger: mirror refused (${e.rule}): ${e.message}\n`);
+      io.stderr(
+        e.rule === "empty"
+          ? `regledger: nothing to mirror: ${e.message}\n`
+          : `regledger: mirror refused (${e.rule}): ${e.message}\n`,
+      );
       printJson(io, { ok: false, rule: e.rule, reason: e.message });
       return 1;
     }
