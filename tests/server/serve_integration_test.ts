@@ -22,84 +22,28 @@ import { openLedger } from "../../ledger/ledger.ts";
 import { verifyConsistency } from "../../ledger/merkle/mod.ts";
 import { parseVerifierKey } from "../../ledger/note.ts";
 import { verifyTlogProof } from "../../ledger/tlog_proof.ts";
+import { buildGoInterop, runGoInterop } from "../go/_interop.ts";
 import { fixtureText, signedEnvelope, TOKENS, writeTrustFile } from "./_helpers.ts";
+import { type ServeChild, startServeChild } from "./_serve_child.ts";
 
 const assert: (v: unknown, msg?: string) => asserts v = nodeAssert.ok;
 const assertEquals = (a: unknown, b: unknown, msg?: string) =>
   nodeAssert.deepStrictEqual(a, b, msg);
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const SKIP_GO = Deno.env.get("REGLEDGER_SKIP_GO") === "1";
 
-interface Child {
-  proc: Deno.ChildProcess;
-  base: string;
-  stderr: string[];
+interface Child extends ServeChild {
   verifierKey: string;
-  exit: Promise<Deno.CommandStatus>;
 }
 
-/** Start `serve` on port 0 and wait for its "listening" line. */
+/** Start `serve` on port 0 (tests/server/_serve_child.ts) and read the verifier key it printed. */
 async function startChild(dir: string, trustFile: string): Promise<Child> {
-  const keys = Object.entries(TOKENS).map(([scope, token]) => `${token}:${scope}`).join(";");
-  const proc = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net=127.0.0.1,localhost",
-      "--allow-sys=hostname",
-      MAIN,
-      "serve",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--data",
-      dir,
-      "--trusted-keys",
-      trustFile,
-    ],
-    cwd: ROOT,
-    env: { REGLEDGER_API_KEYS: keys, REGLEDGER_RATE_LIMIT: "0", NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const stderr: string[] = [];
-  const lines = proc.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  let base: string | undefined;
-  let verifierKey: string | undefined;
-  const deadline = Date.now() + 30_000;
-  while (base === undefined) {
-    if (Date.now() > deadline) throw new Error(`serve did not start: ${stderr.join("\n")}`);
-    const { value, done } = await lines.read();
-    if (done) throw new Error(`serve exited: ${stderr.join("\n")}`);
-    buf += value;
-    let nl;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      stderr.push(line);
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(line);
-      if (m) base = m[1];
-      const k = /verifier key (\S+)/.exec(line);
-      if (k) verifierKey = k[1];
-    }
-  }
-  // Keep draining stderr so the child never blocks on a full pipe.
-  (async () => {
-    for (;;) {
-      const { value, done } = await lines.read();
-      if (done) break;
-      stderr.push(...value.split("\n").filter((l) => l));
-    }
-  })();
+  const child = await startServeChild(dir, ["--trusted-keys", trustFile], {
+    REGLEDGER_ACCESS_LOG: "1",
+  });
+  const verifierKey = child.stderr.map((l) => /verifier key (\S+)/.exec(l)?.[1]).find((k) => k);
   assert(verifierKey, "verifier key printed");
-  return { proc, base, stderr, verifierKey, exit: proc.status };
+  return { ...child, verifierKey };
 }
 
 async function submit(base: string, body: string): Promise<{ status: number; json: any }> {
@@ -123,32 +67,11 @@ async function getJson(base: string, path: string): Promise<any> {
 }
 
 async function goCheck(request: unknown): Promise<any> {
-  const GO_DIR = new URL("../go/interop/", import.meta.url).pathname;
-  const tmp = await Deno.makeTempDir({ prefix: "regledger-go-" });
+  const go = await buildGoInterop();
   try {
-    const env: Record<string, string> = { GOFLAGS: "-mod=mod", GOPROXY: "off", GOSUMDB: "off" };
-    if (!Deno.env.get("GOCACHE") && !Deno.env.get("HOME")) env.GOCACHE = `${tmp}/cache`;
-    const built = await new Deno.Command("go", {
-      args: ["build", "-o", `${tmp}/interop`, "."],
-      cwd: GO_DIR,
-      env,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!built.success) throw new Error(new TextDecoder().decode(built.stderr));
-    const child = new Deno.Command(`${tmp}/interop`, {
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(JSON.stringify(request)));
-    await w.close();
-    const out = await child.output();
-    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-    return JSON.parse(new TextDecoder().decode(out.stdout));
+    return await runGoInterop(go.bin, request);
   } finally {
-    await Deno.remove(tmp, { recursive: true });
+    await go.remove();
   }
 }
 
