@@ -23,6 +23,14 @@ import { InProcessKeyProvider } from "../core/keys.ts";
 import { TrustStore } from "../core/trust_store.ts";
 import { readTrustStoreFile } from "../core/trust_store_file.ts";
 import { verifyEnvelope } from "../core/verify.ts";
+import {
+  type Figure,
+  figuresJson,
+  interleave,
+  printFigures,
+  runContext,
+  writeResult,
+} from "./_interleaved.ts";
 
 const quick = Deno.args.includes("--quick");
 const ROUNDS = quick ? 60 : 500;
@@ -143,24 +151,10 @@ if (signature.length !== 64 || !(await verifyEnvelope(legacyParsed, legacyStore)
 // turn, so each figure and its baseline share the machine's load (2 shared
 // cores here). Rates are total calls over total time; ratios follow.
 const CALLS = 4;
-const time: Record<string, number> = Object.fromEntries(Object.keys(ops).map((k) => [k, 0]));
-const count: Record<string, number> = Object.fromEntries(Object.keys(ops).map((k) => [k, 0]));
-const order = Object.entries(ops);
-for (let r = 0; r < ROUNDS; r++) {
-  // Alternate the order so that no op always follows the same neighbour.
-  for (const [name, f] of r % 2 ? [...order].reverse() : order) {
-    const start = performance.now();
-    for (let i = 0; i < CALLS; i++) await f();
-    time[name] += performance.now() - start;
-    count[name] += CALLS * (BATCH[name] ?? 1);
-  }
-}
-const rates = Object.fromEntries(
-  Object.keys(ops).map((k) => [k, count[k] / (time[k] / 1000)]),
-);
+const rates = await interleave(ops, { rounds: ROUNDS, calls: CALLS, batch: BATCH });
 const pairedRatio = (op: string, base: string) => rates[op] / rates[base];
 
-const rows: { figure: string; per_s: number; baseline: string; ratio: number; goal?: number }[] = [
+const rows: Figure[] = [
   { figure: "raw Web Crypto Ed25519 sign", per_s: rates.raw_sign, baseline: "-", ratio: 1 },
   {
     figure: "envelope build+sign",
@@ -225,45 +219,17 @@ console.log(
   `envelope benchmark: ${ROUNDS} rounds, each timing ${CALLS} calls of every op in turn`,
 );
 console.log(`envelope ${text.length} bytes of JSON text, signed body ${body.length} bytes\n`);
-console.log(
-  `${"figure".padEnd(52)} ${"ops/s".padStart(9)}  ${"vs".padEnd(10)} ${"ratio".padStart(6)}  goal`,
-);
-for (const r of rows) {
-  const goal = r.goal === undefined
-    ? ""
-    : `≥ ${r.goal.toFixed(2)} ${r.ratio >= r.goal ? "met" : "NOT met"}`;
-  console.log(
-    `${r.figure.padEnd(52)} ${Math.round(r.per_s).toString().padStart(9)}  ${
-      r.baseline.padEnd(10)
-    } ${r.ratio.toFixed(2).padStart(6)}  ${goal}`,
-  );
-}
+printFigures(rows, 52);
 
 const result = {
-  benchmark: "envelope",
-  date: new Date().toISOString(),
-  deno: Deno.version.deno,
-  v8: Deno.version.v8,
-  os: Deno.build.os,
-  arch: Deno.build.arch,
+  ...runContext("envelope"),
   rounds: ROUNDS,
   calls_per_op_per_round: CALLS,
   envelope_text_bytes: text.length,
   signed_body_bytes: body.length,
   rates_per_s: Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, Math.round(v)])),
-  figures: rows.map((r) => ({
-    figure: r.figure,
-    per_s: Math.round(r.per_s),
-    baseline: r.baseline,
-    ratio: Number(r.ratio.toFixed(3)),
-    ...(r.goal === undefined ? {} : { goal: r.goal, met: r.ratio >= r.goal }),
-  })),
+  figures: figuresJson(rows),
   note:
     "Shared 2-core machine: absolute rates are noisy; ops are interleaved a few calls at a time so each ratio compares figures measured under the same load. Deno's Web Crypto Ed25519 signs and verifies synchronously on the calling thread (inside the promise-returning call), so the envelope's own work adds directly to it.",
 };
-await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
-await Deno.writeTextFile(
-  new URL("./results/envelope.json", import.meta.url),
-  JSON.stringify(result, null, 2) + "\n",
-);
-console.log("\nwrote benchmarks/results/envelope.json");
+await writeResult("envelope", result);

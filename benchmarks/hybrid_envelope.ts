@@ -28,6 +28,14 @@ import { InProcessKeyProvider } from "../core/keys.ts";
 import { createLiboqsMlDsa65Engine } from "../core/ml_dsa65_liboqs.ts";
 import { TrustStore } from "../core/trust_store.ts";
 import { verifyEnvelope } from "../core/verify.ts";
+import {
+  type Figure,
+  figuresJson,
+  interleave,
+  printFigures,
+  runContext,
+  writeResult,
+} from "./_interleaved.ts";
 
 const quick = Deno.args.includes("--quick");
 const ROUNDS = quick ? 10 : 120;
@@ -132,23 +140,11 @@ if (!(await verifyEnvelope(parsed, store)).valid) throw new Error("setup");
 // figure and its baseline share the machine's load. Rates are total calls
 // over total time; ratios follow.
 const CALLS = 3;
-const time: Record<string, number> = Object.fromEntries(Object.keys(ops).map((k) => [k, 0]));
-const count: Record<string, number> = Object.fromEntries(Object.keys(ops).map((k) => [k, 0]));
-const order = Object.entries(ops);
-for (let r = 0; r < ROUNDS; r++) {
-  for (const [name, f] of r % 2 ? [...order].reverse() : order) {
-    const start = performance.now();
-    for (let i = 0; i < CALLS; i++) await f();
-    time[name] += performance.now() - start;
-    count[name] += CALLS;
-  }
-  if (Deno.stdout.isTerminal() && r % 20 === 19) console.error(`round ${r + 1}/${ROUNDS}`);
-}
+const rates = await interleave(ops, { rounds: ROUNDS, calls: CALLS, progressEvery: 20 });
 oqs.destroy();
-const rates = Object.fromEntries(Object.keys(ops).map((k) => [k, count[k] / (time[k] / 1000)]));
 const ratio = (op: string, base: string) => rates[op] / rates[base];
 
-const rows: { figure: string; per_s: number; baseline: string; ratio: number; goal?: number }[] = [
+const rows: Figure[] = [
   {
     figure: "raw Web Crypto Ed25519 verify",
     per_s: rates.raw_ed25519_verify,
@@ -203,45 +199,17 @@ const rows: { figure: string; per_s: number; baseline: string; ratio: number; go
 
 console.log(`hybrid envelope benchmark: ${ROUNDS} rounds, each timing ${CALLS} calls of every op`);
 console.log(`envelope ${text.length} bytes of JSON text, signed body ${body.length} bytes\n`);
-console.log(
-  `${"figure".padEnd(44)} ${"ops/s".padStart(9)}  ${"vs".padEnd(10)} ${"ratio".padStart(6)}  goal`,
-);
-for (const r of rows) {
-  const goal = r.goal === undefined
-    ? ""
-    : `≥ ${r.goal.toFixed(2)} ${r.ratio >= r.goal ? "met" : "NOT met"}`;
-  console.log(
-    `${r.figure.padEnd(44)} ${Math.round(r.per_s).toString().padStart(9)}  ${
-      r.baseline.padEnd(10)
-    } ${r.ratio.toFixed(2).padStart(6)}  ${goal}`,
-  );
-}
+printFigures(rows, 44);
 
 const result = {
-  benchmark: "hybrid_envelope",
-  date: new Date().toISOString(),
-  deno: Deno.version.deno,
-  v8: Deno.version.v8,
-  os: Deno.build.os,
-  arch: Deno.build.arch,
+  ...runContext("hybrid_envelope"),
   rounds: ROUNDS,
   calls_per_op_per_round: CALLS,
   envelope_text_bytes: text.length,
   signed_body_bytes: body.length,
   rates_per_s: Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, Math.round(v)])),
-  figures: rows.map((r) => ({
-    figure: r.figure,
-    per_s: Math.round(r.per_s),
-    baseline: r.baseline,
-    ratio: Number(r.ratio.toFixed(3)),
-    ...(r.goal === undefined ? {} : { goal: r.goal, met: r.ratio >= r.goal }),
-  })),
+  figures: figuresJson(rows),
   note:
     "Shared 2-core machine: absolute rates are noisy; ops are interleaved a few calls at a time so each ratio compares figures measured under the same load. The raw baselines verify the same signed-body bytes with the same keys: Web Crypto Ed25519 plus ML-DSA-65 (FIPS 204 pure, empty context) of the named engine.",
 };
-await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
-await Deno.writeTextFile(
-  new URL("./results/hybrid_envelope.json", import.meta.url),
-  JSON.stringify(result, null, 2) + "\n",
-);
-console.log("\nwrote benchmarks/results/hybrid_envelope.json");
+await writeResult("hybrid_envelope", result);
