@@ -231,6 +231,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   } catch (e) {
     await ledger.close();
     envelopes.close();
+    pqEngine?.destroy();
     throw e;
   }
   if (applyBudgets) status(`regledger: ${applyBudgets()} privacy budget(s) in force`);
