@@ -31,7 +31,8 @@
  * and the rate at which a fresh process catches up on the log's entries
  * beside raw `readEntries` of the same entries.
  *
- * Run: deno run -A benchmarks/privacy_budget.ts [--quick]
+ * Run: deno run -A benchmarks/privacy_budget.ts [--quick] [--blocks B] [--window N]
+ * (B blocks per comparison, default 48; N appends per window, default 400).
  * Writes benchmarks/results/privacy_budget.json.
  *
  * @module
@@ -55,9 +56,15 @@ interface Cost {
 }
 
 const quick = Deno.args.includes("--quick");
+const arg = (name: string, dflt: number): number => {
+  const i = Deno.args.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(Deno.args[i + 1]) : dflt;
+  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`--${name} wants a positive integer`);
+  return v;
+};
 /** Blocks of four windows, per comparison (budgets on/off, and the A/A control). */
-const BLOCKS = quick ? 4 : 32;
-const PER_WINDOW = quick ? 100 : 800;
+const BLOCKS = arg("blocks", quick ? 4 : 48);
+const PER_WINDOW = arg("window", quick ? 100 : 400);
 const APPENDERS = 64;
 const PAIRS = 16;
 const GOAL = 0.05;
