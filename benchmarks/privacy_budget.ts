@@ -11,7 +11,10 @@
  * spends, so with them on every append is checked, charged and accepted.
  * Before every window (on or off, outside its timing) the keeper is brought
  * up to the log's size (`privacyBudget`), so no window pays for catching up
- * on entries appended while budgets were off.
+ * on entries appended while budgets were off, and V8's garbage is collected
+ * (the script re-runs itself with `--expose-gc`), so that no window pays for
+ * another's: a major collection landing in one short window was most of
+ * the windows' spread.
  *
  * Windows come in blocks of four, ABBA then BAAB (A: budgets off, B: on),
  * so a linear drift over a block (the log grows, the machine's load
@@ -32,7 +35,7 @@
  * beside raw `readEntries` of the same entries.
  *
  * Run: deno run -A benchmarks/privacy_budget.ts [--quick] [--blocks B] [--window N]
- * (B blocks per comparison, default 48; N appends per window, default 400).
+ * (B blocks per comparison, default 80; N appends per window, default 200).
  * Writes benchmarks/results/privacy_budget.json.
  *
  * @module
@@ -56,6 +59,17 @@ interface Cost {
 }
 
 const quick = Deno.args.includes("--quick");
+/** V8's collector, exposed by `--v8-flags=--expose-gc` (the script re-runs itself with it). */
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc && !Deno.env.get("REGLEDGER_BENCH_NO_GC")) {
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--v8-flags=--expose-gc", import.meta.filename!, ...Deno.args],
+    env: { REGLEDGER_BENCH_NO_GC: "1" },
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  Deno.exit(code);
+}
 const arg = (name: string, dflt: number): number => {
   const i = Deno.args.indexOf(`--${name}`);
   const v = i >= 0 ? Number(Deno.args[i + 1]) : dflt;
@@ -63,8 +77,8 @@ const arg = (name: string, dflt: number): number => {
   return v;
 };
 /** Blocks of four windows, per comparison (budgets on/off, and the A/A control). */
-const BLOCKS = arg("blocks", quick ? 4 : 48);
-const PER_WINDOW = arg("window", quick ? 100 : 400);
+const BLOCKS = arg("blocks", quick ? 4 : 80);
+const PER_WINDOW = arg("window", quick ? 100 : 200);
 const APPENDERS = 64;
 const PAIRS = 16;
 const GOAL = 0.05;
@@ -123,6 +137,9 @@ try {
     ledger.setPrivacyBudgets(budgetsOn ? budgets : null);
     // Account what earlier windows appended, outside the timing (both arms).
     await ledger.privacyBudget("bench-0", "ds-0");
+    // Collect earlier windows' garbage now, so that no window pays for
+    // another's (a major GC landing in one window was most of the spread).
+    gc?.();
     let next = 0;
     commits = 0;
     const c0 = process.cpuUsage();
@@ -271,6 +288,7 @@ try {
       "(setPrivacyBudgets, spend kept, keeper caught up outside the timing); blocks ABBA/BAAB; " +
       "ratio per block = time(off windows) / time(on windows); median over blocks, " +
       "percentile bootstrap 95% interval (10,000 resamples); A/A control interleaved block by block",
+    gc_between_windows: gc !== undefined,
     blocks: BLOCKS,
     windows_per_arm: 2 * BLOCKS,
     appends_per_window: PER_WINDOW,
@@ -347,7 +365,13 @@ try {
     `| catch-up of ${size} entries | ${results.catch_up.accounted_per_s}/s | ` +
       `${results.catch_up.raw_read_entries_per_s}/s raw readEntries | ${results.catch_up.ratio} |`,
   );
-  console.log(`verdict: ${realVerdict} (load average ${results.load_average.join(" ")})`);
+  console.log(
+    `verdict: ${realVerdict} (wall time; process CPU: ${real.cpu.verdict}; ` +
+      `load average ${results.load_average.join(" ")})` +
+      (ctl.wall.interval_holds_zero
+        ? ""
+        : " — but the A/A control's interval does not hold 0: this run's method is biased"),
+  );
   await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
   await Deno.writeTextFile(
     new URL("./results/privacy_budget.json", import.meta.url),
