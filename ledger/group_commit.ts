@@ -28,68 +28,19 @@
  * @module
  */
 import { tilesForCommit } from "./tiles/store_tiles.ts";
-import { sha256, toBase64, utf8Length } from "../core/bytes.ts";
-import { resolveEnvelope, signedBodySha256 } from "../core/envelope.ts";
-import { type ParsedEnvelope, PRIMITIVES } from "../core/envelope_types.ts";
-import { datasetRelease, DpBlockError } from "../core/dp/budgets.ts";
+import { sha256, toBase64 } from "../core/bytes.ts";
+import type { ParsedEnvelope } from "../core/envelope_types.ts";
 import { signCheckpoint } from "./checkpoint.ts";
-import { LedgerInputError, LedgerStateError } from "./errors.ts";
-import { encodeLeaf, LEAF_VERSION } from "./leaf.ts";
-import {
-  type HashReader,
-  leafHash,
-  proveRecord,
-  storedHashesForBatch,
-  storedHashIndex,
-  treeHash,
-} from "./merkle/mod.ts";
+import { LedgerStateError } from "./errors.ts";
+import { proveRecord } from "./merkle/mod.ts";
 import type { Ed25519NoteSigner, NoteSigner } from "./note.ts";
-import type {
-  EntrySize,
-  LedgerMeta,
-  LedgerStore,
-  LogHead,
-  NewEntry,
-  VersionedHead,
-} from "./store.ts";
+import type { LedgerMeta, LedgerStore, VersionedHead } from "./store.ts";
 import type { SignedHeadGuard } from "./signed_head.ts";
-import type { BudgetCharge, PrivacyBudgetKeeper } from "./privacy_budget.ts";
-import { formatTlogProof } from "./tlog_proof.ts";
+import type { PrivacyBudgetKeeper } from "./privacy_budget.ts";
 import type { AppendResult, CommitInfo } from "./wire.ts";
-
-interface Pending {
-  env: ParsedEnvelope;
-  /** SHA-256 of the whole canonical envelope (the leaf's `envelope_sha256`). */
-  sha: Uint8Array;
-  /** SHA-256 of the canonical signed body: the dedup key. */
-  body: Uint8Array;
-  canonical: Uint8Array;
-  issuer: string;
-  primitive: string;
-  issuedAt: string;
-  keyId: string;
-  /** What it charges to a privacy budget (`privacy_budget.ts`). */
-  charge: BudgetCharge;
-  size: EntrySize;
-  resolve: (r: AppendResult) => void;
-  reject: (e: unknown) => void;
-}
-
-const MAX_FIELD_BYTES = { issuer: 512, primitive: 64, issued_at: 64, key_id: 512 } as const;
-
-function fieldString(v: Record<string, unknown>, name: keyof typeof MAX_FIELD_BYTES): string {
-  const pointer = name === "key_id" ? "/receipt/key_id" : `/${name}`;
-  const x = name === "key_id"
-    ? (v.receipt as Record<string, unknown> | undefined)?.key_id
-    : v[name];
-  if (typeof x !== "string" || x.length === 0) {
-    throw new LedgerInputError(pointer, "must be a non-empty string");
-  }
-  if (utf8Length(x) > MAX_FIELD_BYTES[name]) {
-    throw new LedgerInputError(pointer, `must be at most ${MAX_FIELD_BYTES[name]} UTF-8 bytes`);
-  }
-  return x;
-}
+import { type Pending, prepareAppend, type PreparedAppend } from "./group_commit_input.ts";
+import { answerRefusals, checkBudgets } from "./group_commit_budget.ts";
+import { appendResult, batchEntries, buildBatchTree } from "./group_commit_tree.ts";
 
 /** The append side of a ledger: the queue and its group commits on one store. */
 export class GroupCommit {
@@ -142,9 +93,9 @@ export class GroupCommit {
    * @throws {LedgerInputError} when the envelope is too large or a field is too long.
    */
   append(env: ParsedEnvelope): Promise<AppendResult> {
-    let p: Omit<Pending, "resolve" | "reject">;
+    let p: PreparedAppend;
     try {
-      p = this.#prepare(env);
+      p = prepareAppend(env, this.#store.limits.maxEnvelopeBytes);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -152,53 +103,6 @@ export class GroupCommit {
       this.#queue.push({ ...p, resolve, reject });
       if (!this.#flushing) this.#flushing = this.#flush();
     });
-  }
-
-  #prepare(env: ParsedEnvelope): Omit<Pending, "resolve" | "reject"> {
-    if (!env || !(env.canonical instanceof Uint8Array)) {
-      throw new LedgerInputError("", "not a parsed envelope (use parseEnvelopeText)");
-    }
-    const max = this.#store.limits.maxEnvelopeBytes;
-    if (env.canonical.length > max) {
-      throw new LedgerInputError(
-        "",
-        `envelope is ${env.canonical.length} canonical bytes; the ledger stores at most ${max}`,
-      );
-    }
-    // Trust only bytes derived by core/envelope.ts from the canonical form.
-    const resolved = resolveEnvelope(env).envelope;
-    const v = resolved.value as unknown as Record<string, unknown>;
-    const canonical = resolved.canonical;
-    const issuer = fieldString(v, "issuer");
-    const primitive = fieldString(v, "primitive");
-    if (!(PRIMITIVES as readonly string[]).includes(primitive)) {
-      throw new LedgerInputError("/primitive", `must be one of ${PRIMITIVES.join(", ")}`);
-    }
-    const issuedAt = fieldString(v, "issued_at");
-    const keyId = fieldString(v, "key_id");
-    let release;
-    try {
-      release = datasetRelease(v);
-    } catch (e) {
-      if (e instanceof DpBlockError) throw new LedgerInputError(e.pointer, e.message);
-      throw e;
-    }
-    return {
-      charge: { issuer, release },
-      env: resolved,
-      sha: sha256(canonical),
-      body: signedBodySha256(resolved),
-      canonical,
-      issuer,
-      primitive,
-      issuedAt,
-      keyId,
-      size: {
-        envelopeBytes: canonical.length,
-        fieldBytes: utf8Length(issuer) + utf8Length(primitive) + utf8Length(issuedAt) +
-          utf8Length(keyId),
-      },
-    };
   }
 
   /**
@@ -282,30 +186,15 @@ export class GroupCommit {
         error?: unknown;
       };
       // Privacy budgets: checked against the head this commit is conditioned on.
-      const keeper = this.budgets?.active ? this.budgets : null;
-      const refusals = keeper
-        ? (await keeper.catchUp(vh.head.size), keeper.admit(todo.map((p) => p.charge)))
-        : [];
-      const admitted = keeper ? todo.filter((_, i) => refusals[i] === null) : todo;
-      const refuse = async () => {
-        const refused = todo.filter((_, i) => refusals[i]);
-        const errors = refusals.filter((r) => r !== null);
-        const fail = (p: Pending, e: unknown) =>
-          [p, ...followers.get(toBase64(p.body)) ?? []].forEach((q) => q.reject(e));
-        try {
-          // A refused envelope already in the log is that entry (no new spend).
-          const found = refused.length
-            ? await this.#store.findBodies(refused.map((p) => p.body))
-            : [];
-          for (let i = 0; i < refused.length; i++) {
-            const idx = found[i];
-            if (idx === null) fail(refused[i], errors[i]);
-            else settle(refused[i], await this.#existingResult(idx));
-          }
-        } catch (e) {
-          refused.forEach((p) => fail(p, e)); // settling twice is a no-op
-        }
-      };
+      const { keeper, refusals, admitted } = await checkBudgets(this.budgets, vh.head.size, todo);
+      const refuse = () =>
+        answerRefusals(
+          this.#store,
+          todo,
+          refusals,
+          (p, e) => [p, ...followers.get(toBase64(p.body)) ?? []].forEach((q) => q.reject(e)),
+          async (p, idx) => settle(p, await this.#existingResult(idx)),
+        );
       if (admitted.length === 0) {
         await refuse();
         return null;
@@ -382,50 +271,10 @@ export class GroupCommit {
     vh: VersionedHead,
     todo: Pending[],
   ): Promise<{ ok: true; results: () => Promise<AppendResult[]> } | { ok: false }> {
-    const n0 = vh.head.size;
-    const leaves: Uint8Array[] = [];
-    const leafHashes: Uint8Array[] = [];
-    let prev = vh.head.lastLeafHash;
-    todo.forEach((p, i) => {
-      const leaf = encodeLeaf({
-        envelope_sha256: toBase64(p.sha),
-        index: n0 + i,
-        issued_at: p.issuedAt,
-        issuer: p.issuer,
-        key_id: p.keyId,
-        prev: toBase64(prev),
-        primitive: p.primitive,
-        v: LEAF_VERSION,
-      });
-      leaves.push(leaf);
-      prev = leafHash(leaf);
-      leafHashes.push(prev);
-    });
-    const fresh = await storedHashesForBatch(n0, leafHashes, this.#store);
-    const base = storedHashIndex(0, n0);
-    const reader = overlay(this.#store, base, fresh);
-    const size = n0 + todo.length;
-    const root = await treeHash(size, reader);
+    const tree = await buildBatchTree(this.#store, vh.head, todo);
+    const { n0, size, root, leaves, leafHashes, reader, head } = tree;
     const checkpoint = await signCheckpoint({ origin: this.#origin, size, root }, this.#signers);
-    const entries: NewEntry[] = [];
-    let off = 0;
-    todo.forEach((p, i) => {
-      const count = storedHashIndex(0, n0 + i + 1) - storedHashIndex(0, n0 + i);
-      entries.push({
-        index: n0 + i,
-        leaf: leaves[i],
-        hashes: fresh.slice(off, off + count),
-        endsCommit: i === todo.length - 1,
-        envelope: p.canonical,
-        envelopeSha256: p.sha,
-        bodySha256: p.body,
-        issuer: p.issuer,
-        primitive: p.primitive,
-        issuedAt: p.issuedAt,
-      });
-      off += count;
-    });
-    const head: LogHead = { size, root, lastLeafHash: prev };
+    const entries = batchEntries(tree, todo);
     const tiles = this.#storeTiles ? await tilesForCommit(n0, size, reader) : undefined;
     const committing = this.#store.commit(vh.version, {
       entries,
@@ -445,7 +294,7 @@ export class GroupCommit {
       for (let i = 0; i < todo.length; i++) {
         const proof = await proveRecord(size, n0 + i, reader);
         out.push(
-          this.#result(
+          appendResult(
             n0 + i,
             size,
             leaves[i],
@@ -479,28 +328,6 @@ export class GroupCommit {
     return { ok: true, results };
   }
 
-  #result(
-    index: number,
-    size: number,
-    leaf: Uint8Array,
-    lh: Uint8Array,
-    sha: Uint8Array,
-    checkpoint: string,
-    proof: Uint8Array[],
-    existing: boolean,
-  ): AppendResult {
-    return {
-      index,
-      tree_size: size,
-      leaf_hash: toBase64(lh),
-      envelope_sha256: toBase64(sha),
-      checkpoint,
-      inclusion_proof: proof.map((h) => toBase64(h)),
-      tlog_proof: formatTlogProof({ extra: leaf, index, proof, checkpoint }),
-      existing,
-    };
-  }
-
   async #existingResult(index: number): Promise<AppendResult> {
     const vh = await this.#store.readHead();
     const e = await this.#store.readEntry(index);
@@ -513,7 +340,7 @@ export class GroupCommit {
     }
     const proof = await proveRecord(vh.head.size, index, this.#store);
     if (this.signedHead) await this.signedHead.record(vh.head, checkpoint);
-    return this.#result(
+    return appendResult(
       index,
       vh.head.size,
       e.leaf,
@@ -524,20 +351,4 @@ export class GroupCommit {
       true,
     );
   }
-}
-
-function overlay(store: HashReader, base: number, fresh: Uint8Array[]): HashReader {
-  return {
-    async readHashes(indexes: number[]): Promise<Uint8Array[]> {
-      const old = indexes.filter((i) => i < base);
-      const got = old.length > 0 ? await store.readHashes(old) : [];
-      let j = 0;
-      return indexes.map((i) => {
-        if (i < base) return got[j++];
-        const h = fresh[i - base];
-        if (!h) throw new RangeError(`no stored hash at index ${i}`);
-        return h;
-      });
-    },
-  };
 }

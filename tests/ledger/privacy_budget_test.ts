@@ -169,6 +169,45 @@ Deno.test("budgets set after the fact are checked against the whole log; unset m
   });
 });
 
+Deno.test("swapping the budget table keeps the spend: toggling off and on, and a swap mid-race, never overspend", async () => {
+  await withLedger(async (ledger) => {
+    const table = (epsilon: number) => budgets([{ issuer: "acme", dataset: "ds", epsilon }]);
+    const race = async (from: number, n: number) => {
+      const out = await Promise.allSettled(
+        Array.from(
+          { length: n },
+          async (_, i) => ledger.append(await dpEnvelope(from + i, { dataset: "ds" })),
+        ),
+      );
+      for (const o of out) {
+        if (o.status === "rejected") {
+          assert.ok(o.reason instanceof LedgerBudgetExceededError, String(o.reason));
+        }
+      }
+      return out.filter((o) => o.status === "fulfilled").length;
+    };
+    ledger.setPrivacyBudgets(table(1));
+    for (let i = 0; i < 4; i++) await ledger.append(await dpEnvelope(i, { dataset: "ds" }));
+    // Off: unlimited, but the releases still count once budgets are back.
+    ledger.setPrivacyBudgets(null);
+    for (let i = 4; i < 8; i++) await ledger.append(await dpEnvelope(i, { dataset: "ds" }));
+    ledger.setPrivacyBudgets(table(1.25)); // 8 × 0.125 = 1 spent: 2 more fit
+    assert.equal(await race(100, 8), 2);
+    // A new table of the same limits swapped in while appends are queued:
+    // the spend of the old table's admissions carries over.
+    ledger.setPrivacyBudgets(table(1.5)); // 10 × 0.125 spent: 2 more fit
+    const racing = race(200, 12);
+    ledger.setPrivacyBudgets(table(1.5));
+    await Promise.resolve();
+    ledger.setPrivacyBudgets(table(1.5));
+    assert.equal(await racing, 2);
+    const s = await ledger.privacyBudget("acme", "ds");
+    assert.equal(s.entries.length, 12);
+    assert.equal(s.spent.epsilon, 1.5);
+    assert.equal((await recompute(ledger, s.entries, 0)).eps, 1.5);
+  });
+});
+
 Deno.test("a dp block naming a dataset must be well formed", async () => {
   const env = await dpEnvelope(0, { dataset: "ds" });
   const v = structuredClone(env.value) as unknown as { dp: { fields: { f0: { scale: number } } } };
