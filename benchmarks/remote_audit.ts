@@ -219,6 +219,26 @@ while (!/port \d+\n/.test(out)) {
 const port = Number(/port (\d+)/.exec(out)![1]);
 const client = new LogClient(`http://127.0.0.1:${port}`);
 
+/** CPU seconds (user + system) used so far by process `pid` (Linux /proc; NaN elsewhere). */
+function cpuSeconds(pid: number | "self"): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    return NaN;
+  }
+}
+/** CPU µs per entry of the client (this process) and the server child over `run`. */
+async function cpuPerEntry<T>(run: () => Promise<T>): Promise<[T, number, number]> {
+  const c0 = cpuSeconds("self");
+  const s0 = cpuSeconds(child.pid);
+  const r = await run();
+  return [r, (cpuSeconds("self") - c0) * 1e6 / N, (cpuSeconds(child.pid) - s0) * 1e6 / N];
+}
+const clientCpu: number[] = [];
+const serverCpu: number[] = [];
+const referenceClientCpu: number[] = [];
 const remote: number[] = [];
 const reference: number[] = [];
 const fastRatios: number[] = [];
@@ -229,23 +249,32 @@ const mirrorRatios: number[] = [];
 try {
   for (let round = 0; round < ROUNDS; round++) {
     let t = performance.now();
-    const rr = await client.verify(meta.verifierKey);
+    const [rr, cc, sc] = await cpuPerEntry(() => client.verify(meta.verifierKey));
     const remoteRate = N / ((performance.now() - t) / 1000);
     if (!rr.ok || rr.size !== N) throw new Error(`remote audit failed: ${JSON.stringify(rr)}`);
     if (remoteOnly) {
-      console.log(`round ${round + 1}: remote ${remoteRate.toFixed(0)}/s`);
+      console.log(
+        `round ${round + 1}: remote ${remoteRate.toFixed(0)}/s ` +
+          `(CPU µs/entry: client ${cc.toFixed(1)}, server ${sc.toFixed(1)})`,
+      );
       continue;
     }
     t = performance.now();
-    const rf = await auditThroughTiles({
-      checkpoint: await client.tileCheckpoint(),
-      verifier: parseVerifierKey(meta.verifierKey),
-      fetchTile: (path) => client.tile(path),
-      fastPath: false,
-    });
+    const cp = await client.tileCheckpoint();
+    const [rf, rc] = await cpuPerEntry(() =>
+      auditThroughTiles({
+        checkpoint: cp,
+        verifier: parseVerifierKey(meta.verifierKey),
+        fetchTile: (path) => client.tile(path),
+        fastPath: false,
+      })
+    );
     const referenceRate = N / ((performance.now() - t) / 1000);
     if (!rf.ok || rf.size !== N) throw new Error(`reference audit failed: ${JSON.stringify(rf)}`);
     reference.push(referenceRate);
+    clientCpu.push(cc);
+    serverCpu.push(sc);
+    referenceClientCpu.push(rc);
     fastRatios.push(remoteRate / referenceRate);
     const store = await KvStore.open(`${dir}/ledger.kv`);
     t = performance.now();
@@ -277,7 +306,9 @@ try {
     mirrorRatios.push(mirrorRate / localRate);
     console.log(
       `round ${round + 1}: remote ${remoteRate.toFixed(0)}/s ` +
-        `(reference path ${referenceRate.toFixed(0)}/s), local ${localRate.toFixed(0)}/s, ` +
+        `(CPU µs/entry: client ${cc.toFixed(1)}, server ${sc.toFixed(1)}; ` +
+        `reference path ${referenceRate.toFixed(0)}/s, client ${rc.toFixed(1)} µs/entry), ` +
+        `local ${localRate.toFixed(0)}/s, ` +
         `mirror ${mirrorRate.toFixed(0)}/s`,
     );
   }
@@ -305,6 +336,10 @@ const result = {
   ratio_remote_to_local: Number(median(ratios).toFixed(3)),
   remote_reference_path_entries_per_s: Math.round(median(reference)),
   ratio_remote_to_reference_path: Number(median(fastRatios).toFixed(3)),
+  // CPU time per entry (user + system, from /proc): less sensitive to a loaded machine than rates.
+  remote_client_cpu_us_per_entry: Number(median(clientCpu).toFixed(1)),
+  remote_server_cpu_us_per_entry: Number(median(serverCpu).toFixed(1)),
+  remote_reference_path_client_cpu_us_per_entry: Number(median(referenceClientCpu).toFixed(1)),
   mirror_entries_per_s: Math.round(median(mirrors)),
   ratio_mirror_to_local: Number(median(mirrorRatios).toFixed(3)),
   approx_requests: requests,

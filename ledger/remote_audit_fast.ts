@@ -31,45 +31,8 @@
  *
  * @module
  */
-import { sha256 } from "../core/bytes.ts";
 import { LEAF_VERSION } from "./leaf.ts";
-
-type NodeCrypto = {
-  hash?: (alg: string, data: Uint8Array, encoding: "hex") => string;
-};
-
-/**
- * `node:crypto`'s one-shot `hash` where the runtime has it, reached as
- * core/bytes.ts reaches `createHash` (no `node:` import for browser
- * bundles). Its hex output is the cheapest of its forms here: no Buffer is
- * built per call.
- */
-const oneShot: NodeCrypto["hash"] = (() => {
-  const proc = (globalThis as {
-    process?: { getBuiltinModule?: (id: string) => NodeCrypto | undefined };
-  }).process;
-  try {
-    const f = proc?.getBuiltinModule?.("crypto")?.hash;
-    return typeof f === "function" ? f : undefined;
-  } catch {
-    return undefined;
-  }
-})();
-
-const NIBBLE = new Uint8Array(128).fill(255);
-for (let c = 0; c < 16; c++) NIBBLE["0123456789abcdef".charCodeAt(c)] = c;
-
-/** SHA-256 of `data` into `out` (32 bytes); one native call where there is one. */
-function digestInto(data: Uint8Array, out: Uint8Array): void {
-  if (!oneShot) {
-    out.set(sha256(data));
-    return;
-  }
-  const hex = oneShot("sha256", data, "hex");
-  for (let j = 0; j < 32; j++) {
-    out[j] = (NIBBLE[hex.charCodeAt(2 * j)] << 4) | NIBBLE[hex.charCodeAt(2 * j + 1)];
-  }
-}
+import { sha256Into } from "./tiles/fast_hash.ts";
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const OPEN = ascii(`{"envelope_sha256":"`);
@@ -176,7 +139,7 @@ export function bundleCertainlyPasses(x: FastBundle): boolean {
     let o = ls;
     if (!lit(eb, o, le, OPEN)) return false;
     o += OPEN.length;
-    digestInto(vb.subarray(vs, ve), envelopeSha);
+    sha256Into(vb.subarray(vs, ve), envelopeSha);
     if (!b64At(eb, o, le, envelopeSha, 0)) return false;
     o += 44;
     if (!lit(eb, o, le, AFTER_SHA)) return false;
@@ -200,7 +163,7 @@ export function bundleCertainlyPasses(x: FastBundle): boolean {
     if (scratch.length < leafLen + 1) scratch = new Uint8Array(leafLen + 1);
     scratch[0] = 0;
     scratch.set(eb.subarray(ls, le), 1);
-    digestInto(scratch.subarray(0, leafLen + 1), h);
+    sha256Into(scratch.subarray(0, leafLen + 1), h);
     const t = i * 32;
     for (let j = 0; j < 32; j++) if (h[j] !== tile[t + j]) return false;
   }
