@@ -9,7 +9,8 @@
  * {@link twinBundleTiles} answers both from one read: the first request for
  * either full bundle N reads the 256 entries, keeps them until the other
  * bundle has been asked for too (or until `keep` newer pairs push them
- * out), and each bundle is encoded from them exactly as `readBundle`
+ * out, or they would hold more than `maxHeldBytes` of leaves and envelopes
+ * with the other kept reads), and each bundle is encoded from them exactly as `readBundle`
  * (ledger/tiles/store_tiles.ts) encodes it. Only full bundles are shared:
  * they are immutable, so a kept read can never be stale. Hash tiles and
  * partial bundles go to the ledger as before.
@@ -26,12 +27,15 @@ type TileArg = { level: number | "entries" | "envelopes"; n: number; width: numb
 interface Pair {
   entries: Promise<StoredEntry[]>;
   asked: Set<string>;
+  /** Bytes of leaves and envelopes held, once read (0 before). */
+  bytes: number;
 }
 
 /**
  * `ledger.tile`, with the two full bundles of each N read once (see the
- * module documentation). `keep` bounds the reads held for a twin not yet
- * asked for (each ~256 entries).
+ * module documentation). `keep` bounds the number of reads held for a twin
+ * not yet asked for, `maxHeldBytes` their leaf and envelope bytes (envelopes
+ * may be up to 512 KiB each: 32 bundles of them would be gigabytes).
  *
  * @example
  * ```ts
@@ -50,8 +54,21 @@ interface Pair {
 export function twinBundleTiles(
   ledger: Ledger,
   keep = 32,
+  maxHeldBytes = 32 * 1024 * 1024,
 ): (tile: TileArg) => Promise<Uint8Array | null> {
   const pending = new Map<number, Pair>();
+  let held = 0;
+  const drop = (n: number, pair: Pair) => {
+    if (pending.get(n) !== pair) return;
+    pending.delete(n);
+    held -= pair.bytes;
+  };
+  const trim = () => {
+    for (const [n, pair] of pending) {
+      if (pending.size <= keep && held <= maxHeldBytes) break;
+      drop(n, pair);
+    }
+  };
   return async (tile: TileArg): Promise<Uint8Array | null> => {
     const kind = tile.level;
     if (
@@ -68,22 +85,30 @@ export function twinBundleTiles(
       // Another request may have started the read while the head was read.
       pair = pending.get(tile.n);
       if (pair === undefined) {
-        pair = { entries: ledger.store.readEntries(start, start + TILE_WIDTH), asked: new Set() };
-        pair.entries.catch(() => {});
+        const p: Pair = {
+          entries: ledger.store.readEntries(start, start + TILE_WIDTH),
+          asked: new Set(),
+          bytes: 0,
+        };
+        p.entries.then((entries) => {
+          // Held bytes are known once read; a read still waiting for its twin counts.
+          if (pending.get(tile.n) !== p) return;
+          p.bytes = entries.reduce((b, e) => b + e.leaf.length + e.envelope.length, 0);
+          held += p.bytes;
+          trim();
+        }, () => {});
+        pair = p;
         pending.set(tile.n, pair);
-        for (const n of pending.keys()) {
-          if (pending.size <= keep) break;
-          pending.delete(n);
-        }
+        trim();
       }
     }
     pair.asked.add(kind);
-    if (pair.asked.size === 2 && pending.get(tile.n) === pair) pending.delete(tile.n);
+    if (pair.asked.size === 2) drop(tile.n, pair);
     let entries: StoredEntry[];
     try {
       entries = await pair.entries;
     } catch (e) {
-      if (pending.get(tile.n) === pair) pending.delete(tile.n);
+      drop(tile.n, pair);
       throw e;
     }
     // As readBundle: a full bundle without all its entries is not served.

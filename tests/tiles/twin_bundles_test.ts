@@ -86,7 +86,7 @@ Deno.test("twin bundles: the same bytes as the ledger's, both bundles of N from 
   });
 });
 
-Deno.test("twin bundles: reads held for a twin are bounded; a failed read is not kept", async () => {
+Deno.test("twin bundles: reads held for a twin are bounded in number and bytes; a failed read is not kept", async () => {
   await withLedger(520, async (ledger, reads) => {
     const tile = twinBundleTiles(ledger, 1);
     // Entries 0 then entries 1 with keep = 1: the read for 0 is pushed out.
@@ -99,6 +99,20 @@ Deno.test("twin bundles: reads held for a twin are bounded; a failed read is not
     await tile(full("envelopes", 0));
     assert.equal(reads() - before, 1, "bundle 0's read was pushed out");
     await tile(full("entries", 0)); // its twin: nothing held now
+
+    // A byte bound the reads go over: nothing is kept (each twin reads again),
+    // and the bytes served are the same.
+    const lean = twinBundleTiles(ledger, 32, 1);
+    before = reads();
+    assert.deepEqual(await lean(full("entries", 1)), await ledger.tile(full("entries", 1)));
+    assert.deepEqual(await lean(full("envelopes", 1)), await ledger.tile(full("envelopes", 1)));
+    assert.equal(reads() - before, 4, "two reads by the lean reader, two by the ledger");
+    // Within the byte bound, the twin comes from the kept read.
+    const roomy = twinBundleTiles(ledger, 32, 10 * 1024 * 1024);
+    before = reads();
+    await roomy(full("entries", 1));
+    await roomy(full("envelopes", 1));
+    assert.equal(reads() - before, 1);
 
     const store = ledger.store as MemoryStore;
     const read = store.readEntries;
