@@ -4,7 +4,11 @@
  *
  * - remote: `LogClient.verify` against a real server (`startServer`, Deno KV)
  *   running in a child process on loopback — checkpoint, authenticated
- *   level-0 tiles, entry and envelope bundles, `checkEntry` on every entry;
+ *   level-0 tiles, entry and envelope bundles, every entry checked (the
+ *   fast path of ledger/remote_audit_fast.ts, `checkEntry` where it cannot
+ *   vouch);
+ * - remote, reference path (the before-and-after baseline of the fast path):
+ *   the same audit with `fastPath: false`, `checkEntry` on every entry;
  * - local: `verifyLog` on the same KV file (what `ledger verify --data`
  *   runs: entries, chain, tree, every checkpoint, the stored tiles, the
  *   derived indexes);
@@ -18,6 +22,9 @@
  * the group commit writes it. Rates are medians over interleaved rounds.
  *
  * Run: deno run -A benchmarks/remote_audit.ts [--entries N] [--rounds R] [--quick]
+ * Profiling: `--log DIR` builds the log in DIR once and reuses it later;
+ * `--remote-only` runs only the remote audits (with `deno run --cpu-prof`);
+ * `--profile-server DIR` has the server child write its CPU profile into DIR.
  * Writes benchmarks/results/remote_audit.json.
  *
  * @module
@@ -28,6 +35,8 @@ import type { Envelope, ParsedEnvelope } from "../core/envelope_types.ts";
 import { InProcessKeyProvider } from "../core/keys.ts";
 import { signCheckpoint } from "../ledger/checkpoint.ts";
 import { LogClient } from "../ledger/client.ts";
+import { parseVerifierKey } from "../ledger/note.ts";
+import { auditThroughTiles } from "../ledger/remote_audit.ts";
 import { KvStore } from "../ledger/kv_store.ts";
 import { encodeLeaf, LEAF_VERSION } from "../ledger/leaf.ts";
 import { loadOrCreateLogKey } from "../ledger/log_key.ts";
@@ -168,12 +177,35 @@ async function buildLog(dir: string, n: number): Promise<{ origin: string; verif
 
 console.log(`building a ${N}-entry log…`);
 const b0 = performance.now();
-const dir = `${tmp}/log`;
-const meta = await buildLog(dir, N);
+// --log DIR: build the log there once and reuse it in later runs (profiling).
+const keep = Deno.args.indexOf("--log");
+const dir = keep >= 0 ? Deno.args[keep + 1] : `${tmp}/log`;
+let meta: { origin: string; verifierKey: string };
+try {
+  meta = JSON.parse(await Deno.readTextFile(`${dir}/bench-meta.json`));
+  if ((meta as { entries?: number }).entries !== N) throw new Error("another size");
+} catch {
+  if (keep >= 0) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  meta = await buildLog(dir, N);
+  if (keep >= 0) {
+    await Deno.writeTextFile(`${dir}/bench-meta.json`, JSON.stringify({ ...meta, entries: N }));
+  }
+}
 console.log(`built in ${((performance.now() - b0) / 1000).toFixed(1)} s`);
 
+// --remote-only: just the remote audits (for profiling: `deno run --cpu-prof …`);
+// --profile-server DIR: the server child writes its CPU profile into DIR.
+const remoteOnly = Deno.args.includes("--remote-only");
+const profServer = Deno.args.indexOf("--profile-server");
 const child = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", new URL(import.meta.url).pathname, "--serve", dir],
+  args: [
+    "run",
+    "-A",
+    ...(profServer >= 0 ? ["--cpu-prof", `--cpu-prof-dir=${Deno.args[profServer + 1]}`] : []),
+    new URL(import.meta.url).pathname,
+    "--serve",
+    dir,
+  ],
   stdout: "piped",
   stderr: "inherit",
 }).spawn();
@@ -187,7 +219,29 @@ while (!/port \d+\n/.test(out)) {
 const port = Number(/port (\d+)/.exec(out)![1]);
 const client = new LogClient(`http://127.0.0.1:${port}`);
 
+/** CPU seconds (user + system) used so far by process `pid` (Linux /proc; NaN elsewhere). */
+function cpuSeconds(pid: number | "self"): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    return NaN;
+  }
+}
+/** CPU µs per entry of the client (this process) and the server child over `run`. */
+async function cpuPerEntry<T>(run: () => Promise<T>): Promise<[T, number, number]> {
+  const c0 = cpuSeconds("self");
+  const s0 = cpuSeconds(child.pid);
+  const r = await run();
+  return [r, (cpuSeconds("self") - c0) * 1e6 / N, (cpuSeconds(child.pid) - s0) * 1e6 / N];
+}
+const clientCpu: number[] = [];
+const serverCpu: number[] = [];
+const referenceClientCpu: number[] = [];
 const remote: number[] = [];
+const reference: number[] = [];
+const fastRatios: number[] = [];
 const local: number[] = [];
 const ratios: number[] = [];
 const mirrors: number[] = [];
@@ -195,9 +249,33 @@ const mirrorRatios: number[] = [];
 try {
   for (let round = 0; round < ROUNDS; round++) {
     let t = performance.now();
-    const rr = await client.verify(meta.verifierKey);
+    const [rr, cc, sc] = await cpuPerEntry(() => client.verify(meta.verifierKey));
     const remoteRate = N / ((performance.now() - t) / 1000);
     if (!rr.ok || rr.size !== N) throw new Error(`remote audit failed: ${JSON.stringify(rr)}`);
+    if (remoteOnly) {
+      console.log(
+        `round ${round + 1}: remote ${remoteRate.toFixed(0)}/s ` +
+          `(CPU µs/entry: client ${cc.toFixed(1)}, server ${sc.toFixed(1)})`,
+      );
+      continue;
+    }
+    t = performance.now();
+    const cp = await client.tileCheckpoint();
+    const [rf, rc] = await cpuPerEntry(() =>
+      auditThroughTiles({
+        checkpoint: cp,
+        verifier: parseVerifierKey(meta.verifierKey),
+        fetchTile: (path) => client.tile(path),
+        fastPath: false,
+      })
+    );
+    const referenceRate = N / ((performance.now() - t) / 1000);
+    if (!rf.ok || rf.size !== N) throw new Error(`reference audit failed: ${JSON.stringify(rf)}`);
+    reference.push(referenceRate);
+    clientCpu.push(cc);
+    serverCpu.push(sc);
+    referenceClientCpu.push(rc);
+    fastRatios.push(remoteRate / referenceRate);
     const store = await KvStore.open(`${dir}/ledger.kv`);
     t = performance.now();
     const lr = await verifyLog(store, meta);
@@ -227,7 +305,10 @@ try {
     mirrors.push(mirrorRate);
     mirrorRatios.push(mirrorRate / localRate);
     console.log(
-      `round ${round + 1}: remote ${remoteRate.toFixed(0)}/s, local ${localRate.toFixed(0)}/s, ` +
+      `round ${round + 1}: remote ${remoteRate.toFixed(0)}/s ` +
+        `(CPU µs/entry: client ${cc.toFixed(1)}, server ${sc.toFixed(1)}; ` +
+        `reference path ${referenceRate.toFixed(0)}/s, client ${rc.toFixed(1)} µs/entry), ` +
+        `local ${localRate.toFixed(0)}/s, ` +
         `mirror ${mirrorRate.toFixed(0)}/s`,
     );
   }
@@ -237,6 +318,10 @@ try {
   await lines.cancel().catch(() => {});
 }
 
+if (remoteOnly) {
+  await Deno.remove(tmp, { recursive: true });
+  Deno.exit(0);
+}
 const requests = 1 + 2 * Math.ceil(N / 256) + Math.ceil(N / 256) + Math.ceil(N / 65536) + 1;
 const result = {
   date: new Date().toISOString(),
@@ -249,6 +334,12 @@ const result = {
   remote_tiles_entries_per_s: Math.round(median(remote)),
   local_verify_log_entries_per_s: Math.round(median(local)),
   ratio_remote_to_local: Number(median(ratios).toFixed(3)),
+  remote_reference_path_entries_per_s: Math.round(median(reference)),
+  ratio_remote_to_reference_path: Number(median(fastRatios).toFixed(3)),
+  // CPU time per entry (user + system, from /proc): less sensitive to a loaded machine than rates.
+  remote_client_cpu_us_per_entry: Number(median(clientCpu).toFixed(1)),
+  remote_server_cpu_us_per_entry: Number(median(serverCpu).toFixed(1)),
+  remote_reference_path_client_cpu_us_per_entry: Number(median(referenceClientCpu).toFixed(1)),
   mirror_entries_per_s: Math.round(median(mirrors)),
   ratio_mirror_to_local: Number(median(mirrorRatios).toFixed(3)),
   approx_requests: requests,
@@ -261,6 +352,11 @@ console.table([
     audit: "remote, through tiles",
     "entries/s": result.remote_tiles_entries_per_s,
     ratio: result.ratio_remote_to_local,
+  },
+  {
+    audit: "remote, reference path (checkEntry only)",
+    "entries/s": result.remote_reference_path_entries_per_s,
+    ratio: Number((result.remote_reference_path_entries_per_s / median(local)).toFixed(3)),
   },
   {
     audit: "mirror (copy + store)",

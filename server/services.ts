@@ -12,6 +12,7 @@ import type { KeyProvider } from "../core/keys.ts";
 import { type AuditBackend, runAudit, runAuditWith, signAuditRun } from "../core/audit/index.ts";
 import { validate } from "../core/validate.ts";
 import { VerifyPool } from "./verify_pool.ts";
+import { twinBundleTiles } from "./routes/tiles_twins.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { MAX_ENVELOPE_BYTES } from "../ledger/kv_codec.ts";
 import { TrustStoreError } from "../core/errors.ts";
@@ -204,7 +205,8 @@ export function ledgerLog(ledger: Ledger): LogService {
     proveInclusion: (i, t) => ledger.proveInclusion(i, t),
     proveConsistency: (a, b) => ledger.proveConsistency(a, b),
     query: (q) => ledger.query(q),
-    tile: (t) => ledger.tile(t),
+    // Entry and envelope bundle N from one read of their entries (routes/tiles_twins.ts).
+    tile: twinBundleTiles(ledger),
     findByEnvelopeHash: async (sha) => (await ledger.store.findEnvelopes([sha]))[0] ?? undefined,
     findBySignedBody: async (sha) => (await ledger.store.findBodies([sha]))[0] ?? undefined,
     privacyBudget: (issuer, dataset) => ledger.privacyBudget(issuer, dataset),

@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { HASH_SIZE, type HashReader, nodeHash, storedHashIndex } from "../merkle/mod.ts";
+import { HASH_SIZE, type HashReader, storedHashIndex } from "../merkle/mod.ts";
+import { merkleRootOfRun } from "./fast_hash.ts";
 import { type BundleKind, checkTile, type Tile, TILE_HEIGHT, TILE_WIDTH } from "./path.ts";
 
 /** Bytes in a full hash tile: 256 hashes of 32 bytes. */
@@ -154,11 +155,14 @@ export function hashFromTileData(data: Uint8Array, start: number, end: number): 
   return subtreeHash(data, start, end);
 }
 
-/** MTH of a power-of-two run of tile hashes; views, not copies, for the leaves. */
+/**
+ * MTH of a power-of-two run of tile hashes: `merkleRootOfRun` (fast_hash.ts),
+ * the same node hashes without an allocation per node (every level-0 tile an
+ * audit reads is authenticated through this, 255 node hashes each).
+ */
 function subtreeHash(data: Uint8Array, start: number, end: number): Uint8Array {
   if (end - start === 1) return data.subarray(start * HASH_SIZE, end * HASH_SIZE);
-  const mid = start + (end - start) / 2;
-  return nodeHash(subtreeHash(data, start, mid), subtreeHash(data, mid, end));
+  return merkleRootOfRun(data, start, end);
 }
 
 /**
