@@ -76,7 +76,11 @@ function argValue(name: string, def: number): number {
 const quick = Deno.args.includes("--quick");
 const N = argValue("--entries", quick ? 10_000 : 100_000);
 const ROUNDS = argValue("--rounds", quick ? 2 : 3);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 const tmp = await Deno.makeTempDir({ prefix: "regledger-bench-remote-" });
 // One signed template, varied per entry: real envelopes (the audits recompute
