@@ -152,7 +152,10 @@ export interface WitnessingService {
    * `receipt` re-issued against a quorum-cosigned checkpoint that includes
    * its entry, or `undefined` when none does within `waitTimeoutMs`.
    */
-  witnessedReceipt<R extends Omit<AppendResult, "existing">>(receipt: R): Promise<R | undefined>;
+  witnessedReceipt<R extends Omit<AppendResult, "existing">>(
+    receipt: R,
+    opts?: { submittedAt?: number },
+  ): Promise<R | undefined>;
   /** Where witnessing stands, per witness (`/readyz`). */
   status(): WitnessingStatus;
 }

@@ -30,7 +30,7 @@
  */
 import { fromBase64 } from "../core/bytes.ts";
 import { parseCheckpointText } from "../ledger/checkpoint.ts";
-import { formatTlogProof } from "../ledger/tlog_proof.ts";
+import { formatTlogProof, parseTlogProof } from "../ledger/tlog_proof.ts";
 import { mergeCosignatures } from "../ledger/witness/add_checkpoint.ts";
 import type { WitnessEndpoint } from "../ledger/witness/client.ts";
 import { ALG_ML_DSA_44, type MlDsa44Engine, MlDsa44NoteVerifier } from "../ledger/witness/mldsa.ts";
@@ -132,6 +132,8 @@ interface Target {
   text: string;
   lines: Map<WitnessEndpoint, string[]>;
   answered: Set<WitnessEndpoint>;
+  /** `performance.now()` when it became the target (phase timings). */
+  createdAt: number;
 }
 
 interface WitnessState {
@@ -149,7 +151,19 @@ interface WitnessState {
 
 interface Waiter {
   size: number;
-  resolve: (checkpoint: string | undefined) => void;
+  /** `performance.now()` when it started waiting (phase timings). */
+  at: number;
+  resolve: (published: Published | undefined) => void;
+}
+
+/** A quorum-cosigned checkpoint, as published. */
+interface Published {
+  size: number;
+  text: string;
+  /** The target it was (phase timings); absent before `start`. */
+  target?: Target;
+  /** `performance.now()` when the quorum was reached. */
+  at: number;
 }
 
 /** Checkpoint text → tree size. */
@@ -175,7 +189,9 @@ export class Witnessing {
   >;
   readonly #closing = new AbortController();
   #target: Target | undefined;
-  #published: { size: number; text: string } | undefined;
+  #published: Published | undefined;
+  /** The newest checkpoint an append of this process handed over (no store read needed). */
+  #newest: { size: number; text: string } | undefined;
   #latestSize = 0;
   #advancing = false;
   #again = false;
@@ -239,9 +255,16 @@ export class Witnessing {
     await Promise.all(this.#loops);
   }
 
-  /** The log has (at least) `treeSize` entries: witness them when the round allows. */
-  notify(treeSize: number): void {
+  /**
+   * The log has (at least) `treeSize` entries: witness them when the round
+   * allows. `checkpoint`, the log's signed checkpoint for `treeSize` (an
+   * append's receipt has it), spares the next round reading it back.
+   */
+  notify(treeSize: number, checkpoint?: string): void {
     if (treeSize > this.#latestSize) this.#latestSize = treeSize;
+    if (checkpoint !== undefined && treeSize > (this.#newest?.size ?? -1)) {
+      this.#newest = { size: treeSize, text: checkpoint };
+    }
     this.#maybeAdvance();
   }
 
@@ -261,17 +284,30 @@ export class Witnessing {
    * The published checkpoint once it covers `treeSize` entries, or
    * `undefined` when `timeoutMs` passes first (or on close).
    */
-  waitForWitnessed(treeSize: number, timeoutMs = this.waitTimeoutMs): Promise<string | undefined> {
+  async waitForWitnessed(
+    treeSize: number,
+    timeoutMs = this.waitTimeoutMs,
+  ): Promise<string | undefined> {
+    return (await this.#waitPublished(treeSize, timeoutMs))?.text;
+  }
+
+  /**
+   * Wait for a published checkpoint of `treeSize` or more. Waiters are not
+   * polled: the round that publishes a checkpoint answers every waiter it
+   * covers, in one pass.
+   */
+  #waitPublished(treeSize: number, timeoutMs: number): Promise<Published | undefined> {
     const p = this.#published;
-    if (p && p.size >= treeSize) return Promise.resolve(p.text);
+    if (p && p.size >= treeSize) return Promise.resolve(p);
     if (this.#closing.signal.aborted) return Promise.resolve(undefined);
-    const { promise, resolve } = Promise.withResolvers<string | undefined>();
+    const { promise, resolve } = Promise.withResolvers<Published | undefined>();
     const timer = setTimeout(() => {
       this.#waiters = this.#waiters.filter((w) => w !== waiter);
       resolve(undefined);
     }, timeoutMs);
     const waiter: Waiter = {
       size: treeSize,
+      at: performance.now(),
       resolve: (cp) => {
         clearTimeout(timer);
         resolve(cp);
@@ -286,32 +322,67 @@ export class Witnessing {
    * `receipt` (an append's) re-issued against the published checkpoint once
    * that covers its entry: same entry, the quorum-cosigned checkpoint, an
    * inclusion proof to it and the `tlog-proof@v1` text. `undefined` when
-   * the wait times out.
+   * the wait times out. `opts.submittedAt` (`performance.now()` when the
+   * request arrived) adds the append's own time to the phase metrics.
    */
   async witnessedReceipt<R extends Omit<AppendResult, "existing">>(
     receipt: R,
-    timeoutMs = this.waitTimeoutMs,
+    opts: { timeoutMs?: number; submittedAt?: number } = {},
   ): Promise<R | undefined> {
-    const checkpoint = await this.waitForWitnessed(receipt.index + 1, timeoutMs);
-    if (checkpoint === undefined) return undefined;
-    const size = sizeOf(checkpoint);
-    const [entry, p] = await Promise.all([
-      this.#log.get(receipt.index),
+    const at = performance.now();
+    const published = await this.#waitPublished(
+      receipt.index + 1,
+      opts.timeoutMs ?? this.waitTimeoutMs,
+    );
+    if (published === undefined) return undefined;
+    const { size, text: checkpoint } = published;
+    const [leaf, p] = await Promise.all([
+      this.#leafOf(receipt),
       this.#log.proveInclusion(receipt.index, size),
     ]);
-    if (entry === null) throw new Error(`entry ${receipt.index} vanished from the log`);
+    this.#phases(at, published, performance.now(), opts.submittedAt);
     return {
       ...receipt,
       tree_size: size,
       checkpoint,
       inclusion_proof: p.proof,
       tlog_proof: formatTlogProof({
-        extra: fromBase64(entry.leaf),
+        extra: leaf,
         index: receipt.index,
         proof: p.proof.map(fromBase64),
         checkpoint,
       }),
     };
+  }
+
+  /** The entry's leaf bytes: from the append's own `tlog-proof` (no store read), else the log. */
+  async #leafOf(receipt: Omit<AppendResult, "existing">): Promise<Uint8Array> {
+    try {
+      const extra = parseTlogProof(receipt.tlog_proof).extra;
+      if (extra !== undefined) return extra;
+    } catch { /* read it from the log */ }
+    const entry = await this.#log.get(receipt.index);
+    if (entry === null) throw new Error(`entry ${receipt.index} vanished from the log`);
+    return fromBase64(entry.leaf);
+  }
+
+  /**
+   * Where one wait's time went (`regledger_witnessed_phase_seconds`): the
+   * append, waiting for a round whose checkpoint covers the entry, that
+   * round up to the quorum, and building the receipt. The phases add up to
+   * `total`.
+   */
+  #phases(at: number, p: Published, done: number, submittedAt?: number): void {
+    const h = this.metrics.phases;
+    const quorumAt = Math.max(p.at, at);
+    const roundAt = Math.min(Math.max(p.target?.createdAt ?? at, at), quorumAt);
+    if (submittedAt !== undefined) {
+      h.observe(Math.max(0, at - submittedAt) / 1000, { phase: "append" });
+    }
+    h.observe((roundAt - at) / 1000, { phase: "wait_for_round" });
+    h.observe((quorumAt - roundAt) / 1000, { phase: "round_to_quorum" });
+    h.observe((done - quorumAt) / 1000, { phase: "receipt" });
+    h.observe((done - (submittedAt ?? at)) / 1000, { phase: "total" });
   }
 
   /**
@@ -327,7 +398,7 @@ export class Witnessing {
     };
     const append = async (parsed: Parameters<LogService["append"]>[0]) => {
       const r = await log.append(parsed);
-      this.notify(r.tree_size);
+      this.notify(r.tree_size, r.checkpoint);
       return r;
     };
     // Everything else is the log's own, called on the log itself.
@@ -375,11 +446,33 @@ export class Witnessing {
     return t.lines.size >= this.quorum;
   }
 
+  /**
+   * Start the next round as soon as the current one allows (no timer): on
+   * the newest checkpoint, so checkpoints signed during a round are
+   * coalesced into one. An append's checkpoint is used as it is; only one
+   * from another process is read from the store.
+   */
   #maybeAdvance(): void {
     const t = this.#target;
     if (t === undefined || this.#latestSize <= t.size) return;
     if (!this.#quorumOn(t) && t.answered.size < this.#states.length) return;
+    const n = this.#newest;
+    if (n !== undefined && n.size >= this.#latestSize && !this.#advancing) {
+      this.#setTarget(n.size, n.text);
+      return;
+    }
     void this.#advance(false);
+  }
+
+  #setTarget(size: number, text: string): void {
+    this.#target = {
+      size,
+      text,
+      lines: new Map(),
+      answered: new Set(),
+      createdAt: performance.now(),
+    };
+    this.#wake();
   }
 
   /** Move the target to the log's newest checkpoint (if it is newer). */
@@ -396,10 +489,7 @@ export class Witnessing {
         const text = await this.#log.checkpoint();
         const size = sizeOf(text);
         if (size > this.#latestSize) this.#latestSize = size;
-        if (this.#target === undefined || size > this.#target.size) {
-          this.#target = { size, text, lines: new Map(), answered: new Set() };
-          this.#wake();
-        }
+        if (this.#target === undefined || size > this.#target.size) this.#setTarget(size, text);
       } while (this.#again);
     } catch (e) {
       if (first) throw e;
@@ -425,6 +515,11 @@ export class Witnessing {
         continue;
       }
       s.lastSentAt = performance.now();
+      if (!t.answered.has(s.endpoint)) {
+        this.metrics.phases.observe((s.lastSentAt - t.createdAt) / 1000, {
+          phase: "round_start_to_send",
+        });
+      }
       let ok: boolean;
       try {
         ok = await this.#submit(s, t);
@@ -485,10 +580,13 @@ export class Witnessing {
     const p = this.#published;
     if (p !== undefined && p.size > t.size) return;
     const text = mergeCosignatures(t.text, [...t.lines.values()].flat());
-    this.#published = { size: t.size, text };
+    const at = performance.now();
+    this.metrics.phases.observe((at - t.createdAt) / 1000, { phase: "round_start_to_quorum" });
+    const published: Published = { size: t.size, text, target: t, at };
+    this.#published = published;
     const still: Waiter[] = [];
     for (const w of this.#waiters) {
-      if (w.size <= t.size) w.resolve(text);
+      if (w.size <= t.size) w.resolve(published);
       else still.push(w);
     }
     this.#waiters = still;
