@@ -151,9 +151,18 @@ interface WitnessState {
 
 interface Waiter {
   size: number;
+  /** The entry whose receipt it waits for (its proof is made with the batch's). */
+  index?: number;
   /** `performance.now()` when it started waiting (phase timings). */
   at: number;
-  resolve: (published: Published | undefined) => void;
+  resolve: (answer: Answer | undefined) => void;
+}
+
+/** What a waiter gets: the published checkpoint, and its batch's proofs. */
+interface Answer {
+  published: Published;
+  /** Inclusion proofs to `published` by entry index, for the waiters it answered at once. */
+  proofs?: Promise<Map<number, string[]> | undefined>;
 }
 
 /** A quorum-cosigned checkpoint, as published. */
@@ -288,7 +297,7 @@ export class Witnessing {
     treeSize: number,
     timeoutMs = this.waitTimeoutMs,
   ): Promise<string | undefined> {
-    return (await this.#waitPublished(treeSize, timeoutMs))?.text;
+    return (await this.#waitPublished(treeSize, timeoutMs))?.published.text;
   }
 
   /**
@@ -296,17 +305,22 @@ export class Witnessing {
    * polled: the round that publishes a checkpoint answers every waiter it
    * covers, in one pass.
    */
-  #waitPublished(treeSize: number, timeoutMs: number): Promise<Published | undefined> {
+  #waitPublished(
+    treeSize: number,
+    timeoutMs: number,
+    index?: number,
+  ): Promise<Answer | undefined> {
     const p = this.#published;
-    if (p && p.size >= treeSize) return Promise.resolve(p);
+    if (p && p.size >= treeSize) return Promise.resolve({ published: p });
     if (this.#closing.signal.aborted) return Promise.resolve(undefined);
-    const { promise, resolve } = Promise.withResolvers<Published | undefined>();
+    const { promise, resolve } = Promise.withResolvers<Answer | undefined>();
     const timer = setTimeout(() => {
       this.#waiters = this.#waiters.filter((w) => w !== waiter);
       resolve(undefined);
     }, timeoutMs);
     const waiter: Waiter = {
       size: treeSize,
+      ...(index !== undefined ? { index } : {}),
       at: performance.now(),
       resolve: (cp) => {
         clearTimeout(timer);
@@ -330,29 +344,47 @@ export class Witnessing {
     opts: { timeoutMs?: number; submittedAt?: number } = {},
   ): Promise<R | undefined> {
     const at = performance.now();
-    const published = await this.#waitPublished(
+    const answer = await this.#waitPublished(
       receipt.index + 1,
       opts.timeoutMs ?? this.waitTimeoutMs,
+      receipt.index,
     );
-    if (published === undefined) return undefined;
+    if (answer === undefined) return undefined;
+    const { published } = answer;
     const { size, text: checkpoint } = published;
-    const [leaf, p] = await Promise.all([
-      this.#leafOf(receipt),
-      this.#log.proveInclusion(receipt.index, size),
-    ]);
+    const leaf = await this.#leafOf(receipt);
+    const proof = (await answer.proofs)?.get(receipt.index) ??
+      (await this.#log.proveInclusion(receipt.index, size)).proof;
     this.#phases(at, published, performance.now(), opts.submittedAt);
     return {
       ...receipt,
       tree_size: size,
       checkpoint,
-      inclusion_proof: p.proof,
+      inclusion_proof: proof,
       tlog_proof: formatTlogProof({
         extra: leaf,
         index: receipt.index,
-        proof: p.proof.map(fromBase64),
+        proof: proof.map(fromBase64),
         checkpoint,
       }),
     };
+  }
+
+  /**
+   * The inclusion proofs of `indices` to the tree of size `size`, by index;
+   * `undefined` when they cannot be made together (each waiter then asks
+   * for its own, and sees the error if there is one).
+   */
+  async #proofs(indices: number[], size: number): Promise<Map<number, string[]> | undefined> {
+    const log = this.#log;
+    if (!log.proveInclusions) return undefined;
+    const unique = [...new Set(indices)];
+    try {
+      const lists = await log.proveInclusions(unique, size);
+      return new Map(unique.map((i, k) => [i, lists[k]]));
+    } catch {
+      return undefined;
+    }
   }
 
   /** The entry's leaf bytes: from the append's own `tlog-proof` (no store read), else the log. */
@@ -584,12 +616,15 @@ export class Witnessing {
     this.metrics.phases.observe((at - t.createdAt) / 1000, { phase: "round_start_to_quorum" });
     const published: Published = { size: t.size, text, target: t, at };
     this.#published = published;
+    // Every waiter this checkpoint covers is answered now, in one pass, and
+    // their inclusion proofs are made together (one store read).
     const still: Waiter[] = [];
-    for (const w of this.#waiters) {
-      if (w.size <= t.size) w.resolve(published);
-      else still.push(w);
-    }
+    const answered: Waiter[] = [];
+    for (const w of this.#waiters) (w.size <= t.size ? answered : still).push(w);
     this.#waiters = still;
+    const indices = answered.flatMap((w) => (w.index === undefined ? [] : [w.index]));
+    const proofs = indices.length > 0 ? this.#proofs(indices, t.size) : undefined;
+    for (const w of answered) w.resolve(proofs ? { published, proofs } : { published });
   }
 
   #fail(s: WitnessState, state: WitnessStatus["state"], reason: string, message: string): void {
