@@ -338,6 +338,15 @@ async function phaseSums(base: string): Promise<Record<string, { sum: number; co
   ) {
     (out[m[2]] ??= { sum: 0, count: 0 })[m[1] as "sum" | "count"] = Number(m[3]);
   }
+  // The add-checkpoint request itself (HTTP, the witness's work, verifying its cosignatures).
+  for (
+    const m of text.matchAll(
+      /^regledger_witness_request_duration_seconds_(sum|count)\{witness="[^"]*?(\d+)"\} (\S+)$/gm,
+    )
+  ) {
+    const k = `witness${m[2]}_request`;
+    (out[k] ??= { sum: 0, count: 0 })[m[1] as "sum" | "count"] = Number(m[3]);
+  }
   return out;
 }
 
@@ -510,6 +519,8 @@ const PHASES = [
   "receipt",
   "total",
   "round_start_to_send",
+  "witness1_request",
+  "witness2_request",
   "round_start_to_quorum",
 ];
 console.log(`| what | ${PHASES.join(" | ")} |`);

@@ -15,10 +15,18 @@
  * restarts too (before the first quorum of a process, the target itself is
  * served, with whatever cosignatures it has).
  *
+ * A round starts as soon as the one before allows (quorum, or every
+ * witness answered) on the newest checkpoint an append handed over, so
+ * checkpoints signed during a round are coalesced into the next; no timer
+ * is involved. Waiters are answered per published checkpoint, all at once,
+ * with their inclusion proofs made together (`./witnessing_proofs.ts`), and
+ * `regledger_witnessed_phase_seconds` says where their time went.
+ *
  * Each witness has one request in flight at most (and all witnesses
- * together at most `maxConcurrency`), and a round's requests to one witness
- * start at least `minRequestIntervalMs` apart; failures back off
- * exponentially with jitter. The size each witness holds starts at 0 and is learnt from its
+ * together at most `maxConcurrency`), and requests to one witness start on
+ * average at least `minRequestIntervalMs` apart, with bursts of
+ * `requestBurst` (a token bucket); failures back off exponentially with
+ * jitter. The size each witness holds starts at 0 and is learnt from its
  * 409 answers. A split view — the witness holds another tree of this log
  * (422, or 409 naming the size sent), or a size beyond this log — is
  * reported loudly: an `error` log line, the `regledger_witness_split_view`
@@ -53,11 +61,16 @@ export interface WitnessingOptions {
   /** Most `add-checkpoint` requests in flight over all witnesses. @default {8} */
   maxConcurrency?: number;
   /**
-   * Least time between the starts of two rounds' requests to one witness,
-   * in ms: at most 50 requests/s per witness by default, below a witness's
-   * default per-client rate limit (100/s). @default {20}
+   * Rounds' requests to one witness start on average at least this far
+   * apart, in ms: at most 50 requests/s per witness by default, below a
+   * witness's default per-client rate limit (100/s). A round is never held
+   * back while the witness has had fewer than `requestBurst` requests in
+   * the last `requestBurst` intervals, so a round after a quiet moment
+   * starts at once. `0`: no spacing. @default {20}
    */
   minRequestIntervalMs?: number;
+  /** Requests to one witness that may start back to back (see `minRequestIntervalMs`). @default {4} */
+  requestBurst?: number;
   /** How often the log's size is re-read (appends by other processes), in ms. @default {1000} */
   pollIntervalMs?: number;
   /** First retry delay after a failure, in ms (doubles per failure, with jitter). @default {100} */
@@ -145,8 +158,10 @@ interface WitnessState {
   state: WitnessStatus["state"];
   lastError?: string;
   doneWith?: Target;
-  /** `performance.now()` when the last round's request went out. */
-  lastSentAt: number;
+  /** Requests it may be sent now without waiting (a token bucket, `minRequestIntervalMs`). */
+  tokens: number;
+  /** `performance.now()` when `tokens` was last topped up. */
+  refilledAt: number;
 }
 
 interface Waiter {
@@ -226,6 +241,7 @@ export class Witnessing {
       maxConcurrency: opts.maxConcurrency ?? 8,
       pollIntervalMs: opts.pollIntervalMs ?? 1000,
       minRequestIntervalMs: opts.minRequestIntervalMs ?? 20,
+      requestBurst: opts.requestBurst ?? 4,
       backoffBaseMs: opts.backoffBaseMs ?? 100,
       backoffMaxMs: opts.backoffMaxMs ?? 30_000,
       logLine: opts.logLine ?? ((l) => console.error(l)),
@@ -240,7 +256,8 @@ export class Witnessing {
       cosignedSize: null,
       failures: 0,
       state: "pending",
-      lastSentAt: -Infinity,
+      tokens: Math.max(1, opts.requestBurst ?? 4),
+      refilledAt: performance.now(),
     }));
     this.metrics = new WitnessMetrics(() => this.status());
   }
@@ -541,14 +558,13 @@ export class Witnessing {
         await this.#changed.promise; // close() wakes it too
         continue;
       }
-      const gap = s.lastSentAt + this.#opts.minRequestIntervalMs - performance.now();
+      const gap = this.#takeToken(s);
       if (gap > 0) {
         await sleep(gap, signal); // then the newest target, which may have moved meanwhile
         continue;
       }
-      s.lastSentAt = performance.now();
       if (!t.answered.has(s.endpoint)) {
-        this.metrics.phases.observe((s.lastSentAt - t.createdAt) / 1000, {
+        this.metrics.phases.observe((performance.now() - t.createdAt) / 1000, {
           phase: "round_start_to_send",
         });
       }
@@ -569,6 +585,21 @@ export class Witnessing {
         await sleep(cap / 2 + (cap / 2) * this.#opts.random(), signal);
       }
     }
+  }
+
+  /** 0 when a request to `s` may start now (and takes its token), else the ms until one may. */
+  #takeToken(s: WitnessState): number {
+    const per = this.#opts.minRequestIntervalMs;
+    if (per <= 0) return 0;
+    const now = performance.now();
+    const burst = Math.max(1, this.#opts.requestBurst);
+    s.tokens = Math.min(burst, s.tokens + (now - s.refilledAt) / per);
+    s.refilledAt = now;
+    if (s.tokens >= 1) {
+      s.tokens -= 1;
+      return 0;
+    }
+    return (1 - s.tokens) * per;
   }
 
   /** One round with witness `s` on target `t`; true when it cosigned. */

@@ -10,7 +10,7 @@ import { createApp, type RegledgerApp } from "../../server/app.ts";
 import { DEFAULT_CONFIG } from "../../server/config.ts";
 import type { LogService } from "../../server/deps.ts";
 import { ServerMetrics } from "../../server/metrics.ts";
-import { Witnessing } from "../../server/witnessing.ts";
+import { Witnessing, type WitnessingOptions } from "../../server/witnessing.ts";
 import { witnessEndpoints } from "../../ledger/witness/client.ts";
 import { parseAddCheckpointRequest } from "../../ledger/witness/add_checkpoint.ts";
 import { parsePolicy, verifyCheckpointPolicy } from "../../ledger/witness/policy.ts";
@@ -40,7 +40,7 @@ interface Setup {
 }
 
 /** Two witnesses, quorum 2, a log that counts what witnessing asks of it; no polling timer. */
-async function setup(): Promise<Setup> {
+async function setup(opts: Partial<WitnessingOptions> = {}): Promise<Setup> {
   const h = await harness();
   const witnesses = [
     await startTestWitness("witness.test/b1", [h.ledger.verifierKey]),
@@ -79,6 +79,7 @@ async function setup(): Promise<Setup> {
     backoffBaseMs: 5,
     backoffMaxMs: 50,
     logLine: (l) => lines.push(l),
+    ...opts,
   });
   const metrics = new ServerMetrics();
   metrics.addFamilies(witnessing.metrics);
@@ -253,6 +254,28 @@ Deno.test("200 concurrent wait=witnessed submissions: every receipt verifies aga
       m,
       new RegExp(`^regledger_witnessed_phase_seconds_count\\{phase="append"\\} ${N}$`, "m"),
     );
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("requests to a witness are spaced by a token bucket: a burst goes at once, beyond it rounds wait for the interval", async () => {
+  // Start's size-0 round, then two witnessed appends: the burst of 3. A
+  // fourth round would wait a minute.
+  const s = await setup({ minRequestIntervalMs: 60_000, requestBurst: 3, waitTimeoutMs: 3000 });
+  try {
+    await until("the start's round", () => s.witnessing.status().witnessed_size === 0);
+    for (const n of [1, 2]) {
+      const res = await append(s.app, n, "?wait=witnessed");
+      const body = await res.json();
+      assert.equal(res.status, 201, JSON.stringify(body));
+      assert.equal(body.tree_size, n);
+    }
+    const res = await append(s.app, 3, "?wait=witnessed");
+    const body = await res.json();
+    assert.equal(res.status, 504, JSON.stringify(body));
+    assert.equal(body.reason, "NotWitnessed");
+    assert.equal(s.witnessing.status().witnessed_size, 2);
   } finally {
     await s.close();
   }
