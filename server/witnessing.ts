@@ -42,7 +42,7 @@ import { formatTlogProof, parseTlogProof } from "../ledger/tlog_proof.ts";
 import { mergeCosignatures } from "../ledger/witness/add_checkpoint.ts";
 import type { WitnessEndpoint } from "../ledger/witness/client.ts";
 import { ALG_ML_DSA_44, type MlDsa44Engine, MlDsa44NoteVerifier } from "../ledger/witness/mldsa.ts";
-import type { AppendResult, LogService } from "./deps.ts";
+import type { AppendResult, ConsistencyProofJson, LogService } from "./deps.ts";
 import { WitnessMetrics } from "./witnessing_metrics.ts";
 import { sleep, Slots, witnessRound } from "./witnessing_round.ts";
 
@@ -147,6 +147,8 @@ interface Target {
   answered: Set<WitnessEndpoint>;
   /** `performance.now()` when it became the target (phase timings). */
   createdAt: number;
+  /** Consistency proofs to it by old size: witnesses that hold one size share one proof. */
+  proofs: Map<number, Promise<ConsistencyProofJson>>;
 }
 
 interface WitnessState {
@@ -520,6 +522,7 @@ export class Witnessing {
       lines: new Map(),
       answered: new Set(),
       createdAt: performance.now(),
+      proofs: new Map(),
     };
     this.#wake();
   }
@@ -604,8 +607,21 @@ export class Witnessing {
 
   /** One round with witness `s` on target `t`; true when it cosigned. */
   async #submit(s: WitnessState, t: Target): Promise<boolean> {
+    const log = this.#log;
     const r = await witnessRound(s, t, {
-      log: this.#log,
+      log: {
+        size: () => log.size(),
+        proveConsistency: (first, second) => {
+          if (second !== t.size) return log.proveConsistency(first, second);
+          let p = t.proofs.get(first);
+          if (p === undefined) {
+            p = log.proveConsistency(first, second);
+            t.proofs.set(first, p);
+            p.catch(() => t.proofs.delete(first));
+          }
+          return p;
+        },
+      },
       fetch: this.#opts.fetch,
       requestTimeoutMs: this.#opts.requestTimeoutMs,
       signal: this.#closing.signal,

@@ -24,6 +24,8 @@ interface Calls {
   /** Whether `checkpoint()` may read the store (it throws otherwise). */
   storeReadsAllowed: boolean;
   proveInclusion: number;
+  /** `proveConsistency` calls. */
+  consistency: number;
   /** Sizes of the `proveInclusions` batches. */
   batches: number[];
 }
@@ -50,6 +52,7 @@ async function setup(opts: Partial<WitnessingOptions> = {}): Promise<Setup> {
     checkpointReads: 0,
     storeReadsAllowed: true,
     proveInclusion: 0,
+    consistency: 0,
     batches: [],
   };
   const real = h.deps.log;
@@ -63,6 +66,10 @@ async function setup(opts: Partial<WitnessingOptions> = {}): Promise<Setup> {
     proveInclusion: async (i, t) => {
       calls.proveInclusion++;
       return await real.proveInclusion(i, t);
+    },
+    proveConsistency: async (a, b) => {
+      calls.consistency++;
+      return await real.proveConsistency(a, b);
     },
     proveInclusions: async (ix, t) => {
       calls.batches.push(ix.length);
@@ -178,6 +185,8 @@ Deno.test("a checkpoint signed while a round is in flight is witnessed right aft
     assert.equal(receipts[1].tree_size, 3);
     assert.equal(receipts[2].tree_size, 3);
     assert.deepEqual(seenByW2, [1, 3]);
+    // Both witnesses held size 1: the one proof from 1 to 3 was made once for both.
+    assert.equal(s.calls.consistency, 1);
     assert.equal(s.calls.checkpointReads, 0, s.lines.join("\n"));
     assert.equal(s.witnessing.status().witnessed_size, 3);
   } finally {
