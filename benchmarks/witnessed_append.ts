@@ -195,8 +195,16 @@ const servers = {
 const conns: Record<string, Http1Connection[]> = {};
 for (const [tag, s] of Object.entries(servers)) {
   const port = Number(new URL(s.base).port);
+  const host = new URL(s.base).host;
   conns[tag] = await Promise.all(
-    Array.from({ length: CONCURRENCY }, () => Http1Connection.open("127.0.0.1", port)),
+    Array.from({ length: CONCURRENCY }, async () => {
+      const c = await Http1Connection.open("127.0.0.1", port);
+      // One request now: an idle connection is then under the keep-alive
+      // timeout (raised above), not the first-header one, while envelopes are made.
+      const r = await c.request(encodeRequest("GET", "/healthz", { host }));
+      if (r.status !== 200) throw new Error(`${tag}: /healthz ${r.status}`);
+      return c;
+    }),
   );
 }
 const dec = new TextDecoder();
