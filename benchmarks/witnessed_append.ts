@@ -474,8 +474,12 @@ const result = {
   goal: { p50_ms: 200, p99_ms: 1000, by_rate: RATES.map(at) },
   note: "Real processes on loopback: 2 witnesses (regledger witness serve, Ed25519 + " +
     "ML-DSA-44 cosignatures), 3 log servers, clients in this process, all on a shared " +
-    "2-core machine. *_at_<rate>: open loop at that rate, latency from when the request " +
-    "was due to its answer (queueing included); unwitnessed_two_at_<rate> is the same load " +
+    "2-core machine. *_at_<rate>: open loop at that rate (each request sent when due, on a " +
+    "new connection when all are busy; sent_per_s and max_send_late_ms say whether the " +
+    "generator kept time), latency from when the request was due to its answer (queueing " +
+    "included, no coordinated omission); phase_means_ms: the server's " +
+    "regledger_witnessed_phase_seconds and add-checkpoint request means over the mode; " +
+    "unwitnessed_two_at_<rate> is the same load " +
     "without wait on the same server (the baseline: when it cannot keep up, queueing " +
     "dominates every paced row). throughput_*: closed loop, 64 clients, no wait; the ratio " +
     "is the cost of background witnessing to appends that do not wait. Rates: median " +
