@@ -62,11 +62,12 @@ export interface WitnessingOptions {
   maxConcurrency?: number;
   /**
    * Rounds' requests to one witness start on average at least this far
-   * apart, in ms: at most 50 requests/s per witness by default, below a
-   * witness's default per-client rate limit (100/s). A round is never held
-   * back while the witness has had fewer than `requestBurst` requests in
-   * the last `requestBurst` intervals, so a round after a quiet moment
-   * starts at once. `0`: no spacing. @default {20}
+   * apart, in ms: at most 100 requests/s per witness by default, within a
+   * witness's default per-client rate limit (100/s, bursts of 200; a
+   * witness that answers 429 anyway is backed off from). A round is never
+   * held back while the witness has had fewer than `requestBurst` requests
+   * in the last `requestBurst` intervals, so a round after a quiet moment
+   * starts at once. `0`: no spacing. @default {10}
    */
   minRequestIntervalMs?: number;
   /** Requests to one witness that may start back to back (see `minRequestIntervalMs`). @default {4} */
@@ -242,7 +243,7 @@ export class Witnessing {
       requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
       maxConcurrency: opts.maxConcurrency ?? 8,
       pollIntervalMs: opts.pollIntervalMs ?? 1000,
-      minRequestIntervalMs: opts.minRequestIntervalMs ?? 20,
+      minRequestIntervalMs: opts.minRequestIntervalMs ?? 10,
       requestBurst: opts.requestBurst ?? 4,
       backoffBaseMs: opts.backoffBaseMs ?? 100,
       backoffMaxMs: opts.backoffMaxMs ?? 30_000,
