@@ -52,6 +52,13 @@ export interface LogService {
   checkpoint(): Promise<string>;
   /** Inclusion proof of `index` in the tree of size `treeSize` (default: current). */
   proveInclusion(index: number, treeSize?: number): Promise<InclusionProofJson>;
+  /**
+   * The inclusion proofs (base64 audit paths) of many entries in the tree
+   * of size `treeSize`, a size the log has reached, in one store read
+   * (witnessed receipts, `server/witnessing_proofs.ts`). Optional:
+   * `proveInclusion` per entry otherwise.
+   */
+  proveInclusions?(indices: readonly number[], treeSize: number): Promise<string[][]>;
   /** Consistency proof between sizes `first ≤ second ≤ size()`. */
   proveConsistency(first: number, second: number): Promise<ConsistencyProofJson>;
   /** Entries by issuer, primitive and issue time, paginated. */
@@ -152,7 +159,10 @@ export interface WitnessingService {
    * `receipt` re-issued against a quorum-cosigned checkpoint that includes
    * its entry, or `undefined` when none does within `waitTimeoutMs`.
    */
-  witnessedReceipt<R extends Omit<AppendResult, "existing">>(receipt: R): Promise<R | undefined>;
+  witnessedReceipt<R extends Omit<AppendResult, "existing">>(
+    receipt: R,
+    opts?: { submittedAt?: number },
+  ): Promise<R | undefined>;
   /** Where witnessing stands, per witness (`/readyz`). */
   status(): WitnessingStatus;
 }

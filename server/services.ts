@@ -20,6 +20,7 @@ import { TrustStore, type TrustStoreJson } from "../core/trust_store.ts";
 import { verifyEnvelope } from "../core/verify.ts";
 import { hybridOptions } from "./verify_options.ts";
 import { getSchema, isSchemaName, listSchemas } from "../core/schemas.ts";
+import { proveInclusions } from "./witnessing_proofs.ts";
 import type {
   AuditService,
   EnvelopeService,
@@ -203,6 +204,7 @@ export function ledgerLog(ledger: Ledger): LogService {
     get: (i) => ledger.get(i),
     checkpoint: () => ledger.checkpoint(),
     proveInclusion: (i, t) => ledger.proveInclusion(i, t),
+    proveInclusions: (ix, t) => proveInclusions(t, ix, ledger.store),
     proveConsistency: (a, b) => ledger.proveConsistency(a, b),
     query: (q) => ledger.query(q),
     // Entry and envelope bundle N from one read of their entries (routes/tiles_twins.ts).

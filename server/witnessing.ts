@@ -15,10 +15,18 @@
  * restarts too (before the first quorum of a process, the target itself is
  * served, with whatever cosignatures it has).
  *
+ * A round starts as soon as the one before allows (quorum, or every
+ * witness answered) on the newest checkpoint an append handed over, so
+ * checkpoints signed during a round are coalesced into the next; no timer
+ * is involved. Waiters are answered per published checkpoint, all at once,
+ * with their inclusion proofs made together (`./witnessing_proofs.ts`), and
+ * `regledger_witnessed_phase_seconds` says where their time went.
+ *
  * Each witness has one request in flight at most (and all witnesses
- * together at most `maxConcurrency`), and a round's requests to one witness
- * start at least `minRequestIntervalMs` apart; failures back off
- * exponentially with jitter. The size each witness holds starts at 0 and is learnt from its
+ * together at most `maxConcurrency`), and requests to one witness start on
+ * average at least `minRequestIntervalMs` apart, with bursts of
+ * `requestBurst` (a token bucket); failures back off exponentially with
+ * jitter. The size each witness holds starts at 0 and is learnt from its
  * 409 answers. A split view — the witness holds another tree of this log
  * (422, or 409 naming the size sent), or a size beyond this log — is
  * reported loudly: an `error` log line, the `regledger_witness_split_view`
@@ -30,11 +38,11 @@
  */
 import { fromBase64 } from "../core/bytes.ts";
 import { parseCheckpointText } from "../ledger/checkpoint.ts";
-import { formatTlogProof } from "../ledger/tlog_proof.ts";
+import { formatTlogProof, parseTlogProof } from "../ledger/tlog_proof.ts";
 import { mergeCosignatures } from "../ledger/witness/add_checkpoint.ts";
 import type { WitnessEndpoint } from "../ledger/witness/client.ts";
 import { ALG_ML_DSA_44, type MlDsa44Engine, MlDsa44NoteVerifier } from "../ledger/witness/mldsa.ts";
-import type { AppendResult, LogService } from "./deps.ts";
+import type { AppendResult, ConsistencyProofJson, LogService } from "./deps.ts";
 import { WitnessMetrics } from "./witnessing_metrics.ts";
 import { sleep, Slots, witnessRound } from "./witnessing_round.ts";
 
@@ -53,11 +61,17 @@ export interface WitnessingOptions {
   /** Most `add-checkpoint` requests in flight over all witnesses. @default {8} */
   maxConcurrency?: number;
   /**
-   * Least time between the starts of two rounds' requests to one witness,
-   * in ms: at most 50 requests/s per witness by default, below a witness's
-   * default per-client rate limit (100/s). @default {20}
+   * Rounds' requests to one witness start on average at least this far
+   * apart, in ms: at most 100 requests/s per witness by default, within a
+   * witness's default per-client rate limit (100/s, bursts of 200; a
+   * witness that answers 429 anyway is backed off from). A round is never
+   * held back while the witness has had fewer than `requestBurst` requests
+   * in the last `requestBurst` intervals, so a round after a quiet moment
+   * starts at once. `0`: no spacing. @default {10}
    */
   minRequestIntervalMs?: number;
+  /** Requests to one witness that may start back to back (see `minRequestIntervalMs`). @default {4} */
+  requestBurst?: number;
   /** How often the log's size is re-read (appends by other processes), in ms. @default {1000} */
   pollIntervalMs?: number;
   /** First retry delay after a failure, in ms (doubles per failure, with jitter). @default {100} */
@@ -132,6 +146,10 @@ interface Target {
   text: string;
   lines: Map<WitnessEndpoint, string[]>;
   answered: Set<WitnessEndpoint>;
+  /** `performance.now()` when it became the target (phase timings). */
+  createdAt: number;
+  /** Consistency proofs to it by old size: witnesses that hold one size share one proof. */
+  proofs: Map<number, Promise<ConsistencyProofJson>>;
 }
 
 interface WitnessState {
@@ -143,13 +161,36 @@ interface WitnessState {
   state: WitnessStatus["state"];
   lastError?: string;
   doneWith?: Target;
-  /** `performance.now()` when the last round's request went out. */
-  lastSentAt: number;
+  /** Requests it may be sent now without waiting (a token bucket, `minRequestIntervalMs`). */
+  tokens: number;
+  /** `performance.now()` when `tokens` was last topped up. */
+  refilledAt: number;
 }
 
 interface Waiter {
   size: number;
-  resolve: (checkpoint: string | undefined) => void;
+  /** The entry whose receipt it waits for (its proof is made with the batch's). */
+  index?: number;
+  /** `performance.now()` when it started waiting (phase timings). */
+  at: number;
+  resolve: (answer: Answer | undefined) => void;
+}
+
+/** What a waiter gets: the published checkpoint, and its batch's proofs. */
+interface Answer {
+  published: Published;
+  /** Inclusion proofs to `published` by entry index, for the waiters it answered at once. */
+  proofs?: Promise<Map<number, string[]> | undefined>;
+}
+
+/** A quorum-cosigned checkpoint, as published. */
+interface Published {
+  size: number;
+  text: string;
+  /** The target it was (phase timings); absent before `start`. */
+  target?: Target;
+  /** `performance.now()` when the quorum was reached. */
+  at: number;
 }
 
 /** Checkpoint text → tree size. */
@@ -175,7 +216,9 @@ export class Witnessing {
   >;
   readonly #closing = new AbortController();
   #target: Target | undefined;
-  #published: { size: number; text: string } | undefined;
+  #published: Published | undefined;
+  /** The newest checkpoint an append of this process handed over (no store read needed). */
+  #newest: { size: number; text: string } | undefined;
   #latestSize = 0;
   #advancing = false;
   #again = false;
@@ -200,7 +243,8 @@ export class Witnessing {
       requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
       maxConcurrency: opts.maxConcurrency ?? 8,
       pollIntervalMs: opts.pollIntervalMs ?? 1000,
-      minRequestIntervalMs: opts.minRequestIntervalMs ?? 20,
+      minRequestIntervalMs: opts.minRequestIntervalMs ?? 10,
+      requestBurst: opts.requestBurst ?? 4,
       backoffBaseMs: opts.backoffBaseMs ?? 100,
       backoffMaxMs: opts.backoffMaxMs ?? 30_000,
       logLine: opts.logLine ?? ((l) => console.error(l)),
@@ -215,7 +259,8 @@ export class Witnessing {
       cosignedSize: null,
       failures: 0,
       state: "pending",
-      lastSentAt: -Infinity,
+      tokens: Math.max(1, opts.requestBurst ?? 4),
+      refilledAt: performance.now(),
     }));
     this.metrics = new WitnessMetrics(() => this.status());
   }
@@ -239,9 +284,16 @@ export class Witnessing {
     await Promise.all(this.#loops);
   }
 
-  /** The log has (at least) `treeSize` entries: witness them when the round allows. */
-  notify(treeSize: number): void {
+  /**
+   * The log has (at least) `treeSize` entries: witness them when the round
+   * allows. `checkpoint`, the log's signed checkpoint for `treeSize` (an
+   * append's receipt has it), spares the next round reading it back.
+   */
+  notify(treeSize: number, checkpoint?: string): void {
     if (treeSize > this.#latestSize) this.#latestSize = treeSize;
+    if (checkpoint !== undefined && treeSize > (this.#newest?.size ?? -1)) {
+      this.#newest = { size: treeSize, text: checkpoint };
+    }
     this.#maybeAdvance();
   }
 
@@ -261,17 +313,35 @@ export class Witnessing {
    * The published checkpoint once it covers `treeSize` entries, or
    * `undefined` when `timeoutMs` passes first (or on close).
    */
-  waitForWitnessed(treeSize: number, timeoutMs = this.waitTimeoutMs): Promise<string | undefined> {
+  async waitForWitnessed(
+    treeSize: number,
+    timeoutMs = this.waitTimeoutMs,
+  ): Promise<string | undefined> {
+    return (await this.#waitPublished(treeSize, timeoutMs))?.published.text;
+  }
+
+  /**
+   * Wait for a published checkpoint of `treeSize` or more. Waiters are not
+   * polled: the round that publishes a checkpoint answers every waiter it
+   * covers, in one pass.
+   */
+  #waitPublished(
+    treeSize: number,
+    timeoutMs: number,
+    index?: number,
+  ): Promise<Answer | undefined> {
     const p = this.#published;
-    if (p && p.size >= treeSize) return Promise.resolve(p.text);
+    if (p && p.size >= treeSize) return Promise.resolve({ published: p });
     if (this.#closing.signal.aborted) return Promise.resolve(undefined);
-    const { promise, resolve } = Promise.withResolvers<string | undefined>();
+    const { promise, resolve } = Promise.withResolvers<Answer | undefined>();
     const timer = setTimeout(() => {
       this.#waiters = this.#waiters.filter((w) => w !== waiter);
       resolve(undefined);
     }, timeoutMs);
     const waiter: Waiter = {
       size: treeSize,
+      ...(index !== undefined ? { index } : {}),
+      at: performance.now(),
       resolve: (cp) => {
         clearTimeout(timer);
         resolve(cp);
@@ -286,32 +356,85 @@ export class Witnessing {
    * `receipt` (an append's) re-issued against the published checkpoint once
    * that covers its entry: same entry, the quorum-cosigned checkpoint, an
    * inclusion proof to it and the `tlog-proof@v1` text. `undefined` when
-   * the wait times out.
+   * the wait times out. `opts.submittedAt` (`performance.now()` when the
+   * request arrived) adds the append's own time to the phase metrics.
    */
   async witnessedReceipt<R extends Omit<AppendResult, "existing">>(
     receipt: R,
-    timeoutMs = this.waitTimeoutMs,
+    opts: { timeoutMs?: number; submittedAt?: number } = {},
   ): Promise<R | undefined> {
-    const checkpoint = await this.waitForWitnessed(receipt.index + 1, timeoutMs);
-    if (checkpoint === undefined) return undefined;
-    const size = sizeOf(checkpoint);
-    const [entry, p] = await Promise.all([
-      this.#log.get(receipt.index),
-      this.#log.proveInclusion(receipt.index, size),
-    ]);
-    if (entry === null) throw new Error(`entry ${receipt.index} vanished from the log`);
+    const at = performance.now();
+    const answer = await this.#waitPublished(
+      receipt.index + 1,
+      opts.timeoutMs ?? this.waitTimeoutMs,
+      receipt.index,
+    );
+    if (answer === undefined) return undefined;
+    const { published } = answer;
+    const { size, text: checkpoint } = published;
+    const leaf = await this.#leafOf(receipt);
+    const proof = (await answer.proofs)?.get(receipt.index) ??
+      (await this.#log.proveInclusion(receipt.index, size)).proof;
+    this.#phases(at, published, performance.now(), opts.submittedAt);
     return {
       ...receipt,
       tree_size: size,
       checkpoint,
-      inclusion_proof: p.proof,
+      inclusion_proof: proof,
       tlog_proof: formatTlogProof({
-        extra: fromBase64(entry.leaf),
+        extra: leaf,
         index: receipt.index,
-        proof: p.proof.map(fromBase64),
+        proof: proof.map(fromBase64),
         checkpoint,
       }),
     };
+  }
+
+  /**
+   * The inclusion proofs of `indices` to the tree of size `size`, by index;
+   * `undefined` when they cannot be made together (each waiter then asks
+   * for its own, and sees the error if there is one).
+   */
+  async #proofs(indices: number[], size: number): Promise<Map<number, string[]> | undefined> {
+    const log = this.#log;
+    if (!log.proveInclusions) return undefined;
+    const unique = [...new Set(indices)];
+    try {
+      const lists = await log.proveInclusions(unique, size);
+      return new Map(unique.map((i, k) => [i, lists[k]]));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The entry's leaf bytes: from the append's own `tlog-proof` (no store read), else the log. */
+  async #leafOf(receipt: Omit<AppendResult, "existing">): Promise<Uint8Array> {
+    try {
+      const extra = parseTlogProof(receipt.tlog_proof).extra;
+      if (extra !== undefined) return extra;
+    } catch { /* read it from the log */ }
+    const entry = await this.#log.get(receipt.index);
+    if (entry === null) throw new Error(`entry ${receipt.index} vanished from the log`);
+    return fromBase64(entry.leaf);
+  }
+
+  /**
+   * Where one wait's time went (`regledger_witnessed_phase_seconds`): the
+   * append, waiting for a round whose checkpoint covers the entry, that
+   * round up to the quorum, and building the receipt. The phases add up to
+   * `total`.
+   */
+  #phases(at: number, p: Published, done: number, submittedAt?: number): void {
+    const h = this.metrics.phases;
+    const quorumAt = Math.max(p.at, at);
+    const roundAt = Math.min(Math.max(p.target?.createdAt ?? at, at), quorumAt);
+    if (submittedAt !== undefined) {
+      h.observe(Math.max(0, at - submittedAt) / 1000, { phase: "append" });
+    }
+    h.observe((roundAt - at) / 1000, { phase: "wait_for_round" });
+    h.observe((quorumAt - roundAt) / 1000, { phase: "round_to_quorum" });
+    h.observe((done - quorumAt) / 1000, { phase: "receipt" });
+    h.observe((done - (submittedAt ?? at)) / 1000, { phase: "total" });
   }
 
   /**
@@ -327,7 +450,7 @@ export class Witnessing {
     };
     const append = async (parsed: Parameters<LogService["append"]>[0]) => {
       const r = await log.append(parsed);
-      this.notify(r.tree_size);
+      this.notify(r.tree_size, r.checkpoint);
       return r;
     };
     // Everything else is the log's own, called on the log itself.
@@ -375,11 +498,34 @@ export class Witnessing {
     return t.lines.size >= this.quorum;
   }
 
+  /**
+   * Start the next round as soon as the current one allows (no timer): on
+   * the newest checkpoint, so checkpoints signed during a round are
+   * coalesced into one. An append's checkpoint is used as it is; only one
+   * from another process is read from the store.
+   */
   #maybeAdvance(): void {
     const t = this.#target;
     if (t === undefined || this.#latestSize <= t.size) return;
     if (!this.#quorumOn(t) && t.answered.size < this.#states.length) return;
+    const n = this.#newest;
+    if (n !== undefined && n.size >= this.#latestSize && !this.#advancing) {
+      this.#setTarget(n.size, n.text);
+      return;
+    }
     void this.#advance(false);
+  }
+
+  #setTarget(size: number, text: string): void {
+    this.#target = {
+      size,
+      text,
+      lines: new Map(),
+      answered: new Set(),
+      createdAt: performance.now(),
+      proofs: new Map(),
+    };
+    this.#wake();
   }
 
   /** Move the target to the log's newest checkpoint (if it is newer). */
@@ -396,10 +542,7 @@ export class Witnessing {
         const text = await this.#log.checkpoint();
         const size = sizeOf(text);
         if (size > this.#latestSize) this.#latestSize = size;
-        if (this.#target === undefined || size > this.#target.size) {
-          this.#target = { size, text, lines: new Map(), answered: new Set() };
-          this.#wake();
-        }
+        if (this.#target === undefined || size > this.#target.size) this.#setTarget(size, text);
       } while (this.#again);
     } catch (e) {
       if (first) throw e;
@@ -419,12 +562,16 @@ export class Witnessing {
         await this.#changed.promise; // close() wakes it too
         continue;
       }
-      const gap = s.lastSentAt + this.#opts.minRequestIntervalMs - performance.now();
+      const gap = this.#takeToken(s);
       if (gap > 0) {
         await sleep(gap, signal); // then the newest target, which may have moved meanwhile
         continue;
       }
-      s.lastSentAt = performance.now();
+      if (!t.answered.has(s.endpoint)) {
+        this.metrics.phases.observe((performance.now() - t.createdAt) / 1000, {
+          phase: "round_start_to_send",
+        });
+      }
       let ok: boolean;
       try {
         ok = await this.#submit(s, t);
@@ -444,10 +591,38 @@ export class Witnessing {
     }
   }
 
+  /** 0 when a request to `s` may start now (and takes its token), else the ms until one may. */
+  #takeToken(s: WitnessState): number {
+    const per = this.#opts.minRequestIntervalMs;
+    if (per <= 0) return 0;
+    const now = performance.now();
+    const burst = Math.max(1, this.#opts.requestBurst);
+    s.tokens = Math.min(burst, s.tokens + (now - s.refilledAt) / per);
+    s.refilledAt = now;
+    if (s.tokens >= 1) {
+      s.tokens -= 1;
+      return 0;
+    }
+    return (1 - s.tokens) * per;
+  }
+
   /** One round with witness `s` on target `t`; true when it cosigned. */
   async #submit(s: WitnessState, t: Target): Promise<boolean> {
+    const log = this.#log;
     const r = await witnessRound(s, t, {
-      log: this.#log,
+      log: {
+        size: () => log.size(),
+        proveConsistency: (first, second) => {
+          if (second !== t.size) return log.proveConsistency(first, second);
+          let p = t.proofs.get(first);
+          if (p === undefined) {
+            p = log.proveConsistency(first, second);
+            t.proofs.set(first, p);
+            p.catch(() => t.proofs.delete(first));
+          }
+          return p;
+        },
+      },
       fetch: this.#opts.fetch,
       requestTimeoutMs: this.#opts.requestTimeoutMs,
       signal: this.#closing.signal,
@@ -485,13 +660,19 @@ export class Witnessing {
     const p = this.#published;
     if (p !== undefined && p.size > t.size) return;
     const text = mergeCosignatures(t.text, [...t.lines.values()].flat());
-    this.#published = { size: t.size, text };
+    const at = performance.now();
+    this.metrics.phases.observe((at - t.createdAt) / 1000, { phase: "round_start_to_quorum" });
+    const published: Published = { size: t.size, text, target: t, at };
+    this.#published = published;
+    // Every waiter this checkpoint covers is answered now, in one pass, and
+    // their inclusion proofs are made together (one store read).
     const still: Waiter[] = [];
-    for (const w of this.#waiters) {
-      if (w.size <= t.size) w.resolve(text);
-      else still.push(w);
-    }
+    const answered: Waiter[] = [];
+    for (const w of this.#waiters) (w.size <= t.size ? answered : still).push(w);
     this.#waiters = still;
+    const indices = answered.flatMap((w) => (w.index === undefined ? [] : [w.index]));
+    const proofs = indices.length > 0 ? this.#proofs(indices, t.size) : undefined;
+    for (const w of answered) w.resolve(proofs ? { published, proofs } : { published });
   }
 
   #fail(s: WitnessState, state: WitnessStatus["state"], reason: string, message: string): void {

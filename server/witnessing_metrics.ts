@@ -53,6 +53,17 @@ export class WitnessMetrics {
     "add-checkpoint request latency in seconds, per witness.",
     LATENCY_BUCKETS,
   );
+  /**
+   * Where the time of witnessing goes, by phase: per `wait=witnessed`
+   * request `append`, `wait_for_round`, `round_to_quorum`, `receipt` (they
+   * add up to `total`); per round `round_start_to_send` (per witness) and
+   * `round_start_to_quorum`.
+   */
+  readonly phases: Histogram = new Histogram(
+    "regledger_witnessed_phase_seconds",
+    "Time of witnessing by phase, in seconds: per wait=witnessed request append, wait_for_round, round_to_quorum, receipt and their total; per round round_start_to_send (per witness request) and round_start_to_quorum.",
+    LATENCY_BUCKETS,
+  );
   readonly #status: () => WitnessingStatus;
 
   /** Families whose gauges read `status` when rendered. */
@@ -69,6 +80,7 @@ export class WitnessMetrics {
       this.requests.render(),
       this.failures.render(),
       this.latency.render(),
+      this.phases.render(),
       gauge(
         "regledger_witness_lag_entries",
         "Entries of the log a witness has not cosigned yet (log size minus the largest size it cosigned).",

@@ -23,7 +23,7 @@ export const MAX_CONFLICTS_PER_ROUND = 3;
 /** What a round needs beyond the witness and the checkpoint. */
 export interface RoundContext {
   /** The log (sizes and consistency proofs). */
-  log: LogService;
+  log: Pick<LogService, "size" | "proveConsistency">;
   /** The HTTP client. */
   fetch: typeof fetch;
   /** Timeout of one request, in ms. */

@@ -75,6 +75,7 @@ export function submitEnvelope(
   metrics: ServerMetrics,
 ): (c: Context<AppEnv>) => Promise<Response> {
   return async (c: Context<AppEnv>): Promise<Response> => {
+    const submittedAt = performance.now();
     onlyParams(c, ["wait"]);
     const wait = waitParam(c, deps);
     const parsed = await readEnvelope(c, deps);
@@ -89,7 +90,7 @@ export function submitEnvelope(
     const { existing, ...receipt } = await deps.log.append(parsed);
     metrics.appends.inc({ outcome: existing ? "existing" : "new" });
     if (!wait) return c.json(receipt, existing ? 200 : 201);
-    const witnessed = await deps.witnessing!.witnessedReceipt(receipt);
+    const witnessed = await deps.witnessing!.witnessedReceipt(receipt, { submittedAt });
     if (witnessed === undefined) {
       throw new ApiError(
         504,
