@@ -30,12 +30,18 @@ export interface PgTarget {
   ssl?: "prefer" | "require" | "verify-full";
   /** Connection pool size from `?max=` (per process). @default {10} */
   max: number;
+  /**
+   * Seconds any one database operation may take, from `?timeout=` (1-3600),
+   * before it fails as transient and the connection pool is replaced.
+   * @default {30}
+   */
+  timeout: number;
   /** The URL with its password replaced by `***`: what messages show. */
   redacted: string;
 }
 
 const SSL_MODES = ["disable", "prefer", "require", "verify-full"] as const;
-const KNOWN_PARAMS = new Set(["sslmode", "max"]);
+const KNOWN_PARAMS = new Set(["sslmode", "max", "timeout"]);
 
 /** Whether `text` names a PostgreSQL store (`postgres://` or `postgresql://`). */
 export function isPostgresUrl(text: string): boolean {
@@ -89,6 +95,11 @@ export function parsePgUrl(url: string): PgTarget {
   const maxText = u.searchParams.get("max") ?? "10";
   const max = Number(maxText);
   if (!/^\d+$/.test(maxText) || max < 1 || max > 1000) throw bad("max must be 1-1000");
+  const timeoutText = u.searchParams.get("timeout") ?? "30";
+  const timeout = Number(timeoutText);
+  if (!/^\d+$/.test(timeoutText) || timeout < 1 || timeout > 3600) {
+    throw bad("timeout must be 1-3600 (seconds)");
+  }
   return {
     host,
     port,
@@ -97,6 +108,7 @@ export function parsePgUrl(url: string): PgTarget {
     ...(u.password !== "" ? { password: decodeURIComponent(u.password) } : {}),
     ...(mode !== "disable" ? { ssl: mode as PgTarget["ssl"] } : {}),
     max,
+    timeout,
     redacted: shown,
   };
 }
@@ -126,6 +138,7 @@ const TRANSIENT_CODES = new Set([
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",
   "CONNECT_TIMEOUT",
+  "QUERY_TIMEOUT", // the store's own deadline (ledger/pg/pool.ts)
   "ECONNREFUSED",
   "ECONNRESET",
   "EPIPE",
