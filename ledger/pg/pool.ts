@@ -93,9 +93,25 @@ export class PgPool {
   #retired: Promise<void>[] = [];
   #closed = false;
   #outageSince: number | null = null;
+  readonly #ssl: postgres.Options<Record<string, never>>["ssl"];
 
+  /** @throws {TypeError} when `?sslrootcert=` cannot be read. */
   constructor(target: PgTarget, options: PgPoolOptions = {}) {
     this.target = target;
+    if (target.sslRootCert !== undefined) {
+      let ca: string;
+      try {
+        ca = Deno.readTextFileSync(target.sslRootCert);
+      } catch (e) {
+        throw new TypeError(
+          `--store ${target.redacted}: cannot read sslrootcert: ${(e as Error).message}`,
+        );
+      }
+      // verify-full against this CA: the chain and the host name or address are checked.
+      this.#ssl = { ca, rejectUnauthorized: true };
+    } else {
+      this.#ssl = target.ssl;
+    }
     this.#onStatus = options.onStatus ?? (() => {});
     this.#timeoutMs = target.timeout * 1000;
     this.#sql = this.#open();
@@ -111,7 +127,7 @@ export class PgPool {
       database: t.database,
       username: t.user,
       ...(t.password !== undefined ? { password: t.password } : {}),
-      ...(t.ssl ? { ssl: t.ssl } : {}),
+      ...(this.#ssl ? { ssl: this.#ssl } : {}),
       max: t.max,
       connect_timeout: Math.min(10, t.timeout),
       onnotice: () => {},
