@@ -129,8 +129,8 @@ export class PgStore implements LedgerStore {
 
   /**
    * Connect to the database at `url` (`postgres://USER[:PASS]@HOST[:PORT]/DB`,
-   * `?sslmode=require|verify-full|prefer`, `?max=` connections,
-   * `?contention=optimistic`; without a
+   * `?sslmode=require|verify-full|prefer`, `?sslrootcert=` (a CA file for
+   * verify-full), `?max=` connections, `?timeout=` seconds per operation; without a
    * password in the URL, `PGPASSWORD` is used), then create or migrate the
    * schema (see {@link PgStoreOptions}).
    * @throws {TypeError} when the URL is malformed (the password redacted).
