@@ -80,6 +80,14 @@ async function writeBatch(tx: Tx, expected: string, batch: CommitBatch): Promise
       tx`INSERT INTO regledger.primitive_index ${
         rows((e, i) => ({ primitive: utf8Bytes(e.primitive), time_key: times[i], idx: e.index }))
       }`,
+      tx`INSERT INTO regledger.issuer_primitive_index ${
+        rows((e, i) => ({
+          issuer: utf8Bytes(e.issuer),
+          primitive: utf8Bytes(e.primitive),
+          time_key: times[i],
+          idx: e.index,
+        }))
+      }`,
     );
   }
   qs.push(

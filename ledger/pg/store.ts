@@ -383,13 +383,13 @@ export class PgStore implements LedgerStore {
       const sql = this.#sql;
       const where = whereOn(sql);
       let rows;
-      if (sel.issuer !== undefined) {
-        const prim = sel.primitive !== undefined
-          // An entry's primitive row has its issuer row's time: the probe is one primary-key lookup.
-          ? sql`JOIN regledger.primitive_index p ON p.primitive = ${utf8Bytes(sel.primitive)}
-                AND p.time_key = x.time_key AND p.idx = x.idx`
-          : sql``;
-        rows = await sql`SELECT x.idx, x.time_key FROM regledger.issuer_index x ${prim}
+      if (sel.issuer !== undefined && sel.primitive !== undefined) {
+        // One range of the issuer+primitive index (schema v2).
+        rows = await sql`SELECT x.idx, x.time_key FROM regledger.issuer_primitive_index x
+          WHERE x.issuer = ${utf8Bytes(sel.issuer)} AND x.primitive = ${utf8Bytes(sel.primitive)}
+          AND ${where} ORDER BY x.time_key, x.idx LIMIT ${lim}`;
+      } else if (sel.issuer !== undefined) {
+        rows = await sql`SELECT x.idx, x.time_key FROM regledger.issuer_index x
           WHERE x.issuer = ${utf8Bytes(sel.issuer)} AND ${where}
           ORDER BY x.time_key, x.idx LIMIT ${lim}`;
       } else if (sel.primitive !== undefined) {
