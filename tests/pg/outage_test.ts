@@ -93,7 +93,9 @@ Deno.test({
         { ok: true, size: 3 },
       );
     } finally {
-      await ledger.close();
+      proxy.restore();
+      // Bounded too: a close behind a hung append would hang the test instead of failing it.
+      await outcome(ledger.close(), 30_000);
       await proxy.close();
     }
   },
