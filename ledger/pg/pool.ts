@@ -152,7 +152,7 @@ export class PgPool {
   }
 
   #outage(why: string): void {
-    if (this.#outageSince !== null) return;
+    if (this.#outageSince !== null || this.#closed) return;
     this.#outageSince = Date.now();
     this.#onStatus(
       `regledger: PostgreSQL ${this.target.redacted} is unavailable (${why}); ` +
