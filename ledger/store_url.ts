@@ -17,6 +17,11 @@ export interface StoreUrlOptions {
    * database. `false` (reads, audits) writes nothing and needs the schema.
    */
   write: boolean;
+  /**
+   * Status lines: a database outage when it starts (its cause, the password
+   * redacted) and when it ends. `serve` passes its log.
+   */
+  status?: (line: string) => void;
 }
 
 /**
@@ -44,5 +49,9 @@ export function checkStoreUrl(url: string): void {
 export async function openStoreUrl(url: string, options: StoreUrlOptions): Promise<LedgerStore> {
   checkStoreUrl(url);
   const { PgStore } = await import("./pg/store.ts");
-  return await PgStore.open(url, { migrate: options.write, requireWritable: options.write });
+  return await PgStore.open(url, {
+    migrate: options.write,
+    requireWritable: options.write,
+    ...(options.status ? { onStatus: options.status } : {}),
+  });
 }

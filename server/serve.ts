@@ -203,7 +203,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   try {
     const store = opts.store === undefined
       ? undefined
-      : await openStoreUrl(opts.store, { write: true });
+      : await openStoreUrl(opts.store, { write: true, status });
     if (store) status(`regledger: the log is in ${redactUrl(opts.store!)}`);
     ledger = await openLedger({
       dataDir: opts.dataDir,

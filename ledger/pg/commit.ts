@@ -80,6 +80,14 @@ async function writeBatch(tx: Tx, expected: string, batch: CommitBatch): Promise
       tx`INSERT INTO regledger.primitive_index ${
         rows((e, i) => ({ primitive: utf8Bytes(e.primitive), time_key: times[i], idx: e.index }))
       }`,
+      tx`INSERT INTO regledger.issuer_primitive_index ${
+        rows((e, i) => ({
+          issuer: utf8Bytes(e.issuer),
+          primitive: utf8Bytes(e.primitive),
+          time_key: times[i],
+          idx: e.index,
+        }))
+      }`,
     );
   }
   qs.push(
@@ -112,22 +120,24 @@ async function writeBatch(tx: Tx, expected: string, batch: CommitBatch): Promise
   return String(int((head[0] as { version: unknown }).version, "head version"));
 }
 
-/** Commits of one store (one process's connection pool). */
+/** Commits of one store (on its current connection pool). */
 export class PgCommitter {
-  readonly #sql: postgres.Sql;
   readonly #target: PgTarget;
 
-  constructor(sql: postgres.Sql, target: PgTarget) {
-    this.#sql = sql;
+  constructor(target: PgTarget) {
     this.#target = target;
   }
 
-  /** See `LedgerStore.commit`. */
-  async commit(expectedVersion: string | null, batch: CommitBatch): Promise<CommitResult> {
+  /** See `LedgerStore.commit`; `sql` is the store's current pool. */
+  async commit(
+    sql: postgres.Sql,
+    expectedVersion: string | null,
+    batch: CommitBatch,
+  ): Promise<CommitResult> {
     if (expectedVersion !== null && !/^[1-9]\d{0,18}$/.test(expectedVersion)) return { ok: false };
     const expected = expectedVersion ?? "0";
     try {
-      const version = await this.#sql.begin((tx) => writeBatch(tx, expected, batch));
+      const version = await sql.begin((tx) => writeBatch(tx, expected, batch));
       return { ok: true, version };
     } catch (e) {
       if (e === LOST) return { ok: false };

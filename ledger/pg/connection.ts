@@ -26,16 +26,29 @@ export interface PgTarget {
   user: string;
   /** Password, when the URL has one (else `PGPASSWORD` or none). */
   password?: string;
-  /** TLS mode from `?sslmode=` (`disable`, `prefer`, `require`, `verify-full`). */
+  /**
+   * TLS mode from `?sslmode=`: `disable` (the default), `prefer` (TLS if the
+   * server offers it, unverified), `require` (TLS, the certificate not
+   * verified), `verify-full` (TLS, the certificate verified against the
+   * system's CAs or `sslrootcert`, and the host name or address checked).
+   */
   ssl?: "prefer" | "require" | "verify-full";
+  /** `?sslrootcert=`: a PEM file of the CA(s) `verify-full` trusts instead of the system's. */
+  sslRootCert?: string;
   /** Connection pool size from `?max=` (per process). @default {10} */
   max: number;
+  /**
+   * Seconds any one database operation may take, from `?timeout=` (1-3600),
+   * before it fails as transient and the connection pool is replaced.
+   * @default {30}
+   */
+  timeout: number;
   /** The URL with its password replaced by `***`: what messages show. */
   redacted: string;
 }
 
 const SSL_MODES = ["disable", "prefer", "require", "verify-full"] as const;
-const KNOWN_PARAMS = new Set(["sslmode", "max"]);
+const KNOWN_PARAMS = new Set(["sslmode", "sslrootcert", "max", "timeout"]);
 
 /** Whether `text` names a PostgreSQL store (`postgres://` or `postgresql://`). */
 export function isPostgresUrl(text: string): boolean {
@@ -86,9 +99,19 @@ export function parsePgUrl(url: string): PgTarget {
   if (!(SSL_MODES as readonly string[]).includes(mode)) {
     throw bad(`sslmode must be one of ${SSL_MODES.join(", ")}`);
   }
+  const rootCert = u.searchParams.get("sslrootcert") ?? undefined;
+  if (rootCert !== undefined && mode !== "verify-full") {
+    throw bad("sslrootcert needs sslmode=verify-full");
+  }
+  if (rootCert === "") throw bad("sslrootcert is empty");
   const maxText = u.searchParams.get("max") ?? "10";
   const max = Number(maxText);
   if (!/^\d+$/.test(maxText) || max < 1 || max > 1000) throw bad("max must be 1-1000");
+  const timeoutText = u.searchParams.get("timeout") ?? "30";
+  const timeout = Number(timeoutText);
+  if (!/^\d+$/.test(timeoutText) || timeout < 1 || timeout > 3600) {
+    throw bad("timeout must be 1-3600 (seconds)");
+  }
   return {
     host,
     port,
@@ -96,7 +119,9 @@ export function parsePgUrl(url: string): PgTarget {
     user,
     ...(u.password !== "" ? { password: decodeURIComponent(u.password) } : {}),
     ...(mode !== "disable" ? { ssl: mode as PgTarget["ssl"] } : {}),
+    ...(rootCert !== undefined ? { sslRootCert: rootCert } : {}),
     max,
+    timeout,
     redacted: shown,
   };
 }
@@ -126,6 +151,7 @@ const TRANSIENT_CODES = new Set([
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",
   "CONNECT_TIMEOUT",
+  "QUERY_TIMEOUT", // the store's own deadline (ledger/pg/pool.ts)
   "ECONNREFUSED",
   "ECONNRESET",
   "EPIPE",

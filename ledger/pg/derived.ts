@@ -75,6 +75,38 @@ export async function* scanPgDerived(
     }
     yield { kind: "primitive", primitive, time, index: n };
   }
+  // The issuer+primitive index (schema v2) must be exactly the issuer and primitive
+  // rows of each entry combined: a row missing, extra or changed is reported for its entry.
+  let diff: postgres.Row[];
+  try {
+    diff = await sql`
+      (SELECT idx, 'missing' AS how FROM (
+         SELECT i.issuer, p.primitive, i.time_key, i.idx FROM regledger.issuer_index i
+         JOIN regledger.primitive_index p ON p.idx = i.idx AND p.time_key = i.time_key
+         WHERE i.idx < ${size}
+         EXCEPT SELECT issuer, primitive, time_key, idx FROM regledger.issuer_primitive_index
+         WHERE idx < ${size}) m)
+      UNION ALL
+      (SELECT idx, 'extra' AS how FROM (
+         SELECT issuer, primitive, time_key, idx FROM regledger.issuer_primitive_index
+         WHERE idx < ${size}
+         EXCEPT SELECT i.issuer, p.primitive, i.time_key, i.idx FROM regledger.issuer_index i
+         JOIN regledger.primitive_index p ON p.idx = i.idx AND p.time_key = i.time_key
+         WHERE i.idx < ${size}) x)
+      ORDER BY idx LIMIT 1000`;
+  } catch (e) {
+    throw fail(e, "auditing issuer_primitive_index");
+  }
+  for (const r of diff) {
+    const n = index(r.idx);
+    yield {
+      kind: "unaccounted",
+      what: `entry ${n}: an issuer+primitive index row is ${
+        r.how === "missing" ? "missing" : "not its issuer and primitive rows combined"
+      }`,
+      index: n ?? undefined,
+    };
+  }
 }
 
 /**

@@ -93,6 +93,25 @@ CREATE TABLE regledger.tiles (
   PRIMARY KEY (level, n)
 );
 `,
+}, {
+  // v2: the issuer+primitive index (Deno KV's ["ip", issuer, primitive, t, n]): one
+  // issuer's statistic over time is one range scan instead of a join of two indexes.
+  // Filled from the two indexes it combines (every entry has one row in each, with
+  // the same time key).
+  version: 2,
+  sql: `
+CREATE TABLE regledger.issuer_primitive_index (
+  issuer bytea NOT NULL,
+  primitive bytea NOT NULL,
+  time_key bytea NOT NULL,
+  idx bigint NOT NULL,
+  PRIMARY KEY (issuer, primitive, time_key, idx)
+);
+INSERT INTO regledger.issuer_primitive_index (issuer, primitive, time_key, idx)
+  SELECT i.issuer, p.primitive, i.time_key, i.idx
+  FROM regledger.issuer_index i
+  JOIN regledger.primitive_index p ON p.idx = i.idx AND p.time_key = i.time_key;
+`,
 }];
 
 /** The schema version this code reads and writes. */

@@ -24,7 +24,6 @@
  *
  * @module
  */
-import postgres from "postgres";
 import { LedgerCorruptionError, LedgerStateError } from "../errors.ts";
 import { ZERO_PREV } from "../leaf.ts";
 import { EMPTY_TREE_HASH, splitStoredHashIndex, storedHashIndex } from "../merkle/mod.ts";
@@ -45,6 +44,8 @@ import type {
 } from "../store.ts";
 import { isTransientPgError, parsePgUrl, type PgTarget, storeError } from "./connection.ts";
 import { PgCommitter } from "./commit.ts";
+import { PgPool } from "./pool.ts";
+import type { Sql as PgSql } from "postgres";
 import { scanPgDerived } from "./derived.ts";
 import {
   bytes,
@@ -81,6 +82,11 @@ export interface PgStoreOptions {
    * @default {true}
    */
   requireWritable?: boolean;
+  /**
+   * Status lines (never payloads or the password): a database outage when it
+   * starts, with its cause, and when it ends (`serve` logs them).
+   */
+  onStatus?: (line: string) => void;
 }
 
 /**
@@ -103,23 +109,28 @@ export class PgStore implements LedgerStore {
   };
   /** The database URL with its password redacted (for messages). */
   readonly where: string;
-  readonly #sql: postgres.Sql;
+  readonly #pool: PgPool;
   readonly #target: PgTarget;
   readonly #committer: PgCommitter;
   #cache = new Map<number, Uint8Array>();
   #ended: Promise<void> | null = null;
 
-  private constructor(sql: postgres.Sql, target: PgTarget) {
-    this.#sql = sql;
-    this.#target = target;
-    this.where = target.redacted;
-    this.#committer = new PgCommitter(sql, target);
+  private constructor(pool: PgPool) {
+    this.#pool = pool;
+    this.#target = pool.target;
+    this.where = pool.target.redacted;
+    this.#committer = new PgCommitter(pool.target);
+  }
+
+  /** The current connection pool (replaced after a connection failure: `ledger/pg/pool.ts`). */
+  get #sql() {
+    return this.#pool.sql;
   }
 
   /**
    * Connect to the database at `url` (`postgres://USER[:PASS]@HOST[:PORT]/DB`,
-   * `?sslmode=require|verify-full|prefer`, `?max=` connections,
-   * `?contention=optimistic`; without a
+   * `?sslmode=require|verify-full|prefer`, `?sslrootcert=` (a CA file for
+   * verify-full), `?max=` connections, `?timeout=` seconds per operation; without a
    * password in the URL, `PGPASSWORD` is used), then create or migrate the
    * schema (see {@link PgStoreOptions}).
    * @throws {TypeError} when the URL is malformed (the password redacted).
@@ -128,23 +139,18 @@ export class PgStore implements LedgerStore {
    */
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
     const target = parsePgUrl(url);
-    const sql = postgres({
-      host: target.host,
-      port: target.port,
-      database: target.database,
-      username: target.user,
-      ...(target.password !== undefined ? { password: target.password } : {}),
-      ...(target.ssl ? { ssl: target.ssl } : {}),
-      max: target.max,
-      connect_timeout: 10,
-      onnotice: () => {},
-      connection: { application_name: "regledger" },
-    });
-    const store = new PgStore(sql, target);
+    const pool = new PgPool(target, options.onStatus ? { onStatus: options.onStatus } : {});
+    const store = new PgStore(pool);
     try {
-      await ensureSchema(sql, target.redacted, options.migrate !== false);
+      await pool.run(
+        "opening the ledger",
+        (sql) => ensureSchema(sql, target.redacted, options.migrate !== false),
+      );
       if (options.requireWritable !== false) {
-        const [r] = await sql`SELECT current_setting('transaction_read_only') = 'on' AS ro`;
+        const [r] = await pool.run(
+          "opening the ledger",
+          (sql) => sql`SELECT current_setting('transaction_read_only') = 'on' AS ro`,
+        );
         if (r.ro) {
           throw new LedgerStateError(
             `PostgreSQL ${target.redacted}: the database is read-only (a replica, or ` +
@@ -164,7 +170,7 @@ export class PgStore implements LedgerStore {
   async #read<T>(what: string, f: () => Promise<T>): Promise<T> {
     for (let attempt = 0;; attempt++) {
       try {
-        return await f();
+        return await this.#pool.run(what, f);
       } catch (e) {
         if (e instanceof LedgerCorruptionError || e instanceof RangeError) throw e;
         if (!isTransientPgError(e) || attempt >= 3) throw storeError(e, what, this.#target);
@@ -336,7 +342,10 @@ export class PgStore implements LedgerStore {
   }
 
   async commit(expectedVersion: string | null, batch: CommitBatch): Promise<CommitResult> {
-    const r = await this.#committer.commit(expectedVersion, batch);
+    const r = await this.#pool.run(
+      "commit",
+      (sql) => this.#committer.commit(sql, expectedVersion, batch),
+    );
     if (r.ok) {
       for (const e of batch.entries) {
         const base = storedHashIndex(0, e.index);
@@ -355,28 +364,32 @@ export class PgStore implements LedgerStore {
   }
 
   scanIndex(sel: IndexSelector, limit: number): Promise<IndexHit[]> {
-    const sql = this.#sql;
     const lim = Math.max(0, Math.floor(limit));
-    const conds = [sql`TRUE`];
-    if (sel.from !== undefined) conds.push(sql`x.time_key >= ${utf8Bytes(sel.from)}`);
-    if (sel.to !== undefined) conds.push(sql`x.time_key < ${utf8Bytes(sel.to)}`);
-    if (sel.after) {
-      conds.push(
-        sql`(x.time_key, x.idx) > (${
-          utf8Bytes(sel.after.issuedAt)
-        }::bytea, ${sel.after.index}::bigint)`,
-      );
-    }
-    const where = conds.reduce((a, c) => sql`${a} AND ${c}`);
+    const whereOn = (sql: PgSql) => {
+      const conds = [sql`TRUE`];
+      if (sel.from !== undefined) conds.push(sql`x.time_key >= ${utf8Bytes(sel.from)}`);
+      if (sel.to !== undefined) conds.push(sql`x.time_key < ${utf8Bytes(sel.to)}`);
+      if (sel.after) {
+        conds.push(
+          sql`(x.time_key, x.idx) > (${
+            utf8Bytes(sel.after.issuedAt)
+          }::bytea, ${sel.after.index}::bigint)`,
+        );
+      }
+      return conds.reduce((a, c) => sql`${a} AND ${c}`);
+    };
     return this.#read("scanning an index", async () => {
+      // The pool of this attempt (a retry after a connection failure runs on a fresh one).
+      const sql = this.#sql;
+      const where = whereOn(sql);
       let rows;
-      if (sel.issuer !== undefined) {
-        const prim = sel.primitive !== undefined
-          // An entry's primitive row has its issuer row's time: the probe is one primary-key lookup.
-          ? sql`JOIN regledger.primitive_index p ON p.primitive = ${utf8Bytes(sel.primitive)}
-                AND p.time_key = x.time_key AND p.idx = x.idx`
-          : sql``;
-        rows = await sql`SELECT x.idx, x.time_key FROM regledger.issuer_index x ${prim}
+      if (sel.issuer !== undefined && sel.primitive !== undefined) {
+        // One range of the issuer+primitive index (schema v2).
+        rows = await sql`SELECT x.idx, x.time_key FROM regledger.issuer_primitive_index x
+          WHERE x.issuer = ${utf8Bytes(sel.issuer)} AND x.primitive = ${utf8Bytes(sel.primitive)}
+          AND ${where} ORDER BY x.time_key, x.idx LIMIT ${lim}`;
+      } else if (sel.issuer !== undefined) {
+        rows = await sql`SELECT x.idx, x.time_key FROM regledger.issuer_index x
           WHERE x.issuer = ${utf8Bytes(sel.issuer)} AND ${where}
           ORDER BY x.time_key, x.idx LIMIT ${lim}`;
       } else if (sel.primitive !== undefined) {
@@ -396,7 +409,7 @@ export class PgStore implements LedgerStore {
 
   /** Disconnect (queued statements finish first); {@link closed} resolves when done. */
   close(): void {
-    this.#ended ??= this.#sql.end({ timeout: 5 }).catch(() => {});
+    this.#ended ??= this.#pool.end();
   }
 
   /** Resolves once {@link close} has disconnected every connection. */

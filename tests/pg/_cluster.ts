@@ -92,11 +92,79 @@ export interface ClusterOptions {
   fsync?: boolean;
   /** PostgreSQL's `shared_buffers`. @default {"128MB"} */
   sharedBuffers?: string;
+  /**
+   * `ssl=on` with a certificate for `127.0.0.1` and `localhost` signed by a
+   * throwaway CA (made by `openssl` in the cluster's directory: `ca.pem`).
+   * @default {false}
+   */
+  tls?: boolean;
+}
+
+/** Make a CA and a server certificate for 127.0.0.1/localhost signed by it, in `dir`. */
+async function makeCertificates(dir: string): Promise<void> {
+  const openssl = async (args: string[]) => {
+    const out = await new Deno.Command("openssl", {
+      args,
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
+    }
+  };
+  const days = ["-days", "2"];
+  await openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    ...days,
+    "-subj",
+    "/CN=regledger test CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign",
+  ]); // deno-fmt-ignore
+  await openssl([
+    "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+    "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost",
+  ]); // deno-fmt-ignore
+  await Deno.writeTextFile(
+    `${dir}/server.ext`,
+    "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+  );
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "server.pem",
+    ...days,
+    "-extfile",
+    "server.ext",
+  ]); // deno-fmt-ignore
+  await Deno.chmod(`${dir}/server.key`, 0o600);
 }
 
 /** Start a cluster (see the module documentation). */
 export async function startCluster(options: ClusterOptions = {}): Promise<PgCluster> {
   const durability = options.fsync ? "" : "-c fsync=off -c full_page_writes=off ";
+  let tls = "";
   const bin = await pgBinDir();
   const root = await isRoot();
   const dir = await Deno.makeTempDir({ prefix: "regledger-pg-" });
@@ -124,6 +192,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<PgClus
     }
     await Deno.writeTextFile(`${dir}/pw`, PG_PASSWORD + "\n");
     if (root) await new Deno.Command("chown", { args: [`${USER}:${USER}`, `${dir}/pw`] }).output();
+    if (options.tls) {
+      await makeCertificates(dir);
+      if (root) {
+        await new Deno.Command("chown", {
+          args: [`${USER}:${USER}`, `${dir}/server.key`, `${dir}/server.pem`],
+        }).output();
+      }
+      tls = `-c ssl=on -c ssl_cert_file=${dir}/server.pem -c ssl_key_file=${dir}/server.key `;
+    }
     await run("initdb", [
       "-D",
       data,
@@ -152,7 +229,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<PgClus
       "-l",
       `${dir}/log`,
       "-o",
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${durability}` +
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${durability}${tls}` +
       `-c max_connections=200 -c shared_buffers=${options.sharedBuffers ?? "128MB"}`,
     ]);
     running = true;

@@ -127,6 +127,89 @@ Deno.test({
 });
 
 Deno.test({
+  name: "migration v1 to v2: an existing log gets its issuer+primitive index, used by queries",
+  sanitizeResources: false,
+  fn: async () => {
+    const cluster = await sharedCluster();
+    const url = await cluster.createDatabase();
+    const db = dbName(url);
+    const key = await Ed25519NoteSigner.generate(ORIGIN);
+    const who = [["acme", "drift"], ["acme", "fairness"], ["zeta", "drift"]] as const;
+    const envs = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        makeEnvelope(i, {
+          issuer: who[i % 3][0],
+          primitive: who[i % 3][1],
+          issuedAt: `2026-01-0${1 + (i % 4)}T00:00:0${i % 10}Z`,
+        })),
+    );
+    let ledger = await openLedger({ store: await PgStore.open(url), logKey: key, origin: ORIGIN });
+    for (const e of envs) await ledger.append(e);
+    await ledger.close();
+    // Take the database back to schema v1: v2 only added the issuer+primitive index.
+    await cluster.psql(
+      db,
+      "DROP TABLE regledger.issuer_primitive_index; UPDATE regledger.schema_version SET version = 1",
+    );
+    // A reader does not migrate: the v1 database is refused until a writer opens it.
+    await assert.rejects(
+      () => PgStore.open(url, { migrate: false, requireWritable: false }),
+      /at version 1, this regledger needs version 2/,
+    );
+    const store = await PgStore.open(url);
+    try {
+      assert.equal(
+        (await cluster.psql(db, "SELECT version FROM regledger.schema_version")).trim(),
+        "2",
+      );
+      assert.equal(
+        (await cluster.psql(db, "SELECT count(*) FROM regledger.issuer_primitive_index")).trim(),
+        "12",
+        "every entry has its row",
+      );
+      const hits = await store.scanIndex({ issuer: "acme", primitive: "drift" }, 100);
+      const want = envs.map((_, i) => i).filter((i) => i % 3 === 0)
+        .sort((a, b) => (a % 4) - (b % 4) || a - b);
+      assert.deepEqual(hits.map((h) => h.index), want);
+      // That query reads the new index: without entry 3's row there, entry 3 is not found.
+      await cluster.psql(db, "DELETE FROM regledger.issuer_primitive_index WHERE idx = 3");
+      assert.deepEqual(
+        (await store.scanIndex({ issuer: "acme", primitive: "drift" }, 100)).map((h) => h.index),
+        want.filter((i) => i !== 3),
+      );
+      await cluster.psql(
+        db,
+        "INSERT INTO regledger.issuer_primitive_index SELECT i.issuer, p.primitive, i.time_key, " +
+          "i.idx FROM regledger.issuer_index i JOIN regledger.primitive_index p USING (idx) " +
+          "WHERE i.idx = 3",
+      );
+      // Entries appended after the migration are indexed by the commit.
+      ledger = await openLedger({ store, logKey: key, origin: ORIGIN });
+      const more = await makeEnvelope(12, {
+        issuer: "acme",
+        primitive: "drift",
+        issuedAt: "2026-01-09T00:00:00Z",
+      });
+      assert.equal((await ledger.append(more)).index, 12);
+      const after = await ledger.store.scanIndex({ issuer: "acme", primitive: "drift" }, 100);
+      assert.deepEqual(after.map((h) => h.index), [...want, 12]);
+      assert.deepEqual(
+        await verifyLog(ledger.store, { verifierKey: key.verifierKey(), origin: ORIGIN }),
+        { ok: true, size: 13 },
+      );
+    } finally {
+      await ledger.close();
+    }
+    // A newer schema than the code is refused, and nothing is changed.
+    await cluster.psql(db, "UPDATE regledger.schema_version SET version = 3");
+    await assert.rejects(
+      () => PgStore.open(url),
+      /version 3, newer than this regledger knows \(2\)/,
+    );
+  },
+});
+
+Deno.test({
   name: "a schema newer than the code, and read-only databases, are refused with clear errors",
   sanitizeResources: false,
   fn: async () => {
@@ -139,7 +222,10 @@ Deno.test({
     await cluster.psql(db, "UPDATE regledger.schema_version SET version = 99");
     await assert.rejects(() => PgStore.open(url), (e: Error) => {
       assert.ok(e instanceof LedgerStateError);
-      assert.match(e.message, /version 99, newer than this regledger knows \(1\)/);
+      assert.match(
+        e.message,
+        new RegExp(`version 99, newer than this regledger knows \\(${SCHEMA_VERSION}\\)`),
+      );
       assertRedacted(e);
       return true;
     });
@@ -190,6 +276,10 @@ Deno.test({
       ],
       // Entry 7 is missing from the issuer index.
       ["DELETE FROM regledger.issuer_index WHERE idx = 7", 7],
+      // Entry 6 is missing from the issuer+primitive index (schema v2).
+      ["DELETE FROM regledger.issuer_primitive_index WHERE idx = 6", 6],
+      // Entry 2's issuer+primitive row names another primitive.
+      ["UPDATE regledger.issuer_primitive_index SET primitive = '\\x78' WHERE idx = 2", 2],
       // Entry 4's signed body names entry 3.
       ["UPDATE regledger.body_index SET idx = 3 WHERE idx = 4", 3],
       // A stored hash of entry 9 (its leaf hash).
