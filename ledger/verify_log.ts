@@ -461,11 +461,10 @@ class RangeChecker {
   #first = true;
 
   constructor(useWorker: boolean) {
-    if (!useWorker) return;
+    const url = new URL("./verify_entries_worker.ts", import.meta.url);
+    if (!useWorker || !canLoad(url)) return;
     try {
-      const w = new Worker(new URL("./verify_entries_worker.ts", import.meta.url), {
-        type: "module",
-      });
+      const w = new Worker(url, { type: "module" });
       w.onmessage = (e: MessageEvent<{ id: number; checked: RangeChecked }>) => {
         const p = this.#pending.get(e.data.id);
         this.#pending.delete(e.data.id);
@@ -537,6 +536,22 @@ class RangeChecker {
 
   close(): void {
     this.#stop(new Error("audit finished"));
+  }
+}
+
+/**
+ * Whether a worker can load the module at `url`: a local file needs read
+ * permission and must exist (a compiled binary holds only the files it was
+ * built with). Checked first, so that a worker that cannot load does not
+ * print an uncaught error; the checks then stay on this thread.
+ */
+function canLoad(url: URL): boolean {
+  if (url.protocol !== "file:") return true;
+  try {
+    if (Deno.permissions.querySync({ name: "read", path: url }).state !== "granted") return false;
+    return Deno.statSync(url).isFile;
+  } catch {
+    return false;
   }
 }
 

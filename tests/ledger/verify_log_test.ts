@@ -138,7 +138,9 @@ Deno.test("verifyLog checks entries on a worker across ranges, and here when the
     assert.equal(here.first_bad_index, bad);
     const w = await countingWorkers(() => verifyLog(t, { ...opts, checkWorker: true }));
     assert.deepEqual(w.result, here);
-    assert.equal(w.answers >= 2, true, `ranges answered by the worker: ${w.answers}`);
+    // The ranges up to the bad entry's were checked on the worker (later ones may be too).
+    const needed = Math.floor(bad / 1000) + 1;
+    assert.ok(w.answers >= needed, `ranges answered by the worker: ${w.answers} < ${needed}`);
   }
   const good = await countingWorkers(() =>
     verifyLog(new Tampered(mem.handle()), { ...opts, checkWorker: true })
