@@ -19,6 +19,11 @@
  * order-independent 128-bit digest over the records; on mismatch,
  * per-entry 32-bit sums name the first entry whose records differ).
  *
+ * The per-entry checks (entry check and signed-body hash,
+ * `ledger/verify_entries.ts`) run on a worker for large logs, a range of
+ * 1,000 entries at a time, while this thread reads the store and recomputes
+ * the tree, the checkpoints and the indexes (see `checkWorker`).
+ *
  * The audit covers the log as of the head read when it starts; entries,
  * checkpoints and index records appended meanwhile are left for the next
  * audit, so a live ledger can be audited while it takes appends.
@@ -26,9 +31,7 @@
  * @module
  */
 import { bytesEqual, toBase64 } from "../core/bytes.ts";
-import { storedSignedBodySha256 } from "../core/envelope_stored.ts";
 import { openCheckpoint } from "./checkpoint.ts";
-import { checkEntry, EntryCheckError } from "./entry_check.ts";
 import { missingBelowHead } from "./head_check.ts";
 import { LedgerCorruptionError } from "./errors.ts";
 import { ZERO_PREV } from "./leaf.ts";
@@ -39,6 +42,7 @@ import type { DerivedRecord, LedgerStore, StoredCheckpoint, StoredEntry } from "
 import { SetDigest } from "./set_digest.ts";
 import { StoredTileAudit } from "./tiles/audit_tiles.ts";
 import { indexTime } from "./time_key.ts";
+import { checkRange, pack, type RangeChecked, type RangeRequest } from "./verify_entries.ts";
 
 /**
  * Progress of a running audit.
@@ -97,6 +101,14 @@ export interface VerifyLogOptions {
    * @default {10000}
    */
   progressEvery?: number;
+  /**
+   * Check the entries (leaf, chain, envelope and signed-body hashes) on a
+   * second thread, a worker, while this one reads the store and recomputes
+   * the tree and the indexes. The findings are the same either way; should
+   * the worker fail, the entries are checked here.
+   * @default {true when the log has at least 10,000 entries and the runtime has workers}
+   */
+  checkWorker?: boolean;
 }
 
 /**
@@ -210,9 +222,11 @@ export async function verifyLog(
   const bodies = new Set<string>();
   const expected = new SetDigest();
   let expectedPerEntry = new Uint32Array(0);
+  let checker: RangeChecker | undefined;
   try {
     return await audit();
   } finally {
+    checker?.close();
     // A fault found among the entries returns before the index scan is done: let it finish.
     await derived?.catch(() => {});
   }
@@ -299,84 +313,100 @@ export async function verifyLog(
       const levels: number[] = [];
       let n = 0;
       const every = opts.progressEvery ?? 10000;
-      for await (const e of entriesReadAhead(store, size)) {
-        if (e instanceof Bad) throw e;
-        const { fields: leaf, leafHash: lh, envelopeSha256 } = checked(e, n, prev);
-        // Stored hashes: the leaf hash, then each subtree this record completes.
-        if (e.hashes.length === 0 || !bytesEqual(e.hashes[0], lh)) {
-          throw new Bad(n, `entry ${n}: stored leaf hash is wrong`);
-        }
-        frontier.push(lh);
-        levels.push(0);
-        tiles.add(0, lh);
-        let j = 1;
-        while (levels.length >= 2 && levels[levels.length - 1] === levels[levels.length - 2]) {
-          const right = frontier.pop()!;
-          const left = frontier.pop()!;
-          const level = levels.pop()! + 1;
-          levels.pop();
-          const h = nodeHash(left, right);
-          frontier.push(h);
-          levels.push(level);
-          tiles.add(level, h);
-          if (j >= e.hashes.length || !bytesEqual(e.hashes[j], h)) {
-            throw new Bad(n, `entry ${n}: stored node hash at level ${level} is wrong`);
+      checker = new RangeChecker(
+        opts.checkWorker ?? (size >= WORKER_MIN_ENTRIES && typeof Worker === "function"),
+      );
+      for await (const range of rangesReadAhead(store, size, checker)) {
+        const rc = await range.checked(prev);
+        for (let i = 0; i < range.rows.length; i++) {
+          const e = range.rows[i];
+          if (i >= rc.ok) {
+            // The entry check failed (its message names the entry), or threw something else.
+            if (rc.fault?.kind === "entry") throw new Bad(n, rc.fault.message);
+            throw new Error(rc.fault?.message ?? `entry ${n} was not checked`);
           }
-          j++;
-        }
-        if (j !== e.hashes.length) {
-          throw new Bad(n, `entry ${n}: stores ${e.hashes.length - j} extra hashes`);
-        }
-        const t = indexTime(leaf.issued_at);
-        let sum = expected.add(recordParts({ kind: "envelope", sha256: envelopeSha256, index: n }));
-        const body = bodyOf(e, n);
-        const bodyKey = toBase64(body);
-        if (!bodies.has(bodyKey)) {
-          bodies.add(bodyKey);
-          sum += expected.add(recordParts({ kind: "body", sha256: body, index: n }));
-        }
-        sum += expected.add(
-          recordParts({ kind: "issuer", issuer: leaf.issuer, time: t, index: n }),
-        );
-        sum += expected.add(
-          recordParts({ kind: "primitive", primitive: leaf.primitive, time: t, index: n }),
-        );
-        expectedPerEntry[n] = sum >>> 0;
-        prev = lh;
-        n++;
-        let cp: string | undefined;
-        if (nextCp !== null && nextCp.size === n) {
-          cp = nextCp.text;
-          nextCp = await nextCheckpoint();
-        }
-        if (nextCp !== null && nextCp.size < n) {
-          throw new Bad(n - 1, `checkpoint for size ${nextCp.size} is stored twice`);
-        }
-        if (e.endsCommit !== (cp !== undefined)) {
-          throw new Bad(
-            n - 1,
-            e.endsCommit
-              ? `checkpoint for size ${n} (commit ended at entry ${n - 1}) is missing`
-              : `checkpoint for size ${n} is stored but no commit ended at entry ${n - 1}`,
+          const lh = rc.leafHashes.subarray(32 * i, 32 * i + 32);
+          const envelopeSha256 = rc.envelopeHashes.subarray(32 * i, 32 * i + 32);
+          // Stored hashes: the leaf hash, then each subtree this record completes.
+          if (e.hashes.length === 0 || !bytesEqual(e.hashes[0], lh)) {
+            throw new Bad(n, `entry ${n}: stored leaf hash is wrong`);
+          }
+          frontier.push(lh);
+          levels.push(0);
+          tiles.add(0, lh);
+          let j = 1;
+          while (levels.length >= 2 && levels[levels.length - 1] === levels[levels.length - 2]) {
+            const right = frontier.pop()!;
+            const left = frontier.pop()!;
+            const level = levels.pop()! + 1;
+            levels.pop();
+            const h = nodeHash(left, right);
+            frontier.push(h);
+            levels.push(level);
+            tiles.add(level, h);
+            if (j >= e.hashes.length || !bytesEqual(e.hashes[j], h)) {
+              throw new Bad(n, `entry ${n}: stored node hash at level ${level} is wrong`);
+            }
+            j++;
+          }
+          if (j !== e.hashes.length) {
+            throw new Bad(n, `entry ${n}: stores ${e.hashes.length - j} extra hashes`);
+          }
+          const t = indexTime(rc.issuedAt[i]);
+          let sum = expected.add(
+            recordParts({ kind: "envelope", sha256: envelopeSha256, index: n }),
           );
-        }
-        if (cp !== undefined) {
-          try {
-            const c = await openCheckpoint(cp, verifiers, { origin: opts.origin });
-            if (c.size !== n || !bytesEqual(c.root, rootOf(frontier))) {
-              throw new Error("size or root is not the tree's");
-            }
-            if (!c.note.sigs.some((s) => s.keyId === verifier.keyId)) {
-              throw new Error("no signature by the log's Ed25519 key");
-            }
-            if (extra.length > 0 && c.note.unverifiedSigs.length > 0) {
-              throw new Error("a signature line is by none of the log's keys");
-            }
-          } catch (err) {
-            throw new Bad(n - 1, `checkpoint for size ${n}: ${(err as Error).message}`);
+          if (i >= rc.bodies) throw new Bad(n, rc.fault!.message); // the signed body did not hash
+          const body = rc.bodyHashes.subarray(32 * i, 32 * i + 32);
+          const bodyKey = toBase64(body);
+          if (!bodies.has(bodyKey)) {
+            bodies.add(bodyKey);
+            sum += expected.add(recordParts({ kind: "body", sha256: body, index: n }));
           }
+          sum += expected.add(
+            recordParts({ kind: "issuer", issuer: rc.issuer[i], time: t, index: n }),
+          );
+          sum += expected.add(
+            recordParts({ kind: "primitive", primitive: rc.primitive[i], time: t, index: n }),
+          );
+          expectedPerEntry[n] = sum >>> 0;
+          prev = lh;
+          n++;
+          let cp: string | undefined;
+          if (nextCp !== null && nextCp.size === n) {
+            cp = nextCp.text;
+            nextCp = await nextCheckpoint();
+          }
+          if (nextCp !== null && nextCp.size < n) {
+            throw new Bad(n - 1, `checkpoint for size ${nextCp.size} is stored twice`);
+          }
+          if (e.endsCommit !== (cp !== undefined)) {
+            throw new Bad(
+              n - 1,
+              e.endsCommit
+                ? `checkpoint for size ${n} (commit ended at entry ${n - 1}) is missing`
+                : `checkpoint for size ${n} is stored but no commit ended at entry ${n - 1}`,
+            );
+          }
+          if (cp !== undefined) {
+            try {
+              const c = await openCheckpoint(cp, verifiers, { origin: opts.origin });
+              if (c.size !== n || !bytesEqual(c.root, rootOf(frontier))) {
+                throw new Error("size or root is not the tree's");
+              }
+              if (!c.note.sigs.some((s) => s.keyId === verifier.keyId)) {
+                throw new Error("no signature by the log's Ed25519 key");
+              }
+              if (extra.length > 0 && c.note.unverifiedSigs.length > 0) {
+                throw new Error("a signature line is by none of the log's keys");
+              }
+            } catch (err) {
+              throw new Bad(n - 1, `checkpoint for size ${n}: ${(err as Error).message}`);
+            }
+          }
+          if (opts.onProgress && n % every === 0) opts.onProgress({ checked: n, total: size });
         }
-        if (opts.onProgress && n % every === 0) opts.onProgress({ checked: n, total: size });
+        if (range.bad) throw range.bad;
       }
       if (n < size) throw new Bad(n, `entry ${n} is missing (head names ${size} entries)`);
       if (!bytesEqual(vh.head.root, rootOf(frontier))) {
@@ -415,35 +445,137 @@ export async function verifyLog(
   }
 }
 
-/** SHA-256 of entry `n`'s signed body, recomputed from its stored envelope. */
-function bodyOf(e: StoredEntry, n: number): Uint8Array {
-  try {
-    return storedSignedBodySha256(e.envelope);
-  } catch (err) {
-    throw new Bad(n, `entry ${n}: stored envelope is not an envelope: ${(err as Error).message}`);
-  }
-}
+/** Logs from this size up check their entries on a worker by default (its start costs ~60 ms). */
+const WORKER_MIN_ENTRIES = 10_000;
 
-/** {@link checkEntry} with its failure as a {@link Bad}. */
-function checked(e: StoredEntry, n: number, prev: Uint8Array): ReturnType<typeof checkEntry> {
-  try {
-    return checkEntry(n, e.leaf, e.envelope, prev);
-  } catch (err) {
-    if (err instanceof EntryCheckError) throw new Bad(n, err.message);
-    throw err;
+/**
+ * Checks ranges of entries ({@link checkRange}) on a worker when asked to
+ * and able, else on this thread when the audit reaches the range. A worker
+ * that fails (cannot start, throws, a message it cannot read) is stopped;
+ * its ranges, and all later ones, are then checked here.
+ */
+class RangeChecker {
+  #worker: Worker | undefined;
+  #pending = new Map<number, { resolve: (c: RangeChecked) => void; reject: (e: Error) => void }>();
+  #id = 0;
+  #first = true;
+
+  constructor(useWorker: boolean) {
+    const url = new URL("./verify_entries_worker.ts", import.meta.url);
+    if (!useWorker || !canLoad(url)) return;
+    try {
+      const w = new Worker(url, { type: "module" });
+      w.onmessage = (e: MessageEvent<{ id: number; checked: RangeChecked }>) => {
+        const p = this.#pending.get(e.data.id);
+        this.#pending.delete(e.data.id);
+        p?.resolve(e.data.checked);
+      };
+      w.onerror = (e: ErrorEvent) => {
+        e.preventDefault(); // the audit goes on without it
+        this.#stop(new Error(`entry check worker failed: ${e.message}`));
+      };
+      w.onmessageerror = () => this.#stop(new Error("entry check worker: unreadable message"));
+      this.#worker = w;
+    } catch {
+      this.#worker = undefined;
+    }
+  }
+
+  #stop(err: Error): void {
+    this.#worker?.terminate();
+    this.#worker = undefined;
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+  }
+
+  /**
+   * Start checking `rows` (entries `start …`, in order after the last range
+   * submitted). Returns how to get the result, given the previous entry's
+   * leaf hash as the audit has it (used when the range is checked here).
+   */
+  submit(start: number, rows: StoredEntry[]): (prev: Uint8Array) => Promise<RangeChecked> {
+    const here = (prev: Uint8Array) =>
+      checkRange(start, prev, rows.map((e) => e.leaf), rows.map((e) => e.envelope)).checked;
+    const w = this.#worker;
+    if (!w || rows.length === 0) return (prev) => Promise.resolve(here(prev));
+    const id = ++this.#id;
+    const answer = new Promise<RangeChecked>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+    });
+    answer.catch(() => {}); // awaited below; a range never awaited must not be an unhandled rejection
+    try {
+      const leaves = pack(rows.map((e) => e.leaf));
+      const envelopes = pack(rows.map((e) => e.envelope));
+      const req: RangeRequest = {
+        id,
+        start,
+        ...(this.#first ? { prev: ZERO_PREV } : {}),
+        leaves: leaves.bytes,
+        leafEnds: leaves.ends,
+        envelopes: envelopes.bytes,
+        envelopeEnds: envelopes.ends,
+      };
+      this.#first = false;
+      w.postMessage(req, [
+        leaves.bytes.buffer,
+        leaves.ends.buffer,
+        envelopes.bytes.buffer,
+        envelopes.ends.buffer,
+      ]);
+    } catch (err) {
+      this.#stop(err as Error);
+    }
+    return async (prev) => {
+      try {
+        return await answer;
+      } catch {
+        return here(prev);
+      }
+    };
+  }
+
+  close(): void {
+    this.#stop(new Error("audit finished"));
   }
 }
 
 /**
- * The entries below `size`, in order, in ranges of 1,000: the next range is
- * read while the caller checks the current one. A missing or undecodable
- * entry ends the stream with a {@link Bad} naming it, after the good
- * entries before it.
+ * Whether a worker can load the module at `url`: a local file needs read
+ * permission and must exist (a compiled binary holds only the files it was
+ * built with). Checked first, so that a worker that cannot load does not
+ * print an uncaught error; the checks then stay on this thread.
  */
-async function* entriesReadAhead(
+function canLoad(url: URL): boolean {
+  if (url.protocol !== "file:") return true;
+  try {
+    if (Deno.permissions.querySync({ name: "read", path: url }).state !== "granted") return false;
+    return Deno.statSync(url).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** One range of entries read, its check under way. */
+interface ReadRange {
+  rows: StoredEntry[];
+  /** A missing or undecodable entry right after `rows`. */
+  bad?: Bad;
+  /** The range's check (see {@link RangeChecker.submit}). */
+  checked: (prev: Uint8Array) => Promise<RangeChecked>;
+}
+
+/**
+ * The entries below `size`, in order, in ranges of 1,000, each submitted
+ * to `checker` once read: the next range is read (and checked, on a
+ * worker) while the caller goes through the current one. A missing or
+ * undecodable entry ends the stream with a {@link Bad} naming it, after the
+ * good entries before it.
+ */
+async function* rangesReadAhead(
   store: LedgerStore,
   size: number,
-): AsyncGenerator<StoredEntry | Bad> {
+  checker: RangeChecker,
+): AsyncGenerator<ReadRange> {
   const RANGE = 1000;
   const read = async (a: number): Promise<{ rows: StoredEntry[]; bad?: Bad }> => {
     const end = Math.min(a + RANGE, size);
@@ -466,16 +598,18 @@ async function* entriesReadAhead(
       return { rows, bad: new Bad(at, at === e.index ? e.message : `entry ${at} is missing`) };
     }
   };
-  let next: Promise<{ rows: StoredEntry[]; bad?: Bad }> | null = size > 0 ? read(0) : null;
+  // Ranges are read one after another, so they reach the checker in order.
+  const readAndSubmit = async (a: number): Promise<ReadRange> => {
+    const r = await read(a);
+    return { ...r, checked: checker.submit(a, r.rows) };
+  };
+  let next: Promise<ReadRange> | null = size > 0 ? readAndSubmit(0) : null;
   try {
     for (let a = 0; next !== null; a += RANGE) {
-      const { rows, bad } = await next;
-      next = a + RANGE < size && !bad ? read(a + RANGE) : null;
-      yield* rows;
-      if (bad) {
-        yield bad;
-        return;
-      }
+      const range = await next;
+      next = a + RANGE < size && !range.bad ? readAndSubmit(a + RANGE) : null;
+      yield range;
+      if (range.bad) return;
     }
   } finally {
     await next?.catch(() => {}); // stopped early: let the read in flight finish

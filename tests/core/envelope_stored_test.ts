@@ -57,6 +57,9 @@ const base = await buildEnvelope({
 Deno.test("stored body hash: canonical envelopes, ASCII and not, with and without a timestamp", () => {
   const ascii = structuredClone(base) as Envelope;
   ascii.parameter_set = { backend: "plaintext", z: [1.5, "\u0001"] };
+  // All ASCII (base names "ü"): the fast path's byte-range branch.
+  ascii.regulations = ["EU_AI_ACT_ART15"];
+  assert.ok(parseEnvelopeValue(ascii).canonical.every((b) => b < 0x80));
   for (
     const e of [
       base,

@@ -11,6 +11,23 @@ import { openLedger } from "../../ledger/index.ts";
 import { parseEnvelopeValue } from "../../core/envelope.ts";
 import { entryKey, KIND } from "../../ledger/kv_layout.ts";
 import { fixtureEnvelope, makeEnvelope } from "./_helpers.ts";
+import { countingWorkers } from "./_workers.ts";
+import type { Ledger } from "../../ledger/ledger.ts";
+import { verifyLog } from "../../ledger/verify_log.ts";
+
+/** The audit with the entries checked on a worker finds what it finds on one thread. */
+async function sameOnWorker(l: Ledger, what: string): Promise<void> {
+  const opts = {
+    verifierKey: l.verifierKey,
+    extraVerifierKeys: l.verifierKeys.slice(1),
+    origin: l.origin,
+  };
+  const here = await verifyLog(l.store, { ...opts, checkWorker: false });
+  const w = await countingWorkers(() => verifyLog(l.store, { ...opts, checkWorker: true }));
+  assert.deepEqual(w.result, here, `${what}: worker and one-thread audits differ`);
+  // A fault found before the entries (meta, head) ends the audit before any worker starts.
+  assert.ok(w.created <= 1, what);
+}
 
 /** The seed of a randomized test: `REGLEDGER_TEST_SEED` when set, else the clock. */
 function testSeed(): number {
@@ -154,6 +171,7 @@ Deno.test("verifyLog detects 100% of single-byte value flips and single-bit key 
       let res;
       try {
         res = await withinMs(TRIAL_LIMIT_MS, l.verify(), `seed ${seed} trial ${t}: ${what}`);
+        await sameOnWorker(l, `seed ${seed} trial ${t}: ${what}`);
       } finally {
         await l.close();
       }
@@ -225,6 +243,7 @@ Deno.test("verifyLog reads entries in ranges: faults at and between range edges 
       let res;
       try {
         res = await withinMs(TRIAL_LIMIT_MS, l.verify(), what);
+        await sameOnWorker(l, what);
       } finally {
         await l.close();
       }

@@ -11,6 +11,7 @@ import { Ed25519NoteSigner } from "../../ledger/note.ts";
 import type { DerivedRecord, StoredCheckpoint, StoredEntry } from "../../ledger/store.ts";
 import { verifyLog, type VerifyLogResult } from "../../ledger/verify_log.ts";
 import { FaultyStore } from "./_faulty_store.ts";
+import { countingWorkers } from "./_workers.ts";
 import { contractEnvelope } from "./store_contract.ts";
 
 /** A view of `inner` with one method's answers changed. */
@@ -55,7 +56,14 @@ Deno.test("verifyLog audits any store and names the first bad entry", async () =
   const audit = async (f: (t: Tampered) => void): Promise<VerifyLogResult> => {
     const t = new Tampered(mem.handle());
     f(t);
-    return await verifyLog(t, { verifierKey: key.verifierKey(), origin: key.name });
+    const opts = { verifierKey: key.verifierKey(), origin: key.name };
+    // Entries checked here and on a worker: the same findings, word for word.
+    const here = await verifyLog(t, { ...opts, checkWorker: false });
+    const onWorker = await countingWorkers(() => verifyLog(t, { ...opts, checkWorker: true }));
+    assert.deepEqual(onWorker.result, here);
+    assert.equal(onWorker.created, 1);
+    assert.ok(onWorker.answers >= 1, "the worker answered no range");
+    return here;
   };
   assert.deepEqual(await audit(() => {}), { ok: true, size: 20 });
 
@@ -111,4 +119,48 @@ Deno.test("verifyLog audits any store and names the first bad entry", async () =
     size: 20,
     reason: "row 42 of table x belongs to no entry",
   });
+});
+
+Deno.test("verifyLog checks entries on a worker across ranges, and here when the worker cannot start", async () => {
+  const key = await Ed25519NoteSigner.generate("audit.example/log");
+  const mem = new MemoryStore();
+  const ledger = await openLedger({ store: mem.handle(), logKey: key, origin: key.name });
+  const envs = await Promise.all(
+    Array.from({ length: 2500 }, (_, i) => contractEnvelope(i, { issuer: `iss-${i % 3}` })),
+  );
+  await Promise.all(envs.map((e) => ledger.append(e)));
+  await ledger.close();
+  const opts = { verifierKey: key.verifierKey(), origin: key.name };
+  for (const bad of [999, 1000, 2499]) {
+    const t = new Tampered(mem.handle());
+    t.entries = (e) => e.index === bad ? { ...e, leaf: e.leaf.slice(0, -1) } : e;
+    const here = await verifyLog(t, { ...opts, checkWorker: false });
+    assert.equal(here.first_bad_index, bad);
+    const w = await countingWorkers(() => verifyLog(t, { ...opts, checkWorker: true }));
+    assert.deepEqual(w.result, here);
+    // The ranges up to the bad entry's were checked on the worker (later ones may be too).
+    const needed = Math.floor(bad / 1000) + 1;
+    assert.ok(w.answers >= needed, `ranges answered by the worker: ${w.answers} < ${needed}`);
+  }
+  const good = await countingWorkers(() =>
+    verifyLog(new Tampered(mem.handle()), { ...opts, checkWorker: true })
+  );
+  assert.deepEqual(good.result, { ok: true, size: 2500 });
+  assert.equal(good.answers, 3); // ranges of 1,000
+  // A runtime whose workers fail to start: the same audit, on this thread.
+  const Real = globalThis.Worker;
+  globalThis.Worker = class {
+    constructor() {
+      throw new Error("no workers here");
+    }
+  } as unknown as typeof Worker;
+  try {
+    const t = new Tampered(mem.handle());
+    t.entries = (e) => e.index === 1500 ? { ...e, envelope: e.envelope.slice(1) } : e;
+    const r = await verifyLog(t, { ...opts, checkWorker: true });
+    assert.equal(r.first_bad_index, 1500);
+    assert.match(r.reason!, /envelope bytes do not hash/);
+  } finally {
+    globalThis.Worker = Real;
+  }
 });
