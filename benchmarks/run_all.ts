@@ -19,6 +19,7 @@ const ALL = [
   "tiles",
   "pq_checkpoint",
   "remote_audit",
+  "verify_log",
   "witness_serve",
   "hybrid_envelope",
   "witnessed_append",

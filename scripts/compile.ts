@@ -29,8 +29,14 @@ const dist = new URL("dist/", root);
 const out = new URL("regledger", dist).pathname;
 const entry = new URL("cli/main.ts", root).pathname;
 // Loaded with new Worker(new URL(...)), which the module graph does not see.
-const WORKERS = ["verify_worker", "ckks_worker"];
-const workerPath = (w: string) => new URL(`server/${w}.ts`, root).pathname;
+// Each is named by its file's base name (the bundle puts `<name>.js` beside main.js).
+const WORKER_FILES: Record<string, string> = {
+  verify_worker: "server/verify_worker.ts",
+  ckks_worker: "server/ckks_worker.ts",
+  verify_entries_worker: "ledger/verify_entries_worker.ts",
+};
+const WORKERS = Object.keys(WORKER_FILES);
+const workerPath = (w: string) => new URL(WORKER_FILES[w], root).pathname;
 const config = new URL("deno.json", root).pathname;
 
 async function deno(args: string[]): Promise<{ ok: boolean; stderr: string }> {
@@ -97,7 +103,8 @@ try {
       Deno.exit(1);
     }
   }
-  // The server starts its workers from URLs beside the module; in the bundle that is main.js.
+  // The server and the audit start their workers from URLs beside their modules; in the
+  // bundle that is main.js.
   let main = await Deno.readTextFile(`${stage}/main.js`);
   for (const w of WORKERS) {
     const ref = `"./${w}.ts"`;
