@@ -33,6 +33,7 @@ import type { ParsedEnvelope } from "../core/envelope_types.ts";
 import { signCheckpoint } from "./checkpoint.ts";
 import { LedgerStateError } from "./errors.ts";
 import { proveRecord } from "./merkle/mod.ts";
+import { proveRecords } from "./merkle/batch_prove.ts";
 import type { Ed25519NoteSigner, NoteSigner } from "./note.ts";
 import type { LedgerMeta, LedgerStore, VersionedHead } from "./store.ts";
 import type { SignedHeadGuard } from "./signed_head.ts";
@@ -289,24 +290,14 @@ export class GroupCommit {
     // The receipts (proofs, tlog-proof texts) depend only on the new tree, so
     // they are computed while the commit is in flight; they are handed out
     // only if it succeeds, and dropped otherwise.
+    // All of the batch's proofs come from one read of the union of their
+    // hashes: the batch's own are in memory, the older ones (the left
+    // subtrees, shared by every proof) are read once.
     const receipts = (async () => {
-      const out: AppendResult[] = [];
-      for (let i = 0; i < todo.length; i++) {
-        const proof = await proveRecord(size, n0 + i, reader);
-        out.push(
-          appendResult(
-            n0 + i,
-            size,
-            leaves[i],
-            leafHashes[i],
-            todo[i].sha,
-            checkpoint,
-            proof,
-            false,
-          ),
-        );
-      }
-      return out;
+      const proofs = await proveRecords(size, todo.map((_, i) => n0 + i), reader);
+      return todo.map((p, i) =>
+        appendResult(n0 + i, size, leaves[i], leafHashes[i], p.sha, checkpoint, proofs[i], false)
+      );
     })();
     receipts.catch(() => {}); // a failure is reported when the receipts are delivered
     const r = await committing.catch(async (e) => {

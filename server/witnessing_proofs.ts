@@ -4,12 +4,14 @@
  * gets its proof to that checkpoint, and the proofs share most of their
  * hashes (the entries are recent neighbours), so all of them are computed
  * from one `readHashes` call of the union instead of one store round trip
- * per receipt.
+ * per receipt (`ledger/merkle/batch_prove.ts`, which the group commit's
+ * receipts use too).
  *
  * @module
  */
 import { toBase64 } from "../core/bytes.ts";
-import { type HashReader, proveRecord } from "../ledger/merkle/mod.ts";
+import type { HashReader } from "../ledger/merkle/mod.ts";
+import { proveRecords } from "../ledger/merkle/batch_prove.ts";
 
 /**
  * The RFC 6962 inclusion proofs (base64, leaf to root) of entries
@@ -38,26 +40,5 @@ export async function proveInclusions(
   indices: readonly number[],
   reader: HashReader,
 ): Promise<string[][]> {
-  const asked: { indexes: number[]; done: PromiseWithResolvers<Uint8Array[]> }[] = [];
-  const batching: HashReader = {
-    readHashes(indexes) {
-      const done = Promise.withResolvers<Uint8Array[]>();
-      asked.push({ indexes, done });
-      return done.promise;
-    },
-  };
-  // proveRecord asks for all its hashes before its first await, so every
-  // proof below has asked by the time the loop ends.
-  const proofs = indices.map((i) => proveRecord(treeSize, i, batching));
-  if (asked.length > 0) {
-    const union = [...new Set(asked.flatMap((a) => a.indexes))];
-    try {
-      const hashes = await reader.readHashes(union);
-      const byIndex = new Map(union.map((idx, k) => [idx, hashes[k]]));
-      for (const a of asked) a.done.resolve(a.indexes.map((idx) => byIndex.get(idx)!));
-    } catch (e) {
-      for (const a of asked) a.done.reject(e);
-    }
-  }
-  return (await Promise.all(proofs)).map((p) => p.map(toBase64));
+  return (await proveRecords(treeSize, indices, reader)).map((p) => p.map(toBase64));
 }

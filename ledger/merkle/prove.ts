@@ -65,7 +65,11 @@ export async function treeHash(n: number, reader: HashReader): Promise<Uint8Arra
   return h;
 }
 
-function leafProofIndex(lo: number, hi: number, n: number, need: number[]): number[] {
+/**
+ * Stored indexes of the hashes {@link leafProof} consumes for record `n` of
+ * records [lo, hi), appended to `need` (internal: `batch_prove.ts`).
+ */
+export function leafProofIndex(lo: number, hi: number, n: number, need: number[]): number[] {
   if (lo + 1 === hi) return need;
   const [k] = maxpow2(hi - lo);
   if (n < lo + k) {
@@ -78,7 +82,11 @@ function leafProofIndex(lo: number, hi: number, n: number, need: number[]): numb
   return need;
 }
 
-function leafProof(
+/**
+ * The audit path of record `n` in records [lo, hi), from the hashes of
+ * {@link leafProofIndex}, consumed from `pos` (internal: `batch_prove.ts`).
+ */
+export function leafProof(
   lo: number,
   hi: number,
   n: number,
