@@ -28,6 +28,12 @@ export function buildGo(): Promise<string> {
 
 async function build(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "regledger-witness-go-" });
+  // Built once per test process and shared by its test files: removed when the process ends.
+  globalThis.addEventListener("unload", () => {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch { /* already gone */ }
+  });
   return await buildGoProgram(GO_DIR, dir, "witnessinterop");
 }
 
