@@ -31,7 +31,12 @@
  * @module
  */
 import { bytesEqual, fromBase64, toBase64 } from "../core/bytes.ts";
-import { isStorageFull, LedgerStateError, LedgerStorageFullError } from "./errors.ts";
+import {
+  isStorageFull,
+  LedgerCorruptionError,
+  LedgerStateError,
+  LedgerStorageFullError,
+} from "./errors.ts";
 import { missingBelowHead } from "./head_check.ts";
 import { proveTree, verifyConsistency } from "./merkle/mod.ts";
 import type { LedgerStore, LogHead } from "./store.ts";
@@ -252,7 +257,17 @@ export class SignedHeadGuard {
   ): Promise<SignedHeadGuard> {
     const where = `${dir}/${SIGNED_HEAD_FILE}`;
     const rec = await readSignedHead(dir);
-    const { head } = await store.readHead();
+    let head: LogHead;
+    try {
+      ({ head } = await store.readHead());
+    } catch (e) {
+      // An audit names a corrupt head itself (with the rest of what it finds); it must
+      // not fail to open on it. Anything else refuses as before.
+      if (opts.audit && e instanceof LedgerCorruptionError) {
+        return new SignedHeadGuard(dir, rec, null);
+      }
+      throw e;
+    }
     const problem = rec === null ? null : await mismatch(store, head, rec, where);
     if (problem !== null && opts.audit) return new SignedHeadGuard(dir, rec, problem);
     if (problem !== null && !opts.replace) throw new LedgerStateError(problem);

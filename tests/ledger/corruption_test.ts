@@ -254,3 +254,31 @@ Deno.test("verifyLog reads entries in ranges: faults at and between range edges 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("a head whose size is not a safe integer is named by the audit, not thrown at open", async () => {
+  // Seed 993661916 of the flip test above hit this: a flipped top byte of the head's size made
+  // the audit's open throw "head: size too large" instead of the audit reporting it.
+  const dir = await Deno.makeTempDir({ prefix: "regledger-corrupt-head-" });
+  try {
+    const ledger = await openLedger({ dataDir: dir });
+    for (let i = 0; i < 3; i++) await ledger.append(await makeEnvelope(i));
+    await ledger.close();
+    const kv = await Deno.openKv(`${dir}/ledger.kv`);
+    const head = (await kv.get<Uint8Array>([KIND.head])).value!.slice();
+    head[0] ^= 0x80; // size ≥ 2^63
+    await kv.set([KIND.head], head);
+    kv.close();
+    const l = await openLedger({ dataDir: dir, audit: true });
+    try {
+      const res = await l.verify();
+      assert.equal(res.ok, false);
+      assert.match(String(res.reason), /head/);
+    } finally {
+      await l.close();
+    }
+    // A writer still refuses to open on it.
+    await assert.rejects(() => openLedger({ dataDir: dir }));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
