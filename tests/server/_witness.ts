@@ -14,6 +14,13 @@ import {
 import { Ed25519CosignatureSigner } from "../../ledger/witness/cosignature.ts";
 import { parseNoteVerifierKey } from "../../ledger/witness/keys.ts";
 import type { NoteVerifier } from "../../ledger/note.ts";
+import { witnessEndpoints } from "../../ledger/witness/client.ts";
+import { createApp, type RegledgerApp } from "../../server/app.ts";
+import { DEFAULT_CONFIG } from "../../server/config.ts";
+import type { LogService } from "../../server/deps.ts";
+import { ServerMetrics } from "../../server/metrics.ts";
+import { Witnessing, type WitnessingOptions } from "../../server/witnessing.ts";
+import { type Harness, jsonAuth, post, signedEnvelope, testKeys } from "./_helpers.ts";
 
 export interface TestWitness {
   /** Submission prefix. */
@@ -101,4 +108,69 @@ export async function startTestWitness(
   });
   for (const v of logVkeys) w.addLog(v);
   return w;
+}
+
+/** A test app whose log is witnessed by `witnesses` (quorum: all, unless `opts` says). */
+export interface WitnessedApp {
+  app: RegledgerApp;
+  witnessing: Witnessing;
+  metrics: ServerMetrics;
+  /** The witnessing's status lines. */
+  lines: string[];
+  /** Stop the witnessing, the witnesses and the harness. */
+  close(): Promise<void>;
+}
+
+/**
+ * Start witnessing `log` (the harness's own, or a wrapper of it) with `witnesses` and build the
+ * app around it: fast backoff for tests, the witnessing's metrics registered, lines collected.
+ */
+export async function witnessedApp(
+  h: Harness,
+  witnesses: TestWitness[],
+  log: LogService,
+  opts: Partial<WitnessingOptions> = {},
+): Promise<WitnessedApp> {
+  const lines: string[] = [];
+  const witnessing = new Witnessing({
+    log,
+    witnesses: witnessEndpoints(witnesses.map((w) => w.arg)),
+    backoffBaseMs: 5,
+    backoffMaxMs: 50,
+    logLine: (l) => lines.push(l),
+    ...opts,
+  });
+  const metrics = new ServerMetrics();
+  metrics.addFamilies(witnessing.metrics);
+  await witnessing.start();
+  const app = createApp(
+    { ...h.deps, log: witnessing.wrapLog(log), witnessing },
+    { ...DEFAULT_CONFIG, apiKeys: testKeys(), rateLimit: null },
+    { metrics },
+  );
+  return {
+    app,
+    witnessing,
+    metrics,
+    lines,
+    close: async () => {
+      await witnessing.close();
+      for (const w of witnesses) await w.close();
+      await h.close();
+    },
+  };
+}
+
+/** POST envelope `n` to `/v1/envelopes` (with `query`) as `ledger:append`. */
+export async function appendEnvelope(
+  app: RegledgerApp,
+  n: number,
+  query = "",
+): Promise<Response> {
+  return await post(
+    app,
+    `/v1/envelopes${query}`,
+    JSON.stringify(await signedEnvelope(n)),
+    jsonAuth("ledger:append"),
+  );
 }

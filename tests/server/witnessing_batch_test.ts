@@ -6,17 +6,20 @@
  * covers is answered in one batch with proofs made together.
  */
 import assert from "node:assert/strict";
-import { createApp, type RegledgerApp } from "../../server/app.ts";
-import { DEFAULT_CONFIG } from "../../server/config.ts";
+import type { RegledgerApp } from "../../server/app.ts";
 import type { LogService } from "../../server/deps.ts";
-import { ServerMetrics } from "../../server/metrics.ts";
-import { Witnessing, type WitnessingOptions } from "../../server/witnessing.ts";
-import { witnessEndpoints } from "../../ledger/witness/client.ts";
+import type { ServerMetrics } from "../../server/metrics.ts";
+import type { Witnessing, WitnessingOptions } from "../../server/witnessing.ts";
 import { parseAddCheckpointRequest } from "../../ledger/witness/add_checkpoint.ts";
 import { parsePolicy, verifyCheckpointPolicy } from "../../ledger/witness/policy.ts";
 import { verifyTlogProof } from "../../ledger/tlog_proof.ts";
-import { type Harness, harness, jsonAuth, post, signedEnvelope, testKeys } from "./_helpers.ts";
-import { startTestWitness, type TestWitness } from "./_witness.ts";
+import { type Harness, harness, jsonAuth, post, signedEnvelope } from "./_helpers.ts";
+import {
+  appendEnvelope as append,
+  startTestWitness,
+  type TestWitness,
+  witnessedApp,
+} from "./_witness.ts";
 
 interface Calls {
   /** `checkpoint()` reads of the store since `start`. */
@@ -76,50 +79,14 @@ async function setup(opts: Partial<WitnessingOptions> = {}): Promise<Setup> {
       return await real.proveInclusions!(ix, t);
     },
   };
-  const lines: string[] = [];
-  const witnessing = new Witnessing({
-    log,
-    witnesses: witnessEndpoints(witnesses.map((w) => w.arg)),
+  const w = await witnessedApp(h, witnesses, log, {
     // Nothing but appends may start a round here.
     pollIntervalMs: 3_600_000,
     waitTimeoutMs: 20_000,
-    backoffBaseMs: 5,
-    backoffMaxMs: 50,
-    logLine: (l) => lines.push(l),
     ...opts,
   });
-  const metrics = new ServerMetrics();
-  metrics.addFamilies(witnessing.metrics);
-  await witnessing.start();
   calls.checkpointReads = 0;
-  const app = createApp(
-    { ...h.deps, log: witnessing.wrapLog(log), witnessing },
-    { ...DEFAULT_CONFIG, apiKeys: testKeys(), rateLimit: null },
-    { metrics },
-  );
-  return {
-    h,
-    app,
-    witnessing,
-    witnesses,
-    metrics,
-    calls,
-    lines,
-    close: async () => {
-      await witnessing.close();
-      for (const w of witnesses) await w.close();
-      await h.close();
-    },
-  };
-}
-
-async function append(app: RegledgerApp, n: number, query = ""): Promise<Response> {
-  return await post(
-    app,
-    `/v1/envelopes${query}`,
-    JSON.stringify(await signedEnvelope(n)),
-    jsonAuth("ledger:append"),
-  );
+  return { h, witnesses, calls, ...w };
 }
 
 /** `p`, or a failure naming `what` after `ms` (a round that never starts must not hang the test). */

@@ -5,16 +5,20 @@
  * `proof verify --policy`, retries, 504s, metrics and readiness.
  */
 import assert from "node:assert/strict";
-import { createApp, type RegledgerApp } from "../../server/app.ts";
-import { DEFAULT_CONFIG } from "../../server/config.ts";
-import { ServerMetrics } from "../../server/metrics.ts";
+import type { RegledgerApp } from "../../server/app.ts";
+import type { ServerMetrics } from "../../server/metrics.ts";
 import { Witnessing, type WitnessingOptions } from "../../server/witnessing.ts";
 import { witnessEndpoints } from "../../ledger/witness/client.ts";
 import { openNote } from "../../ledger/note.ts";
 import { parseNoteVerifierKey } from "../../ledger/witness/keys.ts";
 import { parseTlogProof } from "../../ledger/tlog_proof.ts";
-import { type Harness, harness, jsonAuth, post, signedEnvelope, testKeys } from "./_helpers.ts";
-import { startTestWitness, type TestWitness } from "./_witness.ts";
+import { type Harness, harness, signedEnvelope } from "./_helpers.ts";
+import {
+  appendEnvelope as append,
+  startTestWitness,
+  type TestWitness,
+  witnessedApp,
+} from "./_witness.ts";
 import { assertSchema } from "./_assert.ts";
 import { runCli } from "../cli/_capture.ts";
 import {
@@ -52,46 +56,8 @@ async function setup(
     );
   }
   opts.before?.(witnesses);
-  const lines: string[] = [];
-  const witnessing = new Witnessing({
-    log: h.deps.log,
-    witnesses: witnessEndpoints(witnesses.map((w) => w.arg)),
-    backoffBaseMs: 5,
-    backoffMaxMs: 50,
-    pollIntervalMs: 50,
-    logLine: (l) => lines.push(l),
-    ...opts,
-  });
-  const metrics = new ServerMetrics();
-  metrics.addFamilies(witnessing.metrics);
-  await witnessing.start();
-  const app = createApp(
-    { ...h.deps, log: witnessing.wrapLog(h.deps.log), witnessing },
-    { ...DEFAULT_CONFIG, apiKeys: testKeys(), rateLimit: null },
-    { metrics },
-  );
-  return {
-    h,
-    app,
-    witnessing,
-    witnesses,
-    metrics,
-    lines,
-    close: async () => {
-      await witnessing.close();
-      for (const w of witnesses) await w.close();
-      await h.close();
-    },
-  };
-}
-
-async function append(app: RegledgerApp, n: number, query = ""): Promise<Response> {
-  return await post(
-    app,
-    `/v1/envelopes${query}`,
-    JSON.stringify(await signedEnvelope(n)),
-    jsonAuth("ledger:append"),
-  );
+  const w = await witnessedApp(h, witnesses, h.deps.log, { pollIntervalMs: 50, ...opts });
+  return { h, witnesses, ...w };
 }
 
 /** Names of the witnesses whose valid cosignature is on `checkpoint`. */
