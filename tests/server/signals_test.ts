@@ -70,6 +70,39 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * A `POST /v1/verify` whose headers and first half of the body are sent now (then 200 ms
+ * pass); `finish()` sends the rest and returns everything the server answered.
+ */
+async function halfSentRequest(
+  port: number,
+  token: string,
+): Promise<{ finish(): Promise<string> }> {
+  const body = JSON.stringify({ envelope: { not: "an envelope" }, padding: "x".repeat(2000) });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const enc = new TextEncoder();
+  await conn.write(enc.encode(
+    `POST /v1/verify HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${token}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n` +
+      body.slice(0, 1000),
+  ));
+  await new Promise((r) => setTimeout(r, 200));
+  return {
+    finish: async () => {
+      await conn.write(enc.encode(body.slice(1000)));
+      let answer = "";
+      const buf = new Uint8Array(65536);
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        answer += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      conn.close();
+      return answer;
+    },
+  };
+}
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.test({
     name: `serve via npx → deno task: ${signal} to the process group drains and stops cleanly`,
@@ -105,18 +138,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
         );
         const token = (await Deno.readTextFile(`${dir}/data/admin-token`)).trim();
         // A request in flight: headers and half of the body sent before the signal.
-        const body = JSON.stringify({
-          envelope: { not: "an envelope" },
-          padding: "x".repeat(2000),
-        });
-        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-        const enc = new TextEncoder();
-        await conn.write(enc.encode(
-          `POST /v1/verify HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${token}\r\n` +
-            `content-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n` +
-            body.slice(0, 1000),
-        ));
-        await new Promise((r) => setTimeout(r, 200));
+        const inFlight = await halfSentRequest(port, token);
         // The whole group, as the terminal (Ctrl-C) or a supervisor does.
         const kill = await new Deno.Command("kill", {
           args: [`-${signal.slice(3)}`, "--", `-${child.pid}`],
@@ -124,15 +146,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
           .output();
         assert.ok(kill.success, new TextDecoder().decode(kill.stderr));
         await readUntil(reader, seen, /shutting down/);
-        await conn.write(enc.encode(body.slice(1000)));
-        let answer = "";
-        const buf = new Uint8Array(65536);
-        for (;;) {
-          const n = await conn.read(buf);
-          if (n === null) break;
-          answer += new TextDecoder().decode(buf.subarray(0, n));
-        }
-        conn.close();
+        const answer = await inFlight.finish();
         assert.match(
           answer,
           /^HTTP\/1\.1 (200|4\d\d) /,
@@ -227,18 +241,8 @@ for (const signal of ["SIGTERM", "SIGINT", "SIGKILL"] as const) {
         assert.equal(Number(ppid), child.pid, "the server is npx's child");
 
         const token = (await Deno.readTextFile(`${dir}/data/admin-token`)).trim();
-        const body = JSON.stringify({
-          envelope: { not: "an envelope" },
-          padding: "x".repeat(2000),
-        });
-        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-        const enc = new TextEncoder();
-        await conn.write(enc.encode(
-          `POST /v1/verify HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${token}\r\n` +
-            `content-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n` +
-            body.slice(0, 1000),
-        ));
-        await new Promise((r) => setTimeout(r, 200));
+        // A request in flight: headers and half of the body sent before the signal.
+        const inFlight = await halfSentRequest(port, token);
         // The npx process alone, as `kill PID`, a supervisor with KillMode=process, or the OOM killer.
         Deno.kill(child.pid, signal);
         await readWithin(
@@ -251,15 +255,7 @@ for (const signal of ["SIGTERM", "SIGINT", "SIGKILL"] as const) {
           // The signal itself reached the server (not the parent watch, after npx died).
           assert.doesNotMatch(seen.text, /is gone/);
         }
-        await conn.write(enc.encode(body.slice(1000)));
-        let answer = "";
-        const buf = new Uint8Array(65536);
-        for (;;) {
-          const n = await conn.read(buf);
-          if (n === null) break;
-          answer += new TextDecoder().decode(buf.subarray(0, n));
-        }
-        conn.close();
+        const answer = await inFlight.finish();
         assert.match(
           answer,
           /^HTTP\/1\.1 (200|4\d\d) /,
