@@ -33,6 +33,7 @@ import { LogClient } from "../ledger/client.ts";
 import { parseVerifierKey } from "../ledger/note.ts";
 import { auditThroughTiles } from "../ledger/remote_audit.ts";
 import { KvStore } from "../ledger/kv_store.ts";
+import { median } from "./_paired.ts";
 import { buildBenchLog, pad } from "./_bench_log.ts";
 import { verifyLog } from "../ledger/verify_log.ts";
 import { mirrorLog } from "../ledger/mirror.ts";
@@ -61,11 +62,6 @@ function argValue(name: string, def: number): number {
 const quick = Deno.args.includes("--quick");
 const N = argValue("--entries", quick ? 10_000 : 100_000);
 const ROUNDS = argValue("--rounds", quick ? 2 : 3);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const tmp = await Deno.makeTempDir({ prefix: "regledger-bench-remote-" });
 // One signed template, varied per entry: real envelopes (the audits recompute

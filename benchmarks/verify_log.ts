@@ -33,6 +33,7 @@ import { KvStore } from "../ledger/kv_store.ts";
 import { ZERO_PREV } from "../ledger/leaf.ts";
 import { nodeHash } from "../ledger/merkle/mod.ts";
 import type { StoredEntry } from "../ledger/store.ts";
+import { median } from "./_paired.ts";
 import { buildBenchLog } from "./_bench_log.ts";
 import { verifyLog } from "../ledger/verify_log.ts";
 
@@ -46,7 +47,6 @@ const N = argValue("--entries", quick ? 20_000 : 100_000);
 const ROUNDS = argValue("--rounds", quick ? 2 : 3);
 const keepAt = Deno.args.indexOf("--keep");
 const keep = keepAt >= 0 ? Deno.args[keepAt + 1] : undefined;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const log = (s: string) => onlyVerify || console.log(s);
 /** CPU µs per entry (all threads) of each verifyLog / one-thread verifyLog / serial scan run. */
 const verifyCpu: number[] = [];
