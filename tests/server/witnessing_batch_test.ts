@@ -136,7 +136,10 @@ Deno.test("a checkpoint signed while a round is in flight is witnessed right aft
     const first = append(s.app, 1, "?wait=witnessed");
     assert.equal(await within(reached.promise, "the round on size 1 to reach w1"), 1);
     // Two more appends while that round waits: their checkpoints arrive mid-round.
+    // One at a time, so the second gets index 1 and the third index 2 (two
+    // requests sent together may be sequenced either way).
     const second = append(s.app, 2, "?wait=witnessed");
+    await until("two entries", () => s.witnessing.status().log_size === 2);
     const third = append(s.app, 3, "?wait=witnessed");
     await until("three entries", () => s.witnessing.status().log_size === 3);
     gate.resolve();
