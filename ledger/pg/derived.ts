@@ -28,17 +28,21 @@ function index(v: unknown): number | null {
 }
 
 /**
- * The derived records of the ledger in `sql` for entries below `size`.
- * `fail` turns a driver error into the store's (redacted) error.
+ * Runs one query on the store's current pool: retried on a fresh pool after a
+ * dropped connection, under the store's deadline, errors made the store's
+ * (redacted). Each page of a scan is one call, so an audit outlives a pool
+ * replaced under it (`ledger/pg/pool.ts`).
  */
+export type PgQuery = <T>(what: string, f: (sql: postgres.Sql) => Promise<T>) => Promise<T>;
+
+/** The derived records of the ledger for entries below `size`, read through `query`. */
 export async function* scanPgDerived(
-  sql: postgres.Sql,
+  query: PgQuery,
   size: number,
-  fail: (e: unknown, what: string) => Error,
 ): AsyncGenerator<DerivedRecord> {
   for (const table of ["envelope_index", "body_index"] as const) {
     const kind = table === "envelope_index" ? "envelope" : "body";
-    for await (const r of keyset(sql, table, ["sha256"], size, fail)) {
+    for await (const r of keyset(query, table, ["sha256"], size)) {
       const n = index(r.idx);
       if (!(r.sha256 instanceof Uint8Array) || r.sha256.length !== 32 || n === null) {
         yield { kind: "unaccounted", what: `a ${table} row is malformed`, index: n ?? undefined };
@@ -47,7 +51,7 @@ export async function* scanPgDerived(
       yield { kind, sha256: new Uint8Array(r.sha256), index: n };
     }
   }
-  for await (const r of keyset(sql, "issuer_index", ["issuer", "time_key"], size, fail)) {
+  for await (const r of keyset(query, "issuer_index", ["issuer", "time_key"], size)) {
     const issuer = text(r.issuer);
     const time = text(r.time_key);
     const n = index(r.idx);
@@ -61,7 +65,7 @@ export async function* scanPgDerived(
     }
     yield { kind: "issuer", issuer, time, index: n };
   }
-  for await (const r of keyset(sql, "primitive_index", ["primitive", "time_key"], size, fail)) {
+  for await (const r of keyset(query, "primitive_index", ["primitive", "time_key"], size)) {
     const primitive = text(r.primitive);
     const time = text(r.time_key);
     const n = index(r.idx);
@@ -77,9 +81,8 @@ export async function* scanPgDerived(
   }
   // The issuer+primitive index (schema v2) must be exactly the issuer and primitive
   // rows of each entry combined: a row missing, extra or changed is reported for its entry.
-  let diff: postgres.Row[];
-  try {
-    diff = await sql`
+  const diff = await query("auditing issuer_primitive_index", (sql) =>
+    sql`
       (SELECT idx, 'missing' AS how FROM (
          SELECT i.issuer, p.primitive, i.time_key, i.idx FROM regledger.issuer_index i
          JOIN regledger.primitive_index p ON p.idx = i.idx AND p.time_key = i.time_key
@@ -93,10 +96,7 @@ export async function* scanPgDerived(
          EXCEPT SELECT i.issuer, p.primitive, i.time_key, i.idx FROM regledger.issuer_index i
          JOIN regledger.primitive_index p ON p.idx = i.idx AND p.time_key = i.time_key
          WHERE i.idx < ${size}) x)
-      ORDER BY idx LIMIT 1000`;
-  } catch (e) {
-    throw fail(e, "auditing issuer_primitive_index");
-  }
+      ORDER BY idx LIMIT 1000`);
   for (const r of diff) {
     const n = index(r.idx);
     yield {
@@ -115,29 +115,26 @@ export async function* scanPgDerived(
  * a page at a time (keyset pagination: no transaction held open).
  */
 async function* keyset(
-  sql: postgres.Sql,
+  query: PgQuery,
   table: string,
   cols: string[],
   size: number,
-  fail: (e: unknown, what: string) => Error,
 ): AsyncGenerator<postgres.Row> {
   const key = table.endsWith("_index") && cols[0] !== "sha256" ? [...cols, "idx"] : cols;
-  const keyList = sql.unsafe(key.join(", "));
-  const name = sql("regledger." + table);
   let after: postgres.Row | null = null;
   for (;;) {
-    let rows: postgres.RowList<postgres.Row[]>;
-    try {
+    // Built on the pool of this attempt: a retry after a dropped connection runs on a fresh one.
+    const rows: postgres.RowList<postgres.Row[]> = await query(`auditing ${table}`, (sql) => {
+      const keyList = sql.unsafe(key.join(", "));
       const bound = after === null
         ? sql`TRUE`
         : sql`(${keyList}) > (${
           key.map((k) => sql`${(after as postgres.Row)[k]}`).reduce((a, b) => sql`${a}, ${b}`)
         })`;
-      rows = await sql`SELECT ${keyList}${cols[0] === "sha256" ? sql`, idx` : sql``} FROM ${name}
+      return sql`SELECT ${keyList}${cols[0] === "sha256" ? sql`, idx` : sql``}
+        FROM ${sql("regledger." + table)}
         WHERE idx < ${size} AND ${bound} ORDER BY ${keyList} LIMIT ${PAGE}`;
-    } catch (e) {
-      throw fail(e, `auditing ${table}`);
-    }
+    });
     yield* rows;
     if (rows.length < PAGE) return;
     after = rows[rows.length - 1];

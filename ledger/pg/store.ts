@@ -360,7 +360,8 @@ export class PgStore implements LedgerStore {
   }
 
   scanDerived(size: number): AsyncIterable<DerivedRecord> {
-    return scanPgDerived(this.#sql, size, (e, what) => storeError(e, what, this.#target));
+    // Each page through #read: an audit outlives a pool replaced under it.
+    return scanPgDerived((what, f) => this.#read(what, () => f(this.#sql)), size);
   }
 
   scanIndex(sel: IndexSelector, limit: number): Promise<IndexHit[]> {

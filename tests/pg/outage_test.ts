@@ -188,4 +188,46 @@ Deno.test("postgres.js's write to a closed socket is stopped and replaces the po
   }
 });
 
+Deno.test("an audit outlives the pool replaced under it: each page of scanDerived runs on the current pool", async () => {
+  const cluster = await sharedCluster();
+  const url = await cluster.createDatabase();
+  const store = await PgStore.open(url);
+  const ledger = await openLedger({
+    store,
+    logKey: await Ed25519NoteSigner.generate(ORIGIN),
+    origin: ORIGIN,
+  });
+  try {
+    for (let i = 0; i < 3; i++) await ledger.append(await makeEnvelope(i));
+    const kinds: string[] = [];
+    let replaced = false;
+    for await (const r of store.scanDerived(3)) {
+      kinds.push(r.kind);
+      if (!replaced) {
+        // Mid-audit, the pool is retired (as after a connection failure elsewhere in the
+        // process) and its connections are ended: the next table is read on the fresh one.
+        replaced = true;
+        const race = new TypeError("Cannot read properties of null (reading 'write')");
+        race.stack = `TypeError: Cannot read properties of null (reading 'write')
+    at Immediate.nextWrite (file:///root/.cache/deno/npm/registry.npmjs.org/postgres/3.4.9/src/connection.js:255:22)`;
+        const ev = new ErrorEvent("error", { error: race, cancelable: true });
+        globalThis.dispatchEvent(ev);
+        assert.ok(ev.defaultPrevented);
+      }
+    }
+    const count = (k: string) => kinds.filter((x) => x === k).length;
+    assert.deepEqual(
+      ["envelope", "body", "issuer", "primitive", "unaccounted"].map(count),
+      [3, 3, 3, 3, 0],
+      kinds.join(" "),
+    );
+    assert.deepEqual(
+      await verifyLog(store, { verifierKey: ledger.verifierKey, origin: ORIGIN }),
+      { ok: true, size: 3 },
+    );
+  } finally {
+    await ledger.close();
+  }
+});
+
 registerClusterTeardown();
