@@ -24,7 +24,8 @@
  *
  * ## No await on the database without a deadline
  * Every operation runs under a deadline (`?timeout=` seconds in the URL,
- * default 30): past it, the operation fails with a transient
+ * default 30; a schema migration, which may copy a whole index or wait for
+ * another server's migration, under {@link MIGRATION_TIMEOUT_S} or that if longer): past it, the operation fails with a transient
  * {@link PgStoreError} (`QUERY_TIMEOUT`) and the pool is retired, so a
  * database that stops answering (a black-holed network, a hung server) never
  * leaves a caller waiting forever. A commit whose deadline passes has an
@@ -40,6 +41,9 @@
  */
 import postgres from "postgres";
 import { isTransientPgError, type PgStoreError, type PgTarget, storeError } from "./connection.ts";
+
+/** The deadline of a schema migration, in seconds (unless `?timeout=` is longer). */
+export const MIGRATION_TIMEOUT_S = 3600;
 
 /** Codes that are the database's answer, not a connection failure: the pool is fine. */
 const NOT_CONNECTION = new Set(["40001", "40P01", "55P03"]);
@@ -87,7 +91,6 @@ export interface PgPoolOptions {
 export class PgPool {
   readonly target: PgTarget;
   readonly #onStatus: (line: string) => void;
-  readonly #timeoutMs: number;
   #sql: postgres.Sql;
   #gen = 0;
   #retired: Promise<void>[] = [];
@@ -113,7 +116,6 @@ export class PgPool {
       this.#ssl = target.ssl;
     }
     this.#onStatus = options.onStatus ?? (() => {});
-    this.#timeoutMs = target.timeout * 1000;
     this.#sql = this.#open();
     installGuard();
     live.add(this);
@@ -164,17 +166,22 @@ export class PgPool {
    * Run `f` on the current pool under the deadline. A connection failure or
    * a timeout retires the pool; the error is the store's (redacted).
    */
-  async run<T>(what: string, f: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  async run<T>(
+    what: string,
+    f: (sql: postgres.Sql) => Promise<T>,
+    options: { timeoutS?: number } = {},
+  ): Promise<T> {
     const gen = this.#gen;
+    const timeoutS = options.timeoutS ?? this.target.timeout;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const e = Object.assign(
-          new Error(`no answer within ${this.target.timeout} s`),
+          new Error(`no answer within ${timeoutS} s`),
           { code: "QUERY_TIMEOUT" },
         );
         reject(e);
-      }, this.#timeoutMs);
+      }, timeoutS * 1000);
     });
     try {
       const r = await Promise.race([f(this.#sql), deadline]);

@@ -118,7 +118,7 @@ INSERT INTO regledger.issuer_primitive_index (issuer, primitive, time_key, idx)
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 /** Advisory lock key that serializes migrations ("regledgr" as a big-endian integer). */
-const MIGRATION_LOCK = 0x7265676c65646772n;
+export const MIGRATION_LOCK = 0x7265676c65646772n;
 
 /** The schema version of the database: 0 when it has no ledger schema yet. */
 export async function readSchemaVersion(
@@ -142,18 +142,18 @@ function newer(v: number, where: string): LedgerStateError {
 }
 
 /**
- * Bring the schema to {@link SCHEMA_VERSION} (or only check it, with
- * `migrate: false`).
+ * Check the schema: the version it is at when it must be migrated to
+ * {@link SCHEMA_VERSION}, `null` when it is current.
  * @throws {LedgerStateError} when the schema is newer than this code, or
  *   missing/behind and the database is read-only or `migrate` is false.
  */
-export async function ensureSchema(
+export async function checkSchema(
   sql: postgres.Sql,
   where: string,
   migrate: boolean,
-): Promise<void> {
+): Promise<number | null> {
   const v = await readSchemaVersion(sql);
-  if (v === SCHEMA_VERSION) return;
+  if (v === SCHEMA_VERSION) return null;
   if (v > SCHEMA_VERSION) throw newer(v, where);
   const [ro] = await sql`SELECT current_setting('transaction_read_only') = 'on' AS ro`;
   if (ro.ro || !migrate) {
@@ -164,7 +164,17 @@ export async function ensureSchema(
         }: open it once for writing against the primary to create or migrate it`,
     );
   }
-  await sql.begin(async (tx) => {
+  return v;
+}
+
+/**
+ * Apply the missing migrations in one transaction under the migration lock
+ * (another process may have applied them meanwhile: then nothing is done).
+ * @returns the version the schema was at when the lock was taken.
+ * @throws {LedgerStateError} when the schema is newer than this code.
+ */
+export async function migrateSchema(sql: postgres.Sql, where: string): Promise<number> {
+  return await sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK.toString()}::bigint)`;
     const now = await readSchemaVersion(tx);
     if (now > SCHEMA_VERSION) throw newer(now, where);
@@ -174,5 +184,6 @@ export async function ensureSchema(
       await tx`INSERT INTO regledger.schema_version (version) VALUES (${m.version})
                ON CONFLICT (one) DO UPDATE SET version = EXCLUDED.version`;
     }
+    return now;
   });
 }

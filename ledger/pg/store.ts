@@ -44,7 +44,7 @@ import type {
 } from "../store.ts";
 import { isTransientPgError, parsePgUrl, type PgTarget, storeError } from "./connection.ts";
 import { PgCommitter } from "./commit.ts";
-import { PgPool } from "./pool.ts";
+import { MIGRATION_TIMEOUT_S, PgPool } from "./pool.ts";
 import type { Sql as PgSql } from "postgres";
 import { scanPgDerived } from "./derived.ts";
 import {
@@ -58,7 +58,7 @@ import {
   utf8Bytes,
   utf8Text,
 } from "./rows.ts";
-import { ensureSchema } from "./schema.ts";
+import { checkSchema, migrateSchema, SCHEMA_VERSION } from "./schema.ts";
 
 /** Largest envelope kept: the same as Deno KV's, so a log can move between engines. */
 const MAX_ENVELOPE_BYTES = 512 * 1024;
@@ -83,7 +83,8 @@ export interface PgStoreOptions {
    */
   requireWritable?: boolean;
   /**
-   * Status lines (never payloads or the password): a database outage when it
+   * Status lines (never payloads or the password): a schema creation or
+   * migration when it starts and when it ends, a database outage when it
    * starts, with its cause, and when it ends (`serve` logs them).
    */
   onStatus?: (line: string) => void;
@@ -142,10 +143,11 @@ export class PgStore implements LedgerStore {
     const pool = new PgPool(target, options.onStatus ? { onStatus: options.onStatus } : {});
     const store = new PgStore(pool);
     try {
-      await pool.run(
+      const from = await pool.run(
         "opening the ledger",
-        (sql) => ensureSchema(sql, target.redacted, options.migrate !== false),
+        (sql) => checkSchema(sql, target.redacted, options.migrate !== false),
       );
+      if (from !== null) await migrate(pool, from, options.onStatus);
       if (options.requireWritable !== false) {
         const [r] = await pool.run(
           "opening the ledger",
@@ -417,6 +419,38 @@ export class PgStore implements LedgerStore {
   closed(): Promise<void> {
     return this.#ended ?? Promise.resolve();
   }
+}
+
+/**
+ * Migrate the schema from version `from`, with status lines before and after:
+ * under its own deadline ({@link MIGRATION_TIMEOUT_S}), since copying an index
+ * of millions of rows, or waiting for another server's migration, may take
+ * longer than one operation's `?timeout=`.
+ */
+async function migrate(
+  pool: PgPool,
+  from: number,
+  onStatus: ((line: string) => void) | undefined,
+): Promise<void> {
+  const where = pool.target.redacted;
+  const what = from === 0
+    ? `creating the ledger schema (version ${SCHEMA_VERSION})`
+    : `migrating the ledger schema from version ${from} to ${SCHEMA_VERSION}`;
+  onStatus?.(`regledger: PostgreSQL ${where}: ${what} ...`);
+  const t0 = performance.now();
+  const was = await pool.run(
+    "migrating the ledger schema",
+    (sql) => migrateSchema(sql, where),
+    { timeoutS: Math.max(MIGRATION_TIMEOUT_S, pool.target.timeout) },
+  );
+  const s = ((performance.now() - t0) / 1000).toFixed(1);
+  onStatus?.(
+    `regledger: PostgreSQL ${where}: ${
+      was === SCHEMA_VERSION
+        ? `the ledger schema was brought to version ${SCHEMA_VERSION} by another process`
+        : `ledger schema at version ${SCHEMA_VERSION}`
+    } (${s} s)`,
+  );
 }
 
 function toHex(b: Uint8Array): string {

@@ -15,7 +15,7 @@ import {
   PgStoreError,
   redactUrl,
 } from "../../ledger/pg/connection.ts";
-import { SCHEMA_VERSION } from "../../ledger/pg/schema.ts";
+import { MIGRATION_LOCK, SCHEMA_VERSION } from "../../ledger/pg/schema.ts";
 import { PgStore } from "../../ledger/pg/store.ts";
 import { verifyLog } from "../../ledger/verify_log.ts";
 import { makeEnvelope } from "../ledger/_helpers.ts";
@@ -122,6 +122,63 @@ Deno.test({
     } finally {
       for (const s of stores) s.close();
       await Promise.all(stores.map((s) => s.closed()));
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a migration may outlast ?timeout= (here: waiting for another process's migration), with status lines",
+  sanitizeResources: false,
+  fn: async () => {
+    const cluster = await sharedCluster();
+    const url = await cluster.createDatabase();
+    const db = dbName(url);
+    // Another process holds the migration lock for 3 s (as while it copies an index).
+    const holder = cluster.psql(
+      db,
+      `BEGIN; SELECT pg_advisory_xact_lock(${MIGRATION_LOCK}); SELECT pg_sleep(3); COMMIT`,
+    ).then(() => null, (e: Error) => e);
+    const held = async () =>
+      (await cluster.psql(
+        db,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted",
+      )).trim() === "1";
+    while (!(await held())) await new Promise((r) => setTimeout(r, 20));
+    const lines: string[] = [];
+    const t0 = performance.now();
+    // One operation's deadline is 1 s; the migration waits about 3 s and still completes.
+    const store = await PgStore.open(`${url}?timeout=1`, { onStatus: (l) => lines.push(l) });
+    const waited = performance.now() - t0;
+    try {
+      assert.equal(await holder, null);
+      assert.ok(waited >= 1_500, `the open waited for the lock (${waited.toFixed(0)} ms)`);
+      assert.equal((await store.readHead()).head.size, 0);
+      assert.equal(
+        (await cluster.psql(db, "SELECT version FROM regledger.schema_version")).trim(),
+        String(SCHEMA_VERSION),
+      );
+      assert.equal(lines.length, 2, lines.join("\n"));
+      assert.match(
+        lines[0],
+        new RegExp(
+          `^regledger: PostgreSQL postgres://postgres:\\*\\*\\*@.*\\?timeout=1: ` +
+            `creating the ledger schema \\(version ${SCHEMA_VERSION}\\) \\.\\.\\.$`,
+        ),
+      );
+      assert.match(
+        lines[1],
+        new RegExp(`ledger schema at version ${SCHEMA_VERSION} \\([2-9]\\.\\d s\\)$`),
+      );
+      assert.ok(!lines.join("\n").includes(PG_PASSWORD));
+      // Opening again: the schema is current, nothing is said.
+      const again = await PgStore.open(url, { onStatus: (l) => lines.push(l) });
+      again.close();
+      await again.closed();
+      assert.equal(lines.length, 2, lines.join("\n"));
+    } finally {
+      store.close();
+      await store.closed();
     }
   },
 });
