@@ -143,6 +143,8 @@ const TRANSIENT_CODES = new Set([
   "40001", // serialization_failure
   "40P01", // deadlock_detected
   "55P03", // lock_not_available
+  "57014", // query_canceled: statement_timeout (the server's side of the deadline)
+  "25P03", // idle_in_transaction_session_timeout: the server ended a stalled transaction
   "57P01", // admin_shutdown
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now (starting up, in recovery)

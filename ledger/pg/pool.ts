@@ -32,6 +32,12 @@
  * unknown outcome; the group commit then asks the signed-body index which
  * entries landed, as after any failed commit.
  *
+ * The server enforces the same deadline (`statement_timeout`, set when each
+ * connection starts) and ends a session whose transaction has been idle for
+ * half of it, at most 5 s (`idle_in_transaction_session_timeout`): a server
+ * process frozen or cut off in the middle of a commit holds the head row's
+ * lock, and every other process's appends would wait for it.
+ *
  * ## Outages are logged once
  * The first connection-class failure calls `onStatus` with the cause (the
  * password redacted); the next successful operation calls it again with the
@@ -45,8 +51,18 @@ import { isTransientPgError, type PgStoreError, type PgTarget, storeError } from
 /** The deadline of a schema migration, in seconds (unless `?timeout=` is longer). */
 export const MIGRATION_TIMEOUT_S = 3600;
 
+/**
+ * How long the server lets one of our transactions sit idle (no statement
+ * running) before it ends the session: half the deadline, at most 5 s. Our
+ * transactions send their statements back to back; one idle for longer has
+ * a client that froze or was cut off, and it holds the head row's lock.
+ */
+export function idleInTransactionMs(timeoutS: number): number {
+  return Math.min(5_000, timeoutS * 500);
+}
+
 /** Codes that are the database's answer, not a connection failure: the pool is fine. */
-const NOT_CONNECTION = new Set(["40001", "40P01", "55P03"]);
+const NOT_CONNECTION = new Set(["40001", "40P01", "55P03", "57014"]);
 
 /** Whether `e` says the connection (not the transaction) failed. */
 export function isConnectionFailure(e: unknown): boolean {
@@ -133,7 +149,15 @@ export class PgPool {
       max: t.max,
       connect_timeout: Math.min(10, t.timeout),
       onnotice: () => {},
-      connection: { application_name: "regledger" },
+      connection: {
+        application_name: "regledger",
+        // The server gives up when we do (a statement past the deadline, e.g. one
+        // waiting for the head row's lock, is cancelled, not left running) ...
+        statement_timeout: t.timeout * 1000,
+        // ... and ends a transaction left idle by a client that froze or was cut off
+        // mid-commit (its head-row lock would stop every other server's appends).
+        idle_in_transaction_session_timeout: idleInTransactionMs(t.timeout),
+      },
     });
   }
 

@@ -19,6 +19,22 @@ export function bytes(v: unknown): Uint8Array {
   return new Uint8Array(v);
 }
 
+/**
+ * A PostgreSQL array literal (`{a,b,c}`) of hex strings or decimal integers,
+ * sent as one text parameter and cast by the query (`::text[]`,
+ * `::bigint[]`). Not `sql.array()`: postgres.js types an array parameter
+ * from the array types a connection fetches when it first connects, so on a
+ * freshly opened (or replaced) pool an array sent before that is sent as
+ * text and refused ("malformed array literal", 22P02).
+ * @throws {TypeError} for an item that is not hex digits.
+ */
+export function arrayLiteral(items: readonly string[]): string {
+  for (const x of items) {
+    if (!/^[0-9a-f]+$/.test(x)) throw new TypeError(`not hex or decimal digits: ${x}`);
+  }
+  return `{${items.join(",")}}`;
+}
+
 /** UTF-8 bytes of a string (index keys). */
 export function utf8Bytes(s: string): Uint8Array {
   return enc.encode(s);

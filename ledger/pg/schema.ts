@@ -173,8 +173,14 @@ export async function checkSchema(
  * @returns the version the schema was at when the lock was taken.
  * @throws {LedgerStateError} when the schema is newer than this code.
  */
-export async function migrateSchema(sql: postgres.Sql, where: string): Promise<number> {
+export async function migrateSchema(
+  sql: postgres.Sql,
+  where: string,
+  timeoutMs: number,
+): Promise<number> {
   return await sql.begin(async (tx) => {
+    // The connection's statement_timeout is one operation's; a migration has its own.
+    await tx`SELECT set_config('statement_timeout', ${String(timeoutMs)}, true)`;
     await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK.toString()}::bigint)`;
     const now = await readSchemaVersion(tx);
     if (now > SCHEMA_VERSION) throw newer(now, where);

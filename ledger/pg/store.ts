@@ -48,6 +48,7 @@ import { MIGRATION_TIMEOUT_S, PgPool } from "./pool.ts";
 import type { Sql as PgSql } from "postgres";
 import { scanPgDerived } from "./derived.ts";
 import {
+  arrayLiteral,
   bytes,
   decodeEntryRow,
   decodeHeadRow,
@@ -237,7 +238,7 @@ export class PgStore implements LedgerStore {
     return this.#read(`reading the ${table.replace("_", " ")}`, async () => {
       const rows = await this.#sql`
         SELECT encode(sha256, 'hex') AS sha, idx FROM ${this.#sql("regledger." + table)}
-        WHERE sha256 IN (SELECT decode(h, 'hex') FROM unnest(${this.#sql.array(hex)}::text[]) h)`;
+        WHERE sha256 IN (SELECT decode(h, 'hex') FROM unnest(${arrayLiteral(hex)}::text[]) h)`;
       const found = new Map<string, number>();
       for (const r of rows) found.set(r.sha as string, int(r.idx, table));
       return hex.map((h) => found.get(h) ?? null);
@@ -319,7 +320,7 @@ export class PgStore implements LedgerStore {
       "reading stored hashes",
       () =>
         this.#sql`SELECT idx, hashes FROM regledger.entries
-                WHERE idx = ANY(${this.#sql.array(records.map(String))}::bigint[])`,
+                WHERE idx = ANY(${arrayLiteral(records.map(String))}::bigint[])`,
     );
     const got = new Map<number, unknown>();
     for (const r of rows) got.set(int(r.idx, "entry"), r.hashes);
@@ -438,10 +439,11 @@ async function migrate(
     : `migrating the ledger schema from version ${from} to ${SCHEMA_VERSION}`;
   onStatus?.(`regledger: PostgreSQL ${where}: ${what} ...`);
   const t0 = performance.now();
+  const timeoutS = Math.max(MIGRATION_TIMEOUT_S, pool.target.timeout);
   const was = await pool.run(
     "migrating the ledger schema",
-    (sql) => migrateSchema(sql, where),
-    { timeoutS: Math.max(MIGRATION_TIMEOUT_S, pool.target.timeout) },
+    (sql) => migrateSchema(sql, where, timeoutS * 1000),
+    { timeoutS },
   );
   const s = ((performance.now() - t0) / 1000).toFixed(1);
   onStatus?.(

@@ -18,16 +18,25 @@ import assert from "node:assert/strict";
 import { LedgerStateError } from "../../ledger/errors.ts";
 import { openLedger } from "../../ledger/ledger.ts";
 import { Ed25519NoteSigner } from "../../ledger/note.ts";
-import { isDriverWriteRace } from "../../ledger/pg/pool.ts";
+import { parsePgUrl } from "../../ledger/pg/connection.ts";
+import { isDriverWriteRace, PgPool } from "../../ledger/pg/pool.ts";
 import { PgStore } from "../../ledger/pg/store.ts";
 import { verifyLog } from "../../ledger/verify_log.ts";
 import { makeEnvelope } from "../ledger/_helpers.ts";
 import { signedEnvelope, TOKENS, writeTrustFile } from "../server/_helpers.ts";
 import { PG_PASSWORD, registerClusterTeardown, sharedCluster } from "./_cluster.ts";
 import { PgProxy } from "./_proxy.ts";
+import { sha256 } from "../../core/bytes.ts";
+import { storedHashIndex } from "../../ledger/merkle/mod.ts";
 import { killServe, startServe, submitOnce, submitUntilAcked } from "./_serve.ts";
 
 const ORIGIN = "regledger.local/log";
+
+/** Whether `line` is one of the two a new database's schema creation logs. */
+function schemaLine(line: string): boolean {
+  return / (creating the ledger schema \(version \d+\) \.\.\.|ledger schema at version \d+ \(\d+\.\d s\))$/
+    .test(line);
+}
 
 /** `p`'s outcome, or `"pending"` if it has not settled within `ms` (a hang, not a speed). */
 async function outcome<T>(p: Promise<T>, ms: number): Promise<T | Error | "pending"> {
@@ -63,7 +72,7 @@ Deno.test({
     try {
       const envs = await Promise.all([0, 1, 2].map((i) => makeEnvelope(i)));
       assert.equal((await ledger.append(envs[0])).index, 0);
-      assert.deepEqual(lines, [], "no outage yet");
+      assert.deepEqual(lines.splice(0).map(schemaLine), [true, true], "no outage yet");
       proxy.blackhole();
       // Nothing comes back: the commit, then the look-up of what landed, time out.
       const r = await outcome(ledger.append(envs[1]), 120_000);
@@ -160,6 +169,7 @@ Deno.test("postgres.js's write to a closed socket is stopped and replaces the po
   const url = await cluster.createDatabase();
   const lines: string[] = [];
   const store = await PgStore.open(url, { onStatus: (l) => lines.push(l) });
+  assert.deepEqual(lines.splice(0).map(schemaLine), [true, true]);
   try {
     // The error as postgres.js 3.4.9 throws it from its write timer.
     const race = new TypeError("Cannot read properties of null (reading 'write')");
@@ -185,6 +195,95 @@ Deno.test("postgres.js's write to a closed socket is stopped and replaces the po
   } finally {
     store.close();
     await store.closed();
+  }
+});
+
+Deno.test({
+  name:
+    "a server frozen mid-commit does not stop the others: PostgreSQL ends its idle transaction and frees the head row",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const cluster = await sharedCluster();
+    const url = await cluster.createDatabase();
+    const key = await Ed25519NoteSigner.generate(ORIGIN);
+    const b = await openLedger({
+      store: await PgStore.open(`${url}?timeout=4`),
+      logKey: key,
+      origin: ORIGIN,
+    });
+    // "Server A": a connection of a store's pool that has updated the head row in a
+    // transaction and then sends nothing more, as a process frozen (SIGSTOP, a long
+    // pause) or cut off between its statements and its COMMIT: it holds the row's lock.
+    const a = new PgPool(parsePgUrl(`${url}?timeout=4`));
+    const frozen = Promise.withResolvers<void>();
+    const locked = Promise.withResolvers<void>();
+    const held = a.sql.begin(async (tx) => {
+      await tx`UPDATE regledger.head SET version = version WHERE one`;
+      locked.resolve();
+      await frozen.promise;
+      await tx`SELECT 1`;
+    }).then(() => null, (e: Error) => e);
+    try {
+      await locked.promise;
+      const envs = await Promise.all([0, 1].map((i) => makeEnvelope(i)));
+      // B's commit waits for the head row until PostgreSQL ends A's transaction
+      // (idle_in_transaction_session_timeout: 2 s with ?timeout=4), then goes through.
+      const r = await outcome(b.append(envs[0]), 60_000);
+      assert.ok(!(r instanceof Error) && r !== "pending", `B's append went through: ${r}`);
+      assert.equal(r.index, 0);
+      frozen.resolve();
+      const e = await held;
+      assert.ok(e instanceof Error, "A's transaction was ended by PostgreSQL");
+      // The server closed the session (FATAL 25P03, which postgres.js reports as closed).
+      assert.match(`${e.message} ${(e as { code?: string }).code}`, /CONNECTION_CLOSED|25P03/);
+      assert.equal((await b.append(envs[1])).index, 1);
+      assert.deepEqual(
+        await verifyLog(b.store, { verifierKey: key.verifierKey(), origin: ORIGIN }),
+        { ok: true, size: 2 },
+      );
+    } finally {
+      frozen.resolve();
+      await a.end();
+      await b.close();
+    }
+  },
+});
+
+Deno.test("a replaced pool's first query may be a look-up by a list (envelope hashes, stored hashes)", async () => {
+  const cluster = await sharedCluster();
+  const url = await cluster.createDatabase();
+  const ledger = await openLedger({
+    store: await PgStore.open(url),
+    logKey: await Ed25519NoteSigner.generate(ORIGIN),
+    origin: ORIGIN,
+  });
+  // A second store of the same log, with nothing cached.
+  const store = await PgStore.open(url);
+  try {
+    for (let i = 0; i < 3; i++) await ledger.append(await makeEnvelope(i));
+    const shas = (await store.readEntries(0, 3)).map((e) => sha256(e.envelope));
+    const replace = () => {
+      const race = new TypeError("Cannot read properties of null (reading 'write')");
+      race.stack = `TypeError: Cannot read properties of null (reading 'write')
+    at Immediate.nextWrite (file:///root/.cache/deno/npm/registry.npmjs.org/postgres/3.4.9/src/connection.js:255:22)`;
+      globalThis.dispatchEvent(new ErrorEvent("error", { error: race, cancelable: true }));
+    };
+    // Right after a replacement, before any connection of the fresh pool has connected:
+    // what an append asks after a commit whose outcome is unknown ...
+    replace();
+    assert.deepEqual(
+      await store.findEnvelopes([...shas, new Uint8Array(32)]),
+      [0, 1, 2, null],
+    );
+    // ... and what a proof reads.
+    replace();
+    const want = [storedHashIndex(0, 0), storedHashIndex(0, 2), storedHashIndex(1, 0)];
+    assert.deepEqual(await store.readHashes(want), await ledger.store.readHashes(want));
+  } finally {
+    store.close();
+    await store.closed();
+    await ledger.close();
   }
 });
 

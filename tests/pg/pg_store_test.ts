@@ -16,6 +16,7 @@ import {
   redactUrl,
 } from "../../ledger/pg/connection.ts";
 import { MIGRATION_LOCK, SCHEMA_VERSION } from "../../ledger/pg/schema.ts";
+import { isConnectionFailure } from "../../ledger/pg/pool.ts";
 import { PgStore } from "../../ledger/pg/store.ts";
 import { verifyLog } from "../../ledger/verify_log.ts";
 import { makeEnvelope } from "../ledger/_helpers.ts";
@@ -63,8 +64,24 @@ Deno.test("a PostgreSQL URL is checked and shown with its password redacted", ()
 
 Deno.test("transient errors: connection failures and serialization failures, not bad requests", () => {
   const err = (code: string) => Object.assign(new Error(code), { code });
-  for (const c of ["40001", "40P01", "57P01", "08006", "CONNECTION_CLOSED", "ECONNREFUSED"]) {
+  for (
+    const c of [
+      "40001",
+      "40P01",
+      "57P01",
+      "57014",
+      "25P03",
+      "08006",
+      "CONNECTION_CLOSED",
+      "ECONNREFUSED",
+    ]
+  ) {
     assert.equal(isTransientPgError(err(c)), true, c);
+  }
+  // A statement the server cancelled at the deadline, or a lost race: the pool is fine.
+  for (const c of ["57014", "40001"]) assert.equal(isConnectionFailure(err(c)), false, c);
+  for (const c of ["25P03", "CONNECTION_CLOSED"]) {
+    assert.equal(isConnectionFailure(err(c)), true, c);
   }
   for (const c of ["23505", "25006", "42P01", "28P01"]) {
     assert.equal(isTransientPgError(err(c)), false, c);
