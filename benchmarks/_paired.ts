@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { seededRandom } from "../tests/_random.ts";
 
 /** Median of `xs` (mean of the middle two for an even count). */
 export function median(xs: readonly number[]): number {
@@ -14,17 +15,8 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** A small seeded PRNG (mulberry32): the same run gives the same interval. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A small seeded PRNG (mulberry32): the same run gives the same interval.
+export { seededRandom };
 
 /** Percentile bootstrap interval (`level`, default 95%) of the median of `xs`. */
 export function bootstrapMedianInterval(

@@ -25,6 +25,7 @@ import {
   fairnessStatistic,
   provenanceStatistic,
 } from "../../core/primitives/index.ts";
+import { seededRandom } from "../_random.ts";
 
 function close(a: number, b: number, rel: number, abs = 1e-12): boolean {
   return Math.abs(a - b) <= Math.max(rel * Math.abs(b), abs);
@@ -266,16 +267,7 @@ Deno.test("circuits: a budget below the declared depth is a typed error", () => 
   assert.throws(() => fairnessCircuit.prepare(input, 8), RangeError);
 });
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry = seededRandom;
 
 Deno.test("circuits: decisions survive CKKS-sized noise (1e-7 per slot op)", () => {
   const rnd = mulberry(21);

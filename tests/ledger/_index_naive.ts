@@ -7,6 +7,7 @@
 import { decodeLeaf } from "../../ledger/leaf.ts";
 import type { IndexHit, IndexSelector, LedgerStore } from "../../ledger/store.ts";
 import { indexTime } from "../../ledger/time_key.ts";
+import { seededRandom } from "../_random.ts";
 
 /** One entry's indexed fields (`t`: its `issued_at` as a UTC index key). */
 export interface IndexRow {
@@ -36,17 +37,8 @@ export function naiveScan(rows: IndexRow[], sel: IndexSelector, limit: number): 
     .map((x) => ({ index: x.index, issuedAt: x.t }));
 }
 
-/** Small deterministic PRNG (mulberry32), so a failure replays from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32), so a failure replays from its seed. */
+export const rng: (seed: number) => () => number = seededRandom;
 
 /** The seed of a randomized test: `REGLEDGER_TEST_SEED` when set, else the clock. */
 export function testSeed(): number {

@@ -14,6 +14,7 @@ import { fixtureEnvelope, makeEnvelope } from "./_helpers.ts";
 import { countingWorkers } from "./_workers.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
 import { verifyLog } from "../../ledger/verify_log.ts";
+import { seededRandom } from "../_random.ts";
 
 /** The audit with the entries checked on a worker finds what it finds on one thread. */
 async function sameOnWorker(l: Ledger, what: string): Promise<void> {
@@ -55,17 +56,8 @@ async function withinMs<T>(ms: number, p: Promise<T>, what: string): Promise<T> 
   }
 }
 
-/** Small deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so a failure can be replayed from its seed. */
+const rng = seededRandom;
 
 const FILES = ["ledger.kv", "ledger.kv-wal", "ledger.kv-shm"];
 

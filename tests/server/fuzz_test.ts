@@ -14,20 +14,14 @@ import { parseEnvelopeText } from "../../core/envelope.ts";
 import { toBase64 } from "../../core/bytes.ts";
 import type { Scope } from "../../server/config.ts";
 import { auth, fixtureText, harness, signedEnvelope, TOKENS } from "./_helpers.ts";
+import { seededRandom } from "../_random.ts";
 
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 0x5eed2026);
 const REQUESTS = 12_000;
 
-/** mulberry32: a tiny seeded PRNG. */
+/** A seeded PRNG with integer and pick helpers. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
   return { next, int, pick };
