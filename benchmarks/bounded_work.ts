@@ -28,12 +28,12 @@ import type { PrimitiveName } from "../core/envelope_types.ts";
 import { EncryptedAuditClient } from "../core/fhe/split.ts";
 import { PRIMITIVE_SPECS } from "../core/primitives/registry.ts";
 import { CkksRunner } from "../server/ckks_runner.ts";
+import { median } from "./_paired.ts";
 
 const quick = Deno.args.includes("--quick");
 const CLIENTS = 64;
 const PER_CLIENT = quick ? 100 : 1000;
 const ROUNDS = quick ? 1 : 3;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (b: number) => Math.round(b / 1e5) / 10;
 
 // ---- 1. the connection front ------------------------------------------------

@@ -27,12 +27,12 @@
 import { Browser, CHROMIUM, type Page } from "../tests/console/_cdp.ts";
 import { startConsoleServer } from "../tests/console/_fixture.ts";
 import { neededConsistency, verifyEntry } from "../server/console/web/verify.ts";
+import { median } from "./_paired.ts";
 
 const quick = Deno.args.includes("--quick");
 const BULK = quick ? 2_000 : 10_000;
 const ROUNDS = quick ? 3 : 7;
 const POINTS = 10_000;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x: number, d = 1) => Number(x.toFixed(d));
 
 const t0 = performance.now();

@@ -25,11 +25,11 @@ import { InProcessKeyProvider } from "../core/keys.ts";
 import { DEFAULT_CONFIG, parseApiKeys } from "../server/config.ts";
 import { startServer } from "../server/serve.ts";
 import { verifyEntry, type VerifyEntryInput } from "../server/console/web/verify.ts";
+import { median } from "./_paired.ts";
 
 const quick = Deno.args.includes("--quick");
 const ENTRIES = quick ? 64 : 1024;
 const SAMPLES = quick ? 20 : 100;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)];
 
 const dir = await Deno.makeTempDir({ prefix: "regledger-console-verify-bench-" });

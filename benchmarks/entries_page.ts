@@ -46,6 +46,7 @@ import type { IndexHit, IndexSelector, LedgerStore, NewEntry } from "../ledger/s
 import type { QueryOptions, QueryResult } from "../ledger/wire.ts";
 import { DEFAULT_CONFIG, parseApiKeys } from "../server/config.ts";
 import { startServer } from "../server/serve.ts";
+import { median } from "./_paired.ts";
 
 function argValue(name: string): string | undefined {
   const i = Deno.args.indexOf(name);
@@ -227,7 +228,6 @@ let buildS: number | null = null;
   } else console.log(`reusing the ${ENTRIES}-entry log in ${dir}`);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ledger = await openLedger({ dataDir: dir });
 const store = ledger.store;
 const mid = timeOf(Math.floor(ENTRIES / 2));

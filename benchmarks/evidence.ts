@@ -26,6 +26,7 @@ import { writeEvidencePack } from "../ledger/evidence/export.ts";
 import { localEvidenceSource } from "../ledger/evidence/sources.ts";
 import { verifyEvidencePack } from "../ledger/evidence/verify.ts";
 import { openLedger } from "../ledger/index.ts";
+import { median } from "./_paired.ts";
 
 function argValue(name: string, def: number): number {
   const i = Deno.args.indexOf(name);
@@ -65,7 +66,6 @@ for (let start = 0; start < N; start += 500) {
   }));
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const times = {
   export: [] as number[],
   verifyLog: [] as number[],

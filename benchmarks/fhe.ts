@@ -39,6 +39,7 @@ import {
   runEncryptedAudit,
 } from "../core/fhe/run.ts";
 import { CKKS_TOLERANCES, DECISION_MARGIN } from "../core/fhe/tolerances.ts";
+import { median } from "./_paired.ts";
 
 const QUICK = Deno.args.includes("--quick");
 /** `undefined` = the product's choice: the smallest ring that holds the circuit. */
@@ -305,11 +306,6 @@ function replayRegaudit(backend: SealBackend, p: PrimitiveName): number {
   for (let i = 0; i < c.add; i++) accumulate(v0, true);
   backend.decrypt(acc);
   return performance.now() - t0;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 const rows: Record<string, unknown>[] = [];

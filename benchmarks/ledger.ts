@@ -37,6 +37,7 @@ import {
 import { KvStore, openLedger } from "../ledger/index.ts";
 import { loadOrCreateLogKey } from "../ledger/log_key.ts";
 import type { NewEntry } from "../ledger/store.ts";
+import { median } from "./_paired.ts";
 
 function argValue(name: string, def: number): number {
   const i = Deno.args.indexOf(name);
@@ -47,7 +48,6 @@ const million = Deno.args.includes("--million");
 const ENTRIES = argValue("--entries", quick ? 5000 : 20000);
 const PROOF_LOG = million ? 1_000_000 : argValue("--proof-log", quick ? 20_000 : 100_000);
 const APPENDERS = 64;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const tmp = await Deno.makeTempDir({ prefix: "regledger-bench-" });
 

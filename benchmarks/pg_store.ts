@@ -54,6 +54,7 @@ import type { NewEntry } from "../ledger/store.ts";
 import { startCluster } from "../tests/pg/_cluster.ts";
 import { killServe, type ServeChild, startServe, submitUntilAcked } from "../tests/pg/_serve.ts";
 import { signedEnvelope, TOKENS, writeTrustFile } from "../tests/server/_helpers.ts";
+import { median } from "./_paired.ts";
 
 const quick = Deno.args.includes("--quick");
 /** Only the server figures: parts 1 and 2 run tiny and the file keeps their last figures. */
@@ -63,7 +64,6 @@ const ROUNDS = quick ? 3 : 5;
 const PROOF_LOG = serversOnly ? 2000 : quick ? 100_000 : 1_000_000;
 const SERVER_APPENDS = quick ? 400 : 900;
 const ORIGIN = "bench.example/log";
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 const round1 = (x: number) => Math.round(x * 10) / 10;

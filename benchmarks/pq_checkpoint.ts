@@ -29,13 +29,13 @@ import { type Ledger, openLedger } from "../ledger/index.ts";
 import { Ed25519NoteSigner } from "../ledger/note.ts";
 import { MlDsa44NoteSigner } from "../ledger/witness/mldsa.ts";
 import { createLiboqsMlDsa44Engine } from "../ledger/witness/mldsa_liboqs.ts";
+import { median } from "./_paired.ts";
 
 const quick = Deno.args.includes("--quick");
 const ROUNDS = quick ? 3 : 7;
 const PER_ROUND = quick ? 1000 : 3000;
 const SINGLE_PER_ROUND = quick ? 50 : 200;
 const APPENDERS = 64;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pairedRatio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]));
 
 const tmp = await Deno.makeTempDir({ prefix: "regledger-bench-pq-" });

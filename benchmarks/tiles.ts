@@ -24,6 +24,7 @@ import {
   readTileData,
   TileHashReader,
 } from "../ledger/tiles/mod.ts";
+import { median } from "./_paired.ts";
 
 function argValue(name: string, def: number): number {
   const i = Deno.args.indexOf(name);
@@ -35,7 +36,6 @@ const ROUNDS = quick ? 2 : 5;
 const SAMPLE = Math.min(N, quick ? 1000 : 5000);
 const CONCURRENCY = 16;
 const CHUNK = 4096;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // The log: leaf hashes of N small leaves, and the tiles a log would serve.
 const t0 = performance.now();

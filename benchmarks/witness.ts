@@ -35,6 +35,7 @@ import { Ed25519CosignatureSigner } from "../ledger/witness/cosignature.ts";
 import { MlDsa44NoteSigner, MlDsa44NoteVerifier, subtreeMessage } from "../ledger/witness/mldsa.ts";
 import { createMLDSA44 } from "@oqs/liboqs-js";
 import { createLiboqsMlDsa44Engine } from "../ledger/witness/mldsa_liboqs.ts";
+import { median } from "./_paired.ts";
 
 const quick = Deno.args.includes("--quick");
 const ROUNDS = quick ? 10 : 100;
@@ -146,10 +147,6 @@ for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < n; i++) await f();
     perCall[name].push((performance.now() - start) / n);
   }
-}
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 const rates = Object.fromEntries(Object.keys(ops).map((k) => [k, 1000 / median(perCall[k])]));
 const ratio = (op: string, base: string) => rates[op] / rates[base];

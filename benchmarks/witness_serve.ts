@@ -41,6 +41,7 @@ import {
 } from "../ledger/witness/add_checkpoint.ts";
 import { Ed25519CosignatureSigner } from "../ledger/witness/cosignature.ts";
 import { encodeRequest, Http1Connection } from "./http1_client.ts";
+import { median } from "./_paired.ts";
 
 const quick = Deno.args.includes("--quick");
 const ROUNDS = quick ? 3 : 9;
@@ -247,10 +248,6 @@ for (const w of [edWitness, pqWitness]) {
 }
 await Deno.remove(tmp, { recursive: true });
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 const rate = Object.fromEntries(Object.entries(rounds).map(([k, v]) => [k, median(v)]));
 const rows = [
   {
