@@ -9,7 +9,8 @@
 import { fromBase64, toBase64 } from "../core/bytes.ts";
 import { LedgerStateError } from "./errors.ts";
 import { ZERO_PREV } from "./leaf.ts";
-import { EMPTY_TREE_HASH, splitStoredHashIndex } from "./merkle/mod.ts";
+import { EMPTY_TREE_HASH } from "./merkle/mod.ts";
+import { recordStoringHash } from "./stored_hash_cache.ts";
 import type {
   CommitBatch,
   CommitBudget,
@@ -187,9 +188,7 @@ export class MemoryStore implements LedgerStore {
   readHashes(indexes: number[]): Promise<Uint8Array[]> {
     const log = this.#open();
     return Promise.resolve(indexes.map((idx) => {
-      const [level, n] = splitStoredHashIndex(idx);
-      // The node (level, n) was stored by the append of the last record it covers.
-      const record = (n + 1) * 2 ** level - 1;
+      const { record, level } = recordStoringHash(idx);
       const h = log.entries[record]?.hashes[level];
       if (h === undefined) throw new RangeError(`no stored hash at index ${idx} (not in the log)`);
       return h;
