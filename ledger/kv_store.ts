@@ -23,7 +23,6 @@ import {
   decodeHead,
   decodeIndexValue,
   decodeMeta,
-  encodeEntry,
   encodeHead,
   encodeIndexValue,
   encodeMeta,
@@ -39,9 +38,9 @@ import {
   checkpointKey,
   chunkKey,
   entryKey,
+  entryRecords,
   envelopeKey,
   HEAD_KEY,
-  indexKeys,
   IP_MARK_KEY,
   KIND,
   META_KEY,
@@ -341,17 +340,11 @@ export class KvStore implements LedgerStore {
         .set(BODY_MARK_KEY, EMPTY).set(IP_MARK_KEY, EMPTY);
     }
     for (const e of batch.entries) {
-      const { value, chunks } = encodeEntry(e);
       // One check per entry (KV allows 100 per commit): the signed-body key.
       // A whole envelope already logged has its body indexed too.
       op = op.check({ key: bodyKey(e.bodySha256), versionstamp: null })
-        .set(entryKey(e.index), value)
-        .set(envelopeKey(e.envelopeSha256), encodeIndexValue(e.index))
         .set(bodyKey(e.bodySha256), encodeIndexValue(e.index));
-      chunks.forEach((c, j) => {
-        op = op.set(chunkKey(e.index, j + 1), c);
-      });
-      for (const k of indexKeys(e)) op = op.set(k, EMPTY);
+      for (const [k, v] of entryRecords(e)) op = op.set(k, v);
     }
     op = op.set(HEAD_KEY, encodeHead(batch.head)).set(
       checkpointKey(batch.head.size),
