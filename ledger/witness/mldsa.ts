@@ -38,6 +38,7 @@
  */
 import { ml_dsa44 } from "@noble/post-quantum/ml-dsa.js";
 import { concatBytes, toBase64, utf8 } from "../../core/bytes.ts";
+import { nobleMlDsaOperations } from "../../core/ml_dsa_engine.ts";
 import { type Checkpoint, parseCheckpointText } from "../checkpoint.ts";
 import { isValidKeyName, noteKeyId, type NoteSigner, type NoteVerifier } from "../note.ts";
 import {
@@ -57,7 +58,6 @@ export const ML_DSA_44_PUBLIC_KEY_SIZE = 1312;
 export const ML_DSA_44_SIGNATURE_SIZE = 2420;
 
 const LABEL = utf8("subtree/v1\n\0");
-const EMPTY_CONTEXT = new Uint8Array(0);
 
 /**
  * An ML-DSA-44 implementation: FIPS 204 ML-DSA.Sign / ML-DSA.Verify (pure,
@@ -78,21 +78,8 @@ export interface MlDsa44Engine {
 
 /** The default engine: @noble/post-quantum's ml_dsa44. */
 export const nobleMlDsa44: MlDsa44Engine = {
-  name: "noble",
+  ...nobleMlDsaOperations(ml_dsa44),
   supportsDeterministic: true,
-  sign(message, secretKey, deterministic) {
-    return ml_dsa44.sign(message, secretKey, {
-      context: EMPTY_CONTEXT,
-      extraEntropy: deterministic ? false : crypto.getRandomValues(new Uint8Array(32)),
-    });
-  },
-  verify(signature, message, publicKey) {
-    try {
-      return ml_dsa44.verify(signature, message, publicKey, { context: EMPTY_CONTEXT });
-    } catch {
-      return false;
-    }
-  },
 };
 
 function hex8(id: number): string {
