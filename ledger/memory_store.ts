@@ -26,7 +26,7 @@ import type {
   StoreLimits,
   VersionedHead,
 } from "./store.ts";
-import { indexTime } from "./time_key.ts";
+import { compareIndexTime, indexTime } from "./time_key.ts";
 
 interface IndexRow {
   issuer: string;
@@ -73,19 +73,6 @@ export interface MemoryStoreOptions {
    * @default {1000}
    */
   maxBatchEntries?: number;
-}
-
-/** Compare strings by code point (the order every store's time keys sort in). */
-function compareText(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length - b.length;
 }
 
 /**
@@ -249,12 +236,12 @@ export class MemoryStore implements LedgerStore {
     const rows = this.#open().rows.filter((r) =>
       (sel.issuer === undefined || r.issuer === sel.issuer) &&
       (sel.primitive === undefined || r.primitive === sel.primitive) &&
-      (sel.from === undefined || compareText(r.time, sel.from) >= 0) &&
-      (sel.to === undefined || compareText(r.time, sel.to) < 0) &&
-      (sel.after === undefined || compareText(r.time, sel.after.issuedAt) > 0 ||
+      (sel.from === undefined || compareIndexTime(r.time, sel.from) >= 0) &&
+      (sel.to === undefined || compareIndexTime(r.time, sel.to) < 0) &&
+      (sel.after === undefined || compareIndexTime(r.time, sel.after.issuedAt) > 0 ||
         (r.time === sel.after.issuedAt && r.index > sel.after.index))
     );
-    rows.sort((a, b) => compareText(a.time, b.time) || a.index - b.index);
+    rows.sort((a, b) => compareIndexTime(a.time, b.time) || a.index - b.index);
     return Promise.resolve(rows.slice(0, limit).map((r) => ({ index: r.index, issuedAt: r.time })));
   }
 
