@@ -37,10 +37,11 @@
  * @module
  */
 import { ml_dsa44 } from "@noble/post-quantum/ml-dsa.js";
-import { concatBytes, toBase64, utf8 } from "../../core/bytes.ts";
+import { concatBytes, utf8 } from "../../core/bytes.ts";
 import { nobleMlDsaOperations } from "../../core/ml_dsa_engine.ts";
 import { type Checkpoint, parseCheckpointText } from "../checkpoint.ts";
 import { isValidKeyName, noteKeyId, type NoteSigner, type NoteVerifier } from "../note.ts";
+import { hex8, signerKeyText, verifierKeyText } from "../note_keys.ts";
 import {
   checkedTimestamp,
   CosignatureError,
@@ -81,10 +82,6 @@ export const nobleMlDsa44: MlDsa44Engine = {
   ...nobleMlDsaOperations(ml_dsa44),
   supportsDeterministic: true,
 };
-
-function hex8(id: number): string {
-  return id.toString(16).padStart(8, "0");
-}
 
 function u64(n: number | bigint): Uint8Array {
   const out = new Uint8Array(8);
@@ -181,8 +178,7 @@ export function mlDsa44VerifierKey(name: string, publicKey: Uint8Array): string 
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== ML_DSA_44_PUBLIC_KEY_SIZE) {
     throw new CosignatureError("malformed-key", "ML-DSA-44 public key must be 1312 bytes");
   }
-  const key = typed(publicKey);
-  return `${name}+${hex8(noteKeyId(name, key))}+${toBase64(key)}`;
+  return verifierKeyText(name, typed(publicKey));
 }
 
 /**
@@ -403,7 +399,7 @@ export class MlDsa44NoteSigner implements NoteSigner {
 
   /** The secret key string `PRIVATE+KEY+<name>+<key ID>+<base64(0x06 || seed)>` (0600 files only). */
   toSignerKey(): string {
-    return `PRIVATE+KEY+${this.name}+${hex8(this.keyId)}+${toBase64(typed(this.#seed))}`;
+    return signerKeyText(this.name, this.keyId, typed(this.#seed));
   }
 
   /** Shows only the key name and ID. */
