@@ -13,9 +13,12 @@ function gauge(name: string, help: string, series: [Labels, number][]): string {
   return renderSeries(name, help, "gauge", series);
 }
 
-/** The witness label of the gauges: a name's `\\`, `"` and newlines become `_`. */
+/**
+ * The witness label of the gauges: the name itself, escaped when rendered as
+ * every family's labels are, so a gauge joins the counters of the same witness.
+ */
 function witnessLabel(name: string): Labels {
-  return { witness: name.replace(/[\\"\n]/g, "_") };
+  return { witness: name };
 }
 
 /**

@@ -63,13 +63,19 @@ Deno.test("the log server's per-witness gauges: odd witness names become _; unla
       },
     ],
   }));
+  m.failures.inc({ witness: 'w"2\\', reason: "unavailable" });
   const text = m.render();
+  // The gauges and the counters of one witness carry the same label (a query can join them).
+  assert.ok(
+    text.includes('regledger_witness_failures_total{witness="w\\"2\\\\",reason="unavailable"} 1\n'),
+    text,
+  );
   const want = [
     "# TYPE regledger_witness_lag_entries gauge\n" +
     'regledger_witness_lag_entries{witness="w1"} 2\n' +
-    'regledger_witness_lag_entries{witness="w_2_"} 10\n',
-    'regledger_witness_size{witness="w1"} 8\nregledger_witness_size{witness="w_2_"} 9\n',
-    'regledger_witness_split_view{witness="w1"} 0\nregledger_witness_split_view{witness="w_2_"} 1\n',
+    'regledger_witness_lag_entries{witness="w\\"2\\\\"} 10\n',
+    'regledger_witness_size{witness="w1"} 8\nregledger_witness_size{witness="w\\"2\\\\"} 9\n',
+    'regledger_witness_split_view{witness="w1"} 0\nregledger_witness_split_view{witness="w\\"2\\\\"} 1\n',
     "# TYPE regledger_witnessed_tree_size gauge\nregledger_witnessed_tree_size -1\n",
     "# TYPE regledger_witness_quorum_lag_entries gauge\nregledger_witness_quorum_lag_entries 10\n",
   ];
