@@ -20,6 +20,7 @@
  */
 import { ml_dsa65 } from "@noble/post-quantum/ml-dsa.js";
 import { bytesEqual, concatBytes, fromBase64, fromHex, toBase64 } from "./bytes.ts";
+import { nobleMlDsaOperations } from "./ml_dsa_engine.ts";
 import { pemDecode, pemEncode } from "./pem.ts";
 
 /** ML-DSA-65 public key size in bytes. */
@@ -33,7 +34,6 @@ export const ML_DSA_65_ALG = "ML-DSA-65";
 // and PKCS#8 OneAsymmetricKey v1 whose privateKey holds `seed [0] IMPLICIT OCTET STRING (32)`.
 const SPKI_PREFIX = fromHex("308207b2300b0609608648016503040312038207a100");
 const PKCS8_SEED_PREFIX = fromHex("3034020100300b060960864801650304031204228020");
-const EMPTY_CONTEXT = new Uint8Array(0);
 
 /**
  * An ML-DSA-65 implementation: FIPS 204 ML-DSA.Sign / ML-DSA.Verify (pure,
@@ -59,22 +59,7 @@ export interface MlDsa65Engine {
 }
 
 /** The default engine: @noble/post-quantum's ml_dsa65. */
-export const nobleMlDsa65: MlDsa65Engine = {
-  name: "noble",
-  sign(message, secretKey, deterministic) {
-    return ml_dsa65.sign(message, secretKey, {
-      context: EMPTY_CONTEXT,
-      extraEntropy: deterministic ? false : crypto.getRandomValues(new Uint8Array(32)),
-    });
-  },
-  verify(signature, message, publicKey) {
-    try {
-      return ml_dsa65.verify(signature, message, publicKey, { context: EMPTY_CONTEXT });
-    } catch {
-      return false;
-    }
-  },
-};
+export const nobleMlDsa65: MlDsa65Engine = nobleMlDsaOperations(ml_dsa65);
 
 function startsWith(a: Uint8Array, prefix: Uint8Array): boolean {
   return a.length >= prefix.length && bytesEqual(a.subarray(0, prefix.length), prefix);

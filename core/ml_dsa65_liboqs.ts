@@ -8,7 +8,8 @@
  * @module
  */
 import { createMLDSA65 } from "@oqs/liboqs-js";
-import { type MlDsa65Engine, nobleMlDsa65 } from "./ml_dsa65.ts";
+import { ML_DSA_65_ALG, type MlDsa65Engine, nobleMlDsa65 } from "./ml_dsa65.ts";
+import { liboqsMlDsaOperations } from "./ml_dsa_engine.ts";
 
 /** A liboqs ML-DSA-65 engine; call `destroy()` when done with it. */
 export interface LiboqsMlDsa65Engine extends MlDsa65Engine {
@@ -36,24 +37,10 @@ export interface LiboqsMlDsa65Engine extends MlDsa65Engine {
 export async function createLiboqsMlDsa65Engine(): Promise<LiboqsMlDsa65Engine> {
   const oqs = await createMLDSA65();
   return {
-    name: "liboqs",
-    sign(message, secretKey, deterministic) {
-      if (deterministic) throw new RangeError("liboqs cannot sign ML-DSA-65 deterministically");
-      return oqs.sign(message, secretKey);
-    },
-    verify(signature, message, publicKey) {
-      try {
-        return oqs.verify(message, signature, publicKey);
-      } catch {
-        return false;
-      }
-    },
+    ...liboqsMlDsaOperations(oqs, ML_DSA_65_ALG),
     generateKeyPair() {
       const { publicKey, secretKey } = oqs.generateKeyPair();
       return { publicKey, secretKey };
-    },
-    destroy() {
-      oqs.destroy();
     },
   };
 }

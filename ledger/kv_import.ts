@@ -16,8 +16,8 @@ import {
   BODY_MARK_KEY,
   bodyKey,
   checkpointKey,
-  chunkKey,
   entryKey,
+  entryRecords,
   envelopeKey,
   HEAD_KEY,
   indexKeys,
@@ -48,19 +48,11 @@ export async function stageEntries(
   const known = await store.findBodies(entries.map((e) => e.bodySha256));
   let op = store.kv.atomic();
   entries.forEach((e, i) => {
-    const { value, chunks } = encodeEntry(e);
-    op = op.set(entryKey(e.index), value).set(
-      envelopeKey(e.envelopeSha256),
-      encodeIndexValue(e.index),
-    );
+    for (const [k, v] of entryRecords(e)) op = op.set(k, v);
     const first = known[i];
     if (first === null || first >= e.index) {
       op = op.set(bodyKey(e.bodySha256), encodeIndexValue(e.index));
     }
-    chunks.forEach((c, j) => {
-      op = op.set(chunkKey(e.index, j + 1), c);
-    });
-    for (const k of indexKeys(e)) op = op.set(k, EMPTY);
   });
   for (const t of tiles) op = op.set(tileKey(t.level, t.n), t.data);
   const r = await op.commit();

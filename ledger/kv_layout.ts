@@ -26,7 +26,11 @@
  *
  * @module
  */
+import { encodeEntry, encodeIndexValue } from "./kv_codec.ts";
+import type { NewEntry } from "./store.ts";
 import { indexTime } from "./time_key.ts";
+
+const EMPTY = new Uint8Array(0);
 
 /** First part of each kind of key. */
 export const KIND = {
@@ -120,5 +124,23 @@ export function indexKeys(
     [KIND.issuer, e.issuer, t, e.index],
     [KIND.primitive, e.primitive, t, e.index],
     [KIND.issuerPrimitive, e.issuer, e.primitive, t, e.index],
+  ];
+}
+
+/**
+ * The records entry `e` occupies, as [key, value]: `["e", n]`, its envelope
+ * chunks `["c", n, j]`, the whole-envelope index `["s", sha256]` and the
+ * secondary index rows. Every writer of entries (a commit, a mirror's
+ * staging) writes exactly these; not the signed-body row `["b", sha256]`,
+ * which each writer decides on (a commit checks it is new, staging keeps an
+ * earlier entry's).
+ */
+export function entryRecords(e: NewEntry): [Deno.KvKey, Uint8Array][] {
+  const { value, chunks } = encodeEntry(e);
+  return [
+    [entryKey(e.index), value],
+    [envelopeKey(e.envelopeSha256), encodeIndexValue(e.index)],
+    ...chunks.map((c, j): [Deno.KvKey, Uint8Array] => [chunkKey(e.index, j + 1), c]),
+    ...indexKeys(e).map((k): [Deno.KvKey, Uint8Array] => [k, EMPTY]),
   ];
 }

@@ -11,6 +11,7 @@ import { PRIMITIVES } from "../core/envelope_types.ts";
 import { LedgerCorruptionError } from "./errors.ts";
 import { issuerPrefix, issuerPrimitivePrefix, MAX_KEY_PART, primitivePrefix } from "./kv_layout.ts";
 import type { IndexHit, IndexSelector, StoredEntry } from "./store.ts";
+import { compareIndexTime } from "./time_key.ts";
 
 /**
  * The hits of `sel` on `kv`, at most `limit`, in (time, index) order.
@@ -90,13 +91,13 @@ async function* scanPrefix(
   let startTime = sel.from;
   if (sel.after) {
     const a: Deno.KvKey = [...prefix, sel.after.issuedAt, sel.after.index + 1];
-    if (sel.from === undefined || compareText(sel.after.issuedAt, sel.from) >= 0) {
+    if (sel.from === undefined || compareIndexTime(sel.after.issuedAt, sel.from) >= 0) {
       start = a;
       startTime = sel.after.issuedAt;
     }
   }
   // An empty time range (Deno KV refuses a start key beyond the end key).
-  if (sel.to !== undefined && startTime !== undefined && compareText(startTime, sel.to) >= 0) {
+  if (sel.to !== undefined && startTime !== undefined && compareIndexTime(startTime, sel.to) >= 0) {
     return;
   }
   const end: Deno.KvKey = sel.to !== undefined ? [...prefix, sel.to] : [...prefix, MAX_KEY_PART];
@@ -115,19 +116,6 @@ async function* scanPrefix(
   }
 }
 
-/** Compare strings by code point (Deno KV orders string key parts by their UTF-8 bytes). */
-function compareText(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length - b.length;
-}
-
 function compareHits(a: IndexHit, b: IndexHit): number {
-  return compareText(a.issuedAt, b.issuedAt) || a.index - b.index;
+  return compareIndexTime(a.issuedAt, b.issuedAt) || a.index - b.index;
 }

@@ -5,7 +5,8 @@
  * budget (64 KiB values, 1,000 mutations, 800 KiB and 100 checks per
  * atomic commit) so the ledger above it never counts KV mutations.
  *
- * Committed stored hashes never change, so `readHashes` caches them.
+ * Committed stored hashes never change, so `readHashes` caches them
+ * (`ledger/stored_hash_cache.ts`, shared with the PostgreSQL store).
  *
  * @module
  */
@@ -22,7 +23,6 @@ import {
   decodeHead,
   decodeIndexValue,
   decodeMeta,
-  encodeEntry,
   encodeHead,
   encodeIndexValue,
   encodeMeta,
@@ -38,9 +38,9 @@ import {
   checkpointKey,
   chunkKey,
   entryKey,
+  entryRecords,
   envelopeKey,
   HEAD_KEY,
-  indexKeys,
   IP_MARK_KEY,
   KIND,
   META_KEY,
@@ -48,7 +48,7 @@ import {
   tileKey,
 } from "./kv_layout.ts";
 import { ZERO_PREV } from "./leaf.ts";
-import { EMPTY_TREE_HASH, splitStoredHashIndex, storedHashIndex } from "./merkle/mod.ts";
+import { EMPTY_TREE_HASH } from "./merkle/mod.ts";
 import type {
   CommitBatch,
   CommitBudget,
@@ -67,12 +67,12 @@ import type {
 import { scanKvDerived } from "./kv_audit.ts";
 import { indexIssuerPrimitive, indexSignedBodies, storeTilesOnce } from "./kv_migrate.ts";
 import { scanKvIndex } from "./kv_scan.ts";
+import { StoredHashCache } from "./stored_hash_cache.ts";
 import { isTransientKvError, retryTransient } from "./kv_retry.ts";
 
 const EMPTY = new Uint8Array(0);
 /** Most hash tiles one commit writes (two per level, five levels). */
 const TILE_RESERVE = 10;
-const CACHE_LIMIT = 200_000;
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
 
 /** A {@link LedgerStore} on one Deno KV database. */
@@ -84,7 +84,7 @@ export class KvStore implements LedgerStore {
     maxEnvelopeBytes: MAX_ENVELOPE_BYTES,
     maxBatchEntries: KV_MAX_CHECKS - 2,
   };
-  #cache = new Map<number, Uint8Array>();
+  #hashes = new StoredHashCache();
   #ipBuilt = false;
 
   /** Wrap an open KV handle; the store owns it from now on. */
@@ -312,54 +312,25 @@ export class KvStore implements LedgerStore {
   }
 
   async readHashes(indexes: number[]): Promise<Uint8Array[]> {
-    const out = new Array<Uint8Array>(indexes.length);
-    const want = new Map<number, { slot: number; level: number }[]>();
-    indexes.forEach((idx, slot) => {
-      const c = this.#cache.get(idx);
-      if (c) {
-        out[slot] = c;
-        return;
-      }
-      const [level, n] = splitStoredHashIndex(idx);
-      // The node (level, n) was stored by the append of the last record it covers.
-      const record = (n + 1) * 2 ** level - 1;
-      const list = want.get(record) ?? [];
-      list.push({ slot, level });
-      want.set(record, list);
-    });
-    const records = [...want.keys()];
+    const plan = this.#hashes.plan(indexes);
     const reads: Promise<void>[] = [];
-    for (let i = 0; i < records.length; i += 10) {
-      const group = records.slice(i, i + 10);
+    for (let i = 0; i < plan.records.length; i += 10) {
+      const group = plan.records.slice(i, i + 10);
       reads.push((async () => {
         const rs = await retryTransient(() => this.kv.getMany<Uint8Array[]>(group.map(entryKey)));
         rs.forEach((r, j) => {
           const rec = group[j];
-          if (r.versionstamp === null) {
-            throw new RangeError(`no stored hashes for record ${rec} (not in the log)`);
-          }
-          const d = decodeEntryValue(r.value, rec);
-          for (const { slot, level } of want.get(rec)!) {
-            const h = d.hashes[level];
-            if (!h) throw new LedgerCorruptionError(`entry ${rec}: missing level ${level}`, rec);
-            out[slot] = h.slice();
-            this.#remember(indexes[slot], out[slot]);
-          }
+          plan.fill(rec, r.versionstamp === null ? null : decodeEntryValue(r.value, rec).hashes);
         });
       })());
     }
     await Promise.all(reads);
-    return out;
-  }
-
-  #remember(idx: number, h: Uint8Array): void {
-    if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-    this.#cache.set(idx, h);
+    return plan.out;
   }
 
   /** Remember hashes known to be committed at stored indexes `base, base+1, …`. */
   rememberHashes(base: number, hashes: readonly Uint8Array[]): void {
-    hashes.forEach((h, i) => this.#remember(base + i, h));
+    this.#hashes.rememberHashes(base, hashes);
   }
 
   async commit(expectedVersion: string | null, batch: CommitBatch): Promise<CommitResult> {
@@ -369,17 +340,11 @@ export class KvStore implements LedgerStore {
         .set(BODY_MARK_KEY, EMPTY).set(IP_MARK_KEY, EMPTY);
     }
     for (const e of batch.entries) {
-      const { value, chunks } = encodeEntry(e);
       // One check per entry (KV allows 100 per commit): the signed-body key.
       // A whole envelope already logged has its body indexed too.
       op = op.check({ key: bodyKey(e.bodySha256), versionstamp: null })
-        .set(entryKey(e.index), value)
-        .set(envelopeKey(e.envelopeSha256), encodeIndexValue(e.index))
         .set(bodyKey(e.bodySha256), encodeIndexValue(e.index));
-      chunks.forEach((c, j) => {
-        op = op.set(chunkKey(e.index, j + 1), c);
-      });
-      for (const k of indexKeys(e)) op = op.set(k, EMPTY);
+      for (const [k, v] of entryRecords(e)) op = op.set(k, v);
     }
     op = op.set(HEAD_KEY, encodeHead(batch.head)).set(
       checkpointKey(batch.head.size),
@@ -398,7 +363,7 @@ export class KvStore implements LedgerStore {
       throw e;
     }
     if (!r.ok) return { ok: false };
-    for (const e of batch.entries) this.rememberHashes(storedHashIndex(0, e.index), e.hashes);
+    for (const e of batch.entries) this.#hashes.rememberRecord(e.index, e.hashes);
     return { ok: true, version: r.versionstamp };
   }
 

@@ -10,6 +10,7 @@
  * @module
  */
 import { RegledgerError } from "../core/errors.ts";
+import { privateFileProblem } from "../core/private_file.ts";
 import { Ed25519NoteSigner, isValidKeyName, parseSignerKey } from "./note.ts";
 
 /** The default checkpoint origin (and log key name). */
@@ -68,29 +69,31 @@ export async function loadOrCreateLogKey(
   checkOrigin(origin);
   const path = `${dir}/${LOG_KEY_FILE}`;
   for (let attempt = 0; attempt < 3; attempt++) {
-    let text: string | undefined;
-    try {
-      const st = await Deno.stat(path);
-      if (st.mode !== null && (st.mode & 0o077) !== 0) {
-        throw new LogKeyError(
-          `${path} is readable by group or others (mode ${
-            (st.mode & 0o777).toString(8)
-          }); run chmod 600 on it`,
-        );
-      }
-      text = await Deno.readTextFile(path);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) {
-        if (e instanceof LogKeyError) throw e;
-        throw new LogKeyError(`cannot read ${path}`, { cause: e });
-      }
-    }
+    const text = await readKeyFile(path);
     if (text !== undefined) return await logKeyFromText(text, origin);
     const signer = await Ed25519NoteSigner.generate(origin);
     if (await createKeyFile(dir, path, signer.toSignerKey())) return signer;
     // Another process won the race: loop and load its key.
   }
   throw new LogKeyError(`cannot load or create ${path}`);
+}
+
+/**
+ * The text of key file `path`, or `undefined` when it does not exist.
+ *
+ * @throws {LogKeyError} when it is readable by group or others
+ *   (`core/private_file.ts`), or unreadable.
+ */
+export async function readKeyFile(path: string): Promise<string | undefined> {
+  try {
+    const problem = privateFileProblem(path, await Deno.stat(path));
+    if (problem !== undefined) throw new LogKeyError(problem);
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    if (e instanceof LogKeyError) throw e;
+    throw new LogKeyError(`cannot read ${path}`, { cause: e });
+  }
 }
 
 /**

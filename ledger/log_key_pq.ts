@@ -16,7 +16,7 @@
  * @module
  */
 import { fromBase64 } from "../core/bytes.ts";
-import { checkOrigin, createKeyFile, LogKeyError } from "./log_key.ts";
+import { checkOrigin, createKeyFile, LogKeyError, readKeyFile } from "./log_key.ts";
 import { type MlDsa44Engine, MlDsa44NoteSigner } from "./witness/mldsa.ts";
 import { parseNoteSignerKey } from "./witness/keys.ts";
 
@@ -77,29 +77,6 @@ export async function logKeyPqFromText(
 function seedOf(skey: string): Uint8Array {
   // PRIVATE+KEY+<name>+<id>+<base64>: the base64 part may itself hold '+'.
   return fromBase64(skey.split("+").slice(4).join("+")).subarray(1);
-}
-
-/**
- * The text of key file `path`, or `undefined` when it does not exist.
- *
- * @throws {LogKeyError} when it is readable by group or others, or unreadable.
- */
-export async function readKeyFile(path: string): Promise<string | undefined> {
-  try {
-    const st = await Deno.stat(path);
-    if (st.mode !== null && (st.mode & 0o077) !== 0) {
-      throw new LogKeyError(
-        `${path} is readable by group or others (mode ${
-          (st.mode & 0o777).toString(8)
-        }); run chmod 600 on it`,
-      );
-    }
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    if (e instanceof LogKeyError) throw e;
-    throw new LogKeyError(`cannot read ${path}`, { cause: e });
-  }
 }
 
 /**

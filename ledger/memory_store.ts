@@ -9,7 +9,8 @@
 import { fromBase64, toBase64 } from "../core/bytes.ts";
 import { LedgerStateError } from "./errors.ts";
 import { ZERO_PREV } from "./leaf.ts";
-import { EMPTY_TREE_HASH, splitStoredHashIndex } from "./merkle/mod.ts";
+import { EMPTY_TREE_HASH } from "./merkle/mod.ts";
+import { recordStoringHash } from "./stored_hash_cache.ts";
 import type {
   CommitBatch,
   CommitBudget,
@@ -25,7 +26,7 @@ import type {
   StoreLimits,
   VersionedHead,
 } from "./store.ts";
-import { indexTime } from "./time_key.ts";
+import { compareIndexTime, indexTime } from "./time_key.ts";
 
 interface IndexRow {
   issuer: string;
@@ -72,19 +73,6 @@ export interface MemoryStoreOptions {
    * @default {1000}
    */
   maxBatchEntries?: number;
-}
-
-/** Compare strings by code point (the order every store's time keys sort in). */
-function compareText(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length - b.length;
 }
 
 /**
@@ -184,16 +172,16 @@ export class MemoryStore implements LedgerStore {
     }
   }
 
-  readHashes(indexes: number[]): Promise<Uint8Array[]> {
+  // deno-lint-ignore require-await
+  async readHashes(indexes: number[]): Promise<Uint8Array[]> {
+    // async: an index past the log is a rejected promise, as from every store, not a throw.
     const log = this.#open();
-    return Promise.resolve(indexes.map((idx) => {
-      const [level, n] = splitStoredHashIndex(idx);
-      // The node (level, n) was stored by the append of the last record it covers.
-      const record = (n + 1) * 2 ** level - 1;
+    return indexes.map((idx) => {
+      const { record, level } = recordStoringHash(idx);
       const h = log.entries[record]?.hashes[level];
       if (h === undefined) throw new RangeError(`no stored hash at index ${idx} (not in the log)`);
       return h;
-    }));
+    });
   }
 
   readTile(level: number, n: number): Promise<Uint8Array | null> {
@@ -250,12 +238,12 @@ export class MemoryStore implements LedgerStore {
     const rows = this.#open().rows.filter((r) =>
       (sel.issuer === undefined || r.issuer === sel.issuer) &&
       (sel.primitive === undefined || r.primitive === sel.primitive) &&
-      (sel.from === undefined || compareText(r.time, sel.from) >= 0) &&
-      (sel.to === undefined || compareText(r.time, sel.to) < 0) &&
-      (sel.after === undefined || compareText(r.time, sel.after.issuedAt) > 0 ||
+      (sel.from === undefined || compareIndexTime(r.time, sel.from) >= 0) &&
+      (sel.to === undefined || compareIndexTime(r.time, sel.to) < 0) &&
+      (sel.after === undefined || compareIndexTime(r.time, sel.after.issuedAt) > 0 ||
         (r.time === sel.after.issuedAt && r.index > sel.after.index))
     );
-    rows.sort((a, b) => compareText(a.time, b.time) || a.index - b.index);
+    rows.sort((a, b) => compareIndexTime(a.time, b.time) || a.index - b.index);
     return Promise.resolve(rows.slice(0, limit).map((r) => ({ index: r.index, issuedAt: r.time })));
   }
 

@@ -113,6 +113,26 @@ export function hex8(id: number): string {
   return id.toString(16).padStart(8, "0");
 }
 
+/**
+ * @internal The verifier key text `<name>+<8 hex key ID>+<base64(typedKey)>`
+ * of a typed key (signature type byte || public key), as every signature
+ * type writes it (Ed25519 here, `cosignature/v1` and ML-DSA-44 in
+ * `./witness/`). The caller checks the name and the key.
+ */
+export function verifierKeyText(name: string, typedKey: Uint8Array): string {
+  return `${name}+${hex8(noteKeyId(name, typedKey))}+${toBase64(typedKey)}`;
+}
+
+/**
+ * @internal The signer key text
+ * `PRIVATE+KEY+<name>+<8 hex key ID>+<base64(typedSecret)>` (Go's signer-key
+ * layout; `typedSecret` is the signature type byte || the seed), as every
+ * signature type writes it.
+ */
+export function signerKeyText(name: string, keyId: number, typedSecret: Uint8Array): string {
+  return `PRIVATE+KEY+${name}+${hex8(keyId)}+${toBase64(typedSecret)}`;
+}
+
 /** @internal shared with ./note.ts */
 export function keyIdBytes(id: number): Uint8Array {
   return new Uint8Array([id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff]);
@@ -148,8 +168,7 @@ export function ed25519VerifierKey(name: string, publicKey: Uint8Array): string 
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) {
     throw new NoteError("malformed-key", "Ed25519 public key must be 32 bytes");
   }
-  const typed = concatBytes(new Uint8Array([ALG_ED25519]), publicKey);
-  return `${name}+${hex8(noteKeyId(name, typed))}+${toBase64(typed)}`;
+  return verifierKeyText(name, concatBytes(new Uint8Array([ALG_ED25519]), publicKey));
 }
 
 /**
@@ -306,7 +325,7 @@ export class Ed25519NoteSigner implements NoteSigner {
    */
   toSignerKey(): string {
     const typed = concatBytes(new Uint8Array([ALG_ED25519]), this.#seed);
-    return `PRIVATE+KEY+${this.name}+${hex8(this.keyId)}+${toBase64(typed)}`;
+    return signerKeyText(this.name, this.keyId, typed);
   }
 
   /** Shows only the public key. */

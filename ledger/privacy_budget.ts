@@ -40,6 +40,7 @@ import {
   emptyLoss,
   exceedsBudget,
   type PrivacyLoss,
+  remainingBudget,
   spendOf,
 } from "../core/dp/index.ts";
 import { LedgerCorruptionError } from "./errors.ts";
@@ -286,12 +287,7 @@ export class PrivacyBudgetKeeper {
       dataset,
       budget,
       spent,
-      remaining: budget
-        ? {
-          epsilon: Math.max(0, budget.epsilon - spent.epsilon),
-          delta: Math.max(0, budget.delta - spent.delta),
-        }
-        : null,
+      remaining: remainingBudget(budget, spent),
       entries: [...p.entries],
       tree_size: this.#seen,
     };

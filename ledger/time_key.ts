@@ -51,3 +51,21 @@ export function utcTimeKey(text: string): string | undefined {
 export function indexTime(issuedAt: string): string {
   return utcTimeKey(issuedAt) ?? issuedAt;
 }
+
+/**
+ * Compare two index times (or query bounds) in the order every store's index
+ * keys sort in: by code point, which is the UTF-8 byte order Deno KV sorts
+ * string key parts in. UTC keys are ASCII, but an `issued_at` that is not
+ * RFC 3339 is kept as written ({@link indexTime}).
+ */
+export function compareIndexTime(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}

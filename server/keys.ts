@@ -10,6 +10,7 @@ import { sha256, toHex, utf8 } from "../core/bytes.ts";
 import { Ed25519PrivateKey } from "../core/ed25519.ts";
 import { InProcessKeyProvider } from "../core/keys.ts";
 import { RegledgerError } from "../core/errors.ts";
+import { privateFileProblem } from "../core/private_file.ts";
 
 /** File name of the server's issuer key inside a data directory. */
 export const ISSUER_KEY_FILE = "issuer-key.pem";
@@ -30,13 +31,8 @@ async function readKey(path: string): Promise<string | undefined> {
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw new IssuerKeyError(`cannot read ${path}`, { cause: e });
   }
-  if (st.mode !== null && (st.mode & 0o077) !== 0) {
-    throw new IssuerKeyError(
-      `${path} is readable by group or others (mode ${
-        (st.mode & 0o777).toString(8)
-      }); run chmod 600 on it`,
-    );
-  }
+  const problem = privateFileProblem(path, st);
+  if (problem !== undefined) throw new IssuerKeyError(problem);
   try {
     return await Deno.readTextFile(path);
   } catch (e) {

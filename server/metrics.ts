@@ -55,6 +55,37 @@ function fmt(n: number): string {
   return Number.isNaN(n) ? "NaN" : String(n);
 }
 
+/** A family's `# HELP` and `# TYPE` lines. */
+function familyHeader(name: string, help: string, type: "counter" | "gauge" | "histogram"): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
+}
+
+/**
+ * Exposition text of a family whose series are read at render time (a
+ * {@linkcode Gauge} has one; per-witness or per-log gauges have one a
+ * witness or log), labels escaped as in every family.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderSeries } from "./metrics.ts";
+ * assert.equal(
+ *   renderSeries("lag", "Lag.", "gauge", [[{ log: 'a"b' }, 2], [{ log: "c" }, 0]]),
+ *   '# HELP lag Lag.\n# TYPE lag gauge\nlag{log="a\\"b"} 2\nlag{log="c"} 0\n',
+ * );
+ * ```
+ */
+export function renderSeries(
+  name: string,
+  help: string,
+  type: "counter" | "gauge",
+  series: Iterable<readonly [Labels, number]>,
+): string {
+  let s = familyHeader(name, help, type);
+  for (const [labels, v] of series) s += `${name}${labelText(labels)} ${fmt(v)}\n`;
+  return s;
+}
+
 /**
  * A counter family with labels.
  *
@@ -86,7 +117,7 @@ export class Counter {
   }
   /** Exposition text. */
   render(): string {
-    let s = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
+    let s = familyHeader(this.name, this.help, "counter");
     for (const [k, v] of this.#values) s += `${this.name}${k} ${fmt(v.value)}\n`;
     return s;
   }
@@ -136,7 +167,7 @@ export class Histogram {
   }
   /** Exposition text (cumulative buckets, `+Inf`, `_sum`, `_count`). */
   render(): string {
-    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`;
+    let out = familyHeader(this.name, this.help, "histogram");
     for (const s of this.#series.values()) {
       for (let i = 0; i < this.buckets.length; i++) {
         const l = labelText({ ...s.labels, le: fmt(this.buckets[i]) });
@@ -180,9 +211,7 @@ export class Gauge {
   ) {}
   /** Exposition text. */
   render(): string {
-    return `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} ${this.type}\n${this.name}${
-      labelText(this.labels)
-    } ${fmt(this.read())}\n`;
+    return renderSeries(this.name, this.help, this.type, [[this.labels, this.read()]]);
   }
 }
 

@@ -8,6 +8,7 @@
  * @module
  */
 import { toBase64 } from "../core/bytes.ts";
+import { privateFileProblem } from "../core/private_file.ts";
 import { type Ledger, openLedger } from "../ledger/ledger.ts";
 import { DEFAULT_ORIGIN } from "../ledger/log_key.ts";
 import { readMirrorRecord } from "../ledger/mirror.ts";
@@ -125,10 +126,8 @@ export async function loadOrCreateAdminToken(dir: string): Promise<ApiKey> {
       token = (await Deno.readTextFile(path)).trim();
     }
   }
-  const st = await Deno.stat(path);
-  if (st.mode !== null && (st.mode & 0o077) !== 0) {
-    throw new ConfigError(`${path} is readable by group or others; run chmod 600 on it`);
-  }
+  const problem = privateFileProblem(path, await Deno.stat(path));
+  if (problem !== undefined) throw new ConfigError(problem);
   if (!/^[A-Za-z0-9._~+/-]{16,}=*$/.test(token)) {
     throw new ConfigError(`${path} does not hold a token (16+ token68 characters)`);
   }

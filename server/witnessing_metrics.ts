@@ -6,17 +6,19 @@
  *
  * @module
  */
-import { Counter, Histogram, LATENCY_BUCKETS } from "./metrics.ts";
+import { Counter, Histogram, type Labels, LATENCY_BUCKETS, renderSeries } from "./metrics.ts";
 import type { WitnessingStatus } from "./witnessing.ts";
 
-function gauge(name: string, help: string, series: [string, number][]): string {
-  let s = `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
-  for (const [labels, v] of series) s += `${name}${labels} ${v}\n`;
-  return s;
+function gauge(name: string, help: string, series: [Labels, number][]): string {
+  return renderSeries(name, help, "gauge", series);
 }
 
-function witnessLabel(name: string): string {
-  return `{witness="${name.replace(/[\\"\n]/g, "_")}"}`;
+/**
+ * The witness label of the gauges: the name itself, escaped when rendered as
+ * every family's labels are, so a gauge joins the counters of the same witness.
+ */
+function witnessLabel(name: string): Labels {
+  return { witness: name };
 }
 
 /**
@@ -75,7 +77,7 @@ export class WitnessMetrics {
   render(): string {
     const st = this.#status();
     const per = (f: (w: WitnessingStatus["witnesses"][number]) => number) =>
-      st.witnesses.map((w) => [witnessLabel(w.name), f(w)] as [string, number]);
+      st.witnesses.map((w): [Labels, number] => [witnessLabel(w.name), f(w)]);
     return [
       this.requests.render(),
       this.failures.render(),
@@ -99,12 +101,12 @@ export class WitnessMetrics {
       gauge(
         "regledger_witnessed_tree_size",
         "Size of the newest checkpoint cosigned by the witness quorum (-1 before the first).",
-        [["", st.witnessed_size ?? -1]],
+        [[{}, st.witnessed_size ?? -1]],
       ),
       gauge(
         "regledger_witness_quorum_lag_entries",
         "Log entries not yet covered by a quorum-cosigned checkpoint.",
-        [["", st.lag]],
+        [[{}, st.lag]],
       ),
     ].join("");
   }

@@ -35,6 +35,7 @@ import { checkEnvelope } from "../../core/verify.ts";
 import type { ParsedEnvelope } from "../../core/envelope_types.ts";
 import { CheckpointError, openCheckpoint } from "../../ledger/checkpoint.ts";
 import { NoteError, type NoteVerifier } from "../../ledger/note.ts";
+import { hex8 } from "../../ledger/note_keys.ts";
 import { leafHash } from "../../ledger/merkle/mod.ts";
 import { type ParsedVerifierKey, parseNoteVerifierKey } from "../../ledger/witness/keys.ts";
 import {
@@ -280,10 +281,6 @@ async function readVerifierKeys(arg: string): Promise<ParsedVerifierKey[]> {
     }
     return k;
   });
-}
-
-function hex8(n: number): string {
-  return n.toString(16).padStart(8, "0");
 }
 
 async function readPolicy(path: string): Promise<TrustPolicy> {

@@ -280,3 +280,32 @@ export function spendOf(
   const spent = composeLoss(loss, budget ?? { epsilon: 1 }, composition);
   return { epsilon: spent.epsilon, delta: spent.delta, composition, releases: loss.releases };
 }
+
+/**
+ * What remains of `budget` after `spent`: budget minus spent for ε and δ,
+ * never below 0, and null without a budget (unlimited). With
+ * {@linkcode spendOf}, what `GET /v1/privacy/budget` and an evidence pack's
+ * budget statement both state.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { remainingBudget } from "./index.ts";
+ * assert.deepEqual(remainingBudget({ epsilon: 1, delta: 1e-6 }, { epsilon: 0.25, delta: 2e-6 }), {
+ *   epsilon: 0.75,
+ *   delta: 0,
+ * });
+ * assert.equal(remainingBudget(null, { epsilon: 3, delta: 0 }), null);
+ * ```
+ */
+export function remainingBudget(
+  budget: { epsilon: number; delta: number } | null,
+  spent: { epsilon: number; delta: number },
+): { epsilon: number; delta: number } | null {
+  return budget
+    ? {
+      epsilon: Math.max(0, budget.epsilon - spent.epsilon),
+      delta: Math.max(0, budget.delta - spent.delta),
+    }
+    : null;
+}

@@ -22,6 +22,7 @@ import {
   emptyLoss,
   exceedsBudget,
   type PrivacySpend,
+  remainingBudget,
   spendOf,
 } from "../../core/dp/index.ts";
 import { canonicalBytes } from "../../core/jcs.ts";
@@ -166,12 +167,7 @@ function statementOf(
     dataset,
     budget,
     spent,
-    remaining: budget
-      ? {
-        epsilon: Math.max(0, budget.epsilon - spent.epsilon),
-        delta: Math.max(0, budget.delta - spent.delta),
-      }
-      : null,
+    remaining: remainingBudget(budget, spent),
     entries: indexes,
     tree_size: treeSize,
   };

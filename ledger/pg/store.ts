@@ -20,13 +20,15 @@
  * Every commit is one transaction whose first write is the head row, checked
  * against the version the writer built on (`ledger/pg/commit.ts`).
  *
- * Committed stored hashes never change, so `readHashes` caches them.
+ * Committed stored hashes never change, so `readHashes` caches them
+ * (`ledger/stored_hash_cache.ts`, shared with the Deno KV store).
  *
  * @module
  */
 import { LedgerCorruptionError, LedgerStateError } from "../errors.ts";
 import { ZERO_PREV } from "../leaf.ts";
-import { EMPTY_TREE_HASH, splitStoredHashIndex, storedHashIndex } from "../merkle/mod.ts";
+import { EMPTY_TREE_HASH } from "../merkle/mod.ts";
+import { StoredHashCache } from "../stored_hash_cache.ts";
 import type {
   CommitBatch,
   CommitBudget,
@@ -67,7 +69,6 @@ const MAX_ENVELOPE_BYTES = 512 * 1024;
 const MAX_BATCH_ENTRIES = 1000;
 /** Most bytes one commit sends (entries, their index rows, tiles), well below PostgreSQL's limits. */
 const MAX_COMMIT_BYTES = 32 * 1024 * 1024;
-const CACHE_LIMIT = 200_000;
 
 /** Options of {@link PgStore.open}. */
 export interface PgStoreOptions {
@@ -114,7 +115,7 @@ export class PgStore implements LedgerStore {
   readonly #pool: PgPool;
   readonly #target: PgTarget;
   readonly #committer: PgCommitter;
-  #cache = new Map<number, Uint8Array>();
+  #hashes = new StoredHashCache();
   #ended: Promise<void> | null = null;
 
   private constructor(pool: PgPool) {
@@ -299,49 +300,20 @@ export class PgStore implements LedgerStore {
   }
 
   async readHashes(indexes: number[]): Promise<Uint8Array[]> {
-    const out = new Array<Uint8Array>(indexes.length);
-    const want = new Map<number, { slot: number; level: number }[]>();
-    indexes.forEach((idx, slot) => {
-      const c = this.#cache.get(idx);
-      if (c) {
-        out[slot] = c;
-        return;
-      }
-      const [level, n] = splitStoredHashIndex(idx);
-      // The node (level, n) was stored by the append of the last record it covers.
-      const record = (n + 1) * 2 ** level - 1;
-      const list = want.get(record) ?? [];
-      list.push({ slot, level });
-      want.set(record, list);
-    });
-    if (want.size === 0) return out;
-    const records = [...want.keys()];
+    const plan = this.#hashes.plan(indexes);
+    if (plan.records.length === 0) return plan.out;
     const rows = await this.#read(
       "reading stored hashes",
       () =>
         this.#sql`SELECT idx, hashes FROM regledger.entries
-                WHERE idx = ANY(${arrayLiteral(records.map(String))}::bigint[])`,
+                WHERE idx = ANY(${arrayLiteral(plan.records.map(String))}::bigint[])`,
     );
     const got = new Map<number, unknown>();
     for (const r of rows) got.set(int(r.idx, "entry"), r.hashes);
-    for (const rec of records) {
-      if (!got.has(rec)) {
-        throw new RangeError(`no stored hashes for record ${rec} (not in the log)`);
-      }
-      const hashes = unpackHashes(got.get(rec), rec);
-      for (const { slot, level } of want.get(rec)!) {
-        const h = hashes[level];
-        if (!h) throw new LedgerCorruptionError(`entry ${rec}: missing level ${level}`, rec);
-        out[slot] = h;
-        this.#remember(indexes[slot], h);
-      }
+    for (const rec of plan.records) {
+      plan.fill(rec, got.has(rec) ? unpackHashes(got.get(rec), rec) : null);
     }
-    return out;
-  }
-
-  #remember(idx: number, h: Uint8Array): void {
-    if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-    this.#cache.set(idx, h);
+    return plan.out;
   }
 
   async commit(expectedVersion: string | null, batch: CommitBatch): Promise<CommitResult> {
@@ -350,10 +322,7 @@ export class PgStore implements LedgerStore {
       (sql) => this.#committer.commit(sql, expectedVersion, batch),
     );
     if (r.ok) {
-      for (const e of batch.entries) {
-        const base = storedHashIndex(0, e.index);
-        e.hashes.forEach((x, i) => this.#remember(base + i, x));
-      }
+      for (const e of batch.entries) this.#hashes.rememberRecord(e.index, e.hashes);
     }
     return r;
   }

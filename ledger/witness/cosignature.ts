@@ -20,9 +20,10 @@
  *
  * @module
  */
-import { concatBytes, toBase64, utf8 } from "../../core/bytes.ts";
+import { concatBytes, utf8 } from "../../core/bytes.ts";
 import { Ed25519PrivateKey, Ed25519PublicKey } from "../../core/ed25519.ts";
 import { isValidKeyName, noteKeyId, type NoteSigner, type NoteVerifier } from "../note.ts";
+import { signerKeyText, verifierKeyText } from "../note_keys.ts";
 import {
   checkedTimestamp,
   CosignatureError,
@@ -37,10 +38,6 @@ export const ALG_COSIGNATURE_V1 = 0x04;
 
 /** Length of a `cosignature/v1` signature: 8-byte timestamp + 64-byte Ed25519 signature. */
 export const COSIGNATURE_V1_SIZE = 72;
-
-function hex8(id: number): string {
-  return id.toString(16).padStart(8, "0");
-}
 
 function checkName(name: string): void {
   if (!isValidKeyName(name)) {
@@ -71,8 +68,7 @@ export function cosignatureV1VerifierKey(name: string, publicKey: Uint8Array): s
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) {
     throw new CosignatureError("malformed-key", "Ed25519 public key must be 32 bytes");
   }
-  const key = typed(ALG_COSIGNATURE_V1, publicKey);
-  return `${name}+${hex8(noteKeyId(name, key))}+${toBase64(key)}`;
+  return verifierKeyText(name, typed(ALG_COSIGNATURE_V1, publicKey));
 }
 
 /** Verifies `cosignature/v1` cosignatures of one Ed25519 cosigner key. */
@@ -195,9 +191,7 @@ export class Ed25519CosignatureSigner implements NoteSigner {
    * (Go's signer-key layout with this type byte). Write it only to a 0600 file.
    */
   toSignerKey(): string {
-    return `PRIVATE+KEY+${this.name}+${hex8(this.keyId)}+${
-      toBase64(typed(ALG_COSIGNATURE_V1, this.#seed))
-    }`;
+    return signerKeyText(this.name, this.keyId, typed(ALG_COSIGNATURE_V1, this.#seed));
   }
 
   /** Shows only the public key. */

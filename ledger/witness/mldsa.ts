@@ -37,9 +37,11 @@
  * @module
  */
 import { ml_dsa44 } from "@noble/post-quantum/ml-dsa.js";
-import { concatBytes, toBase64, utf8 } from "../../core/bytes.ts";
+import { concatBytes, utf8 } from "../../core/bytes.ts";
+import { nobleMlDsaOperations } from "../../core/ml_dsa_engine.ts";
 import { type Checkpoint, parseCheckpointText } from "../checkpoint.ts";
 import { isValidKeyName, noteKeyId, type NoteSigner, type NoteVerifier } from "../note.ts";
+import { hex8, signerKeyText, verifierKeyText } from "../note_keys.ts";
 import {
   checkedTimestamp,
   CosignatureError,
@@ -57,7 +59,6 @@ export const ML_DSA_44_PUBLIC_KEY_SIZE = 1312;
 export const ML_DSA_44_SIGNATURE_SIZE = 2420;
 
 const LABEL = utf8("subtree/v1\n\0");
-const EMPTY_CONTEXT = new Uint8Array(0);
 
 /**
  * An ML-DSA-44 implementation: FIPS 204 ML-DSA.Sign / ML-DSA.Verify (pure,
@@ -78,26 +79,9 @@ export interface MlDsa44Engine {
 
 /** The default engine: @noble/post-quantum's ml_dsa44. */
 export const nobleMlDsa44: MlDsa44Engine = {
-  name: "noble",
+  ...nobleMlDsaOperations(ml_dsa44),
   supportsDeterministic: true,
-  sign(message, secretKey, deterministic) {
-    return ml_dsa44.sign(message, secretKey, {
-      context: EMPTY_CONTEXT,
-      extraEntropy: deterministic ? false : crypto.getRandomValues(new Uint8Array(32)),
-    });
-  },
-  verify(signature, message, publicKey) {
-    try {
-      return ml_dsa44.verify(signature, message, publicKey, { context: EMPTY_CONTEXT });
-    } catch {
-      return false;
-    }
-  },
 };
-
-function hex8(id: number): string {
-  return id.toString(16).padStart(8, "0");
-}
 
 function u64(n: number | bigint): Uint8Array {
   const out = new Uint8Array(8);
@@ -194,8 +178,7 @@ export function mlDsa44VerifierKey(name: string, publicKey: Uint8Array): string 
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== ML_DSA_44_PUBLIC_KEY_SIZE) {
     throw new CosignatureError("malformed-key", "ML-DSA-44 public key must be 1312 bytes");
   }
-  const key = typed(publicKey);
-  return `${name}+${hex8(noteKeyId(name, key))}+${toBase64(key)}`;
+  return verifierKeyText(name, typed(publicKey));
 }
 
 /**
@@ -416,7 +399,7 @@ export class MlDsa44NoteSigner implements NoteSigner {
 
   /** The secret key string `PRIVATE+KEY+<name>+<key ID>+<base64(0x06 || seed)>` (0600 files only). */
   toSignerKey(): string {
-    return `PRIVATE+KEY+${this.name}+${hex8(this.keyId)}+${toBase64(typed(this.#seed))}`;
+    return signerKeyText(this.name, this.keyId, typed(this.#seed));
   }
 
   /** Shows only the key name and ID. */

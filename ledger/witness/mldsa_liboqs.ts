@@ -11,6 +11,7 @@
  * @module
  */
 import { createMLDSA44 } from "@oqs/liboqs-js";
+import { liboqsMlDsaOperations } from "../../core/ml_dsa_engine.ts";
 import { type MlDsa44Engine, nobleMlDsa44 } from "./mldsa.ts";
 
 /** A liboqs ML-DSA-44 engine; call `destroy()` when done with it. */
@@ -36,24 +37,7 @@ export interface LiboqsMlDsa44Engine extends MlDsa44Engine {
  */
 export async function createLiboqsMlDsa44Engine(): Promise<LiboqsMlDsa44Engine> {
   const oqs = await createMLDSA44();
-  return {
-    name: "liboqs",
-    supportsDeterministic: false,
-    sign(message, secretKey, deterministic) {
-      if (deterministic) throw new RangeError("liboqs cannot sign ML-DSA-44 deterministically");
-      return oqs.sign(message, secretKey);
-    },
-    verify(signature, message, publicKey) {
-      try {
-        return oqs.verify(message, signature, publicKey);
-      } catch {
-        return false;
-      }
-    },
-    destroy() {
-      oqs.destroy();
-    },
-  };
+  return { ...liboqsMlDsaOperations(oqs, "ML-DSA-44"), supportsDeterministic: false };
 }
 
 let shared: Promise<MlDsa44Engine> | undefined;

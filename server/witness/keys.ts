@@ -14,7 +14,8 @@
  * @module
  */
 import { createKeyFile, LogKeyError } from "../../ledger/log_key.ts";
-import { loadOrCreateLogKeyPq, readKeyFile } from "../../ledger/log_key_pq.ts";
+import { readKeyFile } from "../../ledger/log_key.ts";
+import { loadOrCreateLogKeyPq } from "../../ledger/log_key_pq.ts";
 import { Ed25519CosignatureSigner } from "../../ledger/witness/cosignature.ts";
 import { parseNoteSignerKey } from "../../ledger/witness/keys.ts";
 import type { MlDsa44Engine, MlDsa44NoteSigner } from "../../ledger/witness/mldsa.ts";

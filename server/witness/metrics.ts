@@ -13,12 +13,8 @@
  *
  * @module
  */
-import { Counter, processGauges } from "../metrics.ts";
+import { Counter, type Labels, processGauges, renderSeries } from "../metrics.ts";
 import { SERVER_VERSION } from "../version.ts";
-
-function label(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-}
 
 /** What the metrics read from the state when rendered (a `WitnessStore`). */
 export interface WitnessMetricsSource {
@@ -76,18 +72,20 @@ export class WitnessMetrics {
 
   /** The exposition text. */
   render(): string {
-    let sizes =
-      "# HELP witness_log_size Tree size of the latest checkpoint cosigned, by log origin.\n" +
-      "# TYPE witness_log_size gauge\n";
-    for (const [origin, size] of this.#store.cachedSizes()) {
-      sizes += `witness_log_size{origin="${label(origin)}"} ${size}\n`;
-    }
-    let waiting =
-      "# HELP witness_waiting_requests add-checkpoint requests queued or in progress, by log origin.\n" +
-      "# TYPE witness_waiting_requests gauge\n";
-    for (const [origin, n] of this.#store.waiting?.() ?? []) {
-      waiting += `witness_waiting_requests{origin="${label(origin)}"} ${n}\n`;
-    }
+    const byOrigin = (m: Map<string, number>) =>
+      [...m].map(([origin, n]): [Labels, number] => [{ origin }, n]);
+    const sizes = renderSeries(
+      "witness_log_size",
+      "Tree size of the latest checkpoint cosigned, by log origin.",
+      "gauge",
+      byOrigin(this.#store.cachedSizes()),
+    );
+    const waiting = renderSeries(
+      "witness_waiting_requests",
+      "add-checkpoint requests queued or in progress, by log origin.",
+      "gauge",
+      byOrigin(this.#store.waiting?.() ?? new Map()),
+    );
     return this.#requests.render() + this.#cosigned.render() + sizes + waiting +
       this.#process.map((g) => g.render()).join("");
   }

@@ -28,6 +28,7 @@ import {
   EMPTY_TREE_HASH,
   leafHash,
   MemoryHashStore,
+  storedHashCount,
   treeHash,
   verifyConsistency,
   verifyInclusion,
@@ -293,6 +294,37 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       await ledger.close();
     }
   });
+
+  test(
+    "readHashes on a fresh handle: every stored hash, any order, repeats; past the log rejects",
+    async (h, key) => {
+      const N = 29;
+      const ledger = await ledgerOn(await h.open(), key, 5);
+      try {
+        await Promise.all(
+          Array.from({ length: N }, async (_, i) => ledger.append(await contractEnvelope(i))),
+        );
+      } finally {
+        await ledger.close();
+      }
+      // Another handle: nothing cached, every hash is looked up through the record that stored it.
+      const store = await h.open();
+      try {
+        const mem = new MemoryHashStore();
+        for (const e of await store.readEntries(0, N)) await mem.append(e.leaf);
+        const all = [...Array(storedHashCount(N)).keys()];
+        const mixed = [...all].reverse().concat([0, 5, 5, all.length - 1]);
+        assert.deepEqual(await store.readHashes(mixed), mixed.map((i) => mem.hashes[i]));
+        // Now from the cache, or the store again: the same hashes.
+        assert.deepEqual(await store.readHashes(all), all.map((i) => mem.hashes[i]));
+        // A rejected promise, not a synchronous throw, from every store.
+        const past = store.readHashes([storedHashCount(N) + 3]);
+        await assert.rejects(past, RangeError);
+      } finally {
+        store.close();
+      }
+    },
+  );
 
   test(
     "index scans by issuer, primitive and time page with cursors; breach filter",

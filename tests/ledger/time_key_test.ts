@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { indexTime, utcTimeKey } from "../../ledger/time_key.ts";
+import { compareIndexTime, indexTime, utcTimeKey } from "../../ledger/time_key.ts";
 import { INVALID, ORDERED, VALID } from "../core/_rfc3339_cases.ts";
 
 /** An instant (ms since epoch plus extra nanoseconds) written with an offset and precision. */
@@ -138,6 +138,32 @@ Deno.test("utcTimeKey: order of fractions finer than nanoseconds (property)", ()
       const time = na < nb ? -1 : na > nb ? 1 : 0;
       assert.equal(ka < kb ? -1 : ka > kb ? 1 : 0, time, `${a} vs ${b}`);
     }),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("compareIndexTime is the UTF-8 byte order Deno KV sorts string key parts in", () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  const byteOrder = (a: string, b: string) => {
+    const x = bytes(a);
+    const y = bytes(b);
+    for (let i = 0; i < Math.min(x.length, y.length); i++) {
+      if (x[i] !== y[i]) return x[i] - y[i];
+    }
+    return x.length - y.length;
+  };
+  // Astral characters sort after U+E000–U+FFFF in UTF-8, unlike UTF-16 code units.
+  assert.ok(compareIndexTime("a\u{1F600}", "a\uFFFD") > 0);
+  assert.ok("a\u{1F600}" < "a\uFFFD");
+  assert.ok(
+    compareIndexTime("2026-01-01T00:00:00.000000000Z", "2026-01-01T00:00:00.000000000Z5") < 0,
+  );
+  fc.assert(
+    fc.property(
+      fc.string({ unit: "grapheme" }),
+      fc.string({ unit: "grapheme" }),
+      (a, b) => Math.sign(compareIndexTime(a, b)) === Math.sign(byteOrder(a, b)),
+    ),
     { numRuns: 2000 },
   );
 });
