@@ -38,13 +38,39 @@ const LOST = Symbol("lost");
 
 type Tx = postgres.TransactionSql;
 
+/**
+ * How long PostgreSQL lets a commit's transaction sit idle (no statement
+ * running) before it ends the session: half the store's deadline. A commit
+ * sends its statements back to back; one idle for longer has a client that
+ * froze (SIGSTOP, a long pause) or was cut off between its statements and
+ * its COMMIT, and it holds the head row's lock, which every other server's
+ * commits wait for. (Not less: the server counts the time a statement takes
+ * to arrive too, and a commit's largest is up to ~32 MiB.)
+ */
+export function idleInTransactionMs(timeoutS: number): number {
+  return timeoutS * 500;
+}
+
 /** The statements of one commit on `tx` (already in a transaction); the new version. */
-async function writeBatch(tx: Tx, expected: string, batch: CommitBatch): Promise<string> {
+async function writeBatch(
+  tx: Tx,
+  expected: string,
+  batch: CommitBatch,
+  timeoutS: number,
+): Promise<string> {
   const es = batch.entries;
   const h = batch.head;
   const times = es.map((e) => utf8Bytes(indexTime(e.issuedAt)));
   const qs: Promise<readonly unknown[]>[] = [];
-  const first = 0;
+  // The transaction's own limits, set inside it (not as connection startup parameters,
+  // which poolers such as PgBouncer refuse): the server cancels a statement past the
+  // store's deadline, and ends the session if this client stalls before COMMIT.
+  qs.push(
+    tx`SELECT set_config('statement_timeout', ${String(timeoutS * 1000)}, true),
+              set_config('idle_in_transaction_session_timeout',
+                         ${String(idleInTransactionMs(timeoutS))}, true)`,
+  );
+  const first = 1;
   // The head row first: its lock orders every writer.
   qs.push(
     tx`UPDATE regledger.head SET version = version + 1, size = ${h.size},
@@ -106,6 +132,7 @@ async function writeBatch(tx: Tx, expected: string, batch: CommitBatch): Promise
       ? (rs[i] as PromiseFulfilledResult<readonly unknown[]>).value
       : null;
   const failed = rs.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+  if (rs[0].status === "rejected") throw rs[0].reason; // the limits could not be set
   const head = value(first);
   if (head === null) throw (rs[first] as PromiseRejectedResult).reason;
   if (head.length !== 1) throw LOST; // another writer moved the head
@@ -137,7 +164,9 @@ export class PgCommitter {
     if (expectedVersion !== null && !/^[1-9]\d{0,18}$/.test(expectedVersion)) return { ok: false };
     const expected = expectedVersion ?? "0";
     try {
-      const version = await sql.begin((tx) => writeBatch(tx, expected, batch));
+      const version = await sql.begin((tx) =>
+        writeBatch(tx, expected, batch, this.#target.timeout)
+      );
       return { ok: true, version };
     } catch (e) {
       if (e === LOST) return { ok: false };

@@ -32,11 +32,8 @@
  * unknown outcome; the group commit then asks the signed-body index which
  * entries landed, as after any failed commit.
  *
- * The server enforces the same deadline (`statement_timeout`, set when each
- * connection starts) and ends a session whose transaction has been idle for
- * half of it (`idle_in_transaction_session_timeout`): a server
- * process frozen or cut off in the middle of a commit holds the head row's
- * lock, and every other process's appends would wait for it.
+ * A commit also has the database enforce it (`ledger/pg/commit.ts`: the
+ * transaction's own `statement_timeout` and `idle_in_transaction_session_timeout`).
  *
  * ## Outages are logged once
  * The first connection-class failure calls `onStatus` with the cause (the
@@ -50,18 +47,6 @@ import { isTransientPgError, type PgStoreError, type PgTarget, storeError } from
 
 /** The deadline of a schema migration, in seconds (unless `?timeout=` is longer). */
 export const MIGRATION_TIMEOUT_S = 3600;
-
-/**
- * How long the server lets one of our transactions sit idle (no statement
- * running) before it ends the session: half the deadline. Our transactions
- * send their statements back to back; one idle for longer has a client that
- * froze or was cut off, and it holds the head row's lock. (Not less: the
- * server also counts the time a statement takes to arrive, and a commit's
- * largest is up to ~32 MiB.)
- */
-export function idleInTransactionMs(timeoutS: number): number {
-  return timeoutS * 500;
-}
 
 /** Codes that are the database's answer, not a connection failure: the pool is fine. */
 const NOT_CONNECTION = new Set(["40001", "40P01", "55P03", "57014"]);
@@ -151,15 +136,7 @@ export class PgPool {
       max: t.max,
       connect_timeout: Math.min(10, t.timeout),
       onnotice: () => {},
-      connection: {
-        application_name: "regledger",
-        // The server gives up when we do (a statement past the deadline, e.g. one
-        // waiting for the head row's lock, is cancelled, not left running) ...
-        statement_timeout: t.timeout * 1000,
-        // ... and ends a transaction left idle by a client that froze or was cut off
-        // mid-commit (its head-row lock would stop every other server's appends).
-        idle_in_transaction_session_timeout: idleInTransactionMs(t.timeout),
-      },
+      connection: { application_name: "regledger" },
     });
   }
 

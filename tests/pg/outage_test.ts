@@ -18,7 +18,9 @@ import assert from "node:assert/strict";
 import { LedgerStateError } from "../../ledger/errors.ts";
 import { openLedger } from "../../ledger/ledger.ts";
 import { Ed25519NoteSigner } from "../../ledger/note.ts";
-import { parsePgUrl } from "../../ledger/pg/connection.ts";
+import { isTransientPgError, parsePgUrl } from "../../ledger/pg/connection.ts";
+import { PgCommitter } from "../../ledger/pg/commit.ts";
+import type { Sql as PgSql } from "postgres";
 import { isDriverWriteRace, PgPool } from "../../ledger/pg/pool.ts";
 import { PgStore } from "../../ledger/pg/store.ts";
 import { verifyLog } from "../../ledger/verify_log.ts";
@@ -224,18 +226,29 @@ Deno.test({
       logKey: key,
       origin: ORIGIN,
     });
-    // "Server A": a connection of a store's pool that has updated the head row in a
-    // transaction and then sends nothing more, as a process frozen (SIGSTOP, a long
-    // pause) or cut off between its statements and its COMMIT: it holds the row's lock.
-    const a = new PgPool(parsePgUrl(`${url}?timeout=4`));
+    // "Server A": the store's own committer, on a pool whose transaction stops after the
+    // commit's statements (the head row updated, so locked) and before COMMIT — a process
+    // frozen (SIGSTOP, a long pause) or cut off there. Its batch: an identity and a
+    // checkpoint for size 1, no entries (enough to take the head row).
+    const target = parsePgUrl(`${url}?timeout=4`);
+    const a = new PgPool(target);
     const frozen = Promise.withResolvers<void>();
     const locked = Promise.withResolvers<void>();
-    const held = a.sql.begin(async (tx) => {
-      await tx`UPDATE regledger.head SET version = version WHERE one`;
-      locked.resolve();
-      await frozen.promise;
-      await tx`SELECT 1`;
-    }).then(() => null, (e: Error) => e);
+    const stalling = {
+      begin: (fn: (tx: unknown) => Promise<unknown>) =>
+        a.sql.begin(async (tx) => {
+          const v = await fn(tx);
+          locked.resolve();
+          await frozen.promise;
+          return v;
+        }),
+    } as unknown as PgSql;
+    const held = new PgCommitter(target).commit(stalling, null, {
+      entries: [],
+      head: { size: 1, root: new Uint8Array(32), lastLeafHash: new Uint8Array(32) },
+      checkpoint: `${ORIGIN}\n1\nAAAA\n`,
+      meta: { origin: ORIGIN, verifierKey: key.verifierKey() },
+    }).then((r) => r, (e: Error) => e);
     try {
       await locked.promise;
       const envs = await Promise.all([0, 1].map((i) => makeEnvelope(i)));
@@ -245,10 +258,12 @@ Deno.test({
       assert.ok(!(r instanceof Error) && r !== "pending", `B's append went through: ${r}`);
       assert.equal(r.index, 0);
       frozen.resolve();
+      // A's COMMIT finds its session closed by the server (FATAL 25P03, which postgres.js
+      // reports as a closed connection): the commit fails, transient (503), nothing landed.
       const e = await held;
-      assert.ok(e instanceof Error, "A's transaction was ended by PostgreSQL");
-      // The server closed the session (FATAL 25P03, which postgres.js reports as closed).
-      assert.match(`${e.message} ${(e as { code?: string }).code}`, /CONNECTION_CLOSED|25P03/);
+      assert.ok(e instanceof Error, `A's commit failed, got ${JSON.stringify(e)}`);
+      assert.match(e.message, /CONNECTION_CLOSED|25P03/);
+      assert.ok(isTransientPgError(e));
       assert.equal((await b.append(envs[1])).index, 1);
       assert.deepEqual(
         await verifyLog(b.store, { verifierKey: key.verifierKey(), origin: ORIGIN }),
