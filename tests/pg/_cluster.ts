@@ -22,7 +22,8 @@
 
 /** The superuser's password in every test cluster (for the URLs and the redaction tests). */
 export const PG_PASSWORD = "s3cr3t-Pa55word";
-const USER = "postgres";
+/** The operating-system user PostgreSQL's programs run as when this process is root. */
+export const USER = "postgres";
 
 /** A running test cluster. */
 export interface PgCluster {
@@ -74,12 +75,14 @@ export async function pgBinDir(): Promise<string> {
   );
 }
 
-async function isRoot(): Promise<boolean> {
+/** Whether this process runs as root (then PostgreSQL's programs run as `postgres`). */
+export async function isRoot(): Promise<boolean> {
   const out = await new Deno.Command("id", { args: ["-u"], stdout: "piped" }).output();
   return new TextDecoder().decode(out.stdout).trim() === "0";
 }
 
-function freePort(): number {
+/** A loopback TCP port nothing listens on (taken from the OS, then released). */
+export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
