@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { toHex } from "../../core/bytes.ts";
 import { LedgerCorruptionError, LedgerStateError } from "../errors.ts";
 import { ZERO_PREV } from "../leaf.ts";
 import { EMPTY_TREE_HASH } from "../merkle/mod.ts";
@@ -235,7 +236,7 @@ export class PgStore implements LedgerStore {
 
   #findIn(table: "envelope_index" | "body_index", shas: Uint8Array[]): Promise<(number | null)[]> {
     if (shas.length === 0) return Promise.resolve([]);
-    const hex = shas.map((s) => toHex(s));
+    const hex = shas.map(toHex);
     return this.#read(`reading the ${table.replace("_", " ")}`, async () => {
       const rows = await this.#sql`
         SELECT encode(sha256, 'hex') AS sha, idx FROM ${this.#sql("regledger." + table)}
@@ -422,10 +423,4 @@ async function migrate(
         : `ledger schema at version ${SCHEMA_VERSION}`
     } (${s} s)`,
   );
-}
-
-function toHex(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
 }
