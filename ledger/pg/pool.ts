@@ -24,8 +24,8 @@
  *
  * ## No await on the database without a deadline
  * Every operation runs under a deadline (`?timeout=` seconds in the URL,
- * default 30; a schema migration, which may copy a whole index or wait for
- * another server's migration, under {@link MIGRATION_TIMEOUT_S} or that if longer): past it, the operation fails with a transient
+ * default 30; a schema migration has its own, `MIGRATION_TIMEOUT_S` in
+ * `ledger/pg/schema.ts`): past it, the operation fails with a transient
  * {@link PgStoreError} (`QUERY_TIMEOUT`) and the pool is retired, so a
  * database that stops answering (a black-holed network, a hung server) never
  * leaves a caller waiting forever. A commit whose deadline passes has an
@@ -44,9 +44,6 @@
  */
 import postgres from "postgres";
 import { isTransientPgError, type PgStoreError, type PgTarget, storeError } from "./connection.ts";
-
-/** The deadline of a schema migration, in seconds (unless `?timeout=` is longer). */
-export const MIGRATION_TIMEOUT_S = 3600;
 
 /** Codes that are the database's answer, not a connection failure: the pool is fine. */
 const NOT_CONNECTION = new Set(["40001", "40P01", "55P03", "57014"]);

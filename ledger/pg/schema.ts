@@ -117,6 +117,13 @@ INSERT INTO regledger.issuer_primitive_index (issuer, primitive, time_key, idx)
 /** The schema version this code reads and writes. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
+/**
+ * The deadline of a creation or migration, in seconds (unless `?timeout=` is
+ * longer): copying an index of millions of rows, or waiting for another
+ * server's migration, may take longer than one operation's `?timeout=`.
+ */
+export const MIGRATION_TIMEOUT_S = 3600;
+
 /** Advisory lock key that serializes migrations ("regledgr" as a big-endian integer). */
 export const MIGRATION_LOCK = 0x7265676c65646772n;
 
@@ -179,7 +186,7 @@ export async function migrateSchema(
   timeoutMs: number,
 ): Promise<number> {
   return await sql.begin(async (tx) => {
-    // The connection's statement_timeout is one operation's; a migration has its own.
+    // The server gives up when the client does (waiting for the lock included).
     await tx`SELECT set_config('statement_timeout', ${String(timeoutMs)}, true)`;
     await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK.toString()}::bigint)`;
     const now = await readSchemaVersion(tx);

@@ -47,7 +47,7 @@ import type {
 } from "../store.ts";
 import { isTransientPgError, parsePgUrl, type PgTarget, storeError } from "./connection.ts";
 import { PgCommitter } from "./commit.ts";
-import { MIGRATION_TIMEOUT_S, PgPool } from "./pool.ts";
+import { PgPool } from "./pool.ts";
 import type { Sql as PgSql } from "postgres";
 import { scanPgDerived } from "./derived.ts";
 import {
@@ -62,7 +62,7 @@ import {
   utf8Bytes,
   utf8Text,
 } from "./rows.ts";
-import { checkSchema, migrateSchema, SCHEMA_VERSION } from "./schema.ts";
+import { checkSchema, migrateSchema, MIGRATION_TIMEOUT_S, SCHEMA_VERSION } from "./schema.ts";
 
 /** Largest envelope kept: the same as Deno KV's, so a log can move between engines. */
 const MAX_ENVELOPE_BYTES = 512 * 1024;
@@ -393,10 +393,8 @@ export class PgStore implements LedgerStore {
 }
 
 /**
- * Migrate the schema from version `from`, with status lines before and after:
- * under its own deadline ({@link MIGRATION_TIMEOUT_S}), since copying an index
- * of millions of rows, or waiting for another server's migration, may take
- * longer than one operation's `?timeout=`.
+ * Migrate the schema from version `from`, with status lines before and after,
+ * under the migration's own deadline ({@link MIGRATION_TIMEOUT_S}).
  */
 async function migrate(
   pool: PgPool,
