@@ -16,7 +16,7 @@
  */
 import assert from "node:assert/strict";
 import { LedgerStateError } from "../../ledger/errors.ts";
-import { openLedger } from "../../ledger/ledger.ts";
+import { type Ledger, openLedger } from "../../ledger/ledger.ts";
 import { Ed25519NoteSigner } from "../../ledger/note.ts";
 import { isTransientPgError, parsePgUrl } from "../../ledger/pg/connection.ts";
 import { PgCommitter } from "../../ledger/pg/commit.ts";
@@ -33,6 +33,15 @@ import { storedHashIndex } from "../../ledger/merkle/mod.ts";
 import { killServe, startServe, submitOnce, submitUntilAcked } from "./_serve.ts";
 
 const ORIGIN = "regledger.local/log";
+
+/** A new log (a fresh key) on `store`. */
+async function newLedger(store: PgStore): Promise<Ledger> {
+  return await openLedger({
+    store,
+    logKey: await Ed25519NoteSigner.generate(ORIGIN),
+    origin: ORIGIN,
+  });
+}
 
 /** Whether `line` is one of the two a new database's schema creation logs. */
 function schemaLine(line: string): boolean {
@@ -85,11 +94,7 @@ Deno.test({
     const store = await PgStore.open(`${proxy.url(url)}?timeout=2`, {
       onStatus: (l) => lines.push(l),
     });
-    const ledger = await openLedger({
-      store,
-      logKey: await Ed25519NoteSigner.generate(ORIGIN),
-      origin: ORIGIN,
-    });
+    const ledger = await newLedger(store);
     try {
       const envs = await Promise.all([0, 1, 2].map((i) => makeEnvelope(i)));
       assert.equal((await ledger.append(envs[0])).index, 0);
@@ -280,11 +285,7 @@ Deno.test({
 Deno.test("a replaced pool's first query may be a look-up by a list (envelope hashes, stored hashes)", async () => {
   const cluster = await sharedCluster();
   const url = await cluster.createDatabase();
-  const ledger = await openLedger({
-    store: await PgStore.open(url),
-    logKey: await Ed25519NoteSigner.generate(ORIGIN),
-    origin: ORIGIN,
-  });
+  const ledger = await newLedger(await PgStore.open(url));
   // A second store of the same log, with nothing cached.
   const store = await PgStore.open(url);
   try {
@@ -312,11 +313,7 @@ Deno.test("an audit outlives the pool replaced under it: each page of scanDerive
   const cluster = await sharedCluster();
   const url = await cluster.createDatabase();
   const store = await PgStore.open(url);
-  const ledger = await openLedger({
-    store,
-    logKey: await Ed25519NoteSigner.generate(ORIGIN),
-    origin: ORIGIN,
-  });
+  const ledger = await newLedger(store);
   try {
     for (let i = 0; i < 3; i++) await ledger.append(await makeEnvelope(i));
     const kinds: string[] = [];
