@@ -14,14 +14,6 @@ function gauge(name: string, help: string, series: [Labels, number][]): string {
 }
 
 /**
- * The witness label of the gauges: the name itself, escaped when rendered as
- * every family's labels are, so a gauge joins the counters of the same witness.
- */
-function witnessLabel(name: string): Labels {
-  return { witness: name };
-}
-
-/**
  * The witnessing metric families; `render()` gives their exposition text.
  *
  * @example
@@ -77,7 +69,8 @@ export class WitnessMetrics {
   render(): string {
     const st = this.#status();
     const per = (f: (w: WitnessingStatus["witnesses"][number]) => number) =>
-      st.witnesses.map((w): [Labels, number] => [witnessLabel(w.name), f(w)]);
+      // Labelled by the name as the counters are (escaped when rendered), so they join.
+      st.witnesses.map((w): [Labels, number] => [{ witness: w.name }, f(w)]);
     return [
       this.requests.render(),
       this.failures.render(),
